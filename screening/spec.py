@@ -1,0 +1,283 @@
+"""The JobSpec: a class specification's minimum qualifications as data.
+
+This module knows nothing about the rule engine. It defines what a spec says (patterns of
+education, experience, licenses and certificates, substitution clauses) and how it is read
+from and written to YAML, with errors that name the file, the key path, what was expected
+and what was found.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from enum import Enum
+from fractions import Fraction
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+
+class Level(str, Enum):
+    """Education levels, lowest first."""
+
+    none = "none"
+    high_school = "high_school"
+    associate = "associate"
+    bachelor = "bachelor"
+    master = "master"
+    doctorate = "doctorate"
+
+    @property
+    def rank(self) -> int:
+        """Position in the ordering none < high_school < ... < doctorate."""
+        return LEVEL_ORDER.index(self)
+
+
+LEVEL_ORDER: list[Level] = list(Level)
+
+#: Years of education a completed degree stands for, for substitution.
+LEVEL_YEARS: dict[Level, int] = {
+    Level.none: 0,
+    Level.high_school: 0,
+    Level.associate: 2,
+    Level.bachelor: 4,
+    Level.master: 4,
+    Level.doctorate: 4,
+}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class EducationRequirement(_Model):
+    """A minimum education level, optionally in listed fields."""
+
+    id: str
+    min_level: Level
+    fields: list[str] = Field(default_factory=list)
+    allow_related: bool = False
+    accredited: bool = False
+    clause: str = ""
+
+
+class ExperienceRequirement(_Model):
+    """Years of experience in named areas, optionally within industries and a window."""
+
+    id: str
+    years: float = Field(ge=0)
+    #: area name -> keywords; the vocabulary's keywords for the same area name are added.
+    areas: dict[str, list[str]] = Field(default_factory=dict)
+    #: industry families (vocabulary names) or literal industry words; empty = any industry.
+    industries: list[str] = Field(default_factory=list)
+    #: "... in the utility industry or related field": related industries count too.
+    allow_related_industries: bool = True
+    #: per-area industries; an area listed here uses these instead of `industries`.
+    area_industries: dict[str, list[str]] = Field(default_factory=dict)
+    professional: bool = False
+    within_years: int | None = Field(default=None, ge=1)
+    clause: str = ""
+
+    @property
+    def years_fraction(self) -> Fraction:
+        """The required years as an exact fraction (0.5 stays one half)."""
+        return Fraction(str(self.years))
+
+
+class Substitution(_Model):
+    """How education and experience may stand in for one another."""
+
+    experience_for_education: bool = False
+    #: years of education the pattern's education requirement stands for (bachelor's = 4).
+    education_years: float | None = Field(default=None, ge=0)
+    #: education beyond the required level may replace experience (only where a spec says so).
+    education_for_experience: bool = False
+    #: at most this many years of experience may be replaced by extra education.
+    max_education_for_experience_years: float | None = Field(default=None, ge=0)
+    #: "thirty semester hours equal one year".
+    semester_units_per_year: int = Field(default=30, ge=1)
+    quarter_units_per_year: int = Field(default=45, ge=1)
+    #: "any equivalent combination determined to be acceptable by HR": review, never reject.
+    discretionary: bool = False
+    clause: str = ""
+    #: how the agency reads the clause, when the reading is a judgement (recorded for audit).
+    interpretation: str = ""
+
+
+class License(_Model):
+    """A license the applicant must hold, e.g. a California driver's license."""
+
+    id: str
+    kind: str = "driver's license"
+    state: str | None = None
+    license_class: str | None = Field(default=None, alias="class")
+    applies: Literal["always", "position_requires_driving"] = "always"
+    enforce_at: Literal["screening", "appointment"] = "screening"
+    clause: str = ""
+
+
+class Certificate(_Model):
+    """A certificate or registration, read from the applicant's `certificates` column."""
+
+    id: str
+    name: str
+    #: other names the certificate goes by; matched case-insensitively on whole words.
+    aliases: list[str] = Field(default_factory=list)
+    applies: Literal["always", "position_requires_driving"] = "always"
+    enforce_at: Literal["screening", "appointment"] = "screening"
+    clause: str = ""
+
+
+class Pattern(_Model):
+    """One way to qualify; a spec's patterns are alternatives (any one qualifies)."""
+
+    id: str
+    clause: str = ""
+    education: EducationRequirement | None = None
+    experience: list[ExperienceRequirement] = Field(default_factory=list)
+    substitution: Substitution | None = None
+    licenses: list[License] = Field(default_factory=list)
+    certificates: list[Certificate] = Field(default_factory=list)
+
+
+class Provenance(_Model):
+    """Where a compiled spec came from."""
+
+    document: str
+    sha256: str
+    compiled: str
+    compiler_version: str = ""
+
+
+class JobSpec(_Model):
+    """A class specification's minimum qualifications."""
+
+    id: str
+    title: str
+    class_code: str = ""
+    agency: str = ""
+    revision: str = ""
+    full_time_hours: int = Field(default=40, ge=1, le=168)
+    #: path of the vocabulary file, relative to the spec file.
+    vocabulary: str = "vocabulary.yaml"
+    patterns: list[Pattern] = Field(min_length=1)
+    substitution: Substitution | None = None
+    licenses: list[License] = Field(default_factory=list)
+    certificates: list[Certificate] = Field(default_factory=list)
+    unparsed: list[str] = Field(default_factory=list)
+    removed: list[str] = Field(default_factory=list)
+    provenance: Provenance | None = None
+
+    @field_validator("id")
+    @classmethod
+    def _id_is_a_name(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("must not be empty")
+        return value
+
+    @model_validator(mode="after")
+    def _criterion_ids_are_unique(self) -> JobSpec:
+        seen: set[str] = set()
+        for criterion_id in self.criterion_ids():
+            if criterion_id in seen:
+                raise ValueError(f"criterion id {criterion_id!r} is used twice; ids must be unique")
+            seen.add(criterion_id)
+        pattern_ids = [p.id for p in self.patterns]
+        if len(set(pattern_ids)) != len(pattern_ids):
+            raise ValueError(f"pattern ids must be unique, found {pattern_ids}")
+        return self
+
+    def criterion_ids(self) -> list[str]:
+        """Every criterion id, in the order results show them."""
+        ids: list[str] = []
+        for pattern in self.patterns:
+            if pattern.education is not None:
+                ids.append(pattern.education.id)
+            ids.extend(e.id for e in pattern.experience)
+            ids.extend(lic.id for lic in pattern.licenses)
+            ids.extend(c.id for c in pattern.certificates)
+        ids.extend(lic.id for lic in self.licenses)
+        ids.extend(c.id for c in self.certificates)
+        return ids
+
+    def substitution_for(self, pattern: Pattern) -> Substitution | None:
+        """The substitution in force for a pattern: its own wins over the spec-wide one."""
+        return pattern.substitution if pattern.substitution is not None else self.substitution
+
+    def canonical_json(self) -> str:
+        """A stable JSON text of the spec, the basis of its hash."""
+        return json.dumps(self.model_dump(mode="json", by_alias=True), sort_keys=True)
+
+    def sha256(self) -> str:
+        """SHA-256 of the canonical JSON: names this exact revision of the spec."""
+        return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
+
+
+class SpecError(Exception):
+    """A spec file that cannot be used; the message says where and how to fix it."""
+
+
+def _key_path(loc: tuple[int | str, ...]) -> str:
+    parts: list[str] = []
+    for item in loc:
+        if isinstance(item, int):
+            parts.append(f"[{item}]")
+        else:
+            parts.append(("." if parts else "") + item)
+    return "".join(parts) or "(top level)"
+
+
+def _describe(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def spec_from_data(data: Any, source: str = "<spec>") -> JobSpec:
+    """Validate already-parsed data as a JobSpec, raising SpecError with every problem."""
+    if not isinstance(data, dict):
+        raise SpecError(
+            f"{source}: expected a mapping of spec keys (id, title, patterns, ...), "
+            f"found {type(data).__name__}"
+        )
+    try:
+        return JobSpec.model_validate(data)
+    except ValidationError as exc:
+        lines = [f"{source}: the spec is not valid ({exc.error_count()} problem(s)):"]
+        for err in exc.errors():
+            where = _key_path(tuple(err["loc"]))
+            found = "missing" if err["type"] == "missing" else _describe(err.get("input"))
+            lines.append(f"  - {where}: {err['msg']} (found: {found})")
+        raise SpecError("\n".join(lines)) from exc
+
+
+def load_spec(path: str | Path) -> JobSpec:
+    """Read a JobSpec YAML file."""
+    spec_path = Path(path)
+    try:
+        text = spec_path.read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise SpecError(f"{spec_path}: spec file not found; check the --spec path") from exc
+    except UnicodeDecodeError as exc:
+        raise SpecError(f"{spec_path}: spec file is not UTF-8 text; save it as UTF-8") from exc
+    except OSError as exc:
+        raise SpecError(f"{spec_path}: cannot read the spec file ({exc.strerror})") from exc
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise SpecError(f"{spec_path}: not valid YAML{where}: {exc}") from exc
+    return spec_from_data(data, str(spec_path))
+
+
+def dump_spec(spec: JobSpec) -> str:
+    """The spec as YAML text, keys in model order."""
+    data = spec.model_dump(mode="json", by_alias=True, exclude_none=False)
+    return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=100)
+
+
+def save_spec(spec: JobSpec, path: str | Path) -> None:
+    """Write a JobSpec as YAML."""
+    Path(path).write_text(dump_spec(spec), encoding="utf-8")

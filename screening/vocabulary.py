@@ -1,0 +1,151 @@
+"""The vocabulary: HR judgement that is not spec text.
+
+Degree spellings, which majors belong to which field family, related majors, keywords of
+experience areas, utility / related / unrelated industries and non-professional title words
+live in one YAML file that specs refer to, so a hand-written spec and a compiled one share
+the same judgement.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from screening.spec import JobSpec, Level, SpecError
+
+
+class FieldFamily(BaseModel):
+    """A field of study: the names that mean it and the majors accepted as related."""
+
+    model_config = ConfigDict(extra="forbid")
+    aliases: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+
+
+class IndustryFamily(BaseModel):
+    """An industry: words that name it, related industries, and industries that are not."""
+
+    model_config = ConfigDict(extra="forbid")
+    keywords: list[str] = Field(default_factory=list)
+    related: list[str] = Field(default_factory=list)
+    unrelated: list[str] = Field(default_factory=list)
+
+
+class Vocabulary(BaseModel):
+    """All vocabulary a spec may refer to."""
+
+    model_config = ConfigDict(extra="forbid")
+    degrees: dict[Level, list[str]] = Field(default_factory=dict)
+    #: degree forms that name their field (BBA -> business administration).
+    degree_fields: dict[str, str] = Field(default_factory=dict)
+    fields: dict[str, FieldFamily] = Field(default_factory=dict)
+    areas: dict[str, list[str]] = Field(default_factory=dict)
+    industries: dict[str, IndustryFamily] = Field(default_factory=dict)
+    non_professional_words: list[str] = Field(default_factory=list)
+    #: certificate names -> other spellings.
+    certificates: dict[str, list[str]] = Field(default_factory=dict)
+
+    def field_aliases(self, field: str) -> list[str]:
+        """Names that mean a field: the field itself and its aliases."""
+        family = self.fields.get(field)
+        return [field, *(family.aliases if family else [])]
+
+    def field_related(self, field: str) -> list[str]:
+        """Majors the vocabulary accepts as related to a field."""
+        family = self.fields.get(field)
+        return list(family.related) if family else []
+
+    def area_keywords(self, area: str, spec_keywords: list[str]) -> list[str]:
+        """Keywords of an experience area: the area name, the spec's and the vocabulary's."""
+        return _unique([area, *spec_keywords, *self.areas.get(area, [])])
+
+    def industry_keywords(self, industry: str) -> list[str]:
+        """Words that name an industry family (or the literal word when it is not a family)."""
+        family = self.industries.get(industry)
+        return _unique([industry, *(family.keywords if family else [])])
+
+    def related_industry_keywords(self, industry: str) -> list[str]:
+        """Industries the vocabulary accepts as related to a family."""
+        family = self.industries.get(industry)
+        return list(family.related) if family else []
+
+    def unrelated_industry_keywords(self, industry: str) -> list[str]:
+        """Industries the vocabulary rules out for a family."""
+        family = self.industries.get(industry)
+        return list(family.unrelated) if family else []
+
+
+def _unique(words: list[str]) -> list[str]:
+    seen: dict[str, None] = {}
+    for word in words:
+        key = normalise_text(word)
+        if key and key not in seen:
+            seen[key] = None
+    return list(seen)
+
+
+_SPACES = re.compile(r"\s+")
+_PUNCT = re.compile(r"[^\w\s/&+#-]")
+
+
+def normalise_text(text: str) -> str:
+    """Lower-case, strip punctuation other than / & + # -, fold white space."""
+    return _SPACES.sub(" ", _PUNCT.sub(" ", text.lower())).strip()
+
+
+def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
+    """A regex matching any phrase as whole words, case-insensitively; longest first."""
+    cleaned = sorted({normalise_text(p) for p in phrases if normalise_text(p)}, key=len, reverse=True)
+    if not cleaned:
+        return None
+    alternatives = "|".join(r"\s+".join(re.escape(w) for w in p.split(" ")) for p in cleaned)
+    return re.compile(rf"(?<!\w)(?:{alternatives})(?!\w)", re.IGNORECASE)
+
+
+def load_vocabulary(path: str | Path) -> Vocabulary:
+    """Read a vocabulary YAML file, with errors naming the file and key."""
+    vocab_path = Path(path)
+    try:
+        data = yaml.safe_load(vocab_path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise SpecError(
+            f"{vocab_path}: vocabulary file not found; the spec's 'vocabulary' key names it "
+            "relative to the spec file"
+        ) from exc
+    except yaml.YAMLError as exc:
+        raise SpecError(f"{vocab_path}: not valid YAML: {exc}") from exc
+    try:
+        return Vocabulary.model_validate(data or {})
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+        )
+        raise SpecError(f"{vocab_path}: the vocabulary is not valid: {problems}") from exc
+
+
+@lru_cache(maxsize=32)
+def _cached_vocabulary(resolved: str, mtime_ns: int) -> Vocabulary:
+    return load_vocabulary(resolved)
+
+
+def vocabulary_for(spec: JobSpec, spec_path: str | Path | None) -> Vocabulary:
+    """The vocabulary a spec refers to, resolved relative to the spec file (or rules/)."""
+    base = Path(spec_path).parent if spec_path is not None else default_rules_dir()
+    path = (base / spec.vocabulary).resolve()
+    if not path.exists() and spec_path is None:
+        path = (default_rules_dir() / spec.vocabulary).resolve()
+    if not path.exists():
+        raise SpecError(
+            f"{path}: vocabulary file not found; the spec's 'vocabulary' key names it "
+            "relative to the spec file"
+        )
+    return _cached_vocabulary(str(path), path.stat().st_mtime_ns)
+
+
+def default_rules_dir() -> Path:
+    """The project's rules/ folder (beside the package in a checkout)."""
+    return Path(__file__).resolve().parent.parent / "rules"
