@@ -60,6 +60,9 @@ class EducationRequirement(_Model):
     fields: list[str] = Field(default_factory=list)
     allow_related: bool = False
     accredited: bool = False
+    #: "N years of college" / "60 semester units": education years needed as well as the
+    #: level (a completed degree stands for its years; partial study for units / 30 or / 45).
+    min_years: float | None = Field(default=None, ge=0)
     clause: str = ""
 
 
