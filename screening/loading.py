@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -85,10 +86,14 @@ def clean(values: pd.Series, none_is_value: bool = False) -> pd.Series:
     return stripped.where(~blank)
 
 
-def _as_object(values: pd.Series) -> pd.Series:
-    """Text column as object dtype holding str or None (the Batch contract)."""
-    result = values.astype(object)
-    return result.where(values.notna(), None)
+def _as_object(values: pd.Series | np.ndarray) -> pd.Series:
+    """Text column as object dtype holding str or None (the Batch contract).
+
+    pandas 3 infers its own string dtype from str objects, so the dtype is given explicitly.
+    """
+    if isinstance(values, pd.Series):
+        values = np.asarray(values.to_numpy(dtype=object, na_value=cast(Any, None)))
+    return pd.Series(values, dtype=object, copy=False)
 
 
 def _resolve_columns(
@@ -273,48 +278,70 @@ def _entry_frame(
     group: EntryGroup,
     ids: pd.Series,
     positions: np.ndarray,
-    entries: pd.Series | int,
-    file: str,
+    entries: np.ndarray | int,
     rows: np.ndarray,
-    prefix: str,
+    source: int,
     fields: dict[str, pd.Series],
 ) -> pd.DataFrame:
-    count = len(ids)
-    frame = pd.DataFrame(
-        {
-            "applicant_id": ids.to_numpy(),
-            "entry": entries if isinstance(entries, int) else entries.to_numpy(),
-            "file": file,
-            "row": rows,
-            "column_prefix": prefix,
-            "_pos": positions,
-        },
-        index=pd.RangeIndex(count),
-    )
+    """Entries of one column group (or one long file), all-blank ones dropped.
+
+    `source` indexes the (file, column_prefix) pairs: the text columns are filled in once,
+    at the end, rather than repeated in every row while stacking.
+    """
+    has_value = np.zeros(len(ids), dtype=bool)
+    for values in fields.values():
+        has_value |= values.notna().to_numpy()
+    columns: dict[str, object] = {
+        "applicant_id": ids.array[has_value],
+        "entry": entries if isinstance(entries, int) else entries[has_value],
+        "row": rows[has_value],
+        "_source": source,
+        "_pos": positions[has_value],
+    }
     for name in FIELDS_OF[group]:
-        values = fields.get(name)
-        frame[name] = pd.Series([None] * count, dtype=str) if values is None else values.to_numpy()
-    return frame
+        if name in fields:
+            columns[name] = fields[name].array[has_value]
+    return pd.DataFrame(columns, index=pd.RangeIndex(int(has_value.sum())))
 
 
-def _empty_entries(group: EntryGroup) -> pd.DataFrame:
-    columns = ["applicant_id", "entry", "file", "row", "column_prefix", *FIELDS_OF[group]]
-    frame = pd.DataFrame({c: pd.Series([], dtype=object) for c in columns})
-    return frame.astype({"entry": np.int64, "row": np.int64})
-
-
-def _finish_entries(group: EntryGroup, frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Drop all-blank entries, order by applicant then entry, and apply the dtype contract."""
-    if not frames:
-        return _empty_entries(group)
-    entries = pd.concat(frames, ignore_index=True)
+def _finish_entries(
+    group: EntryGroup, frames: list[pd.DataFrame], sources: list[tuple[str, str]]
+) -> pd.DataFrame:
+    """Order entries by applicant then entry, and apply the Batch dtype contract."""
     fields = list(FIELDS_OF[group])
-    entries = entries[entries[fields].notna().any(axis=1).to_numpy()]
-    entries = entries.sort_values(["_pos", "entry"], kind="stable").drop(columns="_pos")
-    entries = entries.reset_index(drop=True)
-    for name in ["applicant_id", "file", "column_prefix", *fields]:
-        entries[name] = _as_object(entries[name])
-    return entries.astype({"entry": np.int64, "row": np.int64})
+    if frames:
+        entries = pd.concat(frames, ignore_index=True)
+        entries = entries.sort_values(["_pos", "entry"], kind="stable", ignore_index=True)
+    else:
+        entries = pd.DataFrame({"_source": pd.Series([], dtype=np.int64)})
+    count = len(entries)
+    source_codes = entries["_source"].to_numpy(dtype=np.int64)
+    files = np.array([f for f, _ in sources] or [""], dtype=object)
+    prefixes = np.array([p for _, p in sources] or [""], dtype=object)
+    result = {
+        "applicant_id": _as_object(entries.get("applicant_id", _nones(count))),
+        "entry": entries.get("entry", pd.Series([], dtype=np.int64)).to_numpy(np.int64),
+        "file": _as_object(files[source_codes]),
+        "row": entries.get("row", pd.Series([], dtype=np.int64)).to_numpy(np.int64),
+        "column_prefix": _as_object(prefixes[source_codes]),
+    }
+    for name in fields:
+        result[name] = _as_object(entries[name]) if name in entries else _nones(count)
+    return pd.DataFrame(result, index=pd.RangeIndex(count))
+
+
+def _nones(count: int) -> pd.Series:
+    return pd.Series(np.full(count, None, dtype=object), dtype=object, copy=False)
+
+
+def _screenable_column(
+    table: RawTable, position: int, screenable: np.ndarray, name: str = ""
+) -> pd.Series:
+    """One column of the screenable rows, cleaned, indexed 0..k-1."""
+    values = clean(table.data[position], none_is_value=name in NONE_IS_A_VALUE)
+    if not screenable.all():
+        values = values[screenable]
+    return values.reset_index(drop=True)
 
 
 def _wide_entries(
@@ -322,29 +349,26 @@ def _wide_entries(
     table: RawTable,
     columns: _Columns,
     screenable: np.ndarray,
-    ids: pd.Series,
+    kept_ids: pd.Series,
     rows: np.ndarray,
+    sources: list[tuple[str, str]],
 ) -> list[pd.DataFrame]:
     """Stack the job{n}_ / edu{n}_ column groups of screenable rows into one row per entry."""
     by_number: dict[int, dict[str, int]] = {}
     for position, role in columns.roles.items():
         if role.kind == "entry" and role.group == group and role.number is not None:
             by_number.setdefault(role.number, {})[role.name] = position
-    data = table.data.loc[screenable]
-    kept_ids = ids[screenable]
     kept_rows = rows[screenable]
     positions = np.flatnonzero(screenable)
     frames = []
     for number in sorted(by_number):
         fields = {
-            name: clean(data[position], none_is_value=name in NONE_IS_A_VALUE)
+            name: _screenable_column(table, position, screenable, name)
             for name, position in by_number[number].items()
         }
-        prefix = f"{CANONICAL_PREFIX[group]}{number}_"
+        sources.append((table.file.path, f"{CANONICAL_PREFIX[group]}{number}_"))
         frames.append(
-            _entry_frame(
-                group, kept_ids, positions, number, table.file.path, kept_rows, prefix, fields
-            )
+            _entry_frame(group, kept_ids, positions, number, kept_rows, len(sources) - 1, fields)
         )
     return frames
 
@@ -356,7 +380,8 @@ def _long_entries(
     applicant_ids: pd.Series,
     screenable: np.ndarray,
     applicants_file: str,
-) -> tuple[pd.DataFrame | None, list[InputIssue], int]:
+    sources: list[tuple[str, str]],
+) -> tuple[pd.DataFrame, list[InputIssue]]:
     """Entries of a long-form file; rows with no or an unknown applicant_id are error rows."""
     shown = table.file.path
     data = table.data
@@ -413,18 +438,19 @@ def _long_entries(
     position_of = pd.Series(np.flatnonzero(screenable), index=screenable_ids.to_numpy())
     keep = ids.isin(set(screenable_ids)).to_numpy() & has_value
     kept_ids = ids[keep].reset_index(drop=True)
-    entry_numbers = kept_ids.groupby(kept_ids, sort=False).cumcount() + 1
+    # Long-form entries are numbered 1, 2, ... in order of appearance per applicant.
+    entry_numbers = kept_ids.groupby(kept_ids, sort=False).cumcount().to_numpy() + 1
+    sources.append((shown, ""))
     frame = _entry_frame(
         group,
         kept_ids,
         position_of.reindex(kept_ids.to_numpy()).to_numpy(),
         entry_numbers,
-        shown,
         rows[keep],
-        "",
-        {name: values[keep] for name, values in fields.items()},
+        len(sources) - 1,
+        {name: values[keep].reset_index(drop=True) for name, values in fields.items()},
     )
-    return frame, issues, int(orphans.sum() + (missing & has_value).sum())
+    return frame, issues
 
 
 def load_batch(
@@ -466,30 +492,36 @@ def load_batch(
     errors, row_issues = _applicant_errors(table, ids, rows)
     issues.extend(sorted(row_issues, key=lambda i: i.row or 0))
     screenable = ~errors
-    kept = table.data.loc[screenable]
+    kept_ids = ids[screenable].reset_index(drop=True)
 
-    applicant_frame = pd.DataFrame(
-        {"applicant_id": ids[screenable].to_numpy(), "file": shown, "row": rows[screenable]}
-    )
+    applicant_columns: dict[str, object] = {
+        "applicant_id": _as_object(kept_ids),
+        "file": _as_object(np.full(len(kept_ids), shown, dtype=object)),
+        "row": rows[screenable],
+    }
     for name in APPLICANT_FIELDS[1:]:
         position = next(
             (p for p, r in app_columns.roles.items() if r.kind == "applicant" and r.name == name),
             None,
         )
-        applicant_frame[name] = None if position is None else clean(kept[position]).to_numpy()
-    for name in ["applicant_id", "file", *APPLICANT_FIELDS[1:]]:
-        applicant_frame[name] = _as_object(applicant_frame[name])
-    applicant_frame["row"] = applicant_frame["row"].astype(np.int64)
+        applicant_columns[name] = (
+            _nones(len(kept_ids))
+            if position is None
+            else _as_object(_screenable_column(table, position, screenable))
+        )
+    applicant_frame = pd.DataFrame(applicant_columns, index=pd.RangeIndex(len(kept_ids)))
 
-    eeo_frame = pd.DataFrame({"applicant_id": applicant_frame["applicant_id"]})
+    eeo_columns: dict[str, object] = {"applicant_id": applicant_columns["applicant_id"]}
     for position, role in app_columns.roles.items():
         if role.kind == "eeo":
-            eeo_frame[role.name] = _as_object(pd.Series(clean(kept[position]).to_numpy()))
+            eeo_columns[role.name] = _as_object(_screenable_column(table, position, screenable))
+    eeo_frame = pd.DataFrame(eeo_columns, index=pd.RangeIndex(len(kept_ids)))
 
     files = [table.file]
     entry_frames: dict[EntryGroup, pd.DataFrame] = {}
     for group, long_path in long_paths.items():
-        frames = _wide_entries(group, table, app_columns, screenable.copy(), ids, rows)
+        sources: list[tuple[str, str]] = []
+        frames = _wide_entries(group, table, app_columns, screenable, kept_ids, rows, sources)
         if long_path is not None:
             long_table, long_columns = _read_with_columns(long_path, ROLE_OF[group], mapping, group)
             files.append(long_table.file)
@@ -497,13 +529,12 @@ def load_batch(
             issues.extend(_unknown_issues(long_columns, group, long_shown))
             issues.extend(_blank_header_issues(long_table, long_columns))
             unknown.extend(h for _, h in long_columns.unknown)
-            frame, long_issues, _ = _long_entries(
-                group, long_table, long_columns, ids, screenable, shown
+            frame, long_issues = _long_entries(
+                group, long_table, long_columns, ids, screenable, shown, sources
             )
             issues.extend(long_issues)
-            if frame is not None:
-                frames.append(frame)
-        entry_frames[group] = _finish_entries(group, frames)
+            frames.append(frame)
+        entry_frames[group] = _finish_entries(group, frames, sources)
 
     order = {f.path: i for i, f in enumerate(files)}
     issues.sort(key=lambda i: (order.get(i.file, 0), i.row or 0))

@@ -48,12 +48,19 @@ def _fail(role: str, path: str, problem: str, fix: str) -> FileLevelError:
     return FileLevelError(f"{role} file {path!r}: {problem}. {fix}")
 
 
-def _sha256(path: Path) -> str:
+def _scan(path: Path) -> tuple[str, bool]:
+    """SHA-256 of the file, and whether it may hold an empty line (one streaming pass)."""
     digest = hashlib.sha256()
+    empty_line = False
+    tail = b""
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
+        for block in iter(lambda: handle.read(1 << 22), b""):
             digest.update(block)
-    return digest.hexdigest()
+            if not empty_line:
+                window = tail + block
+                empty_line = b"\n\n" in window or b"\n\r\n" in window or b"\r\r" in window
+                tail = block[-2:]
+    return digest.hexdigest(), empty_line
 
 
 def _sniff_kind(sample: bytes, path: Path, role: str, shown: str) -> str:
@@ -138,7 +145,7 @@ def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
     try:
         with file_path.open("rb") as handle:
             sample = handle.read(SAMPLE_BYTES + 1)
-        sha = _sha256(file_path)
+        sha, empty_line = _scan(file_path)
     except OSError as exc:
         raise _fail(
             role, shown, f"cannot be read ({exc.strerror})", "Check its permissions."
@@ -159,18 +166,25 @@ def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
     first_line = text.splitlines()[0] if text else ""
     delimiter = detect_delimiter(first_line)
     try:
-        return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter)
+        return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter, empty_line)
     except UnicodeDecodeError as exc:
         if encoding == "cp1252":
             raise _undecodable(role, shown, exc) from None
     try:
-        return _read_csv(file_path, role, shown, sha, wanted, "cp1252", delimiter)
+        return _read_csv(file_path, role, shown, sha, wanted, "cp1252", delimiter, True)
     except UnicodeDecodeError as exc:
         raise _undecodable(role, shown, exc) from None
 
 
 def _read_csv(
-    path: Path, role: str, shown: str, sha: str, wanted: Any, encoding: str, delimiter: str
+    path: Path,
+    role: str,
+    shown: str,
+    sha: str,
+    wanted: Any,
+    encoding: str,
+    delimiter: str,
+    may_have_empty_lines: bool,
 ) -> RawTable:
     options: dict[str, Any] = {
         "sep": delimiter,
@@ -187,13 +201,17 @@ def _read_csv(
         header_frame = pd.read_csv(path, nrows=1, **options)
         headers = [str(h).strip() for h in header_frame.iloc[0].tolist()]
         positions = list(range(len(headers))) if wanted is None else list(wanted(headers))
-        data = pd.read_csv(
-            path,
-            skiprows=1,
-            names=list(range(len(headers))),
-            usecols=positions,
-            **options,
-        )
+        data = None
+        if not may_have_empty_lines:
+            data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
+        if data is None:
+            data = pd.read_csv(
+                path,
+                skiprows=1,
+                names=list(range(len(headers))),
+                usecols=positions,
+                **options,
+            )
     except pd.errors.EmptyDataError:
         raise _fail(
             role, shown, "is empty (no header row)", "Export it again with the column names."
@@ -210,6 +228,34 @@ def _read_csv(
     rows = len(data)
     encoding_name = "utf-8" if encoding == "utf-8-sig" else encoding
     return RawTable(headers, data, InputFile(role, shown, sha, rows), encoding_name)
+
+
+def _read_csv_fast(
+    path: Path, encoding: str, delimiter: str, width: int, positions: list[int]
+) -> pd.DataFrame | None:
+    """Multi-threaded read with pyarrow, or None to let the C parser read (and report).
+
+    pyarrow skips empty lines, which would shift row numbers, so the caller uses it only
+    for files without any. Any failure (bad bytes, ragged rows) falls back to the C parser,
+    whose errors say where the problem is.
+    """
+    try:
+        return pd.read_csv(
+            path,
+            engine="pyarrow",
+            sep=delimiter,
+            header=None,
+            skiprows=1,
+            names=list(range(width)),
+            usecols=positions,
+            dtype=str,
+            keep_default_na=False,
+            na_values=[],
+            encoding=encoding,
+            quotechar='"',
+        )
+    except Exception:  # noqa: BLE001 - any pyarrow failure: the C parser reads and reports
+        return None
 
 
 def _cell_text(value: object) -> str:
