@@ -436,7 +436,8 @@ class Column:
 def _choose(rng: np.random.Generator, size: Any, weights: Sequence[float]) -> Codes:
     probabilities = np.asarray(weights, dtype=float)
     probabilities /= probabilities.sum()
-    return rng.choice(len(probabilities), size=size, p=probabilities).astype(np.int64)
+    codes: Codes = np.asarray(rng.choice(len(probabilities), size=size, p=probabilities), np.int64)
+    return codes
 
 
 def _date_text(day: date, fmt: str) -> str:
@@ -495,12 +496,20 @@ class ApplicantBatch:
         ids = self.applicant["applicant_id"]
         for name, entries, count, fields, slots in (
             ("jobs.csv", self.jobs, self.job_count, JOB_FIELDS, MAX_JOBS),
-            ("education.csv", self.education, self.education_count, EDUCATION_FIELDS, MAX_EDUCATION),
+            (
+                "education.csv",
+                self.education,
+                self.education_count,
+                EDUCATION_FIELDS,
+                MAX_EDUCATION,
+            ),
         ):
             present = np.arange(slots)[None, :] < count[:, None]
             rows = int(present.sum())
             parts = [(ids.pool.escaped(), np.repeat(ids.codes, count))]
-            parts += [(entries[field].pool.escaped(), entries[field].codes[present]) for field in fields]
+            parts += [
+                (entries[field].pool.escaped(), entries[field].codes[present]) for field in fields
+            ]
             with open(folder / name, "w", encoding="utf-8", newline="") as out:
                 out.write(",".join(("applicant_id",) + fields) + "\n")
                 _write_rows(out, parts, rows, chunk_rows)
@@ -510,7 +519,10 @@ class ApplicantBatch:
         header = self.wide_header()
         parts = [(pool.raw(), codes) for pool, codes in self._wide_part_pools()]
         for row in range(self.n):
-            yield {name: str(values[codes[row]]) for name, (values, codes) in zip(header, parts)}
+            yield {
+                name: str(values[codes[row]])
+                for name, (values, codes) in zip(header, parts, strict=True)
+            }
 
     def _wide_part_pools(self) -> list[tuple[Pool, Codes]]:
         parts: list[tuple[Pool, Codes]] = []
@@ -606,9 +618,9 @@ def generate_applicants(
     first_slugs = np.array([_ascii_slug(v) for v in first_pool.values], dtype=object)
     last_slugs = np.array([_ascii_slug(v) for v in last_pool.values], dtype=object)
     id_array = np.array(ids, dtype=object)
-    email = first_slugs[applicant["first_name"].codes] + "." + last_slugs[
-        applicant["last_name"].codes
-    ]
+    email = (
+        first_slugs[applicant["first_name"].codes] + "." + last_slugs[applicant["last_name"].codes]
+    )
     email = email + np.where(id_array == "", "", "." + id_array) + "@example.com"
     email = np.where(blank_email, "", email)
     applicant["email"] = Column(_row_pool(email), np.arange(1, n + 1, dtype=np.int64))
@@ -726,9 +738,9 @@ def _generate_jobs(
         hours_codes[kind == 5] = hours_pool.add("0")
         percent_codes[kind == 6] = percent_pool.add("150")
         future = kind == 7
-        start_codes[future] = date_codes(
-            np.full(shape, as_of_day) + rng.integers(20, 700, shape)
-        )[future]
+        start_codes[future] = date_codes(np.full(shape, as_of_day) + rng.integers(20, 700, shape))[
+            future
+        ]
         end_codes[future] = 0
 
     def only_present(codes: Codes) -> Codes:
@@ -817,7 +829,9 @@ def _generate_education(
     school = level_group == "school"
     associate = level_group == "associate"
 
-    major_codes = major_pool.codes([m for m, _ in MAJORS])[_choose(rng, shape, [w for _, w in MAJORS])]
+    major_codes = major_pool.codes([m for m, _ in MAJORS])[
+        _choose(rng, shape, [w for _, w in MAJORS])
+    ]
     major_codes[school] = 0
     # Degrees that name their field often leave the major blank.
     names_field = np.isin(degree_codes, degree_pool.codes(["BBA", "MBA", "MPA"]))
