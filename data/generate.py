@@ -478,6 +478,7 @@ class ApplicantBatch:
     def write_wide(self, path: str | Path, chunk_rows: int = 50_000) -> None:
         """Write one CSV row per applicant (UTF-8, "\\n" line ends)."""
         parts = self._wide_parts()
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="") as out:
             out.write(",".join(self.wide_header()) + "\n")
             _write_rows(out, parts, self.n, chunk_rows)
@@ -688,7 +689,8 @@ def _generate_jobs(
     end_day[:, 0] = np.where(current, as_of_day, as_of_day - rng.integers(15, 500, n))
     start_day[:, 0] = end_day[:, 0] - duration[:, 0] + 1
     for slot in range(1, MAX_JOBS):
-        end_day[:, slot] = start_day[:, slot - 1] - gap[:, slot]
+        # An overlapping earlier job still ends no later than the later one.
+        end_day[:, slot] = np.minimum(start_day[:, slot - 1] - gap[:, slot], end_day[:, slot - 1])
         start_day[:, slot] = end_day[:, slot] - duration[:, slot] + 1
     earliest = (date(1978, 1, 1) - DATE_BASE).days
     start_day = np.maximum(start_day, earliest)
