@@ -434,10 +434,11 @@ class Column:
 
 
 def _choose(rng: np.random.Generator, size: Any, weights: Sequence[float]) -> Codes:
-    probabilities = np.asarray(weights, dtype=float)
-    probabilities /= probabilities.sum()
-    codes: Codes = np.asarray(rng.choice(len(probabilities), size=size, p=probabilities), np.int64)
-    return codes
+    """Indices drawn with the given relative weights (inverse CDF of uniform draws)."""
+    cumulative = np.cumsum(np.asarray(weights, dtype=float))
+    cumulative /= cumulative[-1]
+    codes: Codes = np.searchsorted(cumulative, rng.random(size), side="right").astype(np.int64)
+    return np.minimum(codes, len(cumulative) - 1)
 
 
 def _date_text(day: date, fmt: str) -> str:
@@ -825,7 +826,15 @@ def _generate_education(
 ) -> dict[str, Column]:
     shape = (n, MAX_EDUCATION)
     degree_pool, major_pool, institution_pool = Pool(), Pool(), Pool()
-    degree_index = _choose(rng, shape, [w for _, _, w in DEGREES])
+    # The first entry is usually the highest; later ones lean to lower levels.
+    later_factor = {"bachelor": 0.5, "associate": 2.0, "master": 0.6, "doctorate": 0.3}
+    first_weights = [w for _, _, w in DEGREES]
+    later_weights = [w * later_factor.get(group, 1.5) for _, group, w in DEGREES]
+    degree_index = np.where(
+        np.arange(MAX_EDUCATION)[None, :] == 0,
+        _choose(rng, shape, first_weights),
+        _choose(rng, shape, later_weights),
+    )
     degree_codes = degree_pool.codes([d for d, _, _ in DEGREES])[degree_index]
     level_group = np.array([g for _, g, _ in DEGREES], dtype=object)[degree_index]
     school = level_group == "school"
