@@ -941,21 +941,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--as-of {args.as_of!r} is not a date; write it as YYYY-MM-DD")
     column, _, value = args.impact_group.partition("=")
-    try:
-        batch = generate_applicants(
-            args.n,
-            seed=args.seed,
-            as_of=as_of,
-            clean=args.clean,
-            impact_skew=args.impact_skew,
-            impact_group=(column, value),
+    if args.n < 0:
+        parser.error(f"--n {args.n} is negative; give the number of applicants to write")
+    if not 0.0 <= args.impact_skew <= 1.0:
+        parser.error(f"--impact-skew {args.impact_skew} (impact_skew) must be between 0 and 1")
+    if column not in EEO_FIELDS or not value:
+        parser.error(
+            f"--impact-group {args.impact_group!r} must be COLUMN=VALUE with COLUMN one of "
+            f"{', '.join(EEO_FIELDS)}, e.g. eeo_sex=Female"
         )
-    except ValueError as error:
-        parser.error(str(error))
-    if args.form == "wide":
-        batch.write_wide(args.out)
-    else:
-        batch.write_long(args.out)
+    batch = generate_applicants(
+        args.n,
+        seed=args.seed,
+        as_of=as_of,
+        clean=args.clean,
+        impact_skew=args.impact_skew,
+        impact_group=(column, value),
+    )
+    try:
+        if args.form == "wide":
+            batch.write_wide(args.out)
+        else:
+            batch.write_long(args.out)
+    except OSError as error:
+        parser.exit(2, f"cannot write {args.out}: {error.strerror}; choose a writable path\n")
     return 0
 
 

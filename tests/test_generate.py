@@ -304,3 +304,25 @@ def test_bad_arguments_exit_with_a_message(capsys: pytest.CaptureFixture[str]) -
     with pytest.raises(SystemExit):
         main(["--n", "5", "--out", "x.csv", "--impact-skew", "2"])
     assert "impact_skew" in capsys.readouterr().err
+
+
+def test_as_of_date_bounds_the_histories(tmp_path: Path) -> None:
+    out = tmp_path / "early.csv"
+    main(["--n", "2000", "--seed", "2", "--clean", "--as-of", "2015-06-30", "--out", str(out)])
+    _, rows = read_csv(out)
+    starts = [
+        parse_date(row[f"job{n}_start"])[0]
+        for row in rows
+        for n in range(1, 6)
+        if row[f"job{n}_title"]
+    ]
+    assert max(starts) <= date(2015, 6, 30)
+    assert max(starts) >= date(2014, 6, 30)  # recent jobs exist relative to that date
+
+
+def test_small_batches_write_a_header_and_no_problem_rows(tmp_path: Path) -> None:
+    out = tmp_path / "tiny.csv"
+    main(["--n", "3", "--seed", "2", "--out", str(out)])
+    header, rows = read_csv(out)
+    assert header == WIDE_HEADER
+    assert len(rows) == 3 and all(row["applicant_id"] for row in rows)
