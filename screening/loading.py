@@ -11,7 +11,6 @@ from __future__ import annotations
 import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -92,7 +91,12 @@ def _as_object(values: pd.Series | np.ndarray) -> pd.Series:
     pandas 3 infers its own string dtype from str objects, so the dtype is given explicitly.
     """
     if isinstance(values, pd.Series):
-        values = np.asarray(values.to_numpy(dtype=object, na_value=cast(Any, None)))
+        # Through factorize, equal cells share one str object: exports repeat titles,
+        # employers, dates and yes/no a lot, and a str object costs ~50 bytes.
+        codes, uniques = pd.factorize(values, use_na_sentinel=True)
+        texts = np.empty(len(uniques) + 1, dtype=object)
+        texts[:-1] = np.asarray(uniques, dtype=object)  # the last slot stays None
+        values = texts[codes]  # code -1 (missing) picks the trailing None
     return pd.Series(values, dtype=object, copy=False)
 
 
@@ -338,7 +342,11 @@ def _screenable_column(
     table: RawTable, position: int, screenable: np.ndarray, name: str = ""
 ) -> pd.Series:
     """One column of the screenable rows, cleaned, indexed 0..k-1."""
-    values = clean(table.data[position], none_is_value=name in NONE_IS_A_VALUE)
+    # The raw column is popped: its memory is freed as the batch is built.
+    values = clean(
+        table.data.pop(position),  # type: ignore[arg-type]  # int labels
+        none_is_value=name in NONE_IS_A_VALUE,
+    )
     if not screenable.all():
         values = values[screenable]
     return values.reset_index(drop=True)

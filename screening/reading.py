@@ -205,13 +205,9 @@ def _read_csv(
         if not may_have_empty_lines:
             data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
         if data is None:
-            data = pd.read_csv(
-                path,
-                skiprows=1,
-                names=list(range(len(headers))),
-                usecols=positions,
-                **options,
-            )
+            # No usecols here: with it the C parser silently drops cells beyond the header.
+            data = pd.read_csv(path, skiprows=1, names=list(range(len(headers))), **options)
+            data = data[positions]
     except pd.errors.EmptyDataError:
         raise _fail(
             role, shown, "is empty (no header row)", "Export it again with the column names."
