@@ -299,23 +299,37 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
         rows = sheet.iter_rows(values_only=True)
         first = next(rows, None)
         headers = [_cell_text(v).strip() for v in first] if first else []
-        while headers and not headers[-1]:
-            headers.pop()
-        if not headers:
+        if not any(headers):
             raise _fail(
                 role,
                 shown,
                 "has an empty first sheet (no header row)",
                 "Put the column names in row 1 of the first sheet.",
             )
-        positions = list(range(len(headers))) if wanted is None else list(wanted(headers))
-        width = len(headers)
+        # Columns right of the last header still count: their values get a warning.
+        width = max(len(headers), getattr(sheet, "max_column", None) or 0)
+        headers.extend([""] * (width - len(headers)))
+        positions = list(range(width)) if wanted is None else list(wanted(headers))
         # Per-row loop: openpyxl hands rows over one by one; .xlsx holds at most ~1M rows.
         cells: list[list[str]] = []
+        last_with_values = 0
         for values in rows:
-            texts = [_cell_text(v) for v in values[:width]]
+            texts = [_cell_text(v) for v in values]
+            if len(texts) > width:  # a row wider than the sheet's recorded dimension
+                extra = [t for t in texts[width:] if t.strip()]
+                if extra:
+                    raise _fail(
+                        role,
+                        shown,
+                        f"row {len(cells) + 2} has values beyond the last column",
+                        "Open it in Excel and save it again, or save it as CSV (UTF-8).",
+                    )
             texts.extend([""] * (width - len(texts)))
             cells.append([texts[p] for p in positions])
+            if any(t.strip() for t in texts):
+                last_with_values = len(cells)
+        # Empty rows after the last filled one are sheet formatting, not rows a user sees.
+        del cells[last_with_values:]
     finally:
         workbook.close()
     data = pd.DataFrame(cells, columns=positions, dtype=str) if cells else None

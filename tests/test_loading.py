@@ -169,18 +169,31 @@ def test_xlsx_first_sheet_is_read_with_ids_as_text(tmp_path: Path) -> None:
     assert sheet is not None
     sheet.append(["Applicant ID", "First Name", "Job Title 1", "Start Date 1", "Hours per Week 1"])
     sheet.append(["00123", "Ann", "Analyst", dt.datetime(2019, 3, 15), 40.0])
-    sheet.append([456, "Bob", "Clerk", "03/2020", 20.5])
     sheet.append([None, None, None, None, None])
+    sheet.append([456, "Bob", "Clerk", "03/2020", 20.5, "stray note"])
+    sheet.append([None] * 6)  # trailing empty rows: sheet formatting, not data
+    sheet.append([None] * 6)
     other = workbook.create_sheet("Other")
     other.append(["applicant_id"])
     path = tmp_path / "a.xlsx"
     workbook.save(path)
     batch = load_batch(path)
     assert list(batch.applicants["applicant_id"]) == ["00123", "456"]  # 456.0 would be wrong
+    assert list(batch.applicants["row"]) == [2, 4]
     assert list(batch.jobs["start"]) == ["2019-03-15", "03/2020"]
     assert list(batch.jobs["hours_per_week"]) == ["40", "20.5"]
     assert batch.input_rows == 3 and batch.error_rows == 1
-    assert [(i.row, i.problem) for i in batch.issues] == [(4, "the row is empty")]
+    assert [(i.row, i.problem, i.severity) for i in batch.issues] == [
+        (None, "column 6 has values but no header; it is ignored", "warning"),
+        (3, "the row is empty", "error"),
+    ]
+
+
+def test_csv_column_without_header_but_with_values_warns(tmp_path: Path) -> None:
+    text = "applicant_id,job1_title,,\n1,Analyst,,note\n2,Clerk,,\n"
+    batch = load_batch(write(tmp_path, "a.csv", text))
+    assert [(i.column, i.severity) for i in batch.issues] == [("column 4", "warning")]
+    assert "no header" in batch.issues[0].problem and batch.issues[0].value is None
 
 
 # --- headers -------------------------------------------------------------------------------
@@ -329,11 +342,17 @@ def test_every_row_sharing_an_id_is_an_error_row(tmp_path: Path) -> None:
         assert "shared by rows 2, 4, 5" in issue.problem
 
 
-def test_leading_zeros_of_ids_are_kept(tmp_path: Path) -> None:
-    text = "applicant_id,job1_title\n00123,Analyst\n0,Clerk\n1e3,Clerk\n"
+@pytest.mark.parametrize("empty_line", ["", "\n"])  # "\n": the C parser path
+def test_leading_zeros_and_number_like_text_are_kept(tmp_path: Path, empty_line: str) -> None:
+    text = (
+        "applicant_id,job1_title,job1_hours_per_week,job1_qualifying_percent\n"
+        f"00123,Analyst,040,00\n{empty_line}0,Clerk,1e3,0.50\n1e3,Clerk,40.0,100\n"
+    )
     batch = load_batch(write(tmp_path, "a.csv", text))
     assert list(batch.applicants["applicant_id"]) == ["00123", "0", "1e3"]
     assert list(batch.jobs["applicant_id"]) == ["00123", "0", "1e3"]
+    assert list(batch.jobs["hours_per_week"]) == ["040", "1e3", "40.0"]
+    assert list(batch.jobs["qualifying_percent"]) == ["00", "0.50", "100"]
 
 
 def test_ids_differing_only_in_zeros_are_different_applicants(tmp_path: Path) -> None:
@@ -410,6 +429,18 @@ def test_long_form_entries_of_error_applicants_are_not_screened(tmp_path: Path) 
     assert list(batch.education["applicant_id"]) == ["A3"]
     assert list(batch.education["degree"]) == ["None"]
     assert all(i.file == str(applicants) for i in batch.issues)  # no orphan for A1's entry
+
+
+def test_column_mapping_applies_to_long_form_files(tmp_path: Path) -> None:
+    mapping = write(
+        tmp_path, "map.yaml", 'columns:\n  "Cand Ref": applicant_id\n  "Post Held": job1_title\n'
+    )
+    applicants = write(tmp_path, "applicants.csv", "Cand Ref,First Name\n0042,Ann\n")
+    jobs = write(tmp_path, "jobs.csv", "Cand Ref,Post Held,Start Date\n0042,Analyst,2019\n")
+    batch = load_batch(applicants, jobs=jobs, columns=mapping)
+    assert list(batch.jobs["applicant_id"]) == ["0042"]
+    assert (batch.jobs.loc[0, "title"], batch.jobs.loc[0, "start"]) == ("Analyst", "2019")
+    assert batch.issues == []
 
 
 def test_long_form_file_without_entry_columns_is_a_file_level_error(tmp_path: Path) -> None:
