@@ -412,7 +412,7 @@ def _long_entries(
     for values in fields.values():
         has_value |= values.notna().to_numpy()
     missing = ids.isna().to_numpy()
-    known = ids.isin(set(applicant_ids.dropna())).to_numpy()
+    known = ids.isin(applicant_ids.dropna()).to_numpy()
     issues: list[InputIssue] = []
     entry_name = ENTRY_NAME[group]
     for row in rows[missing & ~has_value]:
@@ -452,7 +452,7 @@ def _long_entries(
     # Entries of error applicants are accounted for by the applicant's own error row.
     screenable_ids = applicant_ids[screenable]
     position_of = pd.Series(np.flatnonzero(screenable), index=screenable_ids.to_numpy())
-    keep = ids.isin(set(screenable_ids)).to_numpy() & has_value
+    keep = ids.isin(screenable_ids).to_numpy() & has_value
     kept_ids = ids[keep].reset_index(drop=True)
     # Long-form entries are numbered 1, 2, ... in order of appearance per applicant.
     entry_numbers = kept_ids.groupby(kept_ids, sort=False).cumcount().to_numpy() + 1
