@@ -233,13 +233,18 @@ def test_ats_export_headers_are_recognised(tmp_path: Path) -> None:
 
 
 def test_unknown_columns_warn_with_a_suggestion(tmp_path: Path) -> None:
-    text = "applicant_id,job1_titel,job1_employer,Favourite Colour\n1,Analyst,SMUD,blue\n"
+    text = (
+        "applicant_id,job1_titel,job1_employer,Favourite Colour,Job Titel 3,Emial\n"
+        "1,Analyst,SMUD,blue,Clerk,a@b.org\n"
+    )
     batch = load_batch(write(tmp_path, "a.csv", text))
-    assert batch.unknown_columns == ["job1_titel", "Favourite Colour"]
+    assert batch.unknown_columns == ["job1_titel", "Favourite Colour", "Job Titel 3", "Emial"]
     warnings = [i for i in batch.issues if i.severity == "warning"]
-    assert [w.column for w in warnings] == ["job1_titel", "Favourite Colour"]
+    assert [w.column for w in warnings] == batch.unknown_columns
     assert "did you mean 'job1_title'?" in warnings[0].problem
     assert "did you mean" not in warnings[1].problem
+    assert "did you mean 'job3_title'?" in warnings[2].problem
+    assert "did you mean 'email'?" in warnings[3].problem
     assert all(w.value is None and w.row is None for w in warnings)
     assert batch.jobs.loc[0, "title"] is None  # the misspelt column is not read
     assert batch.error_rows == 0
