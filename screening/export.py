@@ -38,9 +38,9 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     return kept
 
 
-def write_csv(frame: pd.DataFrame, target: str | Path | IO[str]) -> None:
-    """Write a frame as UTF-8 CSV, formula-injection safe."""
-    safe_frame(frame).to_csv(target, index=False)
+def write_csv(frame: pd.DataFrame, target: str | Path | IO[str], *, header: bool = True) -> None:
+    """Write a frame as UTF-8 CSV, formula-injection safe (header only when asked)."""
+    safe_frame(frame).to_csv(target, index=False, header=header)
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

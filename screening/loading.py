@@ -9,6 +9,7 @@ Self-identification (`eeo_*`) columns are split off into `Batch.eeo` at once.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -566,3 +567,10 @@ def load_batch(
         error_rows=int(errors.sum()),
         unknown_columns=unknown,
     )
+
+
+def iter_batches(
+    applicants: str | Path, *, columns: str | Path | None = None, chunk_rows: int = 100_000
+) -> Iterator[Batch]:
+    """The wide-form batch in chunks of about `chunk_rows` applicants (one chunk for now)."""
+    yield load_batch(applicants, columns=columns)

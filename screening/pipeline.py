@@ -32,7 +32,7 @@ from screening.explain import (
     held_reasons,
     years_text,
 )
-from screening.loading import Batch, InputFile, load_batch
+from screening.loading import Batch, InputFile, iter_batches, load_batch
 from screening.results import (
     ERROR_COLUMNS,
     CriterionResult,
@@ -631,6 +631,54 @@ def screen_files(
     )
     result.timings = {"load": load_time, **result.timings}
     return result
+
+
+def screen_stream(
+    applicants: str | Path,
+    spec: str | Path | JobSpec,
+    *,
+    jobs: str | Path | None = None,
+    education: str | Path | None = None,
+    columns: str | Path | None = None,
+    as_of: date | None = None,
+    requires_driving: bool = False,
+    engine: EngineKind = "durable",
+    chunk_rows: int = 100_000,
+) -> Iterator[ScreeningResult]:
+    """Screen a batch chunk by chunk, so memory stays flat however large the file is.
+
+    Every file-level problem is raised before the first chunk. The chunks' results, in
+    order, are exactly `screen_files`' results (screening is per applicant); each chunk's
+    `timings` covers its own stages.
+    """
+    spec_path: str | Path | None = None
+    if isinstance(spec, JobSpec):
+        job_spec = spec
+    else:
+        spec_path = spec
+        job_spec = load_spec(spec)
+    compiled_ruleset(job_spec)
+    vocab = vocabulary_for(job_spec, spec_path)
+    day = as_of or date.today()
+    started = time.perf_counter()
+    if jobs is None and education is None:
+        batches: Iterator[Batch] = iter_batches(applicants, columns=columns, chunk_rows=chunk_rows)
+    else:
+        batches = iter([load_batch(applicants, jobs=jobs, education=education, columns=columns)])
+    for batch in batches:
+        load_time = time.perf_counter() - started
+        result = screen_batch(
+            job_spec,
+            batch,
+            as_of=day,
+            requires_driving=requires_driving,
+            spec_path=spec_path,
+            vocabulary=vocab,
+            engine=engine,
+        )
+        result.timings = {"load": load_time, **result.timings}
+        yield result
+        started = time.perf_counter()
 
 
 def screen_records(
