@@ -44,6 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 from math import ceil, floor
 from pathlib import Path
 
@@ -70,6 +71,7 @@ NO_WORDS = {"no", "n", "false", "0"}
 KEPT_PUNCTUATION = set("/&+#-")
 
 
+@lru_cache(maxsize=65536)  # pure; cached only because every keyword is tried on every job
 def normalise(text: str) -> str:
     """Lower-case; anything but a letter, digit, `_`, space or / & + # - becomes a space."""
     kept = [
