@@ -8,8 +8,8 @@ spec the certain years must agree too.
 
 from __future__ import annotations
 
-import inspect
 import shutil
+from collections.abc import Mapping
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from data.generate import generate_applicants
 from screening.pipeline import screen_files
 from screening.spec import JobSpec, load_spec
 from screening.vocabulary import Vocabulary, load_vocabulary
@@ -97,14 +98,8 @@ TWO_PATTERN_SPEC: dict[str, Any] = {
 
 def write_generated_batch(path: Path) -> None:
     """Write a clean wide CSV of generated applicants to `path`."""
-    from data.generate import generate_applicants  # the project's generator, at repo root
-
-    parameters = inspect.signature(generate_applicants).parameters
-    if "out" in parameters:  # the generator writes the file itself
-        generate_applicants(APPLICANTS, seed=SEED, out=path, form="wide", clean=True, as_of=AS_OF)
-    else:  # the generator returns a batch that writes itself
-        batch = generate_applicants(APPLICANTS, seed=SEED, clean=True, as_of=AS_OF)
-        batch.write_wide(path)
+    batch = generate_applicants(APPLICANTS, seed=SEED, as_of=AS_OF, clean=True)
+    batch.write_wide(path)
 
 
 @pytest.fixture(scope="module")
@@ -124,7 +119,7 @@ def _text(value: Any) -> str:
     return str(value.value) if hasattr(value, "value") else str(value)
 
 
-def _describe(applicant_id: str, engine: dict[str, Any], reference: ReferenceDecision) -> str:
+def _describe(applicant_id: str, engine: Mapping[Any, Any], reference: ReferenceDecision) -> str:
     ours = {"outcome": reference.outcome, **reference.statuses}
     theirs = {key: _text(engine.get(key)) for key in ours}
     return (

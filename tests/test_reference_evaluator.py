@@ -705,3 +705,33 @@ def test_closest_pattern_ties_go_to_the_first_in_the_spec(vocabulary: Vocabulary
     tie = screen(two_pattern_spec(), vocabulary, applicant(BACHELOR))
     # a: experience not met; b: experience not met → one each, a comes first.
     assert tie.pattern == "a"
+
+
+# --------------------------------------------------------------------------- committed cases
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@pytest.mark.parametrize("requires_driving", [False, True])
+def test_reference_agrees_with_the_hand_written_edge_cases(
+    alameda: JobSpec, vocabulary: Vocabulary, requires_driving: bool
+) -> None:
+    # The expected outcomes were worked out by hand, independently of this module,
+    # for an as-of date of 2026-11-26.
+    decisions = evaluate_file(
+        alameda,
+        vocabulary,
+        DATA / "edge-cases.csv",
+        as_of=date(2026, 11, 26),
+        requires_driving=requires_driving,
+    )
+    with open(DATA / "edge-cases-expected.csv", encoding="utf-8", newline="") as handle:
+        expected = {row["applicant_id"]: row["expected_outcome"] for row in csv.DictReader(handle)}
+    assert expected, "no expected outcomes found"
+    assert set(decisions) == set(expected)
+    wrong = {
+        applicant_id: (outcome, decisions[applicant_id].outcome)
+        for applicant_id, outcome in expected.items()
+        if decisions[applicant_id].outcome != outcome
+    }
+    assert wrong == {}
