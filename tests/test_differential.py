@@ -203,3 +203,23 @@ def test_engine_matches_reference_on_a_two_pattern_spec(
         requires_driving=requires_driving,
         compare_years=False,
     )
+
+
+def test_engine_matches_reference_with_discretionary_equivalency(
+    applicants_csv: Path, vocabulary: Vocabulary, tmp_path: Path
+) -> None:
+    # "Any equivalent combination determined acceptable by HR": rejections with some
+    # education or experience go to review instead.
+    data = {**TWO_PATTERN_SPEC, "id": "differential-discretionary"}
+    data["substitution"] = {**TWO_PATTERN_SPEC["substitution"], "discretionary": True}
+    spec_path = tmp_path / "discretionary.yaml"
+    spec_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    shutil.copy(RULES / "vocabulary.yaml", tmp_path / "vocabulary.yaml")
+    assert_engine_agrees(
+        load_spec(spec_path),
+        spec_path,
+        vocabulary,
+        applicants_csv,
+        requires_driving=False,
+        compare_years=False,
+    )
