@@ -102,6 +102,13 @@ def write_generated_batch(path: Path) -> None:
     batch.write_wide(path)
 
 
+def write_spec(data: dict[str, Any], path: Path) -> Path:
+    """Write a spec as YAML with the project vocabulary beside it; return its path."""
+    path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    shutil.copy(RULES / "vocabulary.yaml", path.parent / "vocabulary.yaml")
+    return path
+
+
 @pytest.fixture(scope="module")
 def applicants_csv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("differential") / "applicants.csv"
@@ -192,9 +199,7 @@ def test_engine_matches_reference_on_the_account_manager_spec(
 def test_engine_matches_reference_on_a_two_pattern_spec(
     applicants_csv: Path, vocabulary: Vocabulary, requires_driving: bool, tmp_path: Path
 ) -> None:
-    spec_path = tmp_path / "two-patterns.yaml"
-    spec_path.write_text(yaml.safe_dump(TWO_PATTERN_SPEC, sort_keys=False), encoding="utf-8")
-    shutil.copy(RULES / "vocabulary.yaml", tmp_path / "vocabulary.yaml")
+    spec_path = write_spec(TWO_PATTERN_SPEC, tmp_path / "two-patterns.yaml")
     assert_engine_agrees(
         load_spec(spec_path),
         spec_path,
@@ -212,9 +217,85 @@ def test_engine_matches_reference_with_discretionary_equivalency(
     # education or experience go to review instead.
     data = {**TWO_PATTERN_SPEC, "id": "differential-discretionary"}
     data["substitution"] = {**TWO_PATTERN_SPEC["substitution"], "discretionary": True}
-    spec_path = tmp_path / "discretionary.yaml"
-    spec_path.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
-    shutil.copy(RULES / "vocabulary.yaml", tmp_path / "vocabulary.yaml")
+    spec_path = write_spec(data, tmp_path / "discretionary.yaml")
+    assert_engine_agrees(
+        load_spec(spec_path),
+        spec_path,
+        vocabulary,
+        applicants_csv,
+        requires_driving=False,
+        compare_years=False,
+    )
+
+
+#: Features the other specs leave out: a 35-hour week, fractional years, college years as
+#: well as a level, a pattern's own substitution overriding the spec's, related industries
+#: refused, a keyword added by the spec, a pattern license at screening and a spec-wide
+#: certificate verified at appointment.
+FEATURE_SPEC: dict[str, Any] = {
+    "id": "differential-features",
+    "title": "Energy Services Representative",
+    "full_time_hours": 35,
+    "vocabulary": "vocabulary.yaml",
+    "patterns": [
+        {
+            "id": "college",
+            "education": {"id": "college.education", "min_level": "high_school", "min_years": 2},
+            "experience": [
+                {
+                    "id": "college.experience",
+                    "years": 2.5,
+                    "areas": {"customer relations": [], "business development": ["sales"]},
+                    "industries": ["utility"],
+                    "allow_related_industries": False,
+                    "within_years": 6,
+                }
+            ],
+            "substitution": {"experience_for_education": True, "education_years": 2},
+            "licenses": [
+                {
+                    "id": "college.license",
+                    "state": "CA",
+                    "applies": "always",
+                    "enforce_at": "screening",
+                }
+            ],
+        },
+        {
+            "id": "degree",
+            "education": {
+                "id": "degree.education",
+                "min_level": "associate",
+                "fields": ["engineering", "environmental studies", "public administration"],
+                "allow_related": True,
+                "accredited": False,
+            },
+            "experience": [
+                {
+                    "id": "degree.experience",
+                    "years": 1.5,
+                    "areas": {"project management": [], "program management": []},
+                    "professional": True,
+                }
+            ],
+        },
+    ],
+    "substitution": {"experience_for_education": False, "discretionary": False},
+    "certificates": [
+        {
+            "id": "cem",
+            "name": "Certified Energy Manager",
+            "aliases": ["CEM"],
+            "enforce_at": "appointment",
+        }
+    ],
+}
+
+
+def test_engine_matches_reference_on_more_spec_features(
+    applicants_csv: Path, vocabulary: Vocabulary, tmp_path: Path
+) -> None:
+    spec_path = write_spec(FEATURE_SPEC, tmp_path / "features.yaml")
     assert_engine_agrees(
         load_spec(spec_path),
         spec_path,
