@@ -30,6 +30,7 @@ from screening.spec import (
     ExperienceRequirement,
     JobSpec,
     Level,
+    Substitution,
 )
 from screening.vocabulary import Vocabulary, normalise_text, phrase_pattern
 
@@ -276,17 +277,17 @@ def compute_evidence(
         if pattern.education is None:
             continue
         education_req = pattern.education
-        assessed = _assess_education(edu_frame, education_req, spec, vocab)
+        assessed = _assess_education(
+            edu_frame, education_req, spec, vocab, spec.substitution_for(pattern)
+        )
         for name, value in _education_facts(
             assessed, education_req, spec, pattern_id=pattern.id, count=count
         ).items():
             facts[name] = value
         edu_rows.append(assessed)
-    if len(edu_frame):
-        levels = edu_frame["level_possible_rank"].to_numpy()
-        has_level = np.zeros(count, dtype=bool)
-        has_level[edu_frame["applicant_pos"].to_numpy()[levels > 0]] = True
-        any_evidence |= has_level
+        # discretionary equivalency: any education entry above level none is some evidence
+        entered = assessed["entry_level_possible_rank"].to_numpy() > 0
+        any_evidence[assessed["applicant_pos"].to_numpy()[entered]] = True
     facts[F.ANY_EVIDENCE] = any_evidence.astype(np.int64)
     for lic in [*spec.licenses, *(lic for p in spec.patterns for lic in p.licenses)]:
         facts[F.license_code(lic.id)] = _license_codes(applicants, lic.kind, lic.state)
@@ -642,12 +643,15 @@ def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFram
     frame["applicant_pos"] = position.reindex(frame["applicant_id"].to_numpy()).to_numpy()
     frame = frame[frame["applicant_pos"].notna()].reset_index(drop=True)
     frame["applicant_pos"] = frame["applicant_pos"].astype(np.int64)
-    frame["level_possible_rank"] = np.zeros(len(frame), dtype=np.int64)
     return frame
 
 
 def _units_credit(
-    units: pd.Series, unit_type: pd.Series, one_year: int
+    units: pd.Series,
+    unit_type: pd.Series,
+    one_year: int,
+    semester_per_year: int = 30,
+    quarter_per_year: int = 45,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Certain and possible education credit of partial study (units ÷ 30 or ÷ 45, ≤ 4 years).
 
@@ -666,8 +670,8 @@ def _units_credit(
     kind = unit_type.str.strip().str.lower()
     semester = kind.str.startswith("sem").to_numpy(dtype=bool)
     quarter = kind.str.startswith("quar").to_numpy(dtype=bool)
-    divisor_certain = np.where(semester, 30, 45) * 100
-    divisor_possible = np.where(quarter, 45, 30) * 100
+    divisor_certain = np.where(semester, semester_per_year, quarter_per_year) * 100
+    divisor_possible = np.where(quarter, quarter_per_year, semester_per_year) * 100
     scaled = hundredths * one_year
     certain = scaled // divisor_certain
     possible = -((-scaled) // divisor_possible)
@@ -678,7 +682,11 @@ def _units_credit(
 
 
 def _assess_education(
-    frame: pd.DataFrame, req: EducationRequirement, spec: JobSpec, vocab: Vocabulary
+    frame: pd.DataFrame,
+    req: EducationRequirement,
+    spec: JobSpec,
+    vocab: Vocabulary,
+    substitution: Substitution | None = None,
 ) -> pd.DataFrame:
     out = frame.copy()
     one_year = F.year_credit(spec.full_time_hours)
@@ -743,7 +751,14 @@ def _assess_education(
     degree_credit_p = (
         np.where(completed_possible, np.where(recognised, degree_years[level_p], 4), 0) * one_year
     )
-    unit_c, unit_p = _units_credit(out["units"], out["unit_type"], one_year)
+    per_year = substitution if substitution is not None else Substitution()
+    unit_c, unit_p = _units_credit(
+        out["units"],
+        out["unit_type"],
+        one_year,
+        per_year.semester_units_per_year,
+        per_year.quarter_units_per_year,
+    )
 
     counts_c = field_certain & accredited_certain
     counts_p = field_possible & accredited_possible
@@ -752,6 +767,7 @@ def _assess_education(
     out["level_possible"] = _texts(names[level_p], out.index)
     out["level_certain_rank"] = np.where(counts_c, level_c, 0)
     out["level_possible_rank"] = np.where(counts_p, level_p, 0)
+    out["entry_level_possible_rank"] = level_p
     out["credit_certain"] = np.where(counts_c, np.maximum(degree_credit_c, unit_c), 0)
     out["credit_possible"] = np.where(counts_p, np.maximum(degree_credit_p, unit_p), 0)
     out["recognised"] = recognised
