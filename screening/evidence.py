@@ -259,7 +259,12 @@ def compute_evidence(
             facts[name] = value
         edu_rows.append(assessed)
     if len(edu_frame):
-        levels = edu_frame["level_possible_rank"].to_numpy()
+        # "an education entry above level none" for discretionary equivalency: the entry's
+        # own possible degree level, whatever its field or accreditation
+        degrees = _map_unique(edu_frame["degree"], _degree_reader(vocab))
+        may_be_completed = ~edu_frame["completed"].str.lower().isin(_NO).to_numpy()
+        levels = np.array([d.level_possible.rank for d in degrees], dtype=np.int64)
+        levels = np.where(may_be_completed, levels, 0)
         has_level = np.zeros(count, dtype=bool)
         has_level[edu_frame["applicant_pos"].to_numpy()[levels > 0]] = True
         any_evidence |= has_level
@@ -560,7 +565,6 @@ def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFram
     frame["applicant_pos"] = position.reindex(frame["applicant_id"].to_numpy()).to_numpy()
     frame = frame[frame["applicant_pos"].notna()].reset_index(drop=True)
     frame["applicant_pos"] = frame["applicant_pos"].astype(np.int64)
-    frame["level_possible_rank"] = np.zeros(len(frame), dtype=np.int64)
     return frame
 
 
