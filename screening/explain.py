@@ -62,7 +62,10 @@ def job_summaries(
     for r in rows.itertuples(index=False):
         parts = [p for p in (r.title, r.employer) if p]
         if r.classification == INVALID:
-            parts.append(f"unreadable: {r.problem}")
+            # name the field and the value, so the recruiter can check the application
+            field = str(r.problem_column)
+            value = getattr(r, field, "") or ""
+            parts.append(f"{field} '{value}': {r.problem}" if value else f"{field}: {r.problem}")
         else:
             end = "present" if r.end_day >= as_of_day and (not r.end or r.end.lower() in ("present", "current")) else _month(r.end_day)
             parts.append(f"{_month(r.start_day)} – {end}")
@@ -92,6 +95,9 @@ def experience_reasons(
     certain = credit_years(facts[F.experience_certain(req.id)].to_numpy(), full_time_hours)
     possible = credit_years(facts[F.experience_possible(req.id)].to_numpy(), full_time_hours)
     required = float(req.years)
+    certain_credit = facts[F.experience_certain(req.id)].to_numpy(dtype=np.int64)
+    year = F.year_credit(full_time_hours)
+    needed = F.credit_for_years(req.years_fraction, full_time_hours)
     counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
     doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
     window = f" within the last {req.within_years} years" if req.within_years else ""
@@ -108,7 +114,15 @@ def experience_reasons(
             upto = "an unknown amount" if np.isnan(possible[i]) else f"{years_text(possible[i])} years"
             out[i] = f"{base[i]}; up to {upto} if these count: {doubtful[i]}"
         else:
-            out[i] = f"{base[i]}; short by {years_text(max(required - certain[i], 0.0))} years"
+            # floor what the applicant has and round the shortfall up, so one day short
+            # never reads as "3 of 3 required years; short by 0 years"
+            has = certain_credit[i] * 100 // year
+            short = -(-(max(needed - certain_credit[i], 0)) * 100 // year)
+            out[i] = (
+                f"{req.id}: {years_text(has / 100)} of {years_text(required)} required years"
+                f"{window}" + (f" ({counted[i]})" if counted[i] else " (no qualifying job)")
+                + f"; short by {years_text(short / 100)} years"
+            )
     return out
 
 
