@@ -19,7 +19,11 @@ def neutralise(value: Any) -> Any:
     A cell starting with = + - @, tab or carriage return is a formula to Excel and
     LibreOffice unless it is a plain number (-3 stays -3).
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.match(value)
+    ):
         return "'" + value
     return value
 
@@ -35,8 +39,12 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, target: str | Path | IO[str]) -> None:
-    """Write a frame as UTF-8 CSV, formula-injection safe."""
-    safe_frame(frame).to_csv(target, index=False)
+    """Write a frame as UTF-8 CSV (RFC 4180 CRLF rows), formula-injection safe.
+
+    CRLF row ends make the writer quote any cell holding a carriage return: with bare LF
+    rows Python's CSV writer leaves a lone CR unquoted and readers split the row there.
+    """
+    safe_frame(frame).to_csv(target, index=False, lineterminator="\r\n")
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
