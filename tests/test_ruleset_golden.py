@@ -134,7 +134,7 @@ COMPILED = {
 
 
 @pytest.mark.parametrize("which", sorted(COMPILED))
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_each_subject_has_exactly_one_rule_holding(which: str, data: st.DataObject) -> None:
     compiled = COMPILED[which]

@@ -1003,3 +1003,35 @@ def test_tab_and_carriage_return_cells_are_neutralised_too() -> None:
 
     cells = [r[0] for r in csv_module.reader(io.StringIO(out.getvalue()))][1:]
     assert cells == ["'\tcmd", "'\rcmd", "plain", "-1.5", "+2", "'-x"]
+
+
+def test_recency_window_from_29_february_starts_after_28_february(tmp_path: Path) -> None:
+    spec = spec_file(
+        tmp_path,
+        """\
+id: recent-leap
+title: Recent experience, leap day
+patterns:
+  - id: p
+    experience:
+      - id: p.experience
+        years: 1
+        areas: {account management: []}
+        within_years: 1
+""",
+    )
+    result = one(
+        tmp_path, job(start="2020-01-01", end="present"), spec=spec, as_of=date(2028, 2, 29)
+    )
+    # days after 2027-02-28 up to 2028-02-29: 366 days
+    assert fact(result, F.experience_certain("p.experience")) == 366 * DAY
+
+
+def test_errors_export_neutralises_injected_input_values(tmp_path: Path) -> None:
+    result = one(tmp_path, edu(), job(start='=HYPERLINK("http://x","y")'))
+    out = io.StringIO()
+    write_csv(result.errors_frame(), out)
+    import csv as csv_module
+
+    values = [r["value"] for r in csv_module.DictReader(io.StringIO(out.getvalue(), newline=""))]
+    assert values == ['\'=HYPERLINK("http://x","y")']
