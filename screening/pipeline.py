@@ -457,7 +457,9 @@ def _results_frame(
     )
     pattern_column = np.array(pattern_ids, dtype=object)[chosen] if count else np.zeros(0, dtype=object)
 
-    principal = _principal_reasons(spec, statuses, reasons, outcome, pattern_column, count)
+    # patterns from closest to farthest, for a rejection's reasons
+    pattern_order = np.argsort(closeness, axis=1, kind="stable").reshape(count, len(pattern_ids))
+    principal = _principal_reasons(spec, statuses, reasons, outcome, pattern_order, count)
     data: dict[str, Any] = {
         "applicant_id": batch.applicants["applicant_id"].to_numpy(dtype=object),
         "outcome": outcome,
@@ -486,10 +488,14 @@ def _principal_reasons(
     statuses: dict[str, np.ndarray[Any, Any]],
     reasons: dict[str, np.ndarray[Any, Any]],
     outcome: np.ndarray[Any, Any],
-    chosen_pattern: np.ndarray[Any, Any],
+    pattern_order: np.ndarray[Any, Any],
     count: int,
 ) -> np.ndarray[Any, Any]:
-    """At most four reasons: the deciding criteria of the chosen pattern, failures first."""
+    """At most four reasons: the deciding criteria of the chosen pattern, failures first.
+
+    A rejection under several patterns says why each failed, closest first: every pattern
+    gets one reason before the closest pattern gets more.
+    """
     by_pattern: dict[str, list[str]] = {}
     for pattern in spec.patterns:
         ids: list[str] = []
@@ -500,6 +506,7 @@ def _principal_reasons(
         ids += [lic.id for lic in spec.licenses if lic.enforce_at == "screening"]
         ids += [c.id for c in spec.certificates if c.enforce_at == "screening"]
         by_pattern[pattern.id] = ids
+    pattern_ids = [p.id for p in spec.patterns]
     out = np.empty(count, dtype=object)
     rank = {
         Status.not_met.value: 0,
@@ -509,19 +516,48 @@ def _principal_reasons(
         Status.condition.value: 4,
         Status.not_applicable.value: 5,
     }
+    failing = (Status.not_met.value, Status.review.value)
     for i in range(count):
-        ids = by_pattern[chosen_pattern[i]]
-        if outcome[i] == Outcome.not_qualified.value and len(spec.patterns) > 1:
-            prefix = [f"closest pattern: {chosen_pattern[i]}"]
-        else:
-            prefix = []
-        ordered = sorted(ids, key=lambda c: rank[statuses[c][i]])
+        ordered_patterns = [pattern_ids[j] for j in pattern_order[i]]
+        chosen_pattern = ordered_patterns[0]
+        ordered = sorted(by_pattern[chosen_pattern], key=lambda c: rank[statuses[c][i]])
         if outcome[i] == Outcome.qualified.value:
-            chosen = [c for c in ordered if statuses[c][i] != Status.not_applicable.value]
+            chosen = [c for c in ordered if statuses[c][i] != Status.not_applicable.value][:4]
+        elif outcome[i] == Outcome.not_qualified.value and len(spec.patterns) > 1:
+            chosen = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, i)
+            texts = [str(reasons[c][i]) for c in chosen]
+            out[i] = " | ".join([f"closest pattern: {chosen_pattern}", *texts])
+            continue
         else:
-            chosen = [c for c in ordered if statuses[c][i] in (Status.not_met.value, Status.review.value)]
-        out[i] = " | ".join(prefix + [str(reasons[c][i]) for c in chosen][: 4 - len(prefix)])
+            chosen = [c for c in ordered if statuses[c][i] in failing][:4]
+        out[i] = " | ".join(str(reasons[c][i]) for c in chosen)
     return out
+
+
+def _rejection_reasons(
+    ordered_patterns: list[str],
+    by_pattern: dict[str, list[str]],
+    statuses: dict[str, np.ndarray[Any, Any]],
+    rank: dict[str, int],
+    i: int,
+    slots: int = 3,
+) -> list[str]:
+    """Failing criteria of every pattern, closest pattern first, one each before any second."""
+    failing = (Status.not_met.value, Status.review.value)
+    per_pattern: list[list[str]] = []
+    seen: set[str] = set()
+    for pattern_id in ordered_patterns:
+        ids = sorted(by_pattern[pattern_id], key=lambda c: rank[statuses[c][i]])
+        fails = [c for c in ids if statuses[c][i] in failing and c not in seen]
+        seen.update(fails)
+        per_pattern.append(fails)
+    taken = [fails[:1] for fails in per_pattern]
+    budget = slots - sum(len(t) for t in taken)
+    for n, fails in enumerate(per_pattern):  # closest first gets the spare slots
+        extra = fails[1 : 1 + max(budget, 0)]
+        taken[n] += extra
+        budget -= len(extra)
+    return [c for t in taken for c in t][:slots]
 
 
 def screen_files(
