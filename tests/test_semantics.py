@@ -772,6 +772,11 @@ def test_alternative_patterns_name_the_qualifying_and_the_closest_pattern(tmp_pa
     assert frame.loc["SHORT", "pattern"] == "experience"
     assert frame.loc["SHORT", "reasons"].startswith("closest pattern: experience")
     assert frame.loc["SHORT", "qualifying_years"] == pytest.approx(1.0)
+    # a rejection says why each pattern failed, the closest first
+    reasons = frame.loc["SHORT", "reasons"].split(" | ")
+    assert len(reasons) <= 4
+    assert reasons[1].startswith("experience.experience: 1 of 5 required years")
+    assert any(r.startswith("degree.") for r in reasons[2:]), reasons
 
 
 # ------------------------------------------------------------------ licenses and certificates
