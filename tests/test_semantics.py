@@ -1040,3 +1040,79 @@ def test_errors_export_neutralises_injected_input_values(tmp_path: Path) -> None
 
     values = [r["value"] for r in csv_module.DictReader(io.StringIO(out.getvalue(), newline=""))]
     assert values == ['\'=HYPERLINK("http://x","y")']
+
+
+def test_hours_and_percent_keep_two_decimals(tmp_path: Path) -> None:
+    result = one(
+        tmp_path,
+        edu(),
+        job(
+            start="2021-01-01", end="2021-01-10", hours_per_week="32.5", qualifying_percent="33.33"
+        ),
+    )
+    assert fact(result, EXPERIENCE) == 10 * 3250 * 3333
+
+
+@pytest.mark.parametrize("blank", ["N/A", "n/a", "none", "-"])
+def test_blank_markers_count_as_blank(tmp_path: Path, blank: str) -> None:
+    # end blank → as-of date; hours blank → full time; industry blank → employer decides
+    cells = {"start": "2026-11-20", "end": blank, "hours_per_week": blank, "industry": blank}
+    result = one(tmp_path, edu(), job(employer="SMUD", **cells))
+    assert fact(result, EXPERIENCE) == 7 * DAY
+    assert result.decision("A1").jobs[0].classification == "qualifying"
+
+
+def test_not_completed_degree_counts_only_its_units(tmp_path: Path) -> None:
+    result = one(
+        tmp_path,
+        edu(1, degree="BA", completed="no"),
+        edu(2, degree="BS", major="Economics", completed="no", units="lots"),
+    )
+    entries = result.decision("A1").education
+    assert [e.level_certain for e in entries] == ["none", "none"]
+    assert fact(result, EDU_CERTAIN) == 0  # unparseable units: certainly 0 ...
+    assert fact(result, EDU_POSSIBLE) == 4 * YEAR  # ... possibly 4
+
+
+def test_license_held_with_a_blank_state_is_review_at_screening(tmp_path: Path) -> None:
+    rows = [row("A1", job(start="2020-01-01", end="2022-12-31"), drivers_license="yes")]
+    result = screen(tmp_path, rows, spec_file(tmp_path, SCREENING_LICENSE_SPEC))
+    assert status(result, "license") == "review"
+
+
+def test_demographic_columns_are_split_off_and_never_exported(tmp_path: Path) -> None:
+    rows = [row("A1", edu(), job(), eeo_sex="F", eeo_race_ethnicity="Hispanic or Latino")]
+    result = screen(tmp_path, rows)
+    assert not [c for c in result.results.columns if c.startswith("eeo_")]
+    assert "Hispanic" not in result.results.to_csv()
+    assert result.eeo["eeo_race_ethnicity"].tolist() == ["Hispanic or Latino"]
+    assert "eeo_sex" not in result.batch.applicants.columns
+
+
+def test_unknown_column_is_a_warning_with_did_you_mean(tmp_path: Path) -> None:
+    result = one(tmp_path, edu(), job(), cells={"job1_titel": "Account Manager"})
+    errors = result.errors_frame()
+    warning = errors[errors["column"] == "job1_titel"]
+    assert warning["severity"].tolist() == ["warning"]
+    assert "did you mean 'job1_title'" in warning["problem"].iloc[0]
+
+
+def test_excel_workbook_gives_the_same_results_as_csv(tmp_path: Path) -> None:
+    rows = [
+        row("00123", edu(), job()),
+        row("B2", edu(major="Liberal Studies"), job()),
+        row("C3", job(title="Cashier", industry="Retail")),
+    ]
+    from_csv = screen(tmp_path, rows)
+    header = list(dict.fromkeys(k for r in rows for k in r))
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(header)
+    for r in rows:
+        sheet.append([r.get(h, "") for h in header])
+    path = tmp_path / "applicants.xlsx"
+    book.save(path)
+    from_excel = screen_files(path, ALAMEDA, as_of=AS_OF)
+    assert from_excel.results["applicant_id"].tolist() == ["00123", "B2", "C3"]
+    assert from_excel.results.equals(from_csv.results)
