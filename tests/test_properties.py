@@ -30,6 +30,10 @@ EMPLOYERS = ["Alameda Municipal Power", "Acme Corp", "SMUD", "City of Oakland", 
 INDUSTRIES = ["Electric utility", "Solar", "Retail", "Consulting", "", "N/A", "Local government"]
 DEGREES = ["BA", "B.S.", "AA", "MBA", "PhD", "High School Diploma", "None", "Certificate", ""]
 MAJORS = ["Business Administration", "Economics", "Political Science", "Art History", "", "-"]
+JOB_HEADER = ["applicant_id", "title", "employer", "industry", "start", "end",
+              "hours_per_week", "duties", "qualifying_percent"]  # fmt: skip
+EDU_HEADER = ["applicant_id", "degree", "major", "institution", "accredited", "completed",
+              "units", "unit_type"]  # fmt: skip
 DATE_FORMATS = ["%Y-%m-%d", "%m/%d/%Y", "%Y-%m", "%m/%Y", "%b %Y", "%B %Y"]
 
 
@@ -109,17 +113,13 @@ def test_wide_and_long_forms_give_identical_results(rows: list[dict[str, str]]) 
         folder = Path(name)
         wide = screen_wide(folder, rows)
         applicants, jobs, education = to_long(rows)
-        job_header = ["applicant_id", "title", "employer", "industry", "start", "end",
-                      "hours_per_week", "duties", "qualifying_percent"]  # fmt: skip
-        edu_header = ["applicant_id", "degree", "major", "institution", "accredited",
-                      "completed", "units", "unit_type"]  # fmt: skip
         long = screen_files(
             write_csv_rows(
                 folder / "applicants.csv", applicants, ["applicant_id", "drivers_license"]
             ),
             ALAMEDA,
-            jobs=write_csv_rows(folder / "jobs.csv", jobs, job_header),
-            education=write_csv_rows(folder / "education.csv", education, edu_header),
+            jobs=write_csv_rows(folder / "jobs.csv", jobs, JOB_HEADER),
+            education=write_csv_rows(folder / "education.csv", education, EDU_HEADER),
             as_of=AS_OF,
         )
     pd.testing.assert_frame_equal(wide.results, long.results)
@@ -156,8 +156,6 @@ def test_long_form_rows_of_unknown_applicants_are_error_rows(
 ) -> None:
     applicants, jobs, education = to_long(rows)
     all_jobs = jobs + [{"applicant_id": "NOT-IN-FILE", **o} for o in orphans]
-    job_header = ["applicant_id", "title", "employer", "industry", "start", "end",
-                  "hours_per_week", "duties", "qualifying_percent"]  # fmt: skip
     with TemporaryDirectory() as name:
         folder = Path(name)
         result = screen_files(
@@ -165,7 +163,7 @@ def test_long_form_rows_of_unknown_applicants_are_error_rows(
                 folder / "applicants.csv", applicants, ["applicant_id", "drivers_license"]
             ),
             ALAMEDA,
-            jobs=write_csv_rows(folder / "jobs.csv", all_jobs, job_header),
+            jobs=write_csv_rows(folder / "jobs.csv", all_jobs, JOB_HEADER),
             as_of=AS_OF,
         )
         errors = result.errors_frame()
@@ -175,3 +173,33 @@ def test_long_form_rows_of_unknown_applicants_are_error_rows(
         expected = set(range(len(jobs) + 2, len(all_jobs) + 2))
     assert set(orphan_rows["row"].astype(int)) == expected
     assert len(result.results) == len(rows)
+
+
+@examples(12)
+@given(rows=batch(ID_POOL))
+def test_every_long_form_row_is_screened_or_in_the_errors(rows: list[dict[str, str]]) -> None:
+    applicants, jobs, education = to_long(rows)
+    with TemporaryDirectory() as name:
+        folder = Path(name)
+        result = screen_files(
+            write_csv_rows(
+                folder / "applicants.csv", applicants, ["applicant_id", "drivers_license"]
+            ),
+            ALAMEDA,
+            jobs=write_csv_rows(folder / "jobs.csv", jobs, JOB_HEADER),
+            education=write_csv_rows(folder / "education.csv", education, EDU_HEADER),
+            as_of=AS_OF,
+        )
+    errors = result.errors_frame()
+    errors = errors[errors["severity"] == "error"]
+    for file_name, entries, frame in (
+        ("applicants.csv", applicants, result.batch.applicants),
+        ("jobs.csv", jobs, result.batch.jobs),
+        ("education.csv", education, result.batch.education),
+    ):
+        screened = set(frame[frame["file"].astype(str).str.endswith(file_name)]["row"].astype(int))
+        in_errors = set(
+            errors[errors["file"].astype(str).str.endswith(file_name)]["row"].astype(int)
+        )
+        assert screened.isdisjoint(in_errors), file_name
+        assert screened | in_errors == set(range(2, len(entries) + 2)), file_name
