@@ -1116,3 +1116,17 @@ def test_excel_workbook_gives_the_same_results_as_csv(tmp_path: Path) -> None:
     from_excel = screen_files(path, ALAMEDA, as_of=AS_OF)
     assert from_excel.results["applicant_id"].tolist() == ["00123", "B2", "C3"]
     assert from_excel.results.equals(from_csv.results)
+
+
+def test_license_class_the_file_cannot_show_is_review_at_screening(tmp_path: Path) -> None:
+    # the applicant file reports whether a driver's license is held, never its class
+    body = SCREENING_LICENSE_SPEC.replace("state: CA,", "state: CA, class: B,")
+    rows = [
+        row("YES", job(start="2020-01-01", end="2022-12-31"), drivers_license="yes",
+            drivers_license_state="CA"),
+        row("NO", job(start="2020-01-01", end="2022-12-31"), drivers_license="no"),
+    ]  # fmt: skip
+    result = screen(tmp_path, rows, spec_file(tmp_path, body))
+    assert status(result, "license", "YES") == "review"
+    assert outcome(result, "YES") == "needs_review"
+    assert status(result, "license", "NO") == "not_met"
