@@ -285,12 +285,21 @@ def compute_evidence(
         ).items():
             facts[name] = value
         edu_rows.append(assessed)
-        # discretionary equivalency: any education entry above level none is some evidence
-        entered = assessed["entry_level_possible_rank"].to_numpy() > 0
-        any_evidence[assessed["applicant_pos"].to_numpy()[entered]] = True
+    if len(edu_frame):
+        # "an education entry above level none" for discretionary equivalency: the entry's
+        # own possible degree level, whatever its field or accreditation
+        degrees = _map_unique(edu_frame["degree"], _degree_reader(vocab))
+        may_be_completed = ~edu_frame["completed"].str.lower().isin(_NO).to_numpy()
+        levels = np.array([d.level_possible.rank for d in degrees], dtype=np.int64)
+        levels = np.where(may_be_completed, levels, 0)
+        has_level = np.zeros(count, dtype=bool)
+        has_level[edu_frame["applicant_pos"].to_numpy()[levels > 0]] = True
+        any_evidence |= has_level
     facts[F.ANY_EVIDENCE] = any_evidence.astype(np.int64)
     for lic in [*spec.licenses, *(lic for p in spec.patterns for lic in p.licenses)]:
-        facts[F.license_code(lic.id)] = _license_codes(applicants, lic.kind, lic.state)
+        facts[F.license_code(lic.id)] = _license_codes(
+            applicants, lic.kind, lic.state, lic.license_class
+        )
     for cert in [*spec.certificates, *(c for p in spec.patterns for c in p.certificates)]:
         facts[F.certificate_code(cert.id)] = _certificate_codes(
             applicants, [cert.name, *cert.aliases, *vocab.certificates.get(cert.name, [])]
@@ -838,7 +847,9 @@ def state_code(text: str) -> str | None:
     return None
 
 
-def _license_codes(applicants: pd.DataFrame, kind: str, state: str | None) -> np.ndarray[Any, Any]:
+def _license_codes(
+    applicants: pd.DataFrame, kind: str, state: str | None, license_class: str | None = None
+) -> np.ndarray[Any, Any]:
     if "driver" in kind.lower():
         held = _text_column(applicants, "drivers_license").str.strip().str.lower()
         where = _text_column(applicants, "drivers_license_state")
@@ -850,7 +861,8 @@ def _license_codes(applicants: pd.DataFrame, kind: str, state: str | None) -> np
         )
         codes = np.full(len(applicants), F.UNKNOWN, dtype=np.int64)
         codes[held.isin(_NO).to_numpy()] = F.NOT_HELD
-        codes[held.isin(_YES).to_numpy() & state_ok] = F.HELD
+        # the applicant file never shows a license's class: a required class stays unknown
+        codes[held.isin(_YES).to_numpy() & state_ok] = F.UNKNOWN if license_class else F.HELD
         return codes
     return _certificate_codes(applicants, [kind])
 

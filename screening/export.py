@@ -39,8 +39,13 @@ def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_csv(frame: pd.DataFrame, target: str | Path | IO[str], *, header: bool = True) -> None:
-    """Write a frame as UTF-8 CSV, formula-injection safe (header only when asked)."""
-    safe_frame(frame).to_csv(target, index=False, header=header)
+    """Write a frame as UTF-8 CSV (RFC 4180 CRLF rows), formula-injection safe.
+
+    CRLF row ends make the writer quote any cell holding a carriage return: with bare LF
+    rows Python's CSV writer leaves a lone CR unquoted and readers split the row there.
+    The header is written only when asked, so chunks can be appended.
+    """
+    safe_frame(frame).to_csv(target, index=False, header=header, lineterminator="\r\n")
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -450,7 +450,23 @@ def _long_entries(
                 fix="Correct the id, or add the applicant to the applicants file.",
             )
         )
-    # Entries of error applicants are accounted for by the applicant's own error row.
+    # Entries of error applicants are not screened: say so on the entry's own row, so that
+    # every row of every input file is in the results or in the errors output.
+    error_ids = set(applicant_ids[~screenable].dropna()) - set(applicant_ids[screenable].dropna())
+    of_error_applicant = ids.isin(error_ids).to_numpy() & has_value
+    for row, applicant_id in zip(rows[of_error_applicant], ids[of_error_applicant], strict=True):
+        issues.append(
+            InputIssue(
+                file=shown,
+                row=int(row),
+                applicant_id=str(applicant_id),
+                column="applicant_id",
+                value=str(applicant_id),
+                problem=f"applicant_id {applicant_id!r} is an error row of the applicants file "
+                f"{applicants_file!r}; this {entry_name} entry is not screened",
+                fix="Fix the applicant's row in the applicants file (see its error).",
+            )
+        )
     screenable_ids = applicant_ids[screenable]
     position_of = pd.Series(np.flatnonzero(screenable), index=screenable_ids.to_numpy())
     keep = ids.isin(screenable_ids).to_numpy() & has_value
