@@ -200,7 +200,7 @@ class Evidence:
 def _text_column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name not in frame.columns:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    return frame[name].astype(object).where(frame[name].notna(), "").astype(str)
+    return pd.Series(frame[name].to_numpy(dtype=object), index=frame.index, dtype=object).fillna("")
 
 
 def _texts(values: Any, index: pd.Index) -> pd.Series:
@@ -316,7 +316,7 @@ def compute_evidence(
 def _read_jobs(spec: JobSpec, jobs: pd.DataFrame, position: pd.Series, as_of: date) -> pd.DataFrame:
     """Parse dates, hours and percentages of every job once; note what is invalid."""
     frame = pd.DataFrame(
-        {name: _texts(_text_column(jobs, name).str.strip(), jobs.index) for name in JOB_FIELDS},
+        {name: _text_column(jobs, name) for name in JOB_FIELDS},
         index=jobs.index,
     )
     for extra in ("applicant_id", "file", "row", "column_prefix", "entry"):
@@ -640,10 +640,7 @@ def _degree_reader(vocab: Vocabulary) -> Any:
 
 def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFrame:
     frame = pd.DataFrame(
-        {
-            name: _texts(_text_column(education, name).str.strip(), education.index)
-            for name in EDUCATION_FIELDS
-        },
+        {name: _text_column(education, name) for name in EDUCATION_FIELDS},
         index=education.index,
     )
     for extra in ("applicant_id", "file", "row", "column_prefix", "entry"):

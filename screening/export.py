@@ -28,12 +28,23 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def _first_character(value: Any) -> str:
+    return value[:1] if isinstance(value, str) else ""
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a frame with every text cell neutralised and no eeo_* column."""
     kept = frame[[c for c in frame.columns if not str(c).startswith("eeo_")]].copy()
     for column in kept.columns:
-        if kept[column].dtype == object or pd.api.types.is_string_dtype(kept[column]):
-            kept[column] = kept[column].map(neutralise)
+        values = kept[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            # look at the first character of every cell at once; only suspects are mapped
+            first = values.astype(object).map(_first_character, na_action="ignore")
+            suspect = first.isin(_FORMULA_START).to_numpy(dtype=bool)
+            if suspect.any():
+                values = values.astype(object).copy()
+                values[suspect] = values[suspect].map(neutralise)
+                kept[column] = values
     kept.columns = [neutralise(str(c)) for c in kept.columns]
     return kept
 
