@@ -142,39 +142,14 @@ _LINE_THROUGH = re.compile(r"text-decoration(?:-line)?\s*:[^;]*line-through", re
 
 
 def _read_html(data: bytes) -> tuple[list[str], list[str]]:
-    import warnings
+    import lxml.html
+    from lxml import etree
 
-    from bs4 import BeautifulSoup, Comment, Tag, XMLParsedAsHTMLWarning
-
-    with warnings.catch_warnings():
-        # Word's "filtered HTML" often starts with an XML declaration; it is still HTML.
-        warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)
-        soup = BeautifulSoup(data, "lxml")
-    for junk in soup.find_all(["script", "style", "head", "title", "meta", "xml"]):
-        junk.decompose()
-    for comment in soup.find_all(string=lambda s: isinstance(s, Comment)):
-        comment.extract()
-    # Word's review comments ("[SA1] Will employees ...") are not part of the document.
-    for tag in soup.find_all(True):
-        if tag.decomposed:
-            continue
-        classes = tag.get("class") or []
-        if any(str(c).lower().startswith(("msocom", "msocommentreference")) for c in classes):
-            tag.decompose()
-
+    try:
+        root = lxml.html.document_fromstring(data)
+    except (etree.ParserError, ValueError):
+        return [], []
     removed: list[str] = []
-    for tag in soup.find_all(True):
-        if tag.decomposed:
-            continue
-        style = str(tag.get("style") or "")
-        classes = [str(c).lower() for c in tag.get("class") or []]
-        # Word marks tracked deletions with class msoDel (styled line-through).
-        if tag.name in _STRIKE_TAGS or _LINE_THROUGH.search(style) or "msodel" in classes:
-            text = clean_text(tag.get_text(" "))
-            if text:
-                removed.append(text)
-            tag.decompose()
-
     paragraphs: list[str] = []
     buffer: list[str] = []
 
@@ -184,22 +159,49 @@ def _read_html(data: bytes) -> tuple[list[str], list[str]]:
             paragraphs.append(text)
         buffer.clear()
 
-    def walk(node: Tag) -> None:
-        for child in node.children:
-            if isinstance(child, Tag):
-                if child.name == "br":
+    def is_struck(element: etree._Element) -> bool:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        style = element.get("style") or ""
+        classes = (element.get("class") or "").lower().split()
+        # Word marks tracked deletions with class msoDel (styled line-through).
+        return tag in _STRIKE_TAGS or bool(_LINE_THROUGH.search(style)) or "msodel" in classes
+
+    def skipped(element: etree._Element) -> bool:
+        if not isinstance(element.tag, str):  # comments and processing instructions
+            return True
+        if element.tag.lower() in ("script", "style", "head", "title", "meta", "xml"):
+            return True
+        # Word's review comments ("[SA1] Will employees ...") are not part of the document.
+        classes = (element.get("class") or "").lower()
+        return classes.startswith("msocom")
+
+    def walk(element: etree._Element) -> None:
+        for child in element:
+            if skipped(child):
+                pass
+            elif is_struck(child):
+                text = clean_text(child.text_content())
+                if text:
+                    removed.append(text)
+            else:
+                tag = child.tag.lower()
+                if tag == "br":
                     flush()
-                elif child.name in _BLOCK_TAGS:
+                elif tag in _BLOCK_TAGS:
                     flush()
+                    buffer.append(child.text or "")
                     walk(child)
                     flush()
                 else:
+                    buffer.append(child.text or "")
                     walk(child)
-            else:
-                buffer.append(str(child))
+            if child.tail:
+                buffer.append(child.tail)
 
-    root = soup.body or soup
-    walk(root)
+    body = root.find("body")
+    start = body if body is not None else root
+    buffer.append(start.text or "")
+    walk(start)
     flush()
     # A <br> inside a sentence splits it in two; a lower-case continuation rejoins it.
     return _join_wrapped_lines(paragraphs), removed

@@ -91,7 +91,9 @@ _OTHER_HEADING = re.compile(
     r"|physical(?:,|\s).*requirements?|physical\s+and\s+medical.*|medical\s+requirements?"
     r"|working\s+conditions|environmental\s+conditions|revision\s+history|class\s+history"
     r"|supplemental\s+information|desirable\s+qualifications|desirable|selection\s+process"
-    r"|classes\s+which\s+typically.*|note\s+to\s+applicants|salary|benefits|mou"
+    r"|(?:city\s+of\s+\w+\s+|the\s+following\s+)?classes\s+(?:which|that)\s+typically.*"
+    r"|class\s+established.*|(?:latest\s+)?spec\.?\s+revision.*|end\s+of\s+job\s+class.*"
+    r"|note\s+to\s+applicants|salary|benefits|mou"
     r"|supervision\s+(?:received|exercised).*|class\s+characteristics)\s*:?$",
     re.IGNORECASE,
 )
@@ -99,7 +101,7 @@ _NOISE = re.compile(
     r"^(?:\(?over\)?|f+|cl:.*|[a-z]:\\.*|\\\\.*|\d{1,2}/\d{1,2}/\d{2,4}(?:\s+\d{1,2}/\d{1,2}/\d{2,4})*"
     r"|page\s+\d+(?:\s+of\s+\d+)?|class\s+established.*|(?:latest\s+)?spec\.?\s+revision.*"
     r"|ad\.?\s*board.*|csc\s*[-–].*|pay\s+range.*|change\s+in\s+pay.*|\[[a-z]{1,4}\d+\].*"
-    r"|revised:?\s.*|approved\s+by.*|[a-z]{1,4}(?:/[a-z]{1,4})*|\d[a-z]\d\d|continued|-\s*\d+\s*-"
+    r"|\d+(?:\.\d*)?|revised:?\s.*|approved\s+by.*|[a-z]{1,4}(?:/[a-z]{1,4})*|\d[a-z]\d\d|continued|-\s*\d+\s*-"
     r"|salary\s+schedule|code\s+no\.?.*)\s*:?$",
     re.IGNORECASE,
 )
@@ -151,9 +153,9 @@ def find_mq_sections(paragraphs: list[str]) -> list[Section]:
     sections: list[Section] = []
     current: Section | None = None
     for paragraph in paragraphs:
-        if _is_noise(paragraph):
-            continue
         kind = _heading_kind(paragraph)
+        if kind is None and _is_noise(paragraph):
+            continue
         if kind == "mq":
             heading = paragraph
             current = Section(heading=heading, paragraphs=[])
@@ -221,7 +223,7 @@ _LABEL = re.compile(
     r"|education(?:\s+(?:and|&)\s+training)?|training|education\s+requirements?"
     r"|(?:option|pattern|alternative|path)\s+(?:\d+|[ivx]+|[a-z])"
     r"|(?:[a-h]|\d)\)|\([a-h]\)"
-    r"|all\s+specialt(?:y|ies).{0,40}|[a-z0-9 ,/&'-]{2,60}\s+specialty(?:\s+only)?"
+    r"|(?:all|both)\s+specialt(?:y|ies).{0,40}|[a-z0-9 ,/&'-]{2,60}\s+specialty(?:\s+only)?"
     r"|licen[cs]es?(?:,\s+registrations?)?(?:\s+(?:and|and/or|or)\s+certificat\w+)?"
     r"|certificat\w+|registrations?)\s*[:.\-–]?\s*",
     re.IGNORECASE,
@@ -252,7 +254,7 @@ def _label_of(raw: str) -> str:
         return "education"
     if text.startswith(("licen", "certif", "registration")):
         return "license"
-    if text.startswith("all specialt"):
+    if text.startswith(("all specialt", "both specialt")):
         return "all_specialties"
     if text.endswith(("specialty", "specialty only")):
         return "specialty:" + re.sub(r"\s+specialty(?: only)?$", "", text)
@@ -959,6 +961,48 @@ def _combine_substitutions(items: list[Substitution], patterns: list[Pattern]) -
     return result
 
 
+def _unique_ids(
+    patterns: list[Pattern], licenses: list[License], certificates: list[Certificate]
+) -> tuple[list[Pattern], list[License], list[Certificate]]:
+    """Give a repeated criterion id a numeric suffix: ids must name one criterion each."""
+    seen: set[str] = set()
+
+    def fresh(criterion_id: str) -> str:
+        candidate, number = criterion_id, 1
+        while candidate in seen:
+            number += 1
+            candidate = f"{criterion_id}_{number}"
+        seen.add(candidate)
+        return candidate
+
+    result: list[Pattern] = []
+    for pattern in patterns:
+        education = pattern.education
+        if education is not None:
+            education = education.model_copy(update={"id": fresh(education.id)})
+        result.append(
+            pattern.model_copy(
+                update={
+                    "education": education,
+                    "experience": [
+                        e.model_copy(update={"id": fresh(e.id)}) for e in pattern.experience
+                    ],
+                    "licenses": [
+                        lic.model_copy(update={"id": fresh(lic.id)}) for lic in pattern.licenses
+                    ],
+                    "certificates": [
+                        c.model_copy(update={"id": fresh(c.id)}) for c in pattern.certificates
+                    ],
+                }
+            )
+        )
+    return (
+        result,
+        [lic.model_copy(update={"id": fresh(lic.id)}) for lic in licenses],
+        [c.model_copy(update={"id": fresh(c.id)}) for c in certificates],
+    )
+
+
 # --- the document -----------------------------------------------------------------------
 
 
@@ -1038,6 +1082,7 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         patterns.append(Pattern(id="typical" if builder.typical_clause else "pattern_1", clause=builder.typical_clause))
     elif builder.typical_clause and not any(builder.typical_clause in p.clause for p in patterns):
         patterns[0] = patterns[0].model_copy(update={"clause": builder.typical_clause})
+    patterns, licenses, certificates = _unique_ids(patterns, builder.licenses, builder.certificates)
     title, code, agency, revision = _title_code_agency(document)
     title = title or Path(document.name).stem
     title_case = title.title() if title.isupper() else title
@@ -1052,8 +1097,8 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         vocabulary="vocabulary.yaml",
         patterns=patterns,
         substitution=_combine_substitutions(builder.substitutions, patterns),
-        licenses=builder.licenses,
-        certificates=builder.certificates,
+        licenses=licenses,
+        certificates=certificates,
         unparsed=builder.unparsed,
         removed=document.removed,
         provenance=Provenance(
