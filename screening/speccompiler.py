@@ -50,7 +50,7 @@ _NUM = (
 _NUMBER = rf"(?P<num>{_NUM})(?P<half>[- ]and[- ](?:one[- ])?(?:a[- ])?half)?(?:\s*\(\s*\d+(?:\.\d+)?\s*\))?"
 _YEARS = re.compile(
     rf"(?<![\w-]){_NUMBER}\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+|consecutive\s+|additional\s+)*"
-    r"(?P<unit>years?|months?)(?![\w-])",
+    r"(?P<unit>years?|months?)(?:['’]s?)?(?![\w-])",
     re.IGNORECASE,
 )
 
@@ -62,7 +62,7 @@ def _number(text: str) -> float:
 
 def _years_of(match: re.Match[str]) -> float:
     value = _number(match.group("num"))
-    if match.group("half"):
+    if match.groupdict().get("half"):
         value += 0.5
     if match.group("unit").lower().startswith("month"):
         value /= 12
@@ -79,8 +79,9 @@ _MQ_HEADING = re.compile(
     r"|training\s+and\s+experience|education,?\s+training\s+and\s+experience"
     r"|other\s+requirements?|legal\s+requirements?|special\s+requirements?"
     r"|special\s+(?:license|certification)s?\s+requirements?"
-    r"|(?:required\s+|necessary\s+)?licen[cs]es?\b.{0,60}|certificat(?:es?|ions?)\b.{0,40}"
-    r"|licensing\b.{0,40})$",
+    r"|(?:required\s+|necessary\s+|special\s+)?(?:licen[cs]es?|licensing|certificat(?:es?|ions?)"
+    r"|registrations?|permits?)(?:\s*(?:,|/|and/or|and|or|&)\s*(?:licen[cs]es?|registrations?"
+    r"|certificat(?:es?|ions?)|permits?))*(?:\s+(?:required|requirements?))?)$",
     re.IGNORECASE,
 )
 _OTHER_HEADING = re.compile(
@@ -194,15 +195,22 @@ _ABBREVIATIONS = re.compile(
 )
 
 
+_LIST_MARKER = re.compile(r"^(?:[·•▪●o§\-–*]|\(?\d{1,2}[.)]|\(?[a-h][.)]|[ivx]{1,4}[.)])\s+", re.I)
+
+
 def split_sentences(paragraph: str) -> list[str]:
-    """A paragraph's sentences; abbreviations such as "B.A." or "e.g." do not end one."""
+    """A paragraph's sentences; abbreviations such as "B.A." or "e.g." do not end one.
+
+    A list marker ("1.", "a)", "·") starting the paragraph is dropped: it numbers an item,
+    it does not end a sentence.
+    """
+    paragraph = _LIST_MARKER.sub("", paragraph.strip()).strip()
     sentences: list[str] = []
     start = 0
     for match in re.finditer(r"[.?!](?=\s+[\"'(\[]?[A-Z0-9])", paragraph):
         end = match.end()
-        if _ABBREVIATIONS.search(paragraph[start:end].split(" ")[-1] if " " in paragraph[
-            start:end
-        ] else paragraph[start:end]):
+        last_word = paragraph[start:end].rsplit(" ", 1)[-1]
+        if _ABBREVIATIONS.search(last_word) or re.fullmatch(r"\(?\d{1,2}\.|[A-Za-z]\.", last_word):
             continue
         sentence = paragraph[start:end].strip()
         if sentence:
@@ -219,13 +227,14 @@ def split_sentences(paragraph: str) -> list[str]:
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
 _LABEL = re.compile(
     r"^(?P<label>and|or|either|and/or"
-    r"|(?:(?:general|specific|required|qualifying)\s+)?experience(?:\s+requirements?)?"
+    r"|(?:(?:general|specific|required|qualifying|work|external|internal|professional)\s+)?"
+    r"experience(?:\s+requirements?)?|notes?(?:\s+\d+)?"
     r"|education(?:\s+(?:and|&)\s+training)?|training|education\s+requirements?"
-    r"|(?:option|pattern|alternative|path)\s+(?:\d+|[ivx]+|[a-z])"
+    r"|(?:option|pattern|alternative|path)\s*(?:\d+|[ivx]+\b|[a-z]\b)"
     r"|(?:[a-h]|\d)\)|\([a-h]\)"
-    r"|(?:all|both)\s+specialt(?:y|ies).{0,40}|[a-z0-9 ,/&'-]{2,60}\s+specialty(?:\s+only)?"
+    r"|(?:all|both)\s+specialt(?:y|ies).{0,40}|[a-z0-9 ,/&'-]{2,60}\s+specialt(?:y|ies)(?:\s+only)?"
     r"|licen[cs]es?(?:,\s+registrations?)?(?:\s+(?:and|and/or|or)\s+certificat\w+)?"
-    r"|certificat\w+|registrations?)\s*[:.\-–]?\s*",
+    r"|certificat\w+|registrations?)(?:\s*\([^)]{0,60}\))?\s*[:.\-–]?\s*",
     re.IGNORECASE,
 )
 
@@ -242,7 +251,8 @@ class Item:
 def _label_of(raw: str) -> str:
     text = re.sub(r"\s+", " ", raw.strip().rstrip(":.-– ").lower())
     text = re.sub(r"\s*\(.*?\)", "", text).strip()
-    if text in ("and", "or", "either", "and/or"):
+    text = re.sub(r"^notes?(?:\s+\d+)?$", "note", text)
+    if text in ("and", "or", "either", "and/or", "note", "notes"):
         return "or" if text == "or" else "and"
     if "specific" in text and "experience" in text:
         return "specific"
@@ -256,9 +266,9 @@ def _label_of(raw: str) -> str:
         return "license"
     if text.startswith(("all specialt", "both specialt")):
         return "all_specialties"
-    if text.endswith(("specialty", "specialty only")):
-        return "specialty:" + re.sub(r"\s+specialty(?: only)?$", "", text)
-    match = re.match(r"(option|pattern|alternative|path)\s+(\S+)", text)
+    if text.endswith(("specialty", "specialty only", "specialties")):
+        return "specialty:" + re.sub(r"\s+specialt(?:y|ies)(?: only)?$", "", text)
+    match = re.match(r"(option|pattern|alternative|path)\s*(\w+)", text)
     if match:
         token = match.group(2)
         number = _ROMAN.get(token, None) if not token.isdigit() else int(token)
@@ -319,14 +329,18 @@ _STATE_RE = re.compile(
     r"\b(" + "|".join(sorted(_STATES, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
 
-_UNVERIFIABLE = re.compile(
-    r"years\s+of\s+age|\bage\s+of\b|\bcitizen|physical|medical|\blift|drug\s+screen|background"
-    r"|criminal|fingerprint|residen|domicile|clearance|bondable|immuniz|vaccin|\bswim"
-    r"|eyesight|vision|hearing|\btravel\b|weekends|on[- ]call|shifts?\b|overtime|psycholog",
+#: What no application column can show (age, citizenship, physical ability, clearances):
+#: such sentences stay in ``unparsed`` for the analyst, by design.
+UNVERIFIABLE = re.compile(
+    r"years\s+of\s+age|\bage\s+of\b|\bcitizen|\bphysical(?:ly)?\s+(?:able|perform|abilit)|\blift"
+    r"|drug\s+screen|background\s+check|fingerprint|\bresiden(?:t|cy|ce)\b|domicile|clearance"
+    r"|bondable|immuniz|vaccin|\bswim|eyesight|\bhearing\b|\btravel\b|weekends|on[- ]call"
+    r"|\bspeak\b|\bconverse\b|read\s+and\s+write",
     re.IGNORECASE,
 )
 _SUBSTITUTION = re.compile(
-    r"any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent|substitut|in\s+lieu\s+of"
+    r"any\s+(?:other\s+)?equivalent\s+(?:experience|education|training)|equivalent\s+combination"
+    r"|any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent|substitut|in\s+lieu\s+of"
     r"|year[- ]for[- ]year|equivalent\s+to\s+one\s+year|equals?\s+one\s+year",
     re.IGNORECASE,
 )
@@ -363,17 +377,24 @@ _LEVELS: list[tuple[Level, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    (Level.associate, re.compile(r"associate'?s?\b|two[- ]year\s+(?:college\s+)?degree", re.I)),
+    (
+        Level.associate,
+        re.compile(
+            r"associate['’]?s?\b|two[- ]year\s+(?:college\s+)?degree|two[- ]year\s+(?:\w+\s+){0,2}"
+            r"(?:program|curriculum)",
+            re.I,
+        ),
+    ),
     (
         Level.bachelor,
         re.compile(
-            r"bachelor'?s?|baccalaureate|four[- ]year\s+(?:college|degree|university)"
+            r"bachelor['’]?s?|baccalaureate|four[- ]year\s+(?:college|degree|university)"
             r"|college\s+degree|college\s+graduat|graduation\s+from\s+(?:an?\s+)?(?:accredited\s+)?"
             r"(?:college|university)|\bb\.\s?[as]\.",
             re.I,
         ),
     ),
-    (Level.master, re.compile(r"master'?s?\b|graduate\s+degree|\bm\.\s?[as]\.|\bmba\b|\bmsw\b", re.I)),
+    (Level.master, re.compile(r"master['’]?s?\b|graduate\s+degree|\bm\.\s?[as]\.|\bmba\b|\bmsw\b", re.I)),
     (
         Level.doctorate,
         re.compile(r"doctor(?:ate|al)?\b|ph\.?\s?d|juris|\bm\.d\.|medical\s+degree", re.I),
@@ -417,6 +438,16 @@ _INDUSTRY = re.compile(
 )
 _WITHIN = re.compile(
     rf"within\s+the\s+(?:last|past|previous|preceding)\s+(?P<num>{_NUM})(?:\s*\(\d+\))?\s+years?",
+    re.IGNORECASE,
+)
+_WITHIN_ANY = re.compile(
+    rf"within\s+(?:the\s+)?(?:last\s+|past\s+|previous\s+|preceding\s+)?(?P<num>{_NUM})(?:\s*\(\d+\))?"
+    r"\s+years?",
+    re.IGNORECASE,
+)
+_NESTED_AFTER = re.compile(
+    rf",?\s*(?P<num>{_NUM})(?:\s*\(\d+\))?\s+(?P<unit>years?|months?)\s+of\s+which\s+(?:shall|must|should|will)?"
+    r"\s*(?:have\s+)?(?:been|be|included|include|involved|has\s+been|have\s+included)?\s*(?P<rest>.*)",
     re.IGNORECASE,
 )
 _NESTED = re.compile(
@@ -530,9 +561,21 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
     if match is None:
         return []
     after = sentence[match.end() :]
-    if not re.match(r"\s+(?:of|in|as)\b", after, re.I) or not _EXPERIENCE_WORDS.search(after):
+    as_title = re.match(r"\s+(?:of\s+(?:\w+\s+){0,3}?)?as\s+an?\s+", after, re.I)
+    if not as_title and (
+        not re.match(r"\s+(?:of|in|as|at|experience|\w+ing)\b", after, re.I)
+        or not _EXPERIENCE_WORDS.search(after)
+        and not re.match(r"\s+(?:\w+ing|in|at)\b", after, re.I)
+    ):
         return []
-    rest = re.sub(r"^\s+(?:of|in|as)\s+", "", after, flags=re.I)
+    rest = re.sub(r"^\s+(?:of|in|at)\s+", "", after, flags=re.I)
+    after_form = _NESTED_AFTER.search(rest)
+    if after_form is not None:
+        general = _experience(_years_of(match), rest[: after_form.start()], sentence, vocabulary)
+        specific = _experience(_years_of(after_form), after_form.group("rest"), sentence, vocabulary)
+        for area, keywords in specific.areas.items():
+            general.areas.setdefault(area, keywords)
+        return [general, specific]
     nested = _NESTED.search(rest)
     general_rest = rest[: nested.start()] if nested else rest
     general = _experience(_years_of(match), general_rest, sentence, vocabulary)
@@ -597,7 +640,11 @@ def substitution_of(sentence: str) -> Substitution | None:
         else:
             result.semester_units_per_year = units
     lowered = sentence.lower()
-    if re.search(r"any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent", lowered):
+    if re.search(
+        r"any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent|equivalent\s+combination"
+        r"|any\s+(?:other\s+)?equivalent\s+(?:experience|education|training)",
+        lowered,
+    ):
         if _DISCRETIONARY.search(sentence):
             result.discretionary = True
         else:
@@ -761,6 +808,8 @@ class _Builder:
     licenses: list[License] = field(default_factory=list)
     certificates: list[Certificate] = field(default_factory=list)
     unparsed: list[str] = field(default_factory=list)
+    #: after a sentence ending in ":", the criterion that the following list items extend.
+    list_owner: str = ""
 
     def new_group(self, key: str, start: _Draft | None = None) -> None:
         draft = copy.deepcopy(start) if start is not None else _Draft(key=key)
@@ -795,6 +844,7 @@ class _Builder:
 
 
 def _label(builder: _Builder, label: str) -> None:
+    builder.list_owner = ""
     if label == "or":
         builder.pending_or = True
     elif label == "and":
@@ -822,13 +872,50 @@ def _label(builder: _Builder, label: str) -> None:
         builder.group[0].clause = f"{name.title()} specialty"
 
 
+def _is_list_item(sentence: str) -> bool:
+    return (
+        len(sentence.split()) <= 14
+        and not _YEARS.search(sentence)
+        and not _SUBSTITUTION.search(sentence)
+        and not sentence.rstrip().endswith(":")
+    )
+
+
+def _extend_list(builder: _Builder, item: str) -> None:
+    """Attach a list item ("1. Chemistry") to the criterion whose sentence announced it."""
+    name = re.sub(r"\s+", " ", item.strip(" .;,")).strip()
+    owner = builder.list_owner
+    if owner == "education":
+        for draft in builder.group:
+            if draft.education is not None:
+                draft.education.fields.append(name.lower())
+                draft.education.clause += f" {item}"
+    elif owner == "certificate" and builder.certificates:
+        builder.certificates[-1].aliases.append(name.lower())
+        builder.certificates[-1].clause += f" {item}"
+    elif owner == "license" and builder.licenses:
+        builder.licenses[-1].clause += f" {item}"
+    elif owner == "experience":
+        for draft in builder.group:
+            if draft.experience:
+                requirement = draft.experience[-1][1]
+                requirement.areas.setdefault(name.lower(), [])
+                requirement.clause += f" {item}"
+
+
 def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
     vocabulary = builder.vocabulary
+    if builder.list_owner and _is_list_item(sentence):
+        _extend_list(builder, sentence)
+        return
+    builder.list_owner = ""
+    announces_list = sentence.rstrip().endswith(":")
     if re.search(r"typical\s+ways?\s+(?:to|of)\s+(?:obtain|gain|acquire)", sentence, re.I):
         builder.typical_clause = sentence
         return
-    if _UNVERIFIABLE.search(sentence) and not re.search(r"licen[cs]e|certif", sentence, re.I):
-        builder.unparsed.append(sentence)
+    bare = sentence.strip(" .:;").lower()
+    if bare in ("and", "or", "either", "and/or", "notes", "note"):
+        _label(builder, _label_of(bare))
         return
     substitution = substitution_of(sentence)
     if substitution is not None:
@@ -842,6 +929,7 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
             builder.place("license", lambda d: d.licenses.append(copy.deepcopy(lic)))
         else:
             _merge_license(target, lic)
+        builder.list_owner = "license" if announces_list and target is not None else ""
         return
     cert = certificate_of(sentence)
     if cert is not None and not _YEARS.search(sentence):
@@ -849,6 +937,8 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
             builder.certificates.append(cert)
         else:
             builder.place("certificate", lambda d: d.certificates.append(copy.deepcopy(cert)))
+        if announces_list and (license_section or not builder.group):
+            builder.list_owner = "certificate"
         return
     experience = experience_of(sentence, vocabulary)
     years_match = _YEARS.search(sentence)
@@ -874,8 +964,24 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
             d.experience.extend((r, copy.deepcopy(e)) for r, e in items)
 
         builder.place(role, add_experience)
+    within = _WITHIN_ANY.search(sentence)
+    if education is None and not experience and within and builder.group:
+        years = int(_number(within.group("num")))
+        role = "specific" if re.search(r"specific", sentence, re.I) else ""
+        touched = False
+        for draft in builder.group:
+            for draft_role, requirement in draft.experience:
+                if not role or draft_role == role:
+                    requirement.within_years = years
+                    requirement.clause += f" {sentence}"
+                    touched = True
+        if touched:
+            return
     if education is None and not experience:
+        # Unverifiable requirements (UNVERIFIABLE) and anything not understood stay here.
         builder.unparsed.append(sentence)
+    elif announces_list:
+        builder.list_owner = "experience" if experience else "education"
 
 
 def _merge_license(licenses: list[License], new: License) -> None:
