@@ -106,7 +106,7 @@ _NOISE = re.compile(
     r"|salary\s+schedule|code\s+no\.?.*)\s*:?$",
     re.IGNORECASE,
 )
-_PREAMBLE = re.compile(r"^\((?:the\s+following|applications\s+submitted).*\)\.?$", re.IGNORECASE)
+_PREAMBLE = re.compile(r"^\(?(?:the\s+following\s+statement|applications\s+submitted)", re.IGNORECASE)
 
 
 def _is_noise(paragraph: str) -> bool:
@@ -121,9 +121,9 @@ def _heading_kind(paragraph: str) -> str | None:
     """'mq' or 'other' for a heading paragraph, None for text."""
     text = paragraph.strip()
     head = re.sub(r"\s*\(.*\)\s*\.?$", "", text).strip().rstrip(":").strip()
-    if len(head) > 80 or not head:
+    if len(head) > 120 or not head:
         return None
-    if _MQ_HEADING.match(head) and not re.search(r"[.;]\s*\w", head):
+    if len(head) <= 80 and _MQ_HEADING.match(head) and not re.search(r"[.;]\s*\w", head):
         return "mq"
     if _OTHER_HEADING.match(head):
         return "other"
@@ -166,7 +166,7 @@ def find_mq_sections(paragraphs: list[str]) -> list[Section]:
             current = None
             continue
         if current is not None:
-            if not current.paragraphs and _PREAMBLE.match(paragraph):
+            if _PREAMBLE.match(paragraph):
                 current.heading += " " + paragraph
                 continue
             current.paragraphs.append(paragraph)
@@ -759,6 +759,12 @@ def certificate_of(sentence: str) -> Certificate | None:
             sentence,
             re.I,
         )
+        or re.search(
+            r"^(?:certification|registration)\s+(?:as|in)\s+(?:an?\s+)?(?P<name>[^,.;]+?)"
+            r"(?=\s+(?:issued|by|from|prior|within|at)\b|[,.;]|$)",
+            sentence,
+            re.I,
+        )
         or re.search(r"(?P<name>(?:certified|registered)\s+as\s+(?:an?\s+)?[\w' -]+?)(?=[,.;(]|\s+(?:by|with|prior|within|at|and|or)\b|$)", sentence, re.I)
         or re.search(r"(?P<name>(?:[\w'-]+\s+){1,4}(?:certificate|certification|registration))", sentence, re.I)
     )
@@ -910,6 +916,15 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         return
     builder.list_owner = ""
     announces_list = sentence.rstrip().endswith(":")
+    if sentence[:1].islower() and any(d.experience for d in builder.group):
+        # A lower-case line continues the experience sentence a page or list break split.
+        for draft in builder.group:
+            if draft.experience:
+                requirement = draft.experience[-1][1]
+                for area in _areas_of(sentence):
+                    requirement.areas.setdefault(area, [])
+                requirement.clause += f" {sentence}"
+        return
     if re.search(r"typical\s+ways?\s+(?:to|of)\s+(?:obtain|gain|acquire)", sentence, re.I):
         builder.typical_clause = sentence
         return
