@@ -529,6 +529,16 @@ def _split_areas(text: str) -> list[str]:
     return [a for a in areas if _QUALIFIERS.sub("", a).strip()]
 
 
+def _strip_qualifiers(text: str) -> str:
+    """Drop qualifier words ("increasingly responsible professional") at either end."""
+    words = re.sub(r"\s+", " ", text).strip(" ,").split(" ")
+    while words and _QUALIFIERS.fullmatch(words[0].strip(",")):
+        words.pop(0)
+    while words and _QUALIFIERS.fullmatch(words[-1].strip(",")):
+        words.pop()
+    return " ".join(words).strip(" ,")
+
+
 def _areas_of(rest: str) -> list[str]:
     """Area names from the words after "N years of"."""
     text = _AREA_CUT.split(rest, maxsplit=1)[0]
@@ -541,8 +551,7 @@ def _areas_of(rest: str) -> list[str]:
     after = re.sub(r"^(?:in|with|as|of|performing|doing|involving|at|on)\s+", "", after, flags=re.I)
     if after:
         areas.extend(_split_areas(after))
-    qualifier_free = _QUALIFIERS.sub(" ", before)
-    qualifier_free = re.sub(r"\s+", " ", qualifier_free).strip(" ,")
+    qualifier_free = _strip_qualifiers(before)
     if qualifier_free and not areas:
         areas.extend(_split_areas(qualifier_free))
     elif qualifier_free and len(qualifier_free.split()) <= 4:
@@ -718,7 +727,7 @@ def license_of(sentence: str) -> License | None:
         return None
     state = _state_code(sentence)
     driving = bool(_DRIVER.search(sentence))
-    class_match = re.search(r"\bclass\s+(?P<c>[A-E]|M\d?|[1-9])\b", sentence)
+    class_match = re.search(r"\b[Cc]lass\s+(?P<c>[A-E]|M\d?|[1-9])\b", sentence)
     if driving:
         kind = "driver's license"
         lid = f"{state.lower()}_drivers_license" if state else "drivers_license"
@@ -754,7 +763,7 @@ def certificate_of(sentence: str) -> Certificate | None:
     name_match = (
         re.search(
             r"(?:possession\s+of|hold|obtain|maintain)\s+(?:an?\s+|the\s+)?(?:(?:valid|current|active)\s+)*"
-            r"(?P<name>.+?(?:certificate|certification|registration)(?:\s+(?:as|in)\s+(?:an?\s+)?[\w' -]+?)?)"
+            r"(?P<name>.+?(?:certificate|certification|registration)(?:\s+(?:as|in)\s+(?!issued)(?:an?\s+)?[\w' -]+?)?)"
             r"(?=[,.;(]|\s+(?:issued|as\s+issued|by|from|prior|within|at|and|or|is)\b|$)",
             sentence,
             re.I,
@@ -832,6 +841,9 @@ class _Builder:
         """Apply a component to the open patterns; after an "OR", fork the last one."""
         assert callable(apply)
         self.ensure()
+        if self.pending_or and self.slot not in ("education", "experience", "general", "specific"):
+            # "OR" between whole alternatives: a new pattern, not a variant of the last one.
+            self.new_group(f"pattern_{len(self.drafts) + 1}")
         if self.pending_or:
             source = self.group[-1]
             fork = copy.deepcopy(source)
@@ -926,7 +938,7 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
                 requirement.clause += f" {sentence}"
         return
     if re.search(r"typical\s+ways?\s+(?:to|of)\s+(?:obtain|gain|acquire)", sentence, re.I):
-        builder.typical_clause = sentence
+        builder.typical_clause = f"{builder.typical_clause} {sentence}".strip()
         return
     bare = sentence.strip(" .:;").lower()
     if bare in ("and", "or", "either", "and/or", "notes", "note"):
@@ -947,7 +959,7 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         builder.list_owner = "license" if announces_list and target is not None else ""
         return
     cert = certificate_of(sentence)
-    if cert is not None and not _YEARS.search(sentence):
+    if cert is not None and not experience_of(sentence, vocabulary):
         if license_section or not builder.group:
             builder.certificates.append(cert)
         else:
@@ -963,7 +975,7 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         education.clause = sentence
 
         def set_education(d: _Draft, e: EducationRequirement = education) -> None:
-            d.education = copy.deepcopy(e)
+            d.education = _merge_education(d.education, copy.deepcopy(e))
 
         if experience and builder.pending_or:
             builder.new_group(f"pattern_{len(builder.drafts) + 1}")
@@ -971,7 +983,8 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
     if experience:
         role = builder.slot if builder.slot in ("general", "specific") else "experience"
         if len(experience) == 2:
-            pairs = [("general", experience[0]), ("specific", experience[1])]
+            # One sentence names the total and the part of it ("six years, of which one").
+            pairs = [("general_total", experience[0]), ("specific_part", experience[1])]
         else:
             pairs = [(role, experience[0])]
 
@@ -999,6 +1012,24 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         builder.list_owner = "experience" if experience else "education"
 
 
+def _merge_education(
+    old: EducationRequirement | None, new: EducationRequirement
+) -> EducationRequirement:
+    """Two education sentences in one pattern both bind: the stricter level, every field."""
+    if old is None:
+        return new
+    years = [y for y in (old.min_years, new.min_years) if y is not None]
+    return EducationRequirement(
+        id=old.id,
+        min_level=max(old.min_level, new.min_level, key=lambda level: level.rank),
+        fields=list(dict.fromkeys([*old.fields, *new.fields])),
+        allow_related=old.allow_related or new.allow_related,
+        accredited=old.accredited or new.accredited,
+        min_years=max(years) if years else None,
+        clause=f"{old.clause} {new.clause}",
+    )
+
+
 def _merge_license(licenses: list[License], new: License) -> None:
     for existing in licenses:
         if existing.id == new.id:
@@ -1022,6 +1053,12 @@ def _finish_pattern(draft: _Draft, pattern_id: str, typical: str) -> Pattern:
     specific = [e for r, e in draft.experience if r == "specific"]
     seen: dict[str, int] = {}
     for role, requirement in draft.experience:
+        if role in ("general_total", "specific_part"):
+            name = "experience.general" if role == "general_total" else "experience.specific"
+            seen[name] = seen.get(name, 0) + 1
+            criterion_id = f"{pattern_id}.{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
+            experience.append(requirement.model_copy(update={"id": criterion_id}))
+            continue
         name = "experience" if role == "experience" or roles.count(role) == len(roles) and role == "experience" else f"experience.{role}"
         if "general" not in roles and role == "specific" and len(roles) == 1:
             name = "experience"
