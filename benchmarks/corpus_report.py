@@ -67,9 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.corpus.is_dir():
         print(f"{args.corpus}: corpus folder not found; pass --corpus DIR", file=sys.stderr)
         return 2
-    paths = sorted(
-        str(p) for p in args.corpus.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES
-    )
+    paths = sorted(str(p) for p in args.corpus.iterdir() if p.suffix.lower() in SUPPORTED_SUFFIXES)
     started = time.perf_counter()
     with Pool(args.workers) as pool:
         outcomes = pool.map(compile_one, paths, chunksize=8)
@@ -107,8 +105,10 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k:g}: {v}" for k, v in sorted(years.items(), key=lambda kv: kv[0]))
     )
     print(f"with substitution: {sum(1 for o in compiled if o['substitution'])}")
-    print(f"licenses: {sum(int(str(o['licenses'])) for o in compiled)}; "
-          f"certificates: {sum(int(str(o['certificates'])) for o in compiled)}")
+    print(
+        f"licenses: {sum(int(str(o['licenses'])) for o in compiled)}; "
+        f"certificates: {sum(int(str(o['certificates'])) for o in compiled)}"
+    )
     for o in no_requirement:
         print(f"  no requirement found: {Path(str(o['path'])).name}")
     for o in failures:

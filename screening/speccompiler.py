@@ -10,6 +10,7 @@ who reviews the draft.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import re
 from dataclasses import dataclass, field
@@ -47,7 +48,10 @@ _NUM = (
     + "|".join(sorted((re.escape(w) for w in _NUMBER_WORDS), key=len, reverse=True))
     + r")"
 )
-_NUMBER = rf"(?P<num>{_NUM})(?P<half>[- ]and[- ](?:one[- ])?(?:a[- ])?half)?(?:\s*\(\s*\d+(?:\.\d+)?\s*\))?"
+_NUMBER = (
+    rf"(?P<num>{_NUM})(?P<half>[- ]and[- ](?:one[- ])?(?:a[- ])?half)?"
+    r"(?:\s*\(\s*\d+(?:\.\d+)?\s*\))?"
+)
 _YEARS = re.compile(
     rf"(?<![\w-]){_NUMBER}\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+|consecutive\s+|additional\s+)*"
     r"(?P<unit>years?|months?)(?:['’]s?)?(?![\w-])",
@@ -106,7 +110,9 @@ _NOISE = re.compile(
     r"|salary\s+schedule|code\s+no\.?.*)\s*:?$",
     re.IGNORECASE,
 )
-_PREAMBLE = re.compile(r"^\(?(?:the\s+following\s+statement|applications\s+submitted)", re.IGNORECASE)
+_PREAMBLE = re.compile(
+    r"^\(?(?:the\s+following\s+statement|applications\s+submitted)", re.IGNORECASE
+)
 
 
 def _is_noise(paragraph: str) -> bool:
@@ -140,9 +146,7 @@ class Section:
     @property
     def is_license_section(self) -> bool:
         """Licenses/certificates/other-requirement sections hold spec-wide requirements."""
-        return bool(
-            re.match(r"^(?:other|legal|special|licen|certif)", self.heading.strip(), re.I)
-        )
+        return bool(re.match(r"^(?:other|legal|special|licen|certif)", self.heading.strip(), re.I))
 
 
 def find_mq_sections(paragraphs: list[str]) -> list[Section]:
@@ -271,7 +275,7 @@ def _label_of(raw: str) -> str:
     match = re.match(r"(option|pattern|alternative|path)\s*(\w+)", text)
     if match:
         token = match.group(2)
-        number = _ROMAN.get(token, None) if not token.isdigit() else int(token)
+        number = _ROMAN.get(token) if not token.isdigit() else int(token)
         return f"option:{match.group(1)}_{number if number is not None else token}"
     match = re.match(r"\(?([a-h]|\d)\)", text)
     if match:
@@ -367,7 +371,10 @@ _COLLEGE_YEARS = re.compile(
     re.IGNORECASE,
 )
 _LEVELS: list[tuple[Level, re.Pattern[str]]] = [
-    (Level.none, re.compile(r"\b(?:eighth|tenth|ninth|eleventh|8th|10th)\s+(?:school\s+)?grade", re.I)),
+    (
+        Level.none,
+        re.compile(r"\b(?:eighth|tenth|ninth|eleventh|8th|10th)\s+(?:school\s+)?grade", re.I),
+    ),
     (
         Level.high_school,
         re.compile(
@@ -394,7 +401,10 @@ _LEVELS: list[tuple[Level, re.Pattern[str]]] = [
             re.I,
         ),
     ),
-    (Level.master, re.compile(r"master['’]?s?\b|graduate\s+degree|\bm\.\s?[as]\.|\bmba\b|\bmsw\b", re.I)),
+    (
+        Level.master,
+        re.compile(r"master['’]?s?\b|graduate\s+degree|\bm\.\s?[as]\.|\bmba\b|\bmsw\b", re.I),
+    ),
     (
         Level.doctorate,
         re.compile(r"doctor(?:ate|al)?\b|ph\.?\s?d|juris|\bm\.d\.|medical\s+degree", re.I),
@@ -488,7 +498,9 @@ def education_of(sentence: str) -> EducationRequirement | None:
     if match and level.rank >= Level.associate.rank or match and years is not None:
         assert match is not None
         text = _FIELD_STOP.split(match.group("fields"), maxsplit=1)[0]
-        for part in re.split(r",\s*(?:and/or\s+|or\s+|and\s+)?|\s+and/or\s+|\s+or\s+|\s+and\s+", text):
+        for part in re.split(
+            r",\s*(?:and/or\s+|or\s+|and\s+)?|\s+and/or\s+|\s+or\s+|\s+and\s+", text
+        ):
             name = re.sub(r"^(?:the\s+)?(?:field\s+of\s+|area\s+of\s+)", "", part.strip(" .,"))
             name = name.strip().lower()
             if not name:
@@ -511,7 +523,12 @@ def education_of(sentence: str) -> EducationRequirement | None:
 def _split_areas(text: str) -> list[str]:
     areas: list[str] = []
     for part in re.split(r",\s*(?:and/or|or|and)?\s*|\s+and/or\s+|\s+or\s+", text):
-        part = re.sub(r"^(?:in|with|as|of|at|on|for|performing|doing|involving|the|a|an)\s+", "", part.strip(" .,;:"), flags=re.I)
+        part = re.sub(
+            r"^(?:in|with|as|of|at|on|for|performing|doing|involving|the|a|an)\s+",
+            "",
+            part.strip(" .,;:"),
+            flags=re.I,
+        )
         part = re.sub(r"^(?:the|a|an)\s+", "", part, flags=re.I).strip()
         if not part:
             continue
@@ -543,7 +560,12 @@ def _areas_of(rest: str) -> list[str]:
     """Area names from the words after "N years of"."""
     text = _AREA_CUT.split(rest, maxsplit=1)[0]
     text = _INDUSTRY.sub("", text)
-    text = re.sub(r"\s+in\s+(?:the\s+)?(?:private|public)\s+(?:or\s+(?:public|private)\s+)?sector.*$", "", text, flags=re.I)
+    text = re.sub(
+        r"\s+in\s+(?:the\s+)?(?:private|public)\s+(?:or\s+(?:public|private)\s+)?sector.*$",
+        "",
+        text,
+        flags=re.I,
+    )
     match = re.search(r"\b(?:experience|work|employment)\b\s*(?P<after>.*)$", text, re.I)
     before = text[: match.start()] if match else text
     after = match.group("after") if match else ""
@@ -581,7 +603,9 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
     after_form = _NESTED_AFTER.search(rest)
     if after_form is not None:
         general = _experience(_years_of(match), rest[: after_form.start()], sentence, vocabulary)
-        specific = _experience(_years_of(after_form), after_form.group("rest"), sentence, vocabulary)
+        specific = _experience(
+            _years_of(after_form), after_form.group("rest"), sentence, vocabulary
+        )
         for area, keywords in specific.areas.items():
             general.areas.setdefault(area, keywords)
         return [general, specific]
@@ -606,7 +630,9 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
     return [general, specific]
 
 
-def _experience(years: float, rest: str, sentence: str, vocabulary: Vocabulary) -> ExperienceRequirement:
+def _experience(
+    years: float, rest: str, sentence: str, vocabulary: Vocabulary
+) -> ExperienceRequirement:
     industries: list[str] = []
     allow_related = False
     for industry in _INDUSTRY.finditer(rest):
@@ -662,12 +688,21 @@ def substitution_of(sentence: str) -> Substitution | None:
                 "Read as year-for-year: each year of qualifying experience beyond the required "
                 "years stands for one missing year of the required education."
             )
-    substitute = re.search(r"(.*?)\b(?:may|can|shall|will)?\s*(?:be\s+)?substitut\w*\s+(?:for|by)?(.*)", lowered)
-    if substitute or "in lieu of" in lowered or "year-for-year" in lowered or "year for year" in lowered:
+    substitute = re.search(
+        r"(.*?)\b(?:may|can|shall|will)?\s*(?:be\s+)?substitut\w*\s+(?:for|by)?(.*)", lowered
+    )
+    if (
+        substitute
+        or "in lieu of" in lowered
+        or "year-for-year" in lowered
+        or "year for year" in lowered
+    ):
         before, after = (substitute.group(1), substitute.group(2)) if substitute else (lowered, "")
         if "in lieu of" in lowered:
             before, after = lowered.split("in lieu of", 1)
-        education_words = r"degree|college|education|course\s*work|units|credits|semester|quarter|graduate|school"
+        education_words = (
+            r"degree|college|education|course\s*work|units|credits|semester|quarter|graduate|school"
+        )
         if re.search(r"experience", before) and re.search(education_words, after):
             result.experience_for_education = True
         elif re.search(education_words, before) and re.search(r"experience", after):
@@ -735,7 +770,8 @@ def license_of(sentence: str) -> License | None:
         found = re.search(
             r"(?:possession\s+of\s+|hold\s+|holds\s+)?(?:an?\s+)?(?:(?:valid|current|active|"
             r"unrestricted|appropriate|required)\s+)*(?P<kind>(?:[\w'-]+\s+){0,5}?licen[cs]e"
-            r"(?:\s+(?:to|as)\s+(?:an?\s+)?[\w' -]+?)?)(?=[,.;(]|\s+(?:issued|as\s+issued|by|from|in"
+            r"(?:\s+(?:to|as)\s+(?:an?\s+)?[\w' -]+?)?)"
+            r"(?=[,.;(]|\s+(?:issued|as\s+issued|by|from|in"
             r"|with|at|prior|within|and|or)\b|$)",
             sentence,
             re.I,
@@ -763,7 +799,8 @@ def certificate_of(sentence: str) -> Certificate | None:
     name_match = (
         re.search(
             r"(?:possession\s+of|hold|obtain|maintain)\s+(?:an?\s+|the\s+)?(?:(?:valid|current|active)\s+)*"
-            r"(?P<name>.+?(?:certificate|certification|registration)(?:\s+(?:as|in)\s+(?!issued)(?:an?\s+)?[\w' -]+?)?)"
+            r"(?P<name>.+?(?:certificate|certification|registration)"
+            r"(?:\s+(?:as|in)\s+(?!issued)(?:an?\s+)?[\w' -]+?)?)"
             r"(?=[,.;(]|\s+(?:issued|as\s+issued|by|from|prior|within|at|and|or|is)\b|$)",
             sentence,
             re.I,
@@ -774,8 +811,17 @@ def certificate_of(sentence: str) -> Certificate | None:
             sentence,
             re.I,
         )
-        or re.search(r"(?P<name>(?:certified|registered)\s+as\s+(?:an?\s+)?[\w' -]+?)(?=[,.;(]|\s+(?:by|with|prior|within|at|and|or)\b|$)", sentence, re.I)
-        or re.search(r"(?P<name>(?:[\w'-]+\s+){1,4}(?:certificate|certification|registration))", sentence, re.I)
+        or re.search(
+            r"(?P<name>(?:certified|registered)\s+as\s+(?:an?\s+)?[\w' -]+?)"
+            r"(?=[,.;(]|\s+(?:by|with|prior|within|at|and|or)\b|$)",
+            sentence,
+            re.I,
+        )
+        or re.search(
+            r"(?P<name>(?:[\w'-]+\s+){1,4}(?:certificate|certification|registration))",
+            sentence,
+            re.I,
+        )
     )
     if name_match is None:
         return None
@@ -988,7 +1034,9 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         else:
             pairs = [(role, experience[0])]
 
-        def add_experience(d: _Draft, items: list[tuple[str, ExperienceRequirement]] = pairs) -> None:
+        def add_experience(
+            d: _Draft, items: list[tuple[str, ExperienceRequirement]] = pairs
+        ) -> None:
             d.experience.extend((r, copy.deepcopy(e)) for r, e in items)
 
         builder.place(role, add_experience)
@@ -1059,7 +1107,11 @@ def _finish_pattern(draft: _Draft, pattern_id: str, typical: str) -> Pattern:
             criterion_id = f"{pattern_id}.{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
             experience.append(requirement.model_copy(update={"id": criterion_id}))
             continue
-        name = "experience" if role == "experience" or roles.count(role) == len(roles) and role == "experience" else f"experience.{role}"
+        name = (
+            "experience"
+            if role == "experience" or roles.count(role) == len(roles) and role == "experience"
+            else f"experience.{role}"
+        )
         if "general" not in roles and role == "specific" and len(roles) == 1:
             name = "experience"
         seen[name] = seen.get(name, 0) + 1
@@ -1089,7 +1141,9 @@ def _finish_pattern(draft: _Draft, pattern_id: str, typical: str) -> Pattern:
     )
 
 
-def _combine_substitutions(items: list[Substitution], patterns: list[Pattern]) -> Substitution | None:
+def _combine_substitutions(
+    items: list[Substitution], patterns: list[Pattern]
+) -> Substitution | None:
     if not items:
         return None
     result = Substitution()
@@ -1111,9 +1165,7 @@ def _combine_substitutions(items: list[Substitution], patterns: list[Pattern]) -
     result.clause = " ".join(clauses)
     result.interpretation = " ".join(dict.fromkeys(interpretations))
     if result.experience_for_education:
-        years = {
-            LEVEL_YEARS[p.education.min_level] for p in patterns if p.education is not None
-        }
+        years = {LEVEL_YEARS[p.education.min_level] for p in patterns if p.education is not None}
         if len(years) == 1:
             result.education_years = float(next(iter(years)))
     return result
@@ -1180,19 +1232,24 @@ def _title_code_agency(document: Document) -> tuple[str, str, str, str]:
     title = ""
     dates: list[datetime] = []
     for paragraph in head:
-        code_match = re.search(r"\b(?:code|class)\s*(?:no\.?|number|code)?\s*[:#]?\s*([0-9][0-9A-Z-]{2,})\b", paragraph, re.I)
+        code_match = re.search(
+            r"\b(?:code|class)\s*(?:no\.?|number|code)?\s*[:#]?\s*([0-9][0-9A-Z-]{2,})\b",
+            paragraph,
+            re.I,
+        )
         if code_match and not code:
             code = code_match.group(1)
         elif not code and re.fullmatch(r"\d[A-Z]\d\d", paragraph.strip()):
             code = paragraph.strip()
-        agency_match = re.search(r"\b((?:City|County|State|Town)\s+(?:and\s+County\s+)?of\s+[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)?)", paragraph)
+        agency_match = re.search(
+            r"\b((?:City|County|State|Town)\s+(?:and\s+County\s+)?of\s+[A-Z][a-zA-Z]+(?:\s+[A-Z][a-zA-Z]+)?)",
+            paragraph,
+        )
         if agency_match and not agency:
             agency = agency_match.group(1)
         for d in re.findall(r"\b(\d{1,2})/(\d{1,2})/(\d{4})\b", paragraph):
-            try:
+            with contextlib.suppress(ValueError):
                 dates.append(datetime(int(d[2]), int(d[0]), int(d[1])))
-            except ValueError:
-                pass
         letters = re.sub(r"[^A-Za-z]", "", paragraph)
         if (
             not title
@@ -1237,7 +1294,12 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         used.add(pattern_id)
         patterns.append(_finish_pattern(draft, pattern_id, builder.typical_clause))
     if not patterns:
-        patterns.append(Pattern(id="typical" if builder.typical_clause else "pattern_1", clause=builder.typical_clause))
+        patterns.append(
+            Pattern(
+                id="typical" if builder.typical_clause else "pattern_1",
+                clause=builder.typical_clause,
+            )
+        )
     elif builder.typical_clause and not any(builder.typical_clause in p.clause for p in patterns):
         patterns[0] = patterns[0].model_copy(update={"clause": builder.typical_clause})
     patterns, licenses, certificates = _unique_ids(patterns, builder.licenses, builder.certificates)
@@ -1245,7 +1307,15 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
     title = title or Path(document.name).stem
     title_case = title.title() if title.isupper() else title
     agency_word = agency.split()[-1].lower() if agency else ""
-    spec_id = "-".join(p for p in (_slug(agency_word).replace("_", "-"), code.lower(), _slug(title).replace("_", "-")) if p)
+    spec_id = "-".join(
+        p
+        for p in (
+            _slug(agency_word).replace("_", "-"),
+            code.lower(),
+            _slug(title).replace("_", "-"),
+        )
+        if p
+    )
     spec = JobSpec(
         id=spec_id or "compiled-spec",
         title=title_case,

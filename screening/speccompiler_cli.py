@@ -59,9 +59,7 @@ def add_diff_parser(subparsers: Any) -> argparse.ArgumentParser:
 def run_compile(args: argparse.Namespace) -> int:
     """Compile a document; exit 2 with a message when it cannot be read."""
     try:
-        vocabulary = (
-            load_vocabulary(args.vocabulary) if args.vocabulary else default_vocabulary()
-        )
+        vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else default_vocabulary()
         compiled = compile_document(args.document, vocabulary)
     except (DocumentError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -71,7 +69,9 @@ def run_compile(args: argparse.Namespace) -> int:
         try:
             args.out.write_text(dump_spec(spec), encoding="utf-8")
         except OSError as exc:
-            print(f"error: {args.out}: cannot write the rule file ({exc.strerror})", file=sys.stderr)
+            print(
+                f"error: {args.out}: cannot write the rule file ({exc.strerror})", file=sys.stderr
+            )
             return 2
     if args.json:
         print(json.dumps(spec.model_dump(mode="json", by_alias=True), indent=2))

@@ -54,14 +54,14 @@ def _education_changes(
         return []
     if old is None:
         assert new is not None
-        return [f"{where}: education requirement added ({_LEVEL_WORDS[new.min_level.value]})"]
+        return [f"{where}: requirement added ({_LEVEL_WORDS[new.min_level.value]})"]
     if new is None:
-        return [f"{where}: education requirement removed"]
+        return [f"{where}: requirement removed"]
     changes: list[str] = []
     if old.min_level != new.min_level:
         direction = "raised" if new.min_level.rank > old.min_level.rank else "lowered"
         changes.append(
-            f"{where}: education level {direction} from {_LEVEL_WORDS[old.min_level.value]} "
+            f"{where}: level {direction} from {_LEVEL_WORDS[old.min_level.value]} "
             f"to {_LEVEL_WORDS[new.min_level.value]}"
         )
     changes += _list_changes(where, "field", old.fields, new.fields)
@@ -83,12 +83,12 @@ def _education_changes(
     return changes
 
 
-def _experience_changes(where: str, old: ExperienceRequirement, new: ExperienceRequirement) -> list[str]:
+def _experience_changes(
+    where: str, old: ExperienceRequirement, new: ExperienceRequirement
+) -> list[str]:
     changes: list[str] = []
     if old.years != new.years:
-        changes.append(
-            f"{where}: years changed from {_years(old.years)} to {_years(new.years)}"
-        )
+        changes.append(f"{where}: years changed from {_years(old.years)} to {_years(new.years)}")
     changes += _list_changes(where, "area", list(old.areas), list(new.areas))
     for area in set(old.areas) & set(new.areas):
         changes += _list_changes(
@@ -122,7 +122,9 @@ def _experience_changes(where: str, old: ExperienceRequirement, new: ExperienceR
     return changes
 
 
-def _substitution_changes(where: str, old: Substitution | None, new: Substitution | None) -> list[str]:
+def _substitution_changes(
+    where: str, old: Substitution | None, new: Substitution | None
+) -> list[str]:
     if old is None and new is None:
         return []
     if old is None:
@@ -159,7 +161,9 @@ def _applies_words(value: str) -> str:
     )
 
 
-def _credential_changes(where: str, old: License | Certificate, new: License | Certificate) -> list[str]:
+def _credential_changes(
+    where: str, old: License | Certificate, new: License | Certificate
+) -> list[str]:
     changes: list[str] = []
     if isinstance(old, License) and isinstance(new, License):
         for name, words in [("kind", "kind"), ("state", "state"), ("license_class", "class")]:
@@ -174,9 +178,7 @@ def _credential_changes(where: str, old: License | Certificate, new: License | C
         verb = "made conditional" if new.applies != "always" else "made unconditional"
         changes.append(f"{where}: {verb}: now {_applies_words(new.applies)}")
     if old.enforce_at != new.enforce_at:
-        changes.append(
-            f"{where}: now checked at {new.enforce_at} instead of at {old.enforce_at}"
-        )
+        changes.append(f"{where}: now checked at {new.enforce_at} instead of at {old.enforce_at}")
     return changes
 
 
@@ -202,10 +204,14 @@ def _keyed_changes(
 
 
 def _pattern_changes(where: str, old: Pattern, new: Pattern) -> list[str]:
-    changes = _education_changes(where, old.education, new.education)
-    changes += _keyed_changes(f"{where}, ", "experience", old.experience, new.experience, _experience_changes)
+    changes = _education_changes(f"{where}, education", old.education, new.education)
+    changes += _keyed_changes(
+        f"{where}, ", "experience", old.experience, new.experience, _experience_changes
+    )
     changes += _substitution_changes(where, old.substitution, new.substitution)
-    changes += _keyed_changes(f"{where}, ", "license", old.licenses, new.licenses, _credential_changes)
+    changes += _keyed_changes(
+        f"{where}, ", "license", old.licenses, new.licenses, _credential_changes
+    )
     changes += _keyed_changes(
         f"{where}, ", "certificate", old.certificates, new.certificates, _credential_changes
     )

@@ -36,7 +36,9 @@ def make_pdf(lines: list[str]) -> bytes:
     out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode()
     for offset in offsets:
         out += f"{offset:010d} 00000 n \n".encode()
-    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    out += (
+        f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode()
+    )
     return bytes(out)
 
 
@@ -54,7 +56,7 @@ def test_markdown_strike_is_removed_and_kept_for_the_audit(tmp_path: Path) -> No
 
 def test_text_identity_is_the_sha256_of_the_bytes(tmp_path: Path) -> None:
     path = tmp_path / "spec.txt"
-    data = "Minimum Qualifications\nOne year of clerical experience.\n".encode()
+    data = b"Minimum Qualifications\nOne year of clerical experience.\n"
     path.write_bytes(data)
     document = read_document(path)
     assert document.sha256 == hashlib.sha256(data).hexdigest()
@@ -97,7 +99,13 @@ def test_html_strike_tags_and_styles_are_removed(tmp_path: Path) -> None:
         "Also kept.",
         "Split by a line break that continues.",
     ]
-    assert document.removed == ["in retail sales", "gone one", "gone two", "gone three", "gone four"]
+    assert document.removed == [
+        "in retail sales",
+        "gone one",
+        "gone two",
+        "gone three",
+        "gone four",
+    ]
 
 
 def test_html_word_comments_are_not_document_text(tmp_path: Path) -> None:

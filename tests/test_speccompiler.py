@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from screening.documents import Document
+from screening.documents import read_document_bytes
 from screening.spec import JobSpec, Level, load_spec, spec_from_data
 from screening.speccompiler import (
     CompiledSpec,
@@ -28,8 +28,8 @@ VOCABULARY = default_vocabulary()
 
 
 def compile_text(text: str, name: str = "spec.txt") -> CompiledSpec:
-    paragraphs = [line.strip() for line in text.strip().splitlines() if line.strip()]
-    document = Document(name=name, sha256="0" * 64, paragraphs=paragraphs)
+    """Compile text as a .txt document: one paragraph a line; a lower-case line continues."""
+    document = read_document_bytes(text.encode("utf-8"), name)
     return compile_document_data(document, VOCABULARY)
 
 
@@ -209,7 +209,11 @@ def only_pattern(compiled: CompiledSpec) -> object:
     ("sentence", "level", "years"),
     [
         ("Graduation from high school or possession of a GED.", Level.high_school, None),
-        ("Education equivalent to completion of the twelfth school grade.", Level.high_school, None),
+        (
+            "Education equivalent to completion of the twelfth school grade.",
+            Level.high_school,
+            None,
+        ),
         ("Completion of the 12th grade.", Level.high_school, None),
         ("An associate's degree from an accredited college.", Level.associate, None),
         ("A bachelor's degree from an accredited college or university.", Level.bachelor, None),
@@ -347,7 +351,10 @@ def test_roman_numbered_patterns_with_labels() -> None:
     )
     patterns = compiled.spec.patterns
     assert [p.id for p in patterns] == ["pattern_1", "pattern_2"]
-    assert [p.education.min_level for p in patterns if p.education] == [Level.master, Level.bachelor]
+    assert [p.education.min_level for p in patterns if p.education] == [
+        Level.master,
+        Level.bachelor,
+    ]
     assert [p.experience[0].years for p in patterns] == [1, 3]
     assert patterns[0].education is not None
     assert patterns[0].education.fields == ["library science"]
@@ -396,7 +403,8 @@ def test_discretionary_equivalency() -> None:
         MINIMUM ACCEPTABLE TRAINING AND EXPERIENCE
         Two years of experience in grounds maintenance.
         OR
-        Any equivalent combination of education and experience determined to be acceptable by the Office of Human Resources.
+        Any equivalent combination of education and experience determined to be acceptable
+        by the Office of Human Resources.
         """
     )
     assert len(compiled.spec.patterns) == 1
@@ -425,7 +433,8 @@ def test_experience_substituted_for_education_and_unit_rate() -> None:
         """
         QUALIFICATIONS
         Completion of 60 semester units of college course work.
-        Additional qualifying experience may be substituted for the required education on a year-for-year basis.
+        Additional qualifying experience may be substituted for the required education on a
+        year-for-year basis.
         Thirty semester hours equal one year.
         """
     )
@@ -466,7 +475,8 @@ def test_license_conditional_and_at_appointment() -> None:
     compiled = compile_text(
         """
         Special Requirement
-        A valid Texas driver's license may be required for positions that require driving and must be held at time of appointment.
+        A valid Texas driver's license may be required for positions that require driving and
+        must be held at time of appointment.
         """
     )
     (lic,) = compiled.spec.licenses
@@ -491,7 +501,8 @@ def test_certificates_and_registrations() -> None:
     compiled = compile_text(
         """
         Legal Requirements
-        Possession of a Water Treatment Operator Certificate as issued by the State of Nevada at the time of application.
+        Possession of a Water Treatment Operator Certificate as issued by the State of Nevada
+        at the time of application.
         Registration as a Professional Engineer within six months of appointment.
         """
     )
@@ -602,7 +613,9 @@ def test_recency_note_applies_to_the_specific_experience() -> None:
     ],
 )
 def test_unverifiable_requirements_stay_unparsed(sentence: str) -> None:
-    compiled = compile_text(f"MINIMUM QUALIFICATIONS\nOne year of experience in filing.\n{sentence}")
+    compiled = compile_text(
+        f"MINIMUM QUALIFICATIONS\nOne year of experience in filing.\n{sentence}"
+    )
     assert compiled.spec.unparsed == [sentence]
 
 
