@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 
@@ -247,17 +248,17 @@ def _read_docx(data: bytes, name: str) -> tuple[list[str], list[str]]:
     return paragraphs, [r for r in removed if r]
 
 
-def _docx_paragraphs(document: object) -> Iterator[object]:
+def _docx_paragraphs(document: Any) -> Iterator[Any]:
     from docx.table import Table
     from docx.text.paragraph import Paragraph
 
-    body = document.element.body  # type: ignore[attr-defined]
+    body = document.element.body
     for child in body.iterchildren():
         tag = child.tag.rsplit("}", 1)[-1]
         if tag == "p":
-            yield Paragraph(child, document)  # type: ignore[arg-type]
+            yield Paragraph(child, document)
         elif tag == "tbl":
-            table = Table(child, document)  # type: ignore[arg-type]
+            table = Table(child, document)
             for row in table.rows:
                 for cell in row.cells:
                     yield from cell.paragraphs

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Literal
 
 from screening.documents import Document, read_document
 from screening.spec import (
@@ -741,8 +742,15 @@ _AT_APPOINTMENT = re.compile(
 )
 
 
-def _conditions(sentence: str, driving: bool) -> tuple[str, str]:
-    applies = "position_requires_driving" if driving and _CONDITIONAL.search(sentence) else "always"
+Applies = Literal["always", "position_requires_driving"]
+EnforceAt = Literal["screening", "appointment"]
+
+
+def _conditions(sentence: str, driving: bool) -> tuple[Applies, EnforceAt]:
+    applies: Applies = (
+        "position_requires_driving" if driving and _CONDITIONAL.search(sentence) else "always"
+    )
+    enforce: EnforceAt
     if _AT_SCREENING.search(sentence):
         enforce = "screening"
     elif _AT_APPOINTMENT.search(sentence) or (not driving and _CONDITIONAL.search(sentence)):
@@ -781,14 +789,16 @@ def license_of(sentence: str) -> License | None:
         kind = re.sub(r"\s+", " ", re.sub(r"^(?:the|a|an|of|valid|current)\s+", "", kind)).strip()
         lid = _slug(f"{kind} {state or ''}")
     applies, enforce = _conditions(sentence, driving)
-    return License(
-        id=lid,
-        kind=kind,
-        state=state,
-        license_class=class_match.group("c") if class_match else None,
-        applies=applies,  # type: ignore[arg-type]
-        enforce_at=enforce,  # type: ignore[arg-type]
-        clause=sentence,
+    return License.model_validate(
+        {
+            "id": lid,
+            "kind": kind,
+            "state": state,
+            "class": class_match.group("c") if class_match else None,
+            "applies": applies,
+            "enforce_at": enforce,
+            "clause": sentence,
+        }
     )
 
 
@@ -834,8 +844,8 @@ def certificate_of(sentence: str) -> Certificate | None:
         id=_slug(name),
         name=name,
         aliases=aliases,
-        applies=applies,  # type: ignore[arg-type]
-        enforce_at=enforce,  # type: ignore[arg-type]
+        applies=applies,
+        enforce_at=enforce,
         clause=sentence,
     )
 
