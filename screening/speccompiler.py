@@ -97,6 +97,9 @@ _OTHER_HEADING = re.compile(
     r"|physical(?:,|\s).*requirements?|physical\s+and\s+medical.*|medical\s+requirements?"
     r"|working\s+conditions|environmental\s+conditions|revision\s+history|class\s+history"
     r"|supplemental\s+information|desirable\s+qualifications|desirable|selection\s+process"
+    r"|(?:preferred|desirable|desired)\s+(?:education|experience|qualifications|major|skills).*"
+    r"|(?:comparable\s+)?(?:the\s+)?(?:city\s+)?class(?:es)?(?:\s*\(es\))?\s+(?:which|that)?\s*"
+    r"typically\s+meet.*|credential\s+based\s+pay.*"
     r"|(?:city\s+of\s+\w+\s+|the\s+following\s+)?classes\s+(?:which|that)\s+typically.*"
     r"|class\s+established.*|(?:latest\s+)?spec\.?\s+revision.*|end\s+of\s+job\s+class.*"
     r"|note\s+to\s+applicants|salary|benefits|mou"
@@ -231,13 +234,14 @@ def split_sentences(paragraph: str) -> list[str]:
 
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
 _LABEL = re.compile(
-    r"^(?P<label>and|or|either|and/or"
+    r"^(?P<label>\(?(?:all|both)\s+(?:specialt(?:y|ies)|assignments).{0,40}"
+    r"|\(?[a-z0-9 ,/&'’-]{2,60}\s+specialt(?:y|ies)(?:\s+only)?\)?"
+    r"|and|or|either|and/or|general(?=\s*:?\s*$)"
     r"|(?:(?:general|specific|required|qualifying|work|external|internal|professional)\s+)?"
-    r"experience(?:\s+requirements?)?|notes?(?:\s+\d+)?"
+    r"experiencee?(?:\s+requirements?)?|notes?(?:\s+\d+)?"
     r"|education(?:\s+(?:and|&)\s+training)?|training|education\s+requirements?"
     r"|(?:option|pattern|alternative|path)\s*(?:\d+|[ivx]+\b|[a-z]\b)"
     r"|(?:[a-h]|\d)\)|\([a-h]\)"
-    r"|(?:all|both)\s+specialt(?:y|ies).{0,40}|[a-z0-9 ,/&'-]{2,60}\s+specialt(?:y|ies)(?:\s+only)?"
     r"|licen[cs]es?(?:,\s+registrations?)?(?:\s+(?:and|and/or|or)\s+certificat\w+)?"
     r"|certificat\w+|registrations?)(?:\s*\([^)]{0,60}\))?\s*[:.\-–]?\s*",
     re.IGNORECASE,
@@ -255,7 +259,11 @@ class Item:
 
 def _label_of(raw: str) -> str:
     text = re.sub(r"\s+", " ", raw.strip().rstrip(":.-– ").lower())
+    if text.startswith("(") and text.endswith(")"):
+        text = text[1:-1].strip()
     text = re.sub(r"\s*\(.*?\)", "", text).strip()
+    if text == "general":
+        return "and"
     text = re.sub(r"^notes?(?:\s+\d+)?$", "note", text)
     if text in ("and", "or", "either", "and/or", "note", "notes"):
         return "or" if text == "or" else "and"
@@ -269,7 +277,7 @@ def _label_of(raw: str) -> str:
         return "education"
     if text.startswith(("licen", "certif", "registration")):
         return "license"
-    if text.startswith(("all specialt", "both specialt")):
+    if text.startswith(("all specialt", "both specialt", "all assignments", "both assignments")):
         return "all_specialties"
     if text.endswith(("specialty", "specialty only", "specialties")):
         return "specialty:" + re.sub(r"\s+specialt(?:y|ies)(?: only)?$", "", text)
@@ -362,7 +370,7 @@ _UNIT_RATE = re.compile(
     re.IGNORECASE,
 )
 _UNITS = re.compile(
-    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?(?P<kind>semester|quarter)?\s*(?:college\s+)?"
+    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?(?P<kind>semester|quarter)?\s*(?:college\s+|course\s+)?"
     r"(?:units|hours|credits|credit\s+hours)\b",
     re.IGNORECASE,
 )
@@ -832,6 +840,8 @@ def certificate_of(sentence: str) -> Certificate | None:
             sentence,
             re.I,
         )
+        # Last resort: the sentence up to its first comma names the credential.
+        or re.match(r"(?P<name>[^,;.]{3,100})", sentence)
     )
     if name_match is None:
         return None
@@ -993,7 +1003,12 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
                     requirement.areas.setdefault(area, [])
                 requirement.clause += f" {sentence}"
         return
-    if re.search(r"typical\s+ways?\s+(?:to|of)\s+(?:obtain|gain|acquire)", sentence, re.I):
+    if re.search(r"typical\s+ways?\s+(?:to|of)\s+(?:obtain|gain|acquire)", sentence, re.I) or re.match(
+        r"no\s+(?:previous\s+|prior\s+)?(?:experience|education|training)(?:\s+(?:or|and)\s+"
+        r"(?:experience|education|training))?\s+(?:is\s+)?required",
+        sentence,
+        re.I,
+    ):
         builder.typical_clause = f"{builder.typical_clause} {sentence}".strip()
         return
     bare = sentence.strip(" .:;").lower()
