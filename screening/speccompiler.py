@@ -238,8 +238,9 @@ _LABEL = re.compile(
     r"|\(?[a-z0-9 ,/&'’-]{2,60}\s+specialt(?:y|ies)(?:\s+only)?\)?"
     r"|and|or|either|and/or|general(?=\s*:?\s*$)"
     r"|(?:(?:general|specific|required|qualifying|work|external|internal|professional)\s+)?"
-    r"experiencee?(?:\s+requirements?)?|notes?(?:\s+\d+)?"
-    r"|education(?:\s+(?:and|&)\s+training)?|training|education\s+requirements?"
+    r"experiencee?(?:\s+requirements?)?|notes?(?:\s+\d+)?|specific(?=\s*:?\s*$)"
+    r"|(?:required\s+)?education(?:\s+(?:and|&)\s+training)?|training|education\s+requirements?"
+    r"|[a-z0-9 ,/&'’-]{2,60}\s+assignments?(?:\s+only)?(?=\s*:?\s*$)"
     r"|(?:option|pattern|alternative|path)\s*(?:\d+|[ivx]+\b|[a-z]\b)"
     r"|(?:[a-h]|\d)\)|\([a-h]\)"
     r"|licen[cs]es?(?:,\s+registrations?)?(?:\s+(?:and|and/or|or)\s+certificat\w+)?"
@@ -273,14 +274,16 @@ def _label_of(raw: str) -> str:
         return "general"
     if "experience" in text:
         return "experience"
-    if text.startswith(("education", "training")):
+    if text.startswith(("education", "training", "required education")):
         return "education"
     if text.startswith(("licen", "certif", "registration")):
         return "license"
     if text.startswith(("all specialt", "both specialt", "all assignments", "both assignments")):
         return "all_specialties"
-    if text.endswith(("specialty", "specialty only", "specialties")):
-        return "specialty:" + re.sub(r"\s+specialt(?:y|ies)(?: only)?$", "", text)
+    if text == "specific":
+        return "specific"
+    if text.endswith(("specialty", "specialty only", "specialties", "assignment", "assignment only")):
+        return "specialty:" + re.sub(r"\s+(?:specialt(?:y|ies)|assignment)(?: only)?$", "", text)
     match = re.match(r"(option|pattern|alternative|path)\s*(\w+)", text)
     if match:
         token = match.group(2)
@@ -375,7 +378,8 @@ _UNITS = re.compile(
     re.IGNORECASE,
 )
 _COLLEGE_YEARS = re.compile(
-    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?years?\s+(?:of\s+)?(?:study\s+at\s+an?\s+)?(?:accredited\s+)?"
+    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?years?\s+(?:of\s+)?(?:study\s+|course\s*work\s+|full[- ]time\s+)?"
+    r"(?:(?:at|in|from)\s+an?\s+)?(?:accredited\s+)?"
     r"(?:college|university|post-?secondary|higher\s+education)",
     re.IGNORECASE,
 )
@@ -396,15 +400,15 @@ _LEVELS: list[tuple[Level, re.Pattern[str]]] = [
     (
         Level.associate,
         re.compile(
-            r"associate['’]?s?\b|two[- ]year\s+(?:college\s+)?degree|two[- ]year\s+(?:\w+\s+){0,2}"
-            r"(?:program|curriculum)",
+            r"associate['’]?s?\b|(?:two|2)[- ]year\s+(?:college\s+)?degree|(?:two|2)[- ]year\s+"
+            r"(?:[\w-]+\s+){0,4}(?:program|curriculum|course)",
             re.I,
         ),
     ),
     (
         Level.bachelor,
         re.compile(
-            r"bachelor['’]?s?|baccalaureate|four[- ]year\s+(?:college|degree|university)"
+            r"bachelor['’]?s?|baccalaureate|four[- ]year\s+(?:[\w-]+\s+){0,3}(?:program|degree)|four[- ]year\s+(?:college|degree|university)"
             r"|college\s+degree|college\s+graduat|graduation\s+from\s+(?:an?\s+)?(?:accredited\s+)?"
             r"(?:college|university)|\bb\.\s?[as]\.",
             re.I,
@@ -436,7 +440,9 @@ _RELATED = re.compile(
     re.IGNORECASE,
 )
 
-_EXPERIENCE_WORDS = re.compile(r"\b(?:experience|work|employment|service)\b", re.I)
+_EXPERIENCE_WORDS = re.compile(
+    r"\b(?:experience|work|employment|service|responsibility|duties)\b", re.I
+)
 _AREA_CUT = re.compile(
     r",?\s+(?:which|that|where|who|such\s+as|including|of\s+which|in\s+an?\s+position|at\s+the"
     r"\s+level|at\s+or\s+above|above\s+the|equivalent\s+to|comparable\s+to|with\s+responsibility"
@@ -460,8 +466,14 @@ _WITHIN = re.compile(
     re.IGNORECASE,
 )
 _WITHIN_ANY = re.compile(
-    rf"within\s+(?:the\s+)?(?:last\s+|past\s+|previous\s+|preceding\s+)?(?P<num>{_NUM})(?:\s*\(\d+\))?"
-    r"\s+years?",
+    rf"(?:within\s+(?:the\s+)?(?:last\s+|past\s+|previous\s+|preceding\s+)?|no\s+more\s+than\s+)"
+    rf"(?P<num>{_NUM})(?:\s*\(\d+\))?\s+years?",
+    re.IGNORECASE,
+)
+_PART_OF_EXPERIENCE = re.compile(
+    rf"^(?P<num>{_NUM})(?:\s*\(\d+\))?\s+(?P<unit>years?|months?)\s+(?:of\s+which\s+|of\s+the\s+"
+    r"(?:above\s+)?experience\s+)?(?:must|shall|should|has|have)\s+(?:have\s+)?(?:been\s+|included\s+|"
+    r"include\s+|involved\s+)?(?:in\s+|at\s+)?(?P<rest>.*)",
     re.IGNORECASE,
 )
 _NESTED_AFTER = re.compile(
@@ -602,7 +614,10 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
         return []
     after = sentence[match.end() :]
     as_title = re.match(r"\s+(?:of\s+(?:\w+\s+){0,3}?)?as\s+an?\s+", after, re.I)
-    if not as_title and (
+    if re.match(r"\s+(?:of\s+)?(?:college|university|course\s*work|study|school)\b", after, re.I):
+        return []
+    loose = re.match(r"\s+(?:of\s+)?(?:[\w/-]+,?\s+){0,3}(?:experience|work|responsibility)\b", after, re.I)
+    if not as_title and not loose and (
         not re.match(r"\s+(?:of|in|as|at|experience|\w+ing)\b", after, re.I)
         or not _EXPERIENCE_WORDS.search(after)
         and not re.match(r"\s+(?:\w+ing|in|at)\b", after, re.I)
@@ -1065,6 +1080,17 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
             d.experience.extend((r, copy.deepcopy(e)) for r, e in items)
 
         builder.place(role, add_experience)
+    part = _PART_OF_EXPERIENCE.match(sentence)
+    if part is not None and any(d.experience for d in builder.group):
+        specific = _experience(_years_of(part), part.group("rest"), sentence, vocabulary)
+
+        def add_part(d: _Draft, e: ExperienceRequirement = specific) -> None:
+            d.experience.append(("specific_part", copy.deepcopy(e)))
+
+        for draft in builder.group:
+            if draft.experience:
+                add_part(draft)
+        return
     within = _WITHIN_ANY.search(sentence)
     if education is None and not experience and within and builder.group:
         years = int(_number(within.group("num")))
