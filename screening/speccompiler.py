@@ -97,7 +97,7 @@ _OTHER_HEADING = re.compile(
     r"|physical(?:,|\s).*requirements?|physical\s+and\s+medical.*|medical\s+requirements?"
     r"|working\s+conditions|environmental\s+conditions|revision\s+history|class\s+history"
     r"|supplemental\s+information|desirable\s+qualifications|desirable|selection\s+process"
-    r"|(?:preferred|desirable|desired)\s+(?:education|experience|qualifications|major|skills).*"
+    r"|(?:pref+er+ed|desirable|desired)\s+(?:education|experience|qualifications|major|skills).*"
     r"|(?:comparable\s+)?(?:the\s+)?(?:city\s+)?class(?:es)?(?:\s*\(es\))?\s+(?:which|that)?\s*"
     r"typically\s+meet.*|credential\s+based\s+pay.*"
     r"|(?:city\s+of\s+\w+\s+|the\s+following\s+)?classes\s+(?:which|that)\s+typically.*"
@@ -110,7 +110,7 @@ _NOISE = re.compile(
     r"^(?:\(?over\)?|f+|cl:.*|[a-z]:\\.*|\\\\.*|\d{1,2}/\d{1,2}/\d{2,4}(?:\s+\d{1,2}/\d{1,2}/\d{2,4})*"
     r"|page\s+\d+(?:\s+of\s+\d+)?|class\s+established.*|(?:latest\s+)?spec\.?\s+revision.*"
     r"|ad\.?\s*board.*|csc\s*[-–].*|pay\s+range.*|change\s+in\s+pay.*|\[[a-z]{1,4}\d+\].*"
-    r"|\d+(?:\.\d*)?|revised:?\s.*|approved\s+by.*|[a-z]{1,4}(?:/[a-z]{1,4})*|\d[a-z]\d\d|continued|-\s*\d+\s*-"
+    r"|\d+(?:\.\d*)?|\.|ep\d+|revised:?\s.*|approved\s+by.*|[a-z]{1,4}(?:/[a-z]{1,4})*|\d[a-z]\d\d|continued|-\s*\d+\s*-"
     r"|salary\s+schedule|code\s+no\.?.*)\s*:?$",
     re.IGNORECASE,
 )
@@ -235,7 +235,7 @@ def split_sentences(paragraph: str) -> list[str]:
 _ROMAN = {"i": 1, "ii": 2, "iii": 3, "iv": 4, "v": 5, "vi": 6, "vii": 7, "viii": 8}
 _LABEL = re.compile(
     r"^(?P<label>\(?(?:all|both)\s+(?:specialt(?:y|ies)|assignments).{0,40}"
-    r"|\(?[a-z0-9 ,/&'’-]{2,60}\s+specialt(?:y|ies)(?:\s+only)?\)?"
+    r"|\(?[a-z0-9 ,/&'’-]{2,100}\s+specialt(?:y|ies)(?:\s+only)?\)?"
     r"|and|or|either|and/or|general(?=\s*:?\s*$)"
     r"|(?:(?:general|specific|required|qualifying|work|external|internal|professional)\s+)?"
     r"experiencee?(?:\s+requirements?)?|notes?(?:\s+\d+)?|specific(?=\s*:?\s*$)"
@@ -416,7 +416,11 @@ _LEVELS: list[tuple[Level, re.Pattern[str]]] = [
     ),
     (
         Level.master,
-        re.compile(r"master['’]?s?\b|graduate\s+degree|\bm\.\s?[as]\.|\bmba\b|\bmsw\b", re.I),
+        re.compile(
+            r"master['’]?s?\b|graduate\s+degree|fifth[- ]year\s+degree|\bm\.\s?[as]\.|\bmba\b"
+            r"|\bmsw\b",
+            re.I,
+        ),
     ),
     (
         Level.doctorate,
@@ -616,7 +620,11 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
     as_title = re.match(r"\s+(?:of\s+(?:\w+\s+){0,3}?)?as\s+an?\s+", after, re.I)
     if re.match(r"\s+(?:of\s+)?(?:college|university|course\s*work|study|school)\b", after, re.I):
         return []
-    loose = re.match(r"\s+(?:of\s+)?(?:[\w/-]+,?\s+){0,3}(?:experience|work|responsibility)\b", after, re.I)
+    loose = re.match(
+        r"\s+(?:of\s+)?(?:(?:[\w/-]+,?\s+){0,3}(?:experience|work|responsibility)\b|\w+ing\b)",
+        after,
+        re.I,
+    )
     if not as_title and not loose and (
         not re.match(r"\s+(?:of|in|as|at|experience|\w+ing)\b", after, re.I)
         or not _EXPERIENCE_WORDS.search(after)
@@ -875,6 +883,37 @@ def certificate_of(sentence: str) -> Certificate | None:
     )
 
 
+_CONDITION = re.compile(
+    r"(?P<sida>\bSIDA\b|security\s+identification\s+display\s+area)|(?P<abuse>child\s+abuse\s+clearance)"
+    r"|(?P<background>background\s+checks?|criminal\s+(?:history|record)|fingerprint)"
+    r"|(?P<tools>complement\s+of\s+tools|possess\s+(?:and\s+maintain\s+)?(?:the\s+)?(?:necessary\s+)?tools)",
+    re.IGNORECASE,
+)
+
+
+def appointment_condition_of(sentence: str) -> Certificate | None:
+    """A condition verified at appointment (a security clearance, a background check, own tools).
+
+    No application column shows these, and none of them decides who is screened in; like a
+    driver's license required at appointment, each becomes a certificate with
+    ``enforce_at: appointment``, which the engine reports as a condition on the decision.
+    """
+    match = _CONDITION.search(sentence)
+    if match is None:
+        return None
+    if match.group("sida"):
+        name = "SIDA and AOA security clearance"
+    elif match.group("abuse"):
+        name = "child abuse clearance"
+    elif match.group("background"):
+        name = "criminal background check"
+    else:
+        name = "own tools"
+    return Certificate(
+        id=_slug(name), name=name, applies="always", enforce_at="appointment", clause=sentence
+    )
+
+
 # --- building patterns ------------------------------------------------------------------
 
 
@@ -1030,6 +1069,10 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
     if bare in ("and", "or", "either", "and/or", "notes", "note"):
         _label(builder, _label_of(bare))
         return
+    condition = appointment_condition_of(sentence)
+    if condition is not None:
+        _merge_certificate(builder.certificates, condition)
+        return
     substitution = substitution_of(sentence)
     if substitution is not None:
         builder.substitutions.append(substitution)
@@ -1127,6 +1170,14 @@ def _merge_education(
         min_years=max(years) if years else None,
         clause=f"{old.clause} {new.clause}",
     )
+
+
+def _merge_certificate(certificates: list[Certificate], new: Certificate) -> None:
+    for existing in certificates:
+        if existing.id == new.id:
+            existing.clause = f"{existing.clause} {new.clause}"
+            return
+    certificates.append(new)
 
 
 def _merge_license(licenses: list[License], new: License) -> None:
