@@ -450,7 +450,8 @@ _EXPERIENCE_WORDS = re.compile(
 _AREA_CUT = re.compile(
     r",?\s+(?:which|that|where|who|such\s+as|including|of\s+which|in\s+an?\s+position|at\s+the"
     r"\s+level|at\s+or\s+above|above\s+the|equivalent\s+to|comparable\s+to|with\s+responsibility"
-    r"|within\s+the\s+(?:last|past))\b|;|\.$|,\s+(?:or|and)\s+(?:experience|work)\b",
+    r"|within\s+the\s+(?:last|past)|related\s+to|to\s+determine|for\s+the\s+purposes?|in\s+order\s+to"
+    r"|engaged\s+in|involving|under\s+the)\b|;|\.$|,\s+(?:or|and)\s+(?:experience|work)\b",
     re.IGNORECASE,
 )
 _QUALIFIERS = re.compile(
@@ -492,8 +493,8 @@ _NESTED = re.compile(
 )
 
 
-def _slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "item"
+def _slug(text: str, default: str = "item") -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or default
 
 
 def _state_code(text: str) -> str | None:
@@ -606,7 +607,11 @@ def _areas_of(rest: str) -> list[str]:
     unique: dict[str, None] = {}
     for area in areas:
         area = re.sub(r"\s+", " ", area).strip()
-        if area and len(area) <= 120:
+        words = area.split(" ")
+        if len(words) > 8:
+            # A long description is cut to its head words: the analyst refines it on review.
+            area = " ".join(words[:8])
+        if area:
             unique[area] = None
     return list(unique)
 
@@ -1412,9 +1417,9 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
     spec_id = "-".join(
         p
         for p in (
-            _slug(agency_word).replace("_", "-"),
+            _slug(agency_word, "").replace("_", "-"),
             code.lower(),
-            _slug(title).replace("_", "-"),
+            _slug(title, "").replace("_", "-"),
         )
         if p
     )
