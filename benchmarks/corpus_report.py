@@ -23,7 +23,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from screening.documents import SUPPORTED_SUFFIXES, DocumentError  # noqa: E402
-from screening.speccompiler import compile_document, default_vocabulary  # noqa: E402
+from screening.speccompiler import (  # noqa: E402
+    UNVERIFIABLE,
+    compile_document,
+    default_vocabulary,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = REPO_ROOT.parent / "shared" / "corpus" / "philadelphia"
@@ -48,6 +52,9 @@ def compile_one(path: str) -> Outcome:
         "years": [e.years for p in spec.patterns for e in p.experience],
         "has_requirement": any(p.education or p.experience for p in spec.patterns),
         "sections": len(compiled.sections),
+        "headed": any(section.heading for section in compiled.sections),
+        "only_unverifiable": bool(spec.unparsed)
+        and all(UNVERIFIABLE.search(sentence) for sentence in spec.unparsed),
         "licenses": len(spec.licenses) + sum(len(p.licenses) for p in spec.patterns),
         "certificates": len(spec.certificates) + sum(len(p.certificates) for p in spec.patterns),
         "substitution": spec.substitution is not None,
@@ -96,6 +103,17 @@ def main(argv: list[str] | None = None) -> int:
     print(f"time: {elapsed:.1f} s")
     print(f"compiled: {len(compiled)}; failures: {len(failures)}")
     print(f"no unparsed MQ sentence: {len(clean)} / {total} ({share:.1f}%)")
+    headed = [o for o in compiled if o["headed"]]
+    headed_clean = [o for o in headed if not o["unparsed"]]
+    print(
+        f"documents with an MQ heading: {len(headed)}; of those with no unparsed sentence: "
+        f"{len(headed_clean)} ({100 * len(headed_clean) / max(1, len(headed)):.1f}%)"
+    )
+    only_unverifiable = [o for o in compiled if o["only_unverifiable"]]
+    print(
+        "documents whose only unparsed sentences are unverifiable by design "
+        f"(age, citizenship, physical ability, language): {len(only_unverifiable)}"
+    )
     print(f"unparsed sentences: {unparsed_total} (listed in {args.unparsed_out})")
     print(f"documents with no education or experience requirement found: {len(no_requirement)}")
     print("patterns per spec: " + ", ".join(f"{k}: {v}" for k, v in sorted(patterns.items())))

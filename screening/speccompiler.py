@@ -98,7 +98,7 @@ _OTHER_HEADING = re.compile(
     r"|working\s+conditions|environmental\s+conditions|revision\s+history|class\s+history"
     r"|supplemental\s+information|desirable\s+qualifications|desirable|selection\s+process"
     r"|(?:pref+er+ed|desirable|desired)\s+(?:education|experience|qualifications|major|skills).*"
-    r"|(?:comparable\s+)?(?:the\s+)?(?:city\s+)?class(?:es)?(?:\s*\(es\))?\s+(?:which|that)?\s*"
+    r"|(?:comparable\s+)?(?:the\s+)?(?:following\s+)?(?:city\s+)?class(?:es)?(?:\s*\(es\))?\s+(?:which|that)?\s*"
     r"typically\s+meet.*|credential\s+based\s+pay.*"
     r"|(?:city\s+of\s+\w+\s+|the\s+following\s+)?classes\s+(?:which|that)\s+typically.*"
     r"|class\s+established.*|(?:latest\s+)?spec\.?\s+revision.*|end\s+of\s+job\s+class.*"
@@ -109,7 +109,7 @@ _OTHER_HEADING = re.compile(
 _NOISE = re.compile(
     r"^(?:\(?over\)?|f+|cl:.*|[a-z]:\\.*|\\\\.*|\d{1,2}/\d{1,2}/\d{2,4}(?:\s+\d{1,2}/\d{1,2}/\d{2,4})*"
     r"|page\s+\d+(?:\s+of\s+\d+)?|class\s+established.*|(?:latest\s+)?spec\.?\s+revision.*"
-    r"|ad\.?\s*board.*|csc\s*[-–].*|pay\s+range.*|change\s+in\s+pay.*|\[[a-z]{1,4}\d+\].*"
+    r"|ad\.?\s*board.*|board\s*[-–]\s*\d+/\d+.*|csc\s*[-–].*|pay\s+range.*|change\s+in\s+pay.*|\[[a-z]{1,4}\d+\].*"
     r"|\d+(?:\.\d*)?|\.|ep\d+|revised:?\s.*|approved\s+by.*|[a-z]{1,4}(?:/[a-z]{1,4})*|\d[a-z]\d\d|continued|-\s*\d+\s*-"
     r"|salary\s+schedule|code\s+no\.?.*)\s*:?$",
     re.IGNORECASE,
@@ -577,13 +577,25 @@ def _strip_qualifiers(text: str) -> str:
     words = re.sub(r"\s+", " ", text).strip(" ,").split(" ")
     while words and _QUALIFIERS.fullmatch(words[0].strip(",")):
         words.pop(0)
-    while words and _QUALIFIERS.fullmatch(words[-1].strip(",")):
+    # "social work", "field work": a trailing "work" belongs to the area.
+    while words and _QUALIFIERS.fullmatch(words[-1].strip(",")) and words[-1].lower() != "work":
         words.pop()
     return " ".join(words).strip(" ,")
 
 
+_LEVEL_PHRASE = re.compile(
+    r"\b(?:at\s+(?:or\s+above\s+)?|above\s+)(?:the\s+)?(?:[\w-]+\s+){0,2}level"
+    r"(?:\s+of\s+(?:an?\s+)?(?:pay\s+range\s+)?[\w ]+?(?:\s+(?:and|or)\s+above)?(?=[,;]|\s+(?:in|with|as|"
+    r"performing|supervising|directing|caring|working)\b))?"
+    r"|\bequivalent\s+to\s+(?:an?\s+)?[A-Z][\w ]+?\d\b",
+    re.IGNORECASE,
+)
+
+
 def _areas_of(rest: str) -> list[str]:
     """Area names from the words after "N years of"."""
+    rest = _LEVEL_PHRASE.sub(" ", rest)
+    rest = re.sub(r"^(\s*(?:experience|work)\s+)(?:involving|engaged\s+in)\s+", r"\1in ", rest, flags=re.I)
     text = _AREA_CUT.split(rest, maxsplit=1)[0]
     text = _INDUSTRY.sub("", text)
     text = re.sub(
@@ -662,6 +674,16 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
         flags=re.I,
     )
     specific = _experience(_years_of(specific_match), specific_rest, sentence, vocabulary)
+    return _nest(general, specific)
+
+
+def _nest(
+    general: ExperienceRequirement, specific: ExperienceRequirement
+) -> list[ExperienceRequirement]:
+    """General experience includes the specific part; a part that names no area of its own
+    ("one year of which at the full performance level") is in the general areas."""
+    if not specific.areas:
+        specific.areas = dict(general.areas)
     for area, keywords in specific.areas.items():
         general.areas.setdefault(area, keywords)
     return [general, specific]
@@ -1131,6 +1153,9 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
     part = _PART_OF_EXPERIENCE.match(sentence)
     if part is not None and any(d.experience for d in builder.group):
         specific = _experience(_years_of(part), part.group("rest"), sentence, vocabulary)
+        if not specific.areas:
+            last = next(d for d in reversed(builder.group) if d.experience).experience[-1][1]
+            specific.areas = dict(last.areas)
 
         def add_part(d: _Draft, e: ExperienceRequirement = specific) -> None:
             d.experience.append(("specific_part", copy.deepcopy(e)))
