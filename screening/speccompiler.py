@@ -282,7 +282,9 @@ def _label_of(raw: str) -> str:
         return "all_specialties"
     if text == "specific":
         return "specific"
-    if text.endswith(("specialty", "specialty only", "specialties", "assignment", "assignment only")):
+    if text.endswith(
+        ("specialty", "specialty only", "specialties", "assignment", "assignment only")
+    ):
         return "specialty:" + re.sub(r"\s+(?:specialt(?:y|ies)|assignment)(?: only)?$", "", text)
     match = re.match(r"(option|pattern|alternative|path)\s*(\w+)", text)
     if match:
@@ -378,7 +380,8 @@ _UNITS = re.compile(
     re.IGNORECASE,
 )
 _COLLEGE_YEARS = re.compile(
-    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?years?\s+(?:of\s+)?(?:study\s+|course\s*work\s+|full[- ]time\s+)?"
+    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?years?\s+(?:of\s+)?"
+    r"(?:study\s+|course\s*work\s+|full[- ]time\s+)?"
     r"(?:(?:at|in|from)\s+an?\s+)?(?:accredited\s+)?"
     r"(?:college|university|post-?secondary|higher\s+education)",
     re.IGNORECASE,
@@ -408,7 +411,8 @@ _LEVELS: list[tuple[Level, re.Pattern[str]]] = [
     (
         Level.bachelor,
         re.compile(
-            r"bachelor['’]?s?|baccalaureate|four[- ]year\s+(?:[\w-]+\s+){0,3}(?:program|degree)|four[- ]year\s+(?:college|degree|university)"
+            r"bachelor['’]?s?|baccalaureate|four[- ]year\s+(?:[\w-]+\s+){0,3}(?:program|degree)"
+            r"|four[- ]year\s+(?:college|degree|university)"
             r"|college\s+degree|college\s+graduat|graduation\s+from\s+(?:an?\s+)?(?:accredited\s+)?"
             r"(?:college|university)|\bb\.\s?[as]\.",
             re.I,
@@ -585,7 +589,8 @@ def _strip_qualifiers(text: str) -> str:
 
 _LEVEL_PHRASE = re.compile(
     r"\b(?:at\s+(?:or\s+above\s+)?|above\s+)(?:the\s+)?(?:[\w-]+\s+){0,2}level"
-    r"(?:\s+of\s+(?:an?\s+)?(?:pay\s+range\s+)?[\w ]+?(?:\s+(?:and|or)\s+above)?(?=[,;]|\s+(?:in|with|as|"
+    r"(?:\s+of\s+(?:an?\s+)?(?:pay\s+range\s+)?[\w ]+?(?:\s+(?:and|or)\s+above)?"
+    r"(?=[,;]|\s+(?:in|with|as|"
     r"performing|supervising|directing|caring|working)\b))?"
     r"|\bequivalent\s+to\s+(?:an?\s+)?[A-Z][\w ]+?\d\b",
     re.IGNORECASE,
@@ -595,7 +600,9 @@ _LEVEL_PHRASE = re.compile(
 def _areas_of(rest: str) -> list[str]:
     """Area names from the words after "N years of"."""
     rest = _LEVEL_PHRASE.sub(" ", rest)
-    rest = re.sub(r"^(\s*(?:experience|work)\s+)(?:involving|engaged\s+in)\s+", r"\1in ", rest, flags=re.I)
+    rest = re.sub(
+        r"^(\s*(?:experience|work)\s+)(?:involving|engaged\s+in)\s+", r"\1in ", rest, flags=re.I
+    )
     text = _AREA_CUT.split(rest, maxsplit=1)[0]
     text = _INDUSTRY.sub("", text)
     text = re.sub(
@@ -604,7 +611,9 @@ def _areas_of(rest: str) -> list[str]:
         text,
         flags=re.I,
     )
-    match = re.search(r"\b(?:experience|work|employment)\b\s*(?P<after>.*)$", text, re.I)
+    match = re.search(r"\bexperience\b\s*(?P<after>.*)$", text, re.I) or re.search(
+        r"\b(?:work|employment)\b\s*(?P<after>.*)$", text, re.I
+    )
     before = text[: match.start()] if match else text
     after = match.group("after") if match else ""
     areas: list[str] = []
@@ -642,10 +651,14 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
         after,
         re.I,
     )
-    if not as_title and not loose and (
-        not re.match(r"\s+(?:of|in|as|at|experience|\w+ing)\b", after, re.I)
-        or not _EXPERIENCE_WORDS.search(after)
-        and not re.match(r"\s+(?:\w+ing|in|at)\b", after, re.I)
+    if (
+        not as_title
+        and not loose
+        and (
+            not re.match(r"\s+(?:of|in|as|at|experience|\w+ing)\b", after, re.I)
+            or not _EXPERIENCE_WORDS.search(after)
+            and not re.match(r"\s+(?:\w+ing|in|at)\b", after, re.I)
+        )
     ):
         return []
     rest = re.sub(r"^\s+(?:of|in|at)\s+", "", after, flags=re.I)
@@ -655,9 +668,7 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
         specific = _experience(
             _years_of(after_form), after_form.group("rest"), sentence, vocabulary
         )
-        for area, keywords in specific.areas.items():
-            general.areas.setdefault(area, keywords)
-        return [general, specific]
+        return _nest(general, specific)
     nested = _NESTED.search(rest)
     general_rest = rest[: nested.start()] if nested else rest
     general = _experience(_years_of(match), general_rest, sentence, vocabulary)
@@ -1084,7 +1095,9 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
                     requirement.areas.setdefault(area, [])
                 requirement.clause += f" {sentence}"
         return
-    if re.search(r"typical\s+ways?\s+(?:to|of)\s+(?:obtain|gain|acquire)", sentence, re.I) or re.match(
+    if re.search(
+        r"typical\s+ways?\s+(?:to|of)\s+(?:obtain|gain|acquire)", sentence, re.I
+    ) or re.match(
         r"no\s+(?:previous\s+|prior\s+)?(?:experience|education|training)(?:\s+(?:or|and)\s+"
         r"(?:experience|education|training))?\s+(?:is\s+)?required",
         sentence,

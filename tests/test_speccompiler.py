@@ -666,3 +666,74 @@ def test_unparsed_sentences_are_kept_in_order() -> None:
         "Candidates should enjoy teamwork.",
         "Knowledge of spreadsheets is helpful.",
     ]
+
+
+def test_specialties_share_the_common_requirements() -> None:
+    compiled = compile_text(
+        """
+        MINIMUM ACCEPTABLE TRAINING AND EXPERIENCE
+        ALL SPECIALTIES
+        EDUCATION:
+        Education equivalent to completion of the twelfth school grade.
+        AND
+        EXPERIENCE:
+        Bridge Specialty
+        Two years of experience in bridge maintenance.
+        Tunnel Specialty
+        One year of experience in tunnel ventilation.
+        """
+    )
+    patterns = compiled.spec.patterns
+    assert [p.id for p in patterns] == ["bridge", "tunnel"]
+    assert all(p.education and p.education.min_level == Level.high_school for p in patterns)
+    assert [list(p.experience[0].areas) for p in patterns] == [
+        ["bridge maintenance"],
+        ["tunnel ventilation"],
+    ]
+
+
+def test_a_part_with_no_area_of_its_own_is_in_the_general_areas() -> None:
+    compiled = compile_text(
+        "QUALIFICATIONS\nFour years of social work experience, two years of which has been at "
+        "the full performance level."
+    )
+    general, specific = compiled.spec.patterns[0].experience
+    assert general.areas == specific.areas == {"social work": []}
+    assert (general.years, specific.years) == (4, 2)
+
+
+def test_clearances_and_background_checks_are_conditions_at_appointment() -> None:
+    compiled = compile_text(
+        """
+        LICENSES, REGISTRATIONS AND/OR CERTIFICATES
+        Must be able to pass and maintain SIDA (Security Identification Display Area) clearance.
+        Must pass a criminal background check prior to appointment.
+        """
+    )
+    conditions = [(c.id, c.enforce_at, c.applies) for c in compiled.spec.certificates]
+    assert conditions == [
+        ("sida_and_aoa_security_clearance", "appointment", "always"),
+        ("criminal_background_check", "appointment", "always"),
+    ]
+    assert compiled.spec.unparsed == []
+
+
+def test_no_experience_required_is_a_pattern_without_criteria() -> None:
+    compiled = compile_text("MINIMUM QUALIFICATIONS\nNo previous experience or education required.")
+    (pattern,) = compiled.spec.patterns
+    assert pattern.education is None and pattern.experience == []
+    assert pattern.clause == "No previous experience or education required."
+    assert compiled.spec.unparsed == []
+
+
+def test_typical_class_lists_are_not_requirements() -> None:
+    compiled = compile_text(
+        """
+        MINIMUM ACCEPTABLE TRAINING AND EXPERIENCE
+        One year of experience in stock control.
+        Classes which typically meet the experience requirements for this class include:
+        Stock Clerk
+        """
+    )
+    assert compiled.sentences == ["One year of experience in stock control."]
+    assert compiled.spec.unparsed == []
