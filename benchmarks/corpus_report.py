@@ -27,6 +27,7 @@ from screening.speccompiler import (  # noqa: E402
     UNVERIFIABLE,
     compile_document,
     default_vocabulary,
+    dropped_sentences,
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,7 @@ def compile_one(path: str) -> Outcome:
         "years": [e.years for p in spec.patterns for e in p.experience],
         "has_requirement": any(p.education or p.experience for p in spec.patterns),
         "sections": len(compiled.sections),
+        "dropped": dropped_sentences(compiled),
         "headed": any(section.heading for section in compiled.sections),
         "only_unverifiable": bool(spec.unparsed)
         and all(UNVERIFIABLE.search(sentence) for sentence in spec.unparsed),
@@ -129,9 +131,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     for o in no_requirement:
         print(f"  no requirement found: {Path(str(o['path'])).name}")
+    dropped = [o for o in compiled if o["dropped"]]
+    print(f"documents with a dropped MQ sentence (never-drop rule): {len(dropped)}")
+    for o in dropped:
+        print(f"  DROPPED in {Path(str(o['path'])).name}: {o['dropped']}")
     for o in failures:
         print(f"FAILURE {Path(str(o['path'])).name}: {o['error']}")
-    return 1 if any(str(o["error"]).startswith("crash") for o in failures) else 0
+    crashed = any(str(o["error"]).startswith("crash") for o in failures)
+    return 1 if crashed or dropped else 0
 
 
 if __name__ == "__main__":

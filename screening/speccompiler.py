@@ -249,6 +249,9 @@ _LABEL = re.compile(
 )
 
 
+_CONNECTIVES = ("and", "or", "either", "and/or", "notes", "note")
+
+
 @dataclass
 class Item:
     """A label ("OR", "EDUCATION", "Option 2") or a sentence of an MQ section."""
@@ -323,7 +326,12 @@ def items_of(section: Section) -> list[Item]:
             items.append(Item("label", raw, _label_of(raw)))
             text = rest.strip()
         for sentence in split_sentences(text):
-            items.append(Item("sentence", sentence))
+            bare = sentence.strip(" .:;,").lower()
+            if bare in _CONNECTIVES:
+                # "AND." or "OR:" left after a list marker is structure, not a sentence.
+                items.append(Item("label", sentence, _label_of(bare)))
+            else:
+                items.append(Item("sentence", sentence))
     return items
 
 
@@ -1368,6 +1376,36 @@ class CompiledSpec:
     spec: JobSpec
     sentences: list[str]
     sections: list[Section]
+
+
+def spec_clauses(spec: JobSpec) -> list[str]:
+    """Every clause a compiled spec records: patterns, criteria, substitutions, credentials."""
+    clauses: list[str] = []
+    for pattern in spec.patterns:
+        clauses.append(pattern.clause)
+        if pattern.education:
+            clauses.append(pattern.education.clause)
+        clauses += [e.clause for e in pattern.experience]
+        clauses += [lic.clause for lic in pattern.licenses]
+        clauses += [c.clause for c in pattern.certificates]
+        if pattern.substitution:
+            clauses.append(pattern.substitution.clause)
+    if spec.substitution:
+        clauses.append(spec.substitution.clause)
+    clauses += [lic.clause for lic in spec.licenses]
+    clauses += [c.clause for c in spec.certificates]
+    return clauses
+
+
+def dropped_sentences(compiled: CompiledSpec) -> list[str]:
+    """MQ sentences found neither in a clause nor in ``unparsed`` (always empty unless a bug)."""
+    clauses = spec_clauses(compiled.spec)
+    unparsed = set(compiled.spec.unparsed)
+    return [
+        sentence
+        for sentence in compiled.sentences
+        if sentence not in unparsed and not any(sentence in clause for clause in clauses)
+    ]
 
 
 def _title_code_agency(document: Document) -> tuple[str, str, str, str]:
