@@ -1056,6 +1056,35 @@ def _label(builder: _Builder, label: str) -> None:
         builder.group[0].clause = f"{name.title()} specialty"
 
 
+_OR_CREDENTIAL = re.compile(
+    r",?\s+or\s+(?=(?:current\s+|valid\s+)?(?:certification|registration|possession\s+of|licensure"
+    r"|certified|registered)\b)",
+    re.IGNORECASE,
+)
+
+
+def _education_or_credential(builder: _Builder, sentence: str) -> bool:
+    """ "A degree in accounting or certification as a CPA": two alternative patterns."""
+    parts = _OR_CREDENTIAL.split(sentence, maxsplit=1)
+    if len(parts) != 2:
+        return False
+    education = education_of(parts[0])
+    credential = certificate_of(parts[1]) if license_of(parts[1]) is None else None
+    if education is None or credential is None:
+        return False
+    education.clause = sentence
+    credential.clause = sentence
+
+    def set_education(d: _Draft) -> None:
+        d.education = _merge_education(d.education, copy.deepcopy(education))
+
+    builder.place("education", set_education)
+    saved_slot, builder.slot, builder.pending_or = builder.slot, "education", True
+    builder.place("education", lambda d: d.certificates.append(copy.deepcopy(credential)))
+    builder.slot = saved_slot
+    return True
+
+
 def _is_list_item(sentence: str) -> bool:
     return (
         len(sentence.split()) <= 14
@@ -1116,6 +1145,8 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
     bare = sentence.strip(" .:;").lower()
     if bare in ("and", "or", "either", "and/or", "notes", "note"):
         _label(builder, _label_of(bare))
+        return
+    if _education_or_credential(builder, sentence):
         return
     condition = appointment_condition_of(sentence)
     if condition is not None:

@@ -746,3 +746,24 @@ def test_corpus_sample_compiles_without_crash_or_dropped_sentence() -> None:
         assert dropped_sentences(compiled) == [], path.name
         assert compiled.spec.provenance is not None
         assert spec_from_data(compiled.spec.model_dump(mode="json", by_alias=True)).id
+
+
+def test_degree_or_certification_gives_two_patterns() -> None:
+    compiled = compile_text(
+        """
+        MINIMUM ACCEPTABLE TRAINING AND EXPERIENCE
+        EDUCATION:
+        A bachelor's degree with a major in accounting or certification as a
+        certified public accountant.
+        AND
+        EXPERIENCE:
+        Two years of experience in auditing.
+        """
+    )
+    first, second = compiled.spec.patterns
+    assert first.education is not None and first.education.fields == ["accounting"]
+    assert first.certificates == []
+    assert second.education is None
+    assert [c.name for c in second.certificates] == ["certified public accountant"]
+    assert [e.years for e in first.experience] == [e.years for e in second.experience] == [2]
+    assert_nothing_dropped(compiled)
