@@ -767,3 +767,73 @@ def test_degree_or_certification_gives_two_patterns() -> None:
     assert [c.name for c in second.certificates] == ["certified public accountant"]
     assert [e.years for e in first.experience] == [e.years for e in second.experience] == [2]
     assert_nothing_dropped(compiled)
+
+
+_WORDS = st.sampled_from(
+    [
+        "one",
+        "two",
+        "three",
+        "(3)",
+        "years",
+        "months",
+        "of",
+        "experience",
+        "in",
+        "and",
+        "or",
+        "a",
+        "an",
+        "the",
+        "bachelor's",
+        "degree",
+        "license",
+        "certificate",
+        "California",
+        "class",
+        "B",
+        "within",
+        "last",
+        "five",
+        "substituted",
+        "for",
+        "equivalent",
+        "combination",
+        "OR",
+        "AND",
+        "EXPERIENCE:",
+        "EDUCATION:",
+        "Option",
+        "1:",
+        "A)",
+        "Specialty",
+        "which",
+        "including",
+        "semester",
+        "units",
+        "60",
+        "related",
+        "field:",
+        "·",
+        "1.",
+        ";",
+        ",",
+        ".",
+        "registration",
+        "appointment",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(_WORDS, min_size=1, max_size=14).map(" ".join), max_size=8))
+def test_any_text_compiles_without_crash_and_drops_nothing(lines: list[str]) -> None:
+    compiled = compile_text("\n".join(["MINIMUM QUALIFICATIONS", *lines, "x"]))
+    assert_nothing_dropped(compiled)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(min_size=1, max_size=300))
+def test_arbitrary_characters_never_crash_the_compiler(text: str) -> None:
+    compiled = compile_text(f"Minimum Qualifications\n{text}\nTwo years of experience.")
+    assert_nothing_dropped(compiled)
