@@ -837,3 +837,56 @@ def test_any_text_compiles_without_crash_and_drops_nothing(lines: list[str]) -> 
 def test_arbitrary_characters_never_crash_the_compiler(text: str) -> None:
     compiled = compile_text(f"Minimum Qualifications\n{text}\nTwo years of experience.")
     assert_nothing_dropped(compiled)
+
+
+def test_word_document_compiles_with_struck_requirement_removed(tmp_path: Path) -> None:
+    import docx
+
+    word = docx.Document()
+    word.add_paragraph("MINIMUM QUALIFICATIONS")
+    paragraph = word.add_paragraph("Three years of experience in fleet maintenance.")
+    old = paragraph.add_run(" Two years of experience in bus repair.")
+    old.font.strike = True
+    word.add_paragraph("KNOWLEDGE")
+    word.add_paragraph("Five years of experience in nothing that counts.")
+    path = tmp_path / "fleet.docx"
+    word.save(str(path))
+    compiled = compile_document(path, VOCABULARY)
+    (experience,) = compiled.spec.patterns[0].experience
+    assert experience.years == 3 and experience.areas == {"fleet maintenance": []}
+    assert compiled.spec.removed == ["Two years of experience in bus repair."]
+
+
+def test_word_exported_html_compiles(tmp_path: Path) -> None:
+    html = """<html><body><div class=WordSection1>
+    <p class=MsoNormal><b>MINIMUM ACCEPTABLE TRAINING AND EXPERIENCE</b></p>
+    <p class=MsoNormal>(The following statement represents the minimum training and experience
+    standards which will be used to admit or reject applicants for tests.)</p>
+    <p class=MsoNormal>EDUCATION:</p>
+    <p class=MsoNormal>Completion of a bachelor&#8217;s degree program at an accredited college
+    or university with major course work in chemistry.</p>
+    <p class=MsoNormal>AND</p><p class=MsoNormal>EXPERIENCE:</p>
+    <p class=MsoNormal>Two years of experience in water quality testing<span
+    style='text-decoration:line-through'> and sampling</span>.</p>
+    <p class=MsoNormal>PHYSICAL AND MEDICAL REQUIREMENTS</p>
+    <p class=MsoNormal>Ability to physically perform the duties.</p>
+    </div></body></html>"""
+    path = tmp_path / "chemist.htm"
+    path.write_text(html, encoding="utf-8")
+    compiled = compile_document(path, VOCABULARY)
+    (pattern,) = compiled.spec.patterns
+    assert pattern.education is not None and pattern.education.fields == ["chemistry"]
+    assert pattern.experience[0].areas == {"water quality testing": []}
+    assert compiled.spec.removed == ["and sampling"]
+    assert compiled.spec.unparsed == []
+
+
+def test_pdf_compiles(tmp_path: Path) -> None:
+    from tests.test_documents import make_pdf
+
+    path = tmp_path / "spec.pdf"
+    path.write_bytes(
+        make_pdf(["QUALIFICATIONS", "One year of experience in grant administration."])
+    )
+    compiled = compile_document(path, VOCABULARY)
+    assert compiled.spec.patterns[0].experience[0].areas == {"grant administration": []}
