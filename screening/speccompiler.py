@@ -69,7 +69,8 @@ def _years_of(match: re.Match[str]) -> float:
     value = _number(match.group("num"))
     if match.groupdict().get("half"):
         value += 0.5
-    if match.group("unit").lower().startswith("month"):
+    # "three years ..., one of which": a missing unit is the general requirement's (years).
+    if (match.group("unit") or "year").lower().startswith("month"):
         value /= 12
     return round(value, 2)
 
@@ -99,7 +100,8 @@ _OTHER_HEADING = re.compile(
     r"|supplemental\s+information|desirable\s+qualifications|desirable|selection\s+process"
     r"|(?:pref+er+ed|desirable|desired)\s+(?:education|experience|qualifications|major|skills).*"
     r"|(?:comparable\s+)?(?:the\s+)?(?:following\s+)?(?:city\s+)?class(?:es)?(?:\s*\(es\))?\s+(?:which|that)?\s*"
-    r"typically\s+meet.*|credential\s+based\s+pay.*"
+    r"typically\s+meets?.*|credential\s+based\s+pay.*"
+    r"|(?:[\w’' ]+\s+)?class(?:es|\(es\))?\s+(?:which|that)\s+typically\s+meets?.*"
     r"|(?:city\s+of\s+\w+\s+|the\s+following\s+)?classes\s+(?:which|that)\s+typically.*"
     r"|class\s+established.*|(?:latest\s+)?spec\.?\s+revision.*|end\s+of\s+job\s+class.*"
     r"|note\s+to\s+applicants|salary|benefits|mou"
@@ -441,7 +443,8 @@ _LEVELS: list[tuple[Level, re.Pattern[str]]] = [
 ]
 _FIELDS = re.compile(
     r"(?:major\s+(?:course\s*work\s+)?in|course\s*work\s+in|degree\s+in|major\s+in|majoring\s+in"
-    r"|specialization\s+in|concentration\s+in|emphasis\s+in|studies\s+in|program\s+in)\s+"
+    r"|specialization\s+in|concentration\s+in|emphasis\s+in|studies\s+in|program\s+in"
+    r"|(?:college|university|semester\s+hours|credits|units)\s+in)\s+"
     r"(?P<fields>.+)",
     re.IGNORECASE,
 )
@@ -494,7 +497,8 @@ _PART_OF_EXPERIENCE = re.compile(
     re.IGNORECASE,
 )
 _NESTED_AFTER = re.compile(
-    rf",?\s*(?P<num>{_NUM})(?:\s*\(\d+\))?\s+(?P<unit>years?|months?)\s+of\s+which\s+(?:shall|must|should|will)?"
+    rf",?\s*(?P<num>{_NUM})(?:\s*\(\d+\))?(?:\s+(?P<unit>years?|months?))?\s+of\s+which\s+"
+    r"(?:shall|must|should|will)?"
     r"\s*(?:have\s+)?(?:been|be|included|include|involved|has\s+been|have\s+included)?\s*(?P<rest>.*)",
     re.IGNORECASE,
 )

@@ -890,3 +890,19 @@ def test_pdf_compiles(tmp_path: Path) -> None:
     )
     compiled = compile_document(path, VOCABULARY)
     assert compiled.spec.patterns[0].experience[0].areas == {"grant administration": []}
+
+
+def test_fields_after_college_in_and_part_without_unit() -> None:
+    compiled = compile_text(
+        """
+        MINIMUM QUALIFICATIONS
+        A bachelor's degree from an accredited college or university in chemistry or biochemistry.
+        Three years of laboratory experience, one of which has been at the full performance level.
+        """
+    )
+    pattern = compiled.spec.patterns[0]
+    assert pattern.education is not None
+    assert pattern.education.fields == ["chemistry", "biochemistry"]
+    general, specific = pattern.experience
+    assert (general.years, specific.years) == (3, 1)
+    assert specific.areas == general.areas == {"laboratory": []}
