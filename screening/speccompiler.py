@@ -995,6 +995,8 @@ class _Builder:
     unparsed: list[str] = field(default_factory=list)
     #: after a sentence ending in ":", the criterion that the following list items extend.
     list_owner: str = ""
+    #: "This note does not apply to ..." seen before the substitution note it limits.
+    pending_note: str = ""
 
     def new_group(self, key: str, start: _Draft | None = None) -> None:
         draft = copy.deepcopy(start) if start is not None else _Draft(key=key)
@@ -1089,6 +1091,9 @@ def _education_or_credential(builder: _Builder, sentence: str) -> bool:
     return True
 
 
+_NOTE_SCOPE = re.compile(r"^this\s+note\s+(?:does\s+not|only)\s+appl", re.IGNORECASE)
+
+
 def _is_list_item(sentence: str) -> bool:
     return (
         len(sentence.split()) <= 14
@@ -1156,7 +1161,17 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
     if condition is not None:
         _merge_certificate(builder.certificates, condition)
         return
+    if _NOTE_SCOPE.match(sentence):
+        # The scope of a substitution note (who may use it) belongs with that note.
+        if builder.substitutions:
+            builder.substitutions[-1].clause += f" {sentence}"
+        else:
+            builder.pending_note = f"{builder.pending_note} {sentence}".strip()
+        return
     substitution = substitution_of(sentence)
+    if substitution is not None and builder.pending_note:
+        substitution.clause = f"{builder.pending_note} {substitution.clause}"
+        builder.pending_note = ""
     if substitution is not None:
         builder.substitutions.append(substitution)
         builder.pending_or = False
@@ -1497,6 +1512,8 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
                 continue
             sentences.append(item.text)
             _sentence(builder, item.text, license_section)
+    if builder.pending_note:
+        builder.unparsed.append(builder.pending_note)
     drafts = [d for d in builder.drafts if not d.empty()]
     patterns: list[Pattern] = []
     used: set[str] = set()

@@ -906,3 +906,18 @@ def test_fields_after_college_in_and_part_without_unit() -> None:
     general, specific = pattern.experience
     assert (general.years, specific.years) == (3, 1)
     assert specific.areas == general.areas == {"laboratory": []}
+
+
+def test_note_scope_stays_with_its_substitution_note() -> None:
+    compiled = compile_text(
+        """
+        MINIMUM QUALIFICATIONS
+        Two years of experience in payroll.
+        NOTE: This note does not apply to in-position promotions.
+        A bachelor's degree in accounting may be substituted for one year of experience.
+        """
+    )
+    substitution = compiled.spec.substitution
+    assert substitution is not None and substitution.education_for_experience is True
+    assert substitution.clause.startswith("This note does not apply to in-position promotions.")
+    assert compiled.spec.unparsed == []
