@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -17,7 +18,7 @@ from screening.documents import DocumentError
 from screening.spec import SpecError, dump_spec, load_spec
 from screening.speccompiler import compile_document, default_vocabulary
 from screening.specdiff import diff_specs
-from screening.vocabulary import load_vocabulary
+from screening.vocabulary import default_rules_dir, load_vocabulary
 
 
 def add_compile_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -66,6 +67,10 @@ def run_compile(args: argparse.Namespace) -> int:
         return 2
     spec = compiled.spec
     if args.out is not None:
+        # The rule file names its vocabulary relative to itself, wherever it is written.
+        vocabulary_path = (args.vocabulary or default_rules_dir() / "vocabulary.yaml").resolve()
+        relative = os.path.relpath(vocabulary_path, args.out.resolve().parent)
+        spec = spec.model_copy(update={"vocabulary": Path(relative).as_posix()})
         try:
             args.out.write_text(dump_spec(spec), encoding="utf-8")
         except OSError as exc:

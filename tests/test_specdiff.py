@@ -12,6 +12,7 @@ import pytest
 from screening.spec import JobSpec, load_spec, save_spec
 from screening.speccompiler_cli import main
 from screening.specdiff import diff_specs
+from screening.vocabulary import vocabulary_for
 
 REPO = Path(__file__).resolve().parent.parent
 HAND_WRITTEN = REPO / "rules" / "alameda-7616-account-manager.yaml"
@@ -91,6 +92,11 @@ def test_compile_writes_yaml_that_validates(
     assert main(["compile", str(SEED), "--out", str(out)]) == 0
     compiled = load_spec(out)
     assert compiled.criterion_ids() == load_spec(HAND_WRITTEN).criterion_ids()
+    # the rule file finds the shared vocabulary from wherever it was written
+    assert (
+        vocabulary_for(compiled, out).areas
+        == vocabulary_for(load_spec(HAND_WRITTEN), HAND_WRITTEN).areas
+    )
     captured = capsys.readouterr()
     assert captured.out == ""
     assert "0 unparsed sentence(s)" in captured.err
