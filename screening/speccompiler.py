@@ -305,8 +305,32 @@ def _label_of(raw: str) -> str:
 def items_of(section: Section) -> list[Item]:
     """A section's labels and sentences, in document order."""
     items: list[Item] = []
-    for paragraph in section.paragraphs:
-        text = paragraph.strip()
+    for whole in section.paragraphs:
+        for text in _inline_alternatives(whole):
+            _paragraph_items(text, items)
+    return items
+
+
+#: "… four years of experience; or B) An associate's degree …": lettered alternatives
+#: written inside one paragraph.
+_INLINE_ALTERNATIVE = re.compile(r"[;,.]?\s+(?:(?:or|OR)\s+)?(?=\(?[B-Hb-h]\)\s+[A-Z])")
+
+
+def _inline_alternatives(paragraph: str) -> list[str]:
+    pieces = _INLINE_ALTERNATIVE.split(paragraph.strip())
+    if len(pieces) == 1:
+        return pieces
+    result: list[str] = []
+    for piece in pieces:
+        if result:
+            result.append("OR")
+        result.append(piece.strip())
+    return [p for p in result if p]
+
+
+def _paragraph_items(paragraph: str, items: list[Item]) -> None:
+    text = paragraph.strip()
+    if text:
         while text:
             match = _LABEL.match(text)
             if match is None:
@@ -334,7 +358,6 @@ def items_of(section: Section) -> list[Item]:
                 items.append(Item("label", sentence, _label_of(bare)))
             else:
                 items.append(Item("sentence", sentence))
-    return items
 
 
 # --- reading sentences ------------------------------------------------------------------

@@ -921,3 +921,19 @@ def test_note_scope_stays_with_its_substitution_note() -> None:
     assert substitution is not None and substitution.education_for_experience is True
     assert substitution.clause.startswith("This note does not apply to in-position promotions.")
     assert compiled.spec.unparsed == []
+
+
+def test_lettered_alternatives_inside_one_paragraph() -> None:
+    compiled = compile_text(
+        "Minimum Qualifications\nEither A) Graduation from high school and four years of "
+        "experience in purchasing; or B) An associate's degree and two years of experience in "
+        "purchasing."
+    )
+    patterns = compiled.spec.patterns
+    assert [p.id for p in patterns] == ["a", "b"]
+    assert [p.education.min_level for p in patterns if p.education] == [
+        Level.high_school,
+        Level.associate,
+    ]
+    assert [[e.years for e in p.experience] for p in patterns] == [[4], [2]]
+    assert_nothing_dropped(compiled)
