@@ -335,6 +335,7 @@ patterns:
 INVALID_CASES = [
     ("start", "", "job1_start", "start date is missing"),
     ("start", "sometime 2019", "job1_start", "start date is not a date"),
+    ("start", "02/30/2021", "job1_start", "start date is not a date"),
     ("end", "2019-13-45", "job1_end", "end date is not a date"),
     ("end", "2019-01-01", "job1_end", "end date is before the start date"),
     ("start", "2027-01-04", "job1_start", "start date is after the as-of date"),
@@ -343,6 +344,7 @@ INVALID_CASES = [
     ("hours_per_week", "forty", "job1_hours_per_week", "hours per week"),
     ("qualifying_percent", "150", "job1_qualifying_percent", "qualifying percent"),
     ("qualifying_percent", "-5", "job1_qualifying_percent", "qualifying percent"),
+    ("qualifying_percent", "half", "job1_qualifying_percent", "qualifying percent"),
 ]
 
 
@@ -1135,3 +1137,25 @@ def test_license_class_the_file_cannot_show_is_review_at_screening(tmp_path: Pat
     assert status(result, "license", "YES") == "review"
     assert outcome(result, "YES") == "needs_review"
     assert status(result, "license", "NO") == "not_met"
+
+
+def test_ats_export_headers_and_a_mapping_file_read_like_canonical_names(tmp_path: Path) -> None:
+    canonical = [row("A1", edu(), job()), row("B2", edu(major="Art History"), job())]
+    expected = screen(tmp_path, canonical)
+    ats_names = {
+        "applicant_id": "Candidate Ref",
+        "edu1_degree": "Degree 1",
+        "edu1_major": "Major 1",
+        "job1_title": "Job Title 1",
+        "job1_employer": "Employer 1",
+        "job1_industry": "job1_industry",
+        "job1_start": "Start Date 1",
+        "job1_end": "End Date 1",
+    }
+    renamed = [{ats_names[k]: v for k, v in r.items()} for r in canonical]
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text('columns:\n  "Candidate Ref": applicant_id\n', encoding="utf-8")
+    path = write_csv_rows(tmp_path / "ats.csv", renamed)
+    result = screen_files(path, ALAMEDA, columns=mapping, as_of=AS_OF)
+    assert result.results.equals(expected.results)
+    assert not [i for i in result.issues if "unknown column" in i.problem]
