@@ -517,10 +517,28 @@ def _principal_reasons(
         Status.not_applicable.value: 5,
     }
     failing = (Status.not_met.value, Status.review.value)
+    # needs_review although every pattern fails: sent to HR by a discretionary equivalency
+    discretion = [
+        s.clause or "any equivalent combination acceptable to the agency"
+        for s in [spec.substitution, *(p.substitution for p in spec.patterns)]
+        if s is not None and s.discretionary
+    ]
+    every_pattern_fails = np.ones(count, dtype=bool)
+    for pattern_id in pattern_ids:
+        every_pattern_fails &= statuses[f"pattern.{pattern_id}"] == PATTERN_FAILS
     for i in range(count):
         ordered_patterns = [pattern_ids[j] for j in pattern_order[i]]
         chosen_pattern = ordered_patterns[0]
         ordered = sorted(by_pattern[chosen_pattern], key=lambda c: rank[statuses[c][i]])
+        if discretion and outcome[i] == Outcome.needs_review.value and every_pattern_fails[i]:
+            clause = discretion[0].strip().rstrip(".")
+            cause = (
+                f"discretionary equivalency: {clause}; HR decides whether this education and "
+                "experience are equivalent"
+            )
+            fails = [str(reasons[c][i]) for c in ordered if statuses[c][i] in failing][:3]
+            out[i] = " | ".join([cause, *fails])
+            continue
         if outcome[i] == Outcome.qualified.value:
             chosen = [c for c in ordered if statuses[c][i] != Status.not_applicable.value][:4]
         elif outcome[i] == Outcome.not_qualified.value and len(spec.patterns) > 1:
