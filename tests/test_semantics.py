@@ -717,7 +717,10 @@ def test_discretionary_equivalency_sends_rejections_with_some_evidence_to_review
     body = """\
 id: discretionary
 title: Discretionary
-substitution: {experience_for_education: false, discretionary: %s}
+substitution:
+  experience_for_education: false
+  discretionary: %s
+  clause: Any equivalent combination determined to be acceptable by HR.
 patterns:
   - id: p
     education: {id: p.education, min_level: bachelor}
@@ -736,6 +739,12 @@ patterns:
     assert outcome(with_discretion, "SOMEJOB") == "needs_review"
     assert outcome(with_discretion, "SOMEEDU") == "needs_review"
     assert outcome(with_discretion, "NOTHING") == "not_qualified"
+    # the review names its cause: the agency's discretionary equivalency clause
+    for applicant_id in ("SOMEJOB", "SOMEEDU"):
+        reasons = cell(with_discretion, "reasons", applicant_id).split(" | ")
+        assert reasons[0].startswith("discretionary equivalency:"), reasons
+        assert "acceptable by HR" in reasons[0]
+        assert len(reasons) <= 4
     without = screen(tmp_path, rows, spec_file(tmp_path, body % "false", "n.yaml"), name="b.csv")
     assert [outcome(without, i) for i in ("SOMEJOB", "SOMEEDU", "NOTHING")] == ["not_qualified"] * 3
 
