@@ -1168,3 +1168,19 @@ def test_ats_export_headers_and_a_mapping_file_read_like_canonical_names(tmp_pat
     result = screen_files(path, ALAMEDA, columns=mapping, as_of=AS_OF)
     assert result.results.equals(expected.results)
     assert not [i for i in result.issues if "unknown column" in i.problem]
+
+
+def test_an_entry_whose_fields_are_all_blank_is_ignored(tmp_path: Path) -> None:
+    blank_education = edu(1, degree="N/A", major="-", institution="n/a", units="none")
+    blank_job = job(2, title="", employer="", industry="", start="", end="N/A")
+    rows = [
+        row("BLANK", blank_education, job(1), blank_job),
+        # a degree left blank beside a major is an entry: certainly none, possibly a doctorate
+        row("MAJORONLY", edu(1, degree="", major="Economics"), job(1)),
+    ]
+    result = screen(tmp_path, rows)
+    assert result.decision("BLANK").education == []
+    assert [j.entry for j in result.decision("BLANK").jobs] == [1]
+    assert outcome(result, "BLANK") == "not_qualified"
+    assert not [i for i in result.issues if i.applicant_id == "BLANK"]
+    assert outcome(result, "MAJORONLY") == "needs_review"
