@@ -9,11 +9,13 @@ Self-identification (`eeo_*`) columns are split off into `Batch.eeo` at once.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from screening.columns import (
     APPLICANT_FIELDS,
@@ -29,13 +31,24 @@ from screening.columns import (
     recognise,
     suggest,
 )
-from screening.reading import InputFile, RawTable, read_table
+from screening.reading import (
+    InputFile,
+    RawTable,
+    SourceFile,
+    csv_chunks,
+    csv_headers,
+    inspect_file,
+    read_table,
+    stream_csv,
+    text_series,
+)
 from screening.results import InputIssue
 
 __all__ = [
     "Batch",
     "FileLevelError",
     "InputFile",
+    "iter_batches",
     "load_batch",
     "read_column_mapping",
     "BLANK_MARKERS",
@@ -262,8 +275,8 @@ def _shared_ids(ids: pd.Series, rows: np.ndarray) -> dict[str, list[int]]:
     if not duplicated.any():
         return {}
     shared = pd.DataFrame({"id": ids[duplicated].to_numpy(), "row": rows[duplicated]})
-    rows_of: dict[str, list[int]] = shared.groupby("id", sort=False)["row"].agg(list).to_dict()
-    return rows_of
+    grouped = shared.groupby("id", sort=False)["row"].agg(list)
+    return {str(applicant_id): rows for applicant_id, rows in grouped.items()}
 
 
 def _applicant_errors(
@@ -659,3 +672,128 @@ def load_batch(
         error_rows=int((~part.screenable).sum()),
         unknown_columns=unknown,
     )
+
+
+@dataclass
+class _ChunkPlan:
+    """What reading the applicants file once (cells of each block, then dropped) tells."""
+
+    source: SourceFile
+    encoding: str
+    headers: list[str]
+    columns: _Columns
+    shared: dict[str, list[int]]
+    file: InputFile
+    file_issues: list[InputIssue]
+
+
+def _plan_chunks(path: str | Path, mapping: dict[str, str]) -> _ChunkPlan | None:
+    """Check the file as load_batch does and find its shared ids; None if it cannot be chunked.
+
+    Every block is read with the options the chunks are read with, so a file that passes
+    here cannot fail half-way. None (xlsx, or a CSV pyarrow rejects) means load_batch reads
+    the file and reports its problem.
+    """
+    source = inspect_file(path, "applicants")
+    if source.kind != "csv":
+        return None
+    # read_table's order: the encoding of the first bytes, then Windows-1252 for the whole
+    # file when a later byte is not UTF-8.
+    encodings = [source.encoding] + (["cp1252"] if source.encoding != "cp1252" else [])
+    for encoding in encodings:
+        try:
+            headers = csv_headers(source, encoding)
+        except UnicodeDecodeError:
+            continue
+        columns = _file_columns(headers, mapping, None, "applicants", source.shown)
+        try:
+            ids, with_values = _scan_ids(source, encoding, headers, columns)
+        except (pa.ArrowException, UnicodeError, LookupError):
+            continue
+        _check_forms(source.shown, columns, {"job": None, "edu": None})
+        rows = _row_numbers(len(ids))
+        file = InputFile("applicants", source.shown, source.sha256, len(ids))
+        file_issues = _unknown_issues(columns, None, source.shown)
+        file_issues += _blank_header_issues(source.shown, columns, with_values)
+        shared = _shared_ids(ids, rows)
+        return _ChunkPlan(source, encoding, headers, columns, shared, file, file_issues)
+    return None
+
+
+def _scan_ids(
+    source: SourceFile, encoding: str, headers: list[str], columns: _Columns
+) -> tuple[pd.Series, set[int]]:
+    """Cleaned ids of every row, and the blank-header columns holding values."""
+    id_name = str(_position_of(columns, "applicant_id"))
+    id_blocks: list[pa.Array] = []
+    with_values: set[int] = set()
+    for block in stream_csv(source, encoding, len(headers), _read_positions(columns)):
+        id_blocks.append(block.column(id_name))
+        for position in set(columns.blank_headers) - with_values:
+            if clean(text_series(block.column(str(position)))).notna().any():
+                with_values.add(position)
+    ids = text_series(pa.chunked_array(id_blocks, type=pa.string()))
+    return clean(ids), with_values
+
+
+def _chunked_batches(plan: _ChunkPlan, chunk_rows: int) -> Iterator[Batch]:
+    positions = _read_positions(plan.columns)
+    encoding_name = "utf-8" if plan.encoding == "utf-8-sig" else plan.encoding
+    id_position = _position_of(plan.columns, "applicant_id")
+    first_data_row = 0
+    try:
+        for data in csv_chunks(
+            plan.source, plan.encoding, len(plan.headers), positions, chunk_rows
+        ):
+            table = RawTable(plan.headers, data, plan.file, encoding_name)
+            rows = _row_numbers(len(data), first_data_row)
+            first = first_data_row == 0
+            first_data_row += len(data)
+            ids = clean(data[id_position])
+            part = _applicant_rows(table, plan.columns, ids, rows, plan.shared)
+            yield Batch(
+                applicants=part.applicants,
+                jobs=_finish_entries("job", part.entries["job"], part.sources["job"]),
+                education=_finish_entries("edu", part.entries["edu"], part.sources["edu"]),
+                eeo=part.eeo,
+                issues=(plan.file_issues if first else []) + part.issues,
+                files=[plan.file] if first else [],
+                input_rows=len(rows),
+                error_rows=int((~part.screenable).sum()),
+                unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
+            )
+    except (pa.ArrowException, UnicodeError) as exc:
+        # The whole file was read without error before the first chunk.
+        raise FileLevelError(
+            f"applicants file {plan.source.shown!r} changed while it was being read "
+            f"({type(exc).__name__}). Do not edit the file during a run; run again."
+        ) from None
+
+
+def iter_batches(
+    applicants: str | Path,
+    *,
+    columns: str | Path | None = None,
+    chunk_rows: int = 100_000,
+) -> Iterator[Batch]:
+    """Read a wide-form applicants file in batches of at most `chunk_rows` input rows.
+
+    Together the batches hold exactly what load_batch gives for the file: the applicants,
+    entries, demographics and row issues of each stretch of rows (row numbers are those of
+    the whole file), and input_rows/error_rows add up. What concerns the file as a whole --
+    warnings without a row (unknown columns, values under a blank header), `files` and
+    `unknown_columns` -- is in the first batch only. An id shared by rows in different
+    batches makes each of them an error row, as in load_batch.
+
+    The file is checked and its ids are read (one pass, block by block) when this is
+    called, so FileLevelError is raised before any batch exists. A CSV file is then read
+    again one chunk at a time; an .xlsx file (or a CSV file only the slower parser reads)
+    comes as the single batch of load_batch.
+    """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
+    mapping = read_column_mapping(columns) if columns is not None else {}
+    plan = _plan_chunks(applicants, mapping)
+    if plan is None:
+        return iter([load_batch(applicants, columns=columns)])
+    return _chunked_batches(plan, chunk_rows)
