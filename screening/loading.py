@@ -764,10 +764,16 @@ def _chunked_batches(plan: _ChunkPlan, chunk_rows: int) -> Iterator[Batch]:
             )
     except (pa.ArrowException, UnicodeError) as exc:
         # The whole file was read without error before the first chunk.
-        raise FileLevelError(
-            f"applicants file {plan.source.shown!r} changed while it was being read "
-            f"({type(exc).__name__}). Do not edit the file during a run; run again."
-        ) from None
+        raise _changed(plan, type(exc).__name__) from None
+    if first_data_row != plan.file.rows:
+        raise _changed(plan, f"{plan.file.rows} rows first, {first_data_row} rows now")
+
+
+def _changed(plan: _ChunkPlan, detail: str) -> FileLevelError:
+    return FileLevelError(
+        f"applicants file {plan.source.shown!r} changed while it was being read ({detail}). "
+        "Do not edit the file during a run; run again."
+    )
 
 
 def iter_batches(

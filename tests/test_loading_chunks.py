@@ -316,3 +316,25 @@ def test_batches_together_are_load_batch(
         assert_same_batch(joined(batches), load_batch(path))
     assert len(batches) == max(1, -(-len(rows) // chunk_rows))
     assert all(b.input_rows == b.error_rows + len(b.applicants) for b in batches)
+
+
+def test_file_changed_between_the_id_pass_and_the_chunks_is_a_file_level_error(
+    tmp_path: Path,
+) -> None:
+    path = write_csv(tmp_path / "a.csv", HEADER, [applicant(str(n), n) for n in range(6)])
+    batches = iter_batches(path, chunk_rows=2)  # the ids are read here
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("7,Ann,Analyst,too,many,cells,in,this,row\n")
+    with pytest.raises(FileLevelError, match="changed while it was being read"):
+        list(batches)
+
+
+def test_rows_added_between_the_id_pass_and_the_chunks_are_a_file_level_error(
+    tmp_path: Path,
+) -> None:
+    path = write_csv(tmp_path / "a.csv", HEADER, [applicant(str(n), n) for n in range(6)])
+    batches = iter_batches(path, chunk_rows=4)
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write("0,Ann,Analyst,2019,,,BA,F\n")  # would share id 0 unseen
+    with pytest.raises(FileLevelError, match="6 rows first, 7 rows now"):
+        list(batches)
