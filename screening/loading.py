@@ -4,6 +4,9 @@ The loader reads text and decides which rows can be screened. It never parses da
 numbers (the evidence stage does, and reports bad values). Every input row of the
 applicants file is either a screenable applicant or an error row with an InputIssue.
 Self-identification (`eeo_*`) columns are split off into `Batch.eeo` at once.
+
+`iter_batches` reads a wide-form CSV file in chunks of rows through the same functions, so
+that a large file never has to be held whole; together its batches are load_batch's batch.
 """
 
 from __future__ import annotations
