@@ -804,7 +804,13 @@ class AuditStore:
         spec = spec_override or spec_from_data(yaml.safe_load(row.spec_yaml), f"run {run_id} spec")
         if screen is None:
             # the engine is imported only when needed: recording does not depend on it
-            screen = importlib.import_module("screening.pipeline").screen_records
+            try:
+                screen = importlib.import_module("screening.pipeline").screen_records
+            except ModuleNotFoundError as exc:
+                raise AuditError(
+                    "re-screening needs the screening engine (screening.pipeline), "
+                    "which is not installed"
+                ) from exc
         settings = json.loads(row.settings_json)
         fresh = screen(
             spec,
