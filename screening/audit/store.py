@@ -742,7 +742,8 @@ class AuditStore:
                         None,
                         report.head_seq,
                         f"the chain head says seq {report.head_seq} but the last record is seq "
-                        f"{prev_seq}: the newest records were deleted or the head was edited",
+                        f"{prev_seq} with another link: the newest records were deleted or "
+                        "moved, or the head was edited",
                     )
                 )
             if not seen_expected:
