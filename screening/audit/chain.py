@@ -14,6 +14,8 @@ import hmac
 import json
 from typing import Any
 
+import pydantic_core
+
 GENESIS_LINK = "0" * 64
 KEY_ENV = "SCREENING_AUDIT_KEY"
 
@@ -21,6 +23,19 @@ KEY_ENV = "SCREENING_AUDIT_KEY"
 def canonical_json(value: Any) -> str:
     """Stable JSON text: sorted keys, no spaces, UTF-8 kept; the form that is hashed."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def compact_json(value: Any) -> bytes:
+    """Compact JSON bytes in the value's own key order (fast; for bulk per-applicant data).
+
+    The stored text is what gets hashed, so key order only has to be stable, not sorted.
+    """
+    return pydantic_core.to_json(value, inf_nan_mode="null", fallback=str)
+
+
+def sha256_bytes(data: bytes) -> str:
+    """SHA-256 hex digest of bytes."""
+    return hashlib.sha256(data).hexdigest()
 
 
 def sha256_text(text: str) -> str:

@@ -201,23 +201,29 @@ def normalise_group(values: Iterable[object]) -> list[str]:
     return labels
 
 
+def _labels(frame: pd.DataFrame, column: str) -> pd.Series:
+    if column not in frame.columns:
+        return pd.Series([UNKNOWN] * len(frame), index=frame.index, dtype=object)
+    values = frame[column].astype(object).where(frame[column].notna(), "")
+    uniques = list(pd.unique(values))  # in order of appearance: first spelling wins
+    mapping = dict(zip(uniques, normalise_group(uniques), strict=True))
+    return values.map(mapping)
+
+
 def dimension_labels(frame: pd.DataFrame, dimension: str) -> list[str]:
     """The group label of every row for a dimension (a missing column means unknown)."""
+    return _dimension_series(frame, dimension).tolist()
 
-    def column(name: str) -> list[str]:
-        if name not in frame.columns:
-            return [UNKNOWN] * len(frame)
-        return normalise_group(frame[name].tolist())
 
+def _dimension_series(frame: pd.DataFrame, dimension: str) -> pd.Series:
     if dimension == "sex":
-        return column(SEX_COLUMN)
+        return _labels(frame, SEX_COLUMN)
     if dimension == "race_ethnicity":
-        return column(RACE_COLUMN)
+        return _labels(frame, RACE_COLUMN)
     if dimension == "sex x race_ethnicity":
-        return [
-            UNKNOWN if UNKNOWN in (sex, race) else f"{sex} / {race}"
-            for sex, race in zip(column(SEX_COLUMN), column(RACE_COLUMN), strict=True)
-        ]
+        sex, race = _labels(frame, SEX_COLUMN), _labels(frame, RACE_COLUMN)
+        both = sex + " / " + race
+        return both.where((sex != UNKNOWN) & (race != UNKNOWN), UNKNOWN)
     raise ValueError(f"unknown dimension {dimension!r}; expected one of {', '.join(DIMENSIONS)}")
 
 
@@ -300,45 +306,60 @@ def _group_impact(name: str, counts: dict[str, Counts]) -> GroupImpact:
 
 
 def impact_table(
-    passed: Sequence[bool | None], groups: Sequence[str], *, measure: str, dimension: str
+    passed: Sequence[bool | None] | pd.Series,
+    groups: Sequence[str] | pd.Series,
+    *,
+    measure: str,
+    dimension: str,
 ) -> ImpactTable:
-    """Compare groups on one yes/no measure; ``None`` in ``passed`` means pending/review."""
-    tallies: dict[str, list[int]] = {}
-    for outcome, group in zip(passed, groups, strict=True):
-        tally = tallies.setdefault(group, [0, 0, 0])
-        if outcome is None:
-            tally[2] += 1
-        else:
-            tally[0] += 1
-            tally[1] += int(outcome)
-    unknown_tally = tallies.pop(UNKNOWN, [0, 0, 0])
-    counts = {g: Counts(*t) for g, t in tallies.items()}
-    reference, _, _ = _top(counts)
+    """Compare groups on one yes/no measure; ``None`` (or NaN) in ``passed`` means pending."""
+    frame = pd.DataFrame(
+        {
+            "group": list(groups) if not isinstance(groups, pd.Series) else groups.to_numpy(),
+            "passed": pd.array(
+                [math.nan if v is None else float(v) for v in passed]
+                if not isinstance(passed, pd.Series)
+                else passed.to_numpy(dtype=float),
+                dtype=float,
+            ),
+        }
+    )
+    grouped = frame.groupby("group", sort=True)["passed"]
+    decided, selected, total = grouped.count(), grouped.sum(), grouped.size()
+    tallies = {
+        str(g): Counts(int(decided[g]), int(selected[g]), int(total[g] - decided[g]))
+        for g in total.index
+    }
+    unknown = tallies.pop(UNKNOWN, Counts(0, 0, 0))
+    reference, _, _ = _top(tallies)
     return ImpactTable(
         measure=measure,
         dimension=dimension,
         reference_group=reference,
-        groups=[_group_impact(g, counts) for g in sorted(counts)],
-        unknown=Counts(*unknown_tally),
+        groups=[_group_impact(g, tallies) for g in sorted(tallies)],
+        unknown=unknown,
     )
 
 
-def _overall(outcome: object) -> bool | None:
-    value = str(outcome)
-    if value == Outcome.needs_review.value:
-        return None
-    if value not in {o.value for o in Outcome}:
-        raise ValueError(f"unknown outcome {value!r}; expected one of {[o.value for o in Outcome]}")
-    return value == Outcome.qualified.value
+_OUTCOME_PASSED = {
+    Outcome.qualified.value: 1.0,
+    Outcome.not_qualified.value: 0.0,
+    Outcome.needs_review.value: math.nan,
+}
+_STATUS_PASSED = {
+    status.value: (math.nan if status is Status.review else float(status.passing))
+    for status in Status
+}
 
 
-def _criterion(status: object) -> bool | None:
-    if status is None or (isinstance(status, float) and math.isnan(status)):
-        return None  # the criterion was not evaluated for this applicant
-    value = Status(str(status))
-    if value is Status.review:
-        return None
-    return value.passing
+def _measure(values: pd.Series, meaning: dict[str, float], what: str) -> pd.Series:
+    """Map outcome or status text to 1 (selected/passing), 0, or NaN (pending/review)."""
+    text = values.astype(object).where(values.notna(), None)
+    unknown = sorted({str(v) for v in text.dropna().unique()} - set(meaning))
+    if unknown:
+        raise ValueError(f"unknown {what} {unknown[0]!r}; expected one of {sorted(meaning)}")
+    # a criterion not evaluated for an applicant (blank) counts like review
+    return text.map(meaning).astype(float)
 
 
 def impact_report(
@@ -349,12 +370,16 @@ def impact_report(
     source: str = "live",
 ) -> ImpactReport:
     """The full report: overall and per criterion, by sex, race/ethnicity and both."""
-    overall = [_overall(v) for v in frame[outcome_column].tolist()]
-    measures: list[tuple[str, list[bool | None]]] = [(OVERALL, overall)]
+    overall = _measure(frame[outcome_column], _OUTCOME_PASSED, "outcome")
+    measures: list[tuple[str, pd.Series]] = [(OVERALL, overall)]
     for criterion in criteria:
-        values = frame[criterion].tolist() if criterion in frame.columns else [None] * len(frame)
-        measures.append((criterion, [_criterion(v) for v in values]))
-    labels = {dimension: dimension_labels(frame, dimension) for dimension in DIMENSIONS}
+        values = (
+            frame[criterion]
+            if criterion in frame.columns
+            else pd.Series([None] * len(frame), index=frame.index, dtype=object)
+        )
+        measures.append((criterion, _measure(values, _STATUS_PASSED, "status")))
+    labels = {dimension: _dimension_series(frame, dimension) for dimension in DIMENSIONS}
     tables = [
         impact_table(passed, labels[dimension], measure=measure, dimension=dimension)
         for measure, passed in measures
@@ -362,8 +387,8 @@ def impact_report(
     ]
     return ImpactReport(
         applicants=len(frame),
-        selected=sum(1 for v in overall if v),
-        pending=sum(1 for v in overall if v is None),
+        selected=int((overall == 1.0).sum()),
+        pending=int(overall.isna().sum()),
         tables=tables,
         source=source,
     )

@@ -35,14 +35,16 @@ from screening.audit.chain import (
     KEY_ENV,
     Linker,
     canonical_json,
+    compact_json,
     content_digest,
     key_id,
     record_digest,
+    sha256_bytes,
     sha256_text,
 )
 from screening.audit.impact import ImpactReport, impact_report
 from screening.audit.protocols import ScreeningResultLike
-from screening.results import Outcome
+from screening.results import Decision, Outcome, Status
 from screening.spec import JobSpec, dump_spec, spec_from_data
 
 DATABASE_ENV = "SCREENING_DATABASE_URL"
@@ -109,16 +111,29 @@ _RUN_FIELDS = [
 ]
 
 
+def _decision_content_of(
+    applicant_id: str,
+    row_number: int,
+    outcome: str,
+    statuses_json: str,
+    detail_sha256: str,
+    input_sha256: str,
+) -> str:
+    # the applicant id is JSON-quoted so no value can fake a field separator
+    return sha256_text(
+        f"{json.dumps(applicant_id)}\x1f{row_number}\x1f{outcome}\x1f{statuses_json}"
+        f"\x1f{detail_sha256}\x1f{input_sha256}"
+    )
+
+
 def _decision_content(row: dict[str, Any]) -> str:
-    return content_digest(
-        [
-            row["applicant_id"],
-            row["row_number"],
-            row["outcome"],
-            row["statuses_json"],
-            row["detail_sha256"],
-            row["input_sha256"],
-        ]
+    return _decision_content_of(
+        row["applicant_id"],
+        row["row_number"],
+        row["outcome"],
+        row["statuses_json"],
+        row["detail_sha256"],
+        row["input_sha256"],
     )
 
 
@@ -157,7 +172,7 @@ _KINDS = {
 
 def _eeo_digest(rows: Sequence[tuple[str, str]]) -> str:
     """One digest over a run's (applicant id, eeo JSON) pairs, in input order."""
-    return sha256_text(canonical_json([list(r) for r in rows]))
+    return sha256_bytes(compact_json(list(rows)))
 
 
 # ---------------------------------------------------------------- results
@@ -395,12 +410,17 @@ class AuditStore:
         now: datetime | None = None,
         retention_years: int = RETENTION_YEARS,
     ) -> RunSummary:
-        """Record a screened batch: the run, every decision, its input and its eeo row."""
+        """Record a screened batch: the run, every decision, its input and its eeo row.
+
+        Serialising and hashing happen before the chain lock is taken; under the lock only
+        the sequence numbers, record digests and links are computed and the rows inserted,
+        in one transaction.
+        """
         if not user.strip():
             raise AuditError("a run must name its user (--user)")
         moment = now or utc_now()
-        decision_rows, eeo_pairs, statuses = _prepare_decisions(result)
-        counts = Counter(row["outcome"] for row in decision_rows)
+        prepared, eeo_pairs, statuses = _prepare_decisions(result)
+        counts = Counter(p.outcome for p in prepared)
         spec = result.spec
         run = {
             "created_at": _iso(moment),
@@ -424,27 +444,74 @@ class AuditStore:
             "retention_until": add_years(
                 moment.astimezone(UTC).date(), retention_years
             ).isoformat(),
-            "decision_count": len(decision_rows),
+            "decision_count": len(prepared),
             "outcome_counts_json": canonical_json({o: counts.get(o, 0) for o in _OUTCOMES}),
             "eeo_digest": _eeo_digest(eeo_pairs),
         }
-        summary = _summary_at_record(decision_rows, eeo_pairs, statuses, spec.criterion_ids())
+        summary = _summary_at_record(prepared, result.eeo, statuses, spec.criterion_ids())
         with self._write() as writer:
             run_id = writer.append("run", run)
-            for start in range(0, len(decision_rows), _CHUNK):
-                chunk = decision_rows[start : start + _CHUNK]
-                for row in chunk:
-                    writer.append("decision", row, parent=run_id, insert=False)
-                writer.flush_rows("decision", chunk)
-            ids = {row["applicant_id"]: row["id"] for row in decision_rows}
-            eeo_rows = [
-                {"decision_id": ids[applicant], "run_id": run_id, "data_json": data}
-                for applicant, data in eeo_pairs
-            ]
+            first_decision = writer.seq + 1
+            linker, link = self._linker, writer.link
+            for start in range(0, len(prepared), _CHUNK):
+                rows: list[tuple[Any, ...]] = []
+                for seq, p in enumerate(prepared[start : start + _CHUNK], first_decision + start):
+                    digest = record_digest("decision", seq, run_id, p.content)
+                    link = linker.link(link, digest)
+                    rows.append(
+                        (
+                            seq,
+                            run_id,
+                            p.applicant_id,
+                            p.row_number,
+                            p.outcome,
+                            p.statuses_json,
+                            p.detail_json,
+                            p.detail_sha256,
+                            p.input_json,
+                            p.input_sha256,
+                            digest,
+                            link,
+                        )
+                    )
+                self._insert_many(writer.conn, t.decisions, _DECISION_INSERT, rows)
+            writer.seq, writer.link = first_decision + len(prepared) - 1, link
+            ids = {p.applicant_id: first_decision + i for i, p in enumerate(prepared)}
+            eeo_rows = [(ids[applicant], run_id, data) for applicant, data in eeo_pairs]
             for start in range(0, len(eeo_rows), _CHUNK):
-                writer.conn.execute(t.eeo.insert(), eeo_rows[start : start + _CHUNK])
+                self._insert_many(
+                    writer.conn,
+                    t.eeo,
+                    ("decision_id", "run_id", "data_json"),
+                    eeo_rows[start : start + _CHUNK],
+                )
             writer.append_event(run_id, "impact_summary", user, moment, summary)
-            return RunSummary(run_id, len(decision_rows), writer.link, writer.seq)
+            return RunSummary(run_id, len(prepared), writer.link, writer.seq)
+
+    def _insert_many(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """Bulk insert at the driver level: SQLAlchemy's per-row processing costs more here
+        than the database does."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self._postgres:
+            extras = importlib.import_module("psycopg2.extras")
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                extras.execute_values(
+                    cursor, f"INSERT INTO {table.name} ({names}) VALUES %s", rows, page_size=1000
+                )
+            finally:
+                cursor.close()
+        else:
+            marks = ", ".join("?" for _ in columns)
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
 
     def record_override(
         self,
@@ -960,13 +1027,49 @@ class _Writer:
         self._context.__exit__(exc_type, exc, tb)
 
 
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A decision serialised and hashed, waiting for its place in the chain."""
+
+    applicant_id: str
+    row_number: int
+    outcome: str
+    statuses_json: str
+    detail_json: str
+    detail_sha256: str
+    input_json: str
+    input_sha256: str
+    content: str
+
+
+# enum .value is a slow descriptor; these lookups are on the per-decision path
+_STATUS_TEXT = {status: status.value for status in Status}
+_OUTCOME_TEXT = {outcome: outcome.value for outcome in Outcome}
+
+_DECISION_INSERT = (
+    "id",
+    "run_id",
+    "applicant_id",
+    "row_number",
+    "outcome",
+    "statuses_json",
+    "detail_json",
+    "detail_sha256",
+    "input_json",
+    "input_sha256",
+    "digest",
+    "link",
+)
+
+
 def _prepare_decisions(
     result: ScreeningResultLike,
-) -> tuple[list[dict[str, Any]], list[tuple[str, str]], list[dict[str, str]]]:
-    """Decision rows (content digests ready), eeo pairs and statuses, before the lock."""
-    rows: list[dict[str, Any]] = []
+) -> tuple[list[_Prepared], list[tuple[str, str]], list[dict[str, str]]]:
+    """Decisions serialised and hashed, eeo pairs and statuses, before the lock."""
+    prepared: list[_Prepared] = []
     statuses_list: list[dict[str, str]] = []
     records = result.input_records()
+    to_json = Decision.__pydantic_serializer__.to_json
     for decision in result.decisions():
         try:
             record_id, record = next(records)
@@ -980,66 +1083,80 @@ def _prepare_decisions(
                 f"input record {record_id!r} does not belong to decision "
                 f"{decision.applicant_id!r}: decisions and input records must be in the same order"
             )
-        statuses = {c.id: c.status.value for c in decision.criteria}
-        statuses_json = canonical_json(statuses)
-        detail_json = decision.model_dump_json()
-        input_json = canonical_json(record)
-        rows.append(
-            {
-                "applicant_id": decision.applicant_id,
-                "row_number": decision.row,
-                "outcome": decision.outcome.value,
-                "statuses_json": statuses_json,
-                "detail_json": detail_json,
-                "detail_sha256": sha256_text(detail_json),
-                "input_json": input_json,
-                "input_sha256": sha256_text(input_json),
-                "purged_at": None,
-            }
+        statuses = {c.id: _STATUS_TEXT[c.status] for c in decision.criteria}
+        statuses_json = compact_json(statuses).decode()
+        detail_bytes = to_json(decision)
+        input_bytes = compact_json(record)
+        detail_sha, input_sha = sha256_bytes(detail_bytes), sha256_bytes(input_bytes)
+        detail_json, input_json = detail_bytes.decode(), input_bytes.decode()
+        outcome = _OUTCOME_TEXT[decision.outcome]
+        prepared.append(
+            _Prepared(
+                decision.applicant_id,
+                decision.row,
+                outcome,
+                statuses_json,
+                detail_json,
+                detail_sha,
+                input_json,
+                input_sha,
+                _decision_content_of(
+                    decision.applicant_id,
+                    decision.row,
+                    outcome,
+                    statuses_json,
+                    detail_sha,
+                    input_sha,
+                ),
+            )
         )
         statuses_list.append(statuses)
     if next(records, None) is not None:
         raise AuditError("the screening result has more input records than decisions")
-    screened = {row["applicant_id"] for row in rows}
-    eeo_pairs: list[tuple[str, str]] = []
-    frame = result.eeo
-    if len(frame):
-        columns = [c for c in frame.columns if str(c).startswith("eeo_")]
-        data = frame[["applicant_id", *columns]].astype(object)
-        data = data.where(pd.notna(data), None)
-        for values in data.itertuples(index=False, name=None):
-            applicant = str(values[0])
-            if applicant in screened:
-                eeo_pairs.append(
-                    (applicant, canonical_json(dict(zip(columns, values[1:], strict=True))))
-                )
-    return rows, eeo_pairs, statuses_list
+    seen: set[str] = set()
+    for p in prepared:
+        if p.applicant_id in seen:
+            raise AuditError(
+                f"applicant {p.applicant_id!r} has two decisions in one run; applicant ids "
+                "must be unique within a batch"
+            )
+        seen.add(p.applicant_id)
+    return prepared, _eeo_pairs(result.eeo, seen), statuses_list
+
+
+def _eeo_columns(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns if str(c).startswith("eeo_")]
+
+
+def _eeo_pairs(frame: pd.DataFrame, screened: set[str]) -> list[tuple[str, str]]:
+    """(applicant id, eeo JSON) for screened applicants, in the frame's order."""
+    if not len(frame):
+        return []
+    columns = _eeo_columns(frame)
+    data = frame[["applicant_id", *columns]].astype(object)
+    data = data.where(pd.notna(data), None)
+    pairs: list[tuple[str, str]] = []
+    for values in data.itertuples(index=False, name=None):
+        applicant = str(values[0])
+        if applicant in screened:
+            data_json = compact_json(dict(zip(columns, values[1:], strict=True))).decode()
+            pairs.append((applicant, data_json))
+    return pairs
 
 
 def _summary_at_record(
-    rows: list[dict[str, Any]],
-    eeo_pairs: list[tuple[str, str]],
+    prepared: list[_Prepared],
+    eeo_frame: pd.DataFrame,
     statuses: list[dict[str, str]],
     criteria: list[str],
 ) -> dict[str, Any]:
-    eeo_by_id = {applicant: json.loads(data) for applicant, data in eeo_pairs}
-    records = [
-        {
-            **eeo_by_id.get(row["applicant_id"], {}),
-            **status,
-            "final_outcome": row["outcome"],
-        }
-        for row, status in zip(rows, statuses, strict=True)
-    ]
-    frame = pd.DataFrame.from_records(records, columns=_frame_columns(records, criteria))
+    frame = pd.DataFrame.from_records(statuses, columns=criteria)
+    frame.insert(0, "applicant_id", [p.applicant_id for p in prepared])
+    frame["final_outcome"] = [p.outcome for p in prepared]
+    if len(eeo_frame):
+        eeo = eeo_frame[["applicant_id", *_eeo_columns(eeo_frame)]].astype({"applicant_id": str})
+        frame = frame.merge(eeo.drop_duplicates("applicant_id"), on="applicant_id", how="left")
     return impact_report(frame, criteria, source="stored at record time").to_dict()
-
-
-def _frame_columns(records: list[dict[str, Any]], criteria: Sequence[str]) -> list[str]:
-    columns = dict.fromkeys(["final_outcome", *criteria])
-    for record in records:
-        columns.update(dict.fromkeys(record))
-    return list(columns)
 
 
 def _stream(conn: Connection, kind: _Kind) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -1186,15 +1303,11 @@ def _impact_from_db(conn: Connection, run_id: int, source: str = "live") -> Impa
         sa.select(t.runs.c.spec_yaml).where(t.runs.c.id == run_id)
     ).scalar_one()
     criteria = _criteria_of(spec_yaml)
-    records = [
-        {
-            **(json.loads(r.data_json) if r.data_json else {}),
-            **json.loads(r.statuses_json),
-            "final_outcome": latest.get(r.id, r.outcome),
-        }
-        for r in rows
-    ]
-    frame = pd.DataFrame.from_records(records, columns=_frame_columns(records, criteria))
+    frame = pd.DataFrame.from_records([json.loads(r.statuses_json) for r in rows], columns=criteria)
+    frame["final_outcome"] = [latest.get(r.id, r.outcome) for r in rows]
+    eeo = pd.DataFrame.from_records([json.loads(r.data_json or "{}") for r in rows])
+    for column in eeo.columns:
+        frame[column] = eeo[column].to_numpy()
     return impact_report(frame, criteria, source=source)
 
 
