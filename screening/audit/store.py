@@ -16,6 +16,7 @@ import json
 import os
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -382,7 +383,7 @@ class AuditStore:
             "script_location", str(resources.files("screening.audit") / "migrations")
         )
         try:
-            with self.engine.begin() as conn:
+            with self._write_transaction() as conn:
                 if self._postgres:
                     # one migrator at a time; the others wait, then find the schema current
                     conn.execute(sa.text("SELECT pg_advisory_xact_lock(7616004)"))
@@ -393,6 +394,14 @@ class AuditStore:
 
     def _write(self) -> _Writer:
         return _Writer(self)
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
+        """A transaction that may write: on SQLite it takes the write lock at BEGIN."""
+        with self.engine.connect() as conn:
+            conn.execution_options(audit_write=True)
+            with conn.begin():
+                yield conn
 
     def _read(self) -> Connection:
         try:
@@ -622,7 +631,25 @@ class AuditStore:
                 purged.append(run_id)
                 decision_total += n
                 eeo_total += eeo_rows
-            return PurgeReport(purged, decision_total, eeo_total, held, writer.link)
+            outcome = PurgeReport(purged, decision_total, eeo_total, held, writer.link)
+        if purged:
+            self._reclaim()
+        return outcome
+
+    def _reclaim(self) -> None:
+        """Make purged data unrecoverable from the files: vacuum, or empty SQLite's WAL."""
+        if self._postgres:
+            with self.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql("VACUUM audit_decisions, audit_eeo")
+            return
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            raw.close()
 
     # ------------------------------------------------------------ reading
 
@@ -939,12 +966,16 @@ def _make_engine(url: str) -> Engine:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # purged applicant data is overwritten, not left readable in free pages
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
-        # the write lock up front: appenders queue instead of failing on lock upgrade
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # writers take the lock up front, so they queue instead of failing on lock upgrade;
+        # readers (verify, reports) read a snapshot and never block a writer
+        write = conn.get_execution_options().get("audit_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
 
@@ -954,27 +985,24 @@ class _Writer:
 
     def __init__(self, store: AuditStore) -> None:
         self.store = store
-        self._context: Any = None
         self.conn: Connection
         self.seq = 0
         self.link = GENESIS_LINK
 
     def __enter__(self) -> _Writer:
+        self._stack = ExitStack()
         try:
-            self._context = self.store.engine.begin()
-            self.conn = self._context.__enter__()
+            self.conn = self._stack.enter_context(self.store._write_transaction())
             query = sa.select(t.chain_head).where(t.chain_head.c.id == 1)
             if self.store._postgres:
                 query = query.with_for_update()
             head = self.conn.execute(query).one()
-        except sa.exc.OperationalError as exc:
-            if self._context is not None:
-                self._context.__exit__(type(exc), exc, exc.__traceback__)
-            raise self.store._connect_error(exc) from exc
-        try:
             self.store._check_key(head)
-        except AuditError as exc:
-            self._context.__exit__(type(exc), exc, exc.__traceback__)
+        except sa.exc.OperationalError as exc:
+            self._stack.__exit__(type(exc), exc, exc.__traceback__)
+            raise self.store._connect_error(exc) from exc
+        except BaseException as exc:
+            self._stack.__exit__(type(exc), exc, exc.__traceback__)
             raise
         self.seq, self.link = int(head.seq), str(head.link)
         self._start_seq = self.seq
@@ -1024,7 +1052,7 @@ class _Writer:
                 .where(t.chain_head.c.id == 1)
                 .values(seq=self.seq, link=self.link, **self._mode)
             )
-        self._context.__exit__(exc_type, exc, tb)
+        self._stack.__exit__(exc_type, exc, tb)
 
 
 @dataclass(frozen=True, slots=True)
