@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -101,3 +102,15 @@ def test_data_marked_purged_without_a_purge_record_is_named(store: AuditStore) -
     assert messages == [
         "audit_decisions: 1 decision(s) of run 1 are marked purged but the run has no purge record"
     ]
+
+
+def test_purged_data_is_gone_from_the_sqlite_files(tmp_path: Path) -> None:
+    path = tmp_path / "audit.db"
+    with AuditStore(f"sqlite:///{path}") as store:
+        store.record_run(FakeResult(applicants(30)), "alice", now=RECORDED)
+        store.purge(AFTER_EXPIRY)
+    data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("audit.db"))
+    assert b"NameA00001" not in data  # names from the input records
+    # self-identification rows (group names stay, in the aggregate report only)
+    assert b'"eeo_race_ethnicity":' not in data
+    assert b"1.5 of 3 required years" not in data  # per-criterion reasons
