@@ -115,18 +115,33 @@ def test_verify_ok_then_tampered(url: str, capsys: pytest.CaptureFixture[str]) -
 
 
 def test_verify_finds_a_deleted_head(url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert run(url, "verify") == 0
-    head = capsys.readouterr().out.splitlines()[1].split()[-1]
+    code = run(
+        url, "override", "1", "A00001", "--to", "qualified", "--justification", "ok",
+        "--reviewer", "bob",
+    )  # fmt: skip
+    assert code == 0
+    head = capsys.readouterr().out.splitlines()[-1].split()[-1]
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # delete the newest record and rewind the head row
-        conn.execute(sa.text("DELETE FROM audit_events WHERE id = 14"))
-        previous = conn.execute(sa.text("SELECT link FROM audit_decisions WHERE id = 13")).scalar()
-        conn.execute(sa.text(f"UPDATE audit_chain_head SET seq = 13, link = '{previous}'"))
+        conn.execute(sa.text("DELETE FROM audit_overrides WHERE id = 15"))
+        previous = conn.execute(sa.text("SELECT link FROM audit_events WHERE id = 14")).scalar()
+        conn.execute(sa.text(f"UPDATE audit_chain_head SET seq = 14, link = '{previous}'"))
     engine.dispose()
     assert run(url, "verify") == 0  # nothing inside the chain shows it ...
     capsys.readouterr()
     assert run(url, "verify", "--expect-head", head) == 1  # ... the noted head does
     assert f"the noted chain head {head} is not in the chain" in capsys.readouterr().out
+
+
+def test_verify_finds_a_deleted_totals_record(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_events WHERE id = 14"))
+        previous = conn.execute(sa.text("SELECT link FROM audit_decisions WHERE id = 13")).scalar()
+        conn.execute(sa.text(f"UPDATE audit_chain_head SET seq = 13, link = '{previous}'"))
+    engine.dispose()
+    assert run(url, "verify") == 1
+    assert "audit_events: the totals record of run 1 is missing" in capsys.readouterr().out
 
 
 def test_impact_writes_csv_and_html(

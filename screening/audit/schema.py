@@ -55,11 +55,6 @@ runs = Table(
     Column("settings_json", Text, nullable=False),
     Column("engine_version", Text, nullable=False),
     Column("retention_until", String(10), nullable=False),
-    Column("decision_count", Integer, nullable=False),
-    Column("outcome_counts_json", Text, nullable=False),
-    #: SHA-256 over the run's eeo rows taken together (never per applicant: a hash of one
-    #: person's "F" could be guessed back).
-    Column("eeo_digest", String(64), nullable=False),
     Column("digest", String(64), nullable=False),
     Column("link", String(64), nullable=False),
 )

@@ -10,6 +10,7 @@ still verifies.
 
 from __future__ import annotations
 
+import hashlib
 import heapq
 import importlib
 import json
@@ -106,9 +107,6 @@ _RUN_FIELDS = [
     "settings_json",
     "engine_version",
     "retention_until",
-    "decision_count",
-    "outcome_counts_json",
-    "eeo_digest",
 ]
 
 
@@ -171,9 +169,18 @@ _KINDS = {
 }
 
 
-def _eeo_digest(rows: Sequence[tuple[str, str]]) -> str:
-    """One digest over a run's (applicant id, eeo JSON) pairs, in input order."""
-    return sha256_bytes(compact_json(list(rows)))
+class _EeoDigest:
+    """One digest over a run's (applicant id, eeo JSON) pairs in decision order — never per
+    applicant: a hash of one person's answer could be guessed back."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add(self, applicant_id: str, data_json: str) -> None:
+        self._hash.update(compact_json([applicant_id, data_json]) + b"\n")
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
 # ---------------------------------------------------------------- results
@@ -421,16 +428,15 @@ class AuditStore:
     ) -> RunSummary:
         """Record a screened batch: the run, every decision, its input and its eeo row.
 
-        Serialising and hashing happen before the chain lock is taken; under the lock only
-        the sequence numbers, record digests and links are computed and the rows inserted,
-        in one transaction.
+        One transaction, streamed in chunks (memory stays flat for a million decisions):
+        the run record, then each decision, then a closing ``run_totals`` event with the
+        counts, the digest of the eeo rows and the impact summary at record time.
         """
         if not user.strip():
             raise AuditError("a run must name its user (--user)")
         moment = now or utc_now()
-        prepared, eeo_pairs, statuses = _prepare_decisions(result)
-        counts = Counter(p.outcome for p in prepared)
         spec = result.spec
+        criteria = spec.criterion_ids()
         run = {
             "created_at": _iso(moment),
             "user_name": user,
@@ -453,49 +459,63 @@ class AuditStore:
             "retention_until": add_years(
                 moment.astimezone(UTC).date(), retention_years
             ).isoformat(),
-            "decision_count": len(prepared),
-            "outcome_counts_json": canonical_json({o: counts.get(o, 0) for o in _OUTCOMES}),
-            "eeo_digest": _eeo_digest(eeo_pairs),
         }
-        summary = _summary_at_record(prepared, result.eeo, statuses, spec.criterion_ids())
+        eeo_by_applicant = _eeo_by_applicant(result.eeo)
+        eeo_digest = _EeoDigest()
+        tally = _Tally(criteria)
         with self._write() as writer:
             run_id = writer.append("run", run)
-            first_decision = writer.seq + 1
-            linker, link = self._linker, writer.link
-            for start in range(0, len(prepared), _CHUNK):
-                rows: list[tuple[Any, ...]] = []
-                for seq, p in enumerate(prepared[start : start + _CHUNK], first_decision + start):
-                    digest = record_digest("decision", seq, run_id, p.content)
-                    link = linker.link(link, digest)
-                    rows.append(
-                        (
-                            seq,
-                            run_id,
-                            p.applicant_id,
-                            p.row_number,
-                            p.outcome,
-                            p.statuses_json,
-                            p.detail_json,
-                            p.detail_sha256,
-                            p.input_json,
-                            p.input_sha256,
-                            digest,
-                            link,
-                        )
+            seq, link, linker = writer.seq, writer.link, self._linker
+            decision_rows: list[tuple[Any, ...]] = []
+            eeo_rows: list[tuple[Any, ...]] = []
+            for p in _prepared_decisions(result):
+                tally.add(p)
+                seq += 1
+                digest = record_digest("decision", seq, run_id, p.content)
+                link = linker.link(link, digest)
+                decision_rows.append(
+                    (
+                        seq,
+                        run_id,
+                        p.applicant_id,
+                        p.row_number,
+                        p.outcome,
+                        p.statuses_json,
+                        p.detail_json,
+                        p.detail_sha256,
+                        p.input_json,
+                        p.input_sha256,
+                        digest,
+                        link,
                     )
-                self._insert_many(writer.conn, t.decisions, _DECISION_INSERT, rows)
-            writer.seq, writer.link = first_decision + len(prepared) - 1, link
-            ids = {p.applicant_id: first_decision + i for i, p in enumerate(prepared)}
-            eeo_rows = [(ids[applicant], run_id, data) for applicant, data in eeo_pairs]
-            for start in range(0, len(eeo_rows), _CHUNK):
-                self._insert_many(
-                    writer.conn,
-                    t.eeo,
-                    ("decision_id", "run_id", "data_json"),
-                    eeo_rows[start : start + _CHUNK],
                 )
-            writer.append_event(run_id, "impact_summary", user, moment, summary)
-            return RunSummary(run_id, len(prepared), writer.link, writer.seq)
+                data_json = eeo_by_applicant.get(p.applicant_id)
+                if data_json is not None:
+                    eeo_rows.append((seq, run_id, data_json))
+                    eeo_digest.add(p.applicant_id, data_json)
+                if len(decision_rows) == _CHUNK:
+                    self._flush(writer.conn, decision_rows, eeo_rows)
+            self._flush(writer.conn, decision_rows, eeo_rows)
+            writer.seq, writer.link = seq, link
+            totals = {
+                "decisions": tally.count,
+                "outcome_counts": {o: tally.outcomes.get(o, 0) for o in _OUTCOMES},
+                "eeo_digest": eeo_digest.hexdigest(),
+                "impact": tally.impact(result.eeo).to_dict(),
+            }
+            writer.append_event(run_id, "run_totals", user, moment, totals)
+            return RunSummary(run_id, tally.count, writer.link, writer.seq)
+
+    def _flush(
+        self,
+        conn: Connection,
+        decision_rows: list[tuple[Any, ...]],
+        eeo_rows: list[tuple[Any, ...]],
+    ) -> None:
+        self._insert_many(conn, t.decisions, _DECISION_INSERT, decision_rows)
+        self._insert_many(conn, t.eeo, ("decision_id", "run_id", "data_json"), eeo_rows)
+        decision_rows.clear()
+        eeo_rows.clear()
 
     def _insert_many(
         self,
@@ -662,14 +682,15 @@ class AuditStore:
         return row
 
     def _info(self, conn: Connection, row: sa.Row[Any]) -> RunInfo:
+        totals = _run_totals(conn, row.id)
         return RunInfo(
             run_id=row.id,
             created_at=row.created_at,
             user=row.user_name,
             spec_id=row.spec_id,
             spec_revision=row.spec_revision,
-            decisions=row.decision_count,
-            outcome_counts=json.loads(row.outcome_counts_json),
+            decisions=int(totals.get("decisions", 0)),
+            outcome_counts=dict(totals.get("outcome_counts", {})),
             retention_until=row.retention_until,
             legal_hold=_legal_hold(conn, row.id),
             purged=_is_purged(conn, row.id),
@@ -1062,6 +1083,7 @@ class _Prepared:
     applicant_id: str
     row_number: int
     outcome: str
+    statuses: dict[str, str]
     statuses_json: str
     detail_json: str
     detail_sha256: str
@@ -1090,14 +1112,11 @@ _DECISION_INSERT = (
 )
 
 
-def _prepare_decisions(
-    result: ScreeningResultLike,
-) -> tuple[list[_Prepared], list[tuple[str, str]], list[dict[str, str]]]:
-    """Decisions serialised and hashed, eeo pairs and statuses, before the lock."""
-    prepared: list[_Prepared] = []
-    statuses_list: list[dict[str, str]] = []
+def _prepared_decisions(result: ScreeningResultLike) -> Iterator[_Prepared]:
+    """Each decision serialised and hashed, checked against its input record."""
     records = result.input_records()
     to_json = Decision.__pydantic_serializer__.to_json
+    seen: set[str] = set()
     for decision in result.decisions():
         try:
             record_id, record = next(records)
@@ -1111,80 +1130,81 @@ def _prepare_decisions(
                 f"input record {record_id!r} does not belong to decision "
                 f"{decision.applicant_id!r}: decisions and input records must be in the same order"
             )
+        if decision.applicant_id in seen:
+            raise AuditError(
+                f"applicant {decision.applicant_id!r} has two decisions in one run; applicant "
+                "ids must be unique within a batch"
+            )
+        seen.add(decision.applicant_id)
         statuses = {c.id: _STATUS_TEXT[c.status] for c in decision.criteria}
         statuses_json = compact_json(statuses).decode()
         detail_bytes = to_json(decision)
         input_bytes = compact_json(record)
         detail_sha, input_sha = sha256_bytes(detail_bytes), sha256_bytes(input_bytes)
-        detail_json, input_json = detail_bytes.decode(), input_bytes.decode()
         outcome = _OUTCOME_TEXT[decision.outcome]
-        prepared.append(
-            _Prepared(
-                decision.applicant_id,
-                decision.row,
-                outcome,
-                statuses_json,
-                detail_json,
-                detail_sha,
-                input_json,
-                input_sha,
-                _decision_content_of(
-                    decision.applicant_id,
-                    decision.row,
-                    outcome,
-                    statuses_json,
-                    detail_sha,
-                    input_sha,
-                ),
-            )
+        yield _Prepared(
+            decision.applicant_id,
+            decision.row,
+            outcome,
+            statuses,
+            statuses_json,
+            detail_bytes.decode(),
+            detail_sha,
+            input_bytes.decode(),
+            input_sha,
+            _decision_content_of(
+                decision.applicant_id, decision.row, outcome, statuses_json, detail_sha, input_sha
+            ),
         )
-        statuses_list.append(statuses)
     if next(records, None) is not None:
         raise AuditError("the screening result has more input records than decisions")
-    seen: set[str] = set()
-    for p in prepared:
-        if p.applicant_id in seen:
-            raise AuditError(
-                f"applicant {p.applicant_id!r} has two decisions in one run; applicant ids "
-                "must be unique within a batch"
-            )
-        seen.add(p.applicant_id)
-    return prepared, _eeo_pairs(result.eeo, seen), statuses_list
 
 
 def _eeo_columns(frame: pd.DataFrame) -> list[str]:
     return [str(c) for c in frame.columns if str(c).startswith("eeo_")]
 
 
-def _eeo_pairs(frame: pd.DataFrame, screened: set[str]) -> list[tuple[str, str]]:
-    """(applicant id, eeo JSON) for screened applicants, in the frame's order."""
+def _eeo_by_applicant(frame: pd.DataFrame) -> dict[str, str]:
+    """applicant id -> JSON of that applicant's eeo_* answers."""
     if not len(frame):
-        return []
+        return {}
     columns = _eeo_columns(frame)
     data = frame[["applicant_id", *columns]].astype(object)
     data = data.where(pd.notna(data), None)
-    pairs: list[tuple[str, str]] = []
-    for values in data.itertuples(index=False, name=None):
-        applicant = str(values[0])
-        if applicant in screened:
-            data_json = compact_json(dict(zip(columns, values[1:], strict=True))).decode()
-            pairs.append((applicant, data_json))
-    return pairs
+    return {
+        str(values[0]): compact_json(dict(zip(columns, values[1:], strict=True))).decode()
+        for values in data.itertuples(index=False, name=None)
+    }
 
 
-def _summary_at_record(
-    prepared: list[_Prepared],
-    eeo_frame: pd.DataFrame,
-    statuses: list[dict[str, str]],
-    criteria: list[str],
-) -> dict[str, Any]:
-    frame = pd.DataFrame.from_records(statuses, columns=criteria)
-    frame.insert(0, "applicant_id", [p.applicant_id for p in prepared])
-    frame["final_outcome"] = [p.outcome for p in prepared]
-    if len(eeo_frame):
-        eeo = eeo_frame[["applicant_id", *_eeo_columns(eeo_frame)]].astype({"applicant_id": str})
-        frame = frame.merge(eeo.drop_duplicates("applicant_id"), on="applicant_id", how="left")
-    return impact_report(frame, criteria, source="stored at record time").to_dict()
+class _Tally:
+    """What a run's totals and its record-time impact summary need, kept lean."""
+
+    def __init__(self, criteria: list[str]) -> None:
+        self.criteria = criteria
+        self.count = 0
+        self.outcomes: Counter[str] = Counter()
+        self.applicants: list[str] = []
+        self.outcome_list: list[str] = []
+        self.statuses: dict[str, list[str | None]] = {c: [] for c in criteria}
+
+    def add(self, p: _Prepared) -> None:
+        self.count += 1
+        self.outcomes[p.outcome] += 1
+        self.applicants.append(p.applicant_id)
+        self.outcome_list.append(p.outcome)
+        for criterion, column in self.statuses.items():
+            column.append(p.statuses.get(criterion))
+
+    def impact(self, eeo_frame: pd.DataFrame) -> ImpactReport:
+        frame = pd.DataFrame({"applicant_id": self.applicants, **self.statuses})
+        frame["final_outcome"] = self.outcome_list
+        if len(eeo_frame):
+            eeo = eeo_frame[["applicant_id", *_eeo_columns(eeo_frame)]].astype(
+                {"applicant_id": str}
+            )
+            frame = frame.merge(eeo.drop_duplicates("applicant_id"), on="applicant_id", how="left")
+        return impact_report(frame, self.criteria, source="stored at record time")
 
 
 def _stream(conn: Connection, kind: _Kind) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -1216,25 +1236,48 @@ def _check_decision_data(row: dict[str, Any], problems: list[Problem]) -> int:
 
 
 def _check_runs_data(conn: Connection, problems: list[Problem]) -> None:
-    """Each unpurged run's eeo rows against its digest; purged data needs a purge event."""
-    for run in conn.execute(sa.select(t.runs.c.id, t.runs.c.eeo_digest)).all():
-        purged = _is_purged(conn, run.id)
-        if purged:
+    """Each run's totals against its decisions, its eeo rows against their digest, and
+    purged data against a purge record."""
+    counts: dict[int, int] = dict(
+        conn.execute(
+            sa.select(t.decisions.c.run_id, sa.func.count()).group_by(t.decisions.c.run_id)
+        ).all()
+    )
+    for run_id in conn.execute(sa.select(t.runs.c.id).order_by(t.runs.c.id)).scalars():
+        totals = _run_totals(conn, run_id)
+        if not totals:
+            problems.append(
+                Problem(t.events.name, None, None, f"the totals record of run {run_id} is missing")
+            )
             continue
-        pairs = conn.execute(
+        if counts.get(run_id, 0) != totals["decisions"]:
+            problems.append(
+                Problem(
+                    t.decisions.name,
+                    None,
+                    None,
+                    f"run {run_id} recorded {totals['decisions']} decisions but "
+                    f"{counts.get(run_id, 0)} are stored",
+                )
+            )
+        if _is_purged(conn, run_id):
+            continue
+        digest = _EeoDigest()
+        for pair in conn.execute(
             sa.select(t.decisions.c.applicant_id, t.eeo.c.data_json)
             .join(t.eeo, t.eeo.c.decision_id == t.decisions.c.id)
-            .where(t.eeo.c.run_id == run.id)
+            .where(t.eeo.c.run_id == run_id)
             .order_by(t.decisions.c.id)
-        ).all()
-        if _eeo_digest([(p.applicant_id, p.data_json) for p in pairs]) != run.eeo_digest:
+        ):
+            digest.add(pair.applicant_id, pair.data_json)
+        if digest.hexdigest() != totals["eeo_digest"]:
             problems.append(
-                Problem(t.eeo.name, None, None, f"eeo rows of run {run.id} were edited or deleted")
+                Problem(t.eeo.name, None, None, f"eeo rows of run {run_id} were edited or deleted")
             )
         stray = conn.execute(
             sa.select(sa.func.count())
             .select_from(t.decisions)
-            .where(t.decisions.c.run_id == run.id, t.decisions.c.purged_at.is_not(None))
+            .where(t.decisions.c.run_id == run_id, t.decisions.c.purged_at.is_not(None))
         ).scalar_one()
         if stray:
             problems.append(
@@ -1242,10 +1285,16 @@ def _check_runs_data(conn: Connection, problems: list[Problem]) -> None:
                     t.decisions.name,
                     None,
                     None,
-                    f"{stray} decision(s) of run {run.id} are marked purged but the run has "
+                    f"{stray} decision(s) of run {run_id} are marked purged but the run has "
                     "no purge record",
                 )
             )
+
+
+def _run_totals(conn: Connection, run_id: int) -> dict[str, Any]:
+    """The closing record of a run: counts, eeo digest, impact at record time."""
+    totals = _events(conn, run_id, "run_totals")
+    return totals[-1] if totals else {}
 
 
 def _events(conn: Connection, run_id: int, kind: str) -> list[dict[str, Any]]:

@@ -54,9 +54,6 @@ def upgrade() -> None:
         sa.Column("settings_json", sa.Text, nullable=False),
         sa.Column("engine_version", sa.Text, nullable=False),
         sa.Column("retention_until", sa.String(10), nullable=False),
-        sa.Column("decision_count", sa.Integer, nullable=False),
-        sa.Column("outcome_counts_json", sa.Text, nullable=False),
-        sa.Column("eeo_digest", sa.String(64), nullable=False),
         *_chained(),
     )
     op.create_table(
