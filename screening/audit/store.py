@@ -1380,9 +1380,12 @@ def _impact_from_db(conn: Connection, run_id: int, source: str = "live") -> Impa
         sa.select(t.runs.c.spec_yaml).where(t.runs.c.id == run_id)
     ).scalar_one()
     criteria = _criteria_of(spec_yaml)
-    frame = pd.DataFrame.from_records([json.loads(r.statuses_json) for r in rows], columns=criteria)
+    # one parse of a joined array is far cheaper than a million small ones
+    statuses = json.loads("[" + ",".join(r.statuses_json for r in rows) + "]")
+    frame = pd.DataFrame.from_records(statuses, columns=criteria)
     frame["final_outcome"] = [latest.get(r.id, r.outcome) for r in rows]
-    eeo = pd.DataFrame.from_records([json.loads(r.data_json or "{}") for r in rows])
+    answers = json.loads("[" + ",".join(r.data_json or "{}" for r in rows) + "]")
+    eeo = pd.DataFrame.from_records(answers)
     for column in eeo.columns:
         frame[column] = eeo[column].to_numpy()
     return impact_report(frame, criteria, source=source)
