@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from audit_helpers import FakeResult, applicants, store_url
 
 from screening.audit import AuditStore
-from screening.audit.cli import main
+from screening.audit.cli import main, run_recorded_message
 
 __all__ = ["store_url"]
 
@@ -214,3 +214,12 @@ def test_rescreen_without_the_engine_is_exit_2(
     monkeypatch.setattr("screening.audit.store.importlib.import_module", no_engine)
     assert run(url, "rescreen", "1") == 2
     assert "re-screening needs the screening engine" in capsys.readouterr().err
+
+
+def test_message_after_a_run_names_the_run_and_the_chain_head(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        summary = store.record_run(FakeResult(applicants(3)), "alice", now=NOW)
+        seq, link = store.chain_head()
+    assert run_recorded_message(summary) == (
+        f"audit: run 1 recorded (3 decisions); chain head: seq {seq} link {link}"
+    )

@@ -18,6 +18,7 @@ from screening.audit.store import (
     DATABASE_ENV,
     AuditError,
     AuditStore,
+    RunSummary,
     database_url,
 )
 from screening.results import Outcome
@@ -44,6 +45,13 @@ def _store(args: argparse.Namespace) -> AuditStore:
 
 def _head_line(seq: int, link: str) -> str:
     return f"chain head: seq {seq} link {link}"
+
+
+def run_recorded_message(summary: RunSummary) -> str:
+    """What ``screen`` prints after recording a run, so the head can be noted elsewhere."""
+    return f"audit: run {summary.run_id} recorded ({summary.decisions} decisions); " + _head_line(
+        summary.chain_seq, summary.chain_head
+    )
 
 
 def _runs(args: argparse.Namespace) -> int:
