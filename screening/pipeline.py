@@ -137,49 +137,55 @@ class ScreeningResult:
         return self._decision_at(self.position_of(applicant_id))
 
     def decisions(self) -> Iterator[Decision]:
-        """Every decision, in input order."""
-        for position in range(len(self.results)):
-            yield self._decision_at(position)
+        """Every decision, in input order (one pass over the evidence, however large)."""
+        yield from self._decisions(np.arange(len(self.results)))
 
     def _decision_at(self, position: int) -> Decision:
-        row = self.results.iloc[position]
-        criteria: list[CriterionResult] = []
-        facts = self.evidence.facts.iloc[position]
-        reasons = self.criterion_reasons
-        for meta in self._criteria_meta():
-            criterion_id = meta["id"]
-            values = {name: _plain(facts[name]) for name in meta["facts"]}
-            criteria.append(
-                CriterionResult(
-                    id=criterion_id,
+        return next(self._decisions(np.array([position])))
+
+    def _decisions(self, positions: np.ndarray[Any, Any]) -> Iterator[Decision]:
+        metas = self._criteria_meta()
+        results = self.results.iloc[positions].to_dict("records")
+        rows = self.batch.applicants["row"].to_numpy()[positions]
+        facts = self.evidence.facts
+        wanted = positions if len(positions) != len(facts) else slice(None)
+        values = {
+            name: facts[name].to_numpy()[wanted].tolist()
+            for name in {n for meta in metas for n in meta["facts"]}
+        }
+        hours = self.spec.full_time_hours
+        jobs = _grouped(self.evidence.jobs, positions, lambda r: _job_evidence(r, hours))
+        education = _grouped(self.evidence.education, positions, _education_evidence)
+        statuses = {m["id"]: self.statuses[m["id"]][positions] for m in metas}
+        reasons = {m["id"]: self.criterion_reasons[m["id"]][positions] for m in metas}
+        for index, row in enumerate(results):
+            criteria = [
+                CriterionResult.model_construct(
+                    id=meta["id"],
                     kind=meta["kind"],
                     pattern=meta["pattern"],
-                    status=Status(self.statuses[criterion_id][position]),
+                    status=Status(statuses[meta["id"]][index]),
                     clause=meta["clause"],
-                    reason=str(reasons[criterion_id][position]),
-                    values=values,
+                    reason=str(reasons[meta["id"]][index]),
+                    values={name: values[name][index] for name in meta["facts"]},
                 )
+                for meta in metas
+            ]
+            possible = row["possible_years"]
+            yield Decision.model_construct(
+                applicant_id=str(row["applicant_id"]),
+                row=int(rows[index]),
+                outcome=Outcome(row["outcome"]),
+                pattern=row["pattern"] or None,
+                qualifying_years=float(row["qualifying_years"]),
+                possible_years=float(possible) if pd.notna(possible) else float("inf"),
+                criteria=criteria,
+                reasons=[r for r in str(row["reasons"]).split(" | ") if r],
+                conditions=[c for c in str(row["conditions"]).split(" | ") if c],
+                review_evidence=[c.reason for c in criteria if c.status == Status.review],
+                jobs=jobs[index],
+                education=education[index],
             )
-        jobs = self.evidence.jobs
-        job_rows = jobs[jobs["applicant_pos"] == position]
-        education = self.evidence.education
-        edu_rows = education[education["applicant_pos"] == position]
-        return Decision(
-            applicant_id=str(row["applicant_id"]),
-            row=int(self.batch.applicants["row"].iloc[position]),
-            outcome=Outcome(row["outcome"]),
-            pattern=row["pattern"] or None,
-            qualifying_years=float(row["qualifying_years"]),
-            possible_years=float(row["possible_years"])
-            if pd.notna(row["possible_years"])
-            else float("inf"),
-            criteria=criteria,
-            reasons=[r for r in str(row["reasons"]).split(" | ") if r],
-            conditions=[c for c in str(row["conditions"]).split(" | ") if c],
-            review_evidence=[c.reason for c in criteria if c.status == Status.review],
-            jobs=[_job_evidence(r) for r in job_rows.itertuples(index=False)],
-            education=[_education_evidence(r) for r in edu_rows.itertuples(index=False)],
-        )
 
     def _criteria_meta(self) -> list[dict[str, Any]]:
         metas: list[dict[str, Any]] = []
@@ -257,6 +263,20 @@ class ScreeningResult:
         yield from batch_records(self.batch)
 
 
+def _grouped(frame: pd.DataFrame, positions: np.ndarray[Any, Any], make: Any) -> list[list[Any]]:
+    """Per wanted applicant position, its evidence rows turned into models (one pass)."""
+    out: list[list[Any]] = [[] for _ in positions]
+    if frame.empty or not len(positions):
+        return out
+    slot = np.full(int(max(positions.max(), frame["applicant_pos"].max())) + 1, -1)
+    slot[positions] = np.arange(len(positions))
+    owner = slot[frame["applicant_pos"].to_numpy(dtype=np.int64)]
+    chosen = frame[owner >= 0]
+    for where, record in zip(owner[owner >= 0], chosen.itertuples(index=False), strict=True):
+        out[where].append(make(record))
+    return out
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
@@ -269,7 +289,7 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _job_evidence(r: Any) -> JobEvidence:
+def _job_evidence(r: Any, full_time_hours: int) -> JobEvidence:
     def day(value: int) -> str | None:
         return date.fromordinal(int(value)).isoformat() if value > 0 else None
 
@@ -288,7 +308,7 @@ def _job_evidence(r: Any) -> JobEvidence:
         classification=r.classification,
         matched=str(r.matched),
         problem=str(r.problem),
-        years=float(r.credit) / F.year_credit(40) if r.credit else 0.0,
+        years=float(r.credit) / F.year_credit(full_time_hours) if r.credit else 0.0,
     )
 
 
