@@ -293,7 +293,7 @@ def _job_evidence(r: Any, full_time_hours: int) -> JobEvidence:
     def day(value: int) -> str | None:
         return date.fromordinal(int(value)).isoformat() if value > 0 else None
 
-    return JobEvidence(
+    return JobEvidence.model_construct(
         entry=int(r.entry) if r.entry is not None and not pd.isna(r.entry) else 0,
         requirement=str(r.requirement),
         title=_text(r.title),
@@ -318,7 +318,7 @@ def _education_evidence(r: Any) -> EducationEvidence:
         if r.counts_certain
         else ("may count (uncertain)" if r.counts_possible else "does not count")
     )
-    return EducationEvidence(
+    return EducationEvidence.model_construct(
         entry=int(r.entry) if r.entry is not None and not pd.isna(r.entry) else 0,
         degree=_text(r.degree),
         major=_text(r.major),
@@ -332,27 +332,37 @@ def _education_evidence(r: Any) -> EducationEvidence:
 
 def batch_records(batch: Batch) -> Iterator[tuple[str, dict[str, Any]]]:
     """Normalised input record of every applicant of a batch: what the decision was made on."""
-    jobs = batch.jobs.groupby("applicant_id", sort=False) if len(batch.jobs) else None
-    education = (
-        batch.education.groupby("applicant_id", sort=False) if len(batch.education) else None
-    )
-    job_groups = dict(iter(jobs)) if jobs is not None else {}
-    edu_groups = dict(iter(education)) if education is not None else {}
-    for row in batch.applicants.itertuples(index=False):
-        applicant_id = str(row.applicant_id)
+    ids = batch.applicants["applicant_id"].astype(str).tolist()
+    position = {applicant_id: index for index, applicant_id in enumerate(ids)}
+    jobs = _entries_by_applicant(batch.jobs, JOB_FIELDS, position)
+    education = _entries_by_applicant(batch.education, EDUCATION_FIELDS, position)
+    fields = [f for f in APPLICANT_FIELDS if f in batch.applicants.columns]
+    people = batch.applicants[fields].astype(object).to_dict("records") if fields else []
+    for index, applicant_id in enumerate(ids):
+        person = people[index] if people else {}
         record: dict[str, Any] = {
             "applicant": {"applicant_id": applicant_id}
-            | {f: _text(getattr(row, f, None)) for f in APPLICANT_FIELDS},
-            "jobs": _entries(job_groups.get(applicant_id), JOB_FIELDS),
-            "education": _entries(edu_groups.get(applicant_id), EDUCATION_FIELDS),
+            | {f: _text(person.get(f)) for f in APPLICANT_FIELDS},
+            "jobs": jobs[index],
+            "education": education[index],
         }
         yield applicant_id, record
 
 
-def _entries(frame: pd.DataFrame | None, fields: list[str]) -> list[dict[str, str | None]]:
-    if frame is None:
-        return []
-    return [{f: _text(getattr(r, f, None)) for f in fields} for r in frame.itertuples(index=False)]
+def _entries_by_applicant(
+    frame: pd.DataFrame, fields: list[str], position: dict[str, int]
+) -> list[list[dict[str, str | None]]]:
+    """Entries of each applicant (by position), in file order, as plain dicts."""
+    out: list[list[dict[str, str | None]]] = [[] for _ in position]
+    if frame.empty:
+        return out
+    present = [f for f in fields if f in frame.columns]
+    rows = frame[present].astype(object).to_dict("records")
+    for applicant_id, row in zip(frame["applicant_id"].astype(str).tolist(), rows, strict=True):
+        where = position.get(applicant_id)
+        if where is not None:
+            out[where].append({f: _text(row.get(f)) for f in fields})
+    return out
 
 
 def record_digest(record: dict[str, Any]) -> str:
