@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import state
-from app_pages.widgets import outcome_badge, override_form, timeline_chart
+from app_pages.widgets import outcome_badge, override_form, status_badge, timeline_chart
 
 
 def page() -> None:
@@ -45,17 +45,12 @@ def page() -> None:
             st.markdown(f"- {reason}")
 
     st.subheader("Criteria")
-    st.dataframe(
-        pd.DataFrame(
-            [
-                {"criterion": c.id, "status": c.status.value, "reason": c.reason, "clause": c.clause}
-                for c in decision.criteria
-            ]
-        ),
-        hide_index=True,
-        width="stretch",
-        key="detail_criteria",
-    )
+    for criterion in decision.criteria:
+        st.markdown(
+            f"**{criterion.id}** — {status_badge(criterion.status.value)}: {criterion.reason}"
+        )
+        if criterion.clause:
+            st.caption(f"Clause: {criterion.clause}")
     if decision.conditions:
         st.markdown("**Conditions**")
         for condition in decision.conditions:

@@ -35,7 +35,12 @@ def this_session(run: state.Run | None) -> None:
         f"{result.requires_driving}\n- engine version {result.engine_version}"
     )
     st.dataframe(
-        pd.DataFrame([{"role": f.role, "file": f.path, "sha256": f.sha256, "rows": f.rows} for f in result.files]),
+        pd.DataFrame(
+            [
+                {"role": f.role, "file": f.path, "sha256": f.sha256, "rows": f.rows}
+                for f in result.files
+            ]
+        ),
         hide_index=True,
         key="audit_session_files",
     )

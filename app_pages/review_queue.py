@@ -75,15 +75,17 @@ def page() -> None:
     else:
         st.dataframe(groups, hide_index=True, width="stretch", key="review_groups")
         labels = [f"{g.kind}: {g.value} ({g.applicants})" for g in groups.itertuples()]
-        chosen = st.selectbox("Group", range(len(labels)), format_func=lambda i: labels[i], key="review_group")
+        chosen = st.selectbox(
+            "Group", range(len(labels)), format_func=lambda i: labels[i], key="review_group"
+        )
         group = groups.iloc[int(chosen)]
         members = applicants_in_group(run.items, str(group["kind"]), str(group["value"]))
         detail = run.items[run.items["applicant_id"].isin(members)]
         st.dataframe(detail, hide_index=True, width="stretch", key="review_group_members")
         if bool(group["settleable"]):
             st.markdown(
-                f"Settle it once, in the spec, for everybody: a new spec revision, and the batch is "
-                f"screened again."
+                "Settle it once, in the spec, for everybody: a new spec revision, and the batch is "
+                "screened again."
             )
             c = st.columns(2)
             kind = str(group["kind"])

@@ -9,7 +9,6 @@ import streamlit as st
 from app_pages import state
 from app_pages.widgets import errors_table, outcome_chart, rejection_chart, years_chart
 from screening.browse import filter_results, results_with_names
-from screening.export import csv_bytes, excel_bytes
 from screening.spec import SpecError
 from screening.uploads import (
     HeaderStatus,
@@ -76,7 +75,7 @@ def accept_uploads(uploads: dict[str, Upload], mapping: dict[str, str] | None = 
 
 def upload_section() -> None:
     """Upload form: wide file, or the long-form trio, and an optional mapping file."""
-    with st.expander("Upload applicants", expanded="source" not in st.session_state):
+    with st.expander("Upload applicants (CSV or Excel)", expanded=False):
         st.markdown(
             "Upload the applicant export as **CSV or Excel** — one row per applicant "
             "(`job1_title`, `edu1_degree`, …) — or the long form: applicants plus jobs and "
@@ -85,7 +84,9 @@ def upload_section() -> None:
         cols = st.columns(3)
         applicants = cols[0].file_uploader("Applicants", type=["csv", "xlsx", "txt", "tsv"])
         jobs = cols[1].file_uploader("Jobs (long form)", type=["csv", "xlsx", "txt", "tsv"])
-        education = cols[2].file_uploader("Education (long form)", type=["csv", "xlsx", "txt", "tsv"])
+        education = cols[2].file_uploader(
+            "Education (long form)", type=["csv", "xlsx", "txt", "tsv"]
+        )
         mapping_file = st.file_uploader("Saved column mapping (optional)", type=["yaml", "yml"])
         if st.button("Screen these files", type="primary", disabled=applicants is None):
             mapping: dict[str, str] = {}
@@ -171,7 +172,9 @@ def results_section(run: state.Run) -> None:
     m[1].metric("Qualified", f"{counts['qualified']:,}")
     m[2].metric("Not qualified", f"{counts['not_qualified']:,}")
     m[3].metric("Needs review", f"{counts['needs_review']:,}")
-    m[4].metric("Rows in error", f"{batch.error_rows:,}", help=f"of {batch.input_rows:,} input rows")
+    m[4].metric(
+        "Rows in error", f"{batch.error_rows:,}", help=f"of {batch.input_rows:,} input rows"
+    )
 
     charts = st.columns(3)
     charts[0].altair_chart(outcome_chart(run), width="stretch")
@@ -222,20 +225,19 @@ def results_section(run: state.Run) -> None:
             st.switch_page("app_pages/applicant.py")
 
     st.subheader("Downloads")
-    export = state.export_frame(run)
-    d = st.columns(3)
-    d[0].download_button(
-        "Results (CSV)", csv_bytes(export), file_name="screening-results.csv", mime="text/csv"
+    st.caption(
+        "Engine outcome and final outcome after review, ready to load back into the ATS; "
+        "safe to open in a spreadsheet, without demographic columns."
     )
-    d[1].download_button(
-        "Results (Excel)",
-        excel_bytes(export),
-        file_name="screening-results.xlsx",
-        mime="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    )
-    d[2].download_button(
-        "Input problems (CSV)", csv_bytes(errors), file_name="screening-errors.csv", mime="text/csv"
-    )
+    offered = state.downloads(run)
+    for column, download in zip(st.columns(len(offered)), offered, strict=True):
+        column.download_button(
+            download.label,
+            download.make,
+            file_name=download.file_name,
+            mime=download.mime,
+            on_click="ignore",
+        )
 
 
 def page() -> None:

@@ -83,9 +83,9 @@ def compile_section() -> None:
         st.download_button("Draft rule file (YAML)", dump_spec(draft), file_name=f"{draft.id}.yaml")
         if st.button("Use this spec", disabled=not reviewed, key="use_draft"):
             active = state.rule_file_spec(state.DEFAULT_SPEC_FILE)
-            state.use_spec(
-                state.ActiveSpec(draft, active.vocabulary, None, f"compiled from {draft.provenance.document if draft.provenance else 'a document'}")
-            )
+            document = draft.provenance.document if draft.provenance else "a document"
+            origin = f"compiled from {document}"
+            state.use_spec(state.ActiveSpec(draft, active.vocabulary, None, origin))
             st.session_state.pop("compiled_draft", None)
             st.switch_page("app_pages/screen.py")
 
@@ -124,7 +124,10 @@ def page() -> None:
     st.subheader("Compiled ruleset (durable_rules)")
     st.markdown(f"Ruleset `{compiled.name}` · SHA-256 `{compiled.sha256}`")
     with st.expander("Ruleset JSON"):
-        st.code(json.dumps({compiled.name: compiled.definition}, indent=2, sort_keys=True), language="json")
+        st.code(
+            json.dumps({compiled.name: compiled.definition}, indent=2, sort_keys=True),
+            language="json",
+        )
     st.download_button("Rule file (YAML)", dump_spec(spec), file_name=f"{spec.id}.yaml")
     compile_section()
 

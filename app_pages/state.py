@@ -9,6 +9,7 @@ process never registers a ruleset twice.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ledger import ReviewLedger, make_ledger
+from screening.export import csv_bytes, excel_bytes
 from screening.loading import Batch
 from screening.pipeline import ScreeningResult, compiled_ruleset, screen_batch
 from screening.review import Judgement, final_outcomes, review_items
@@ -252,6 +254,39 @@ def submit_uploads(uploads: dict[str, Upload], mapping: dict[str, str] | None = 
 def export_frame(run: Run) -> pd.DataFrame:
     """Results for the ATS: engine outcome, final outcome after review, and why."""
     return final_outcomes(run.result.results, run.ledger.overrides())
+
+
+@dataclass(frozen=True)
+class Download:
+    """One download: its button label, file name, type, and how to make the bytes."""
+
+    label: str
+    file_name: str
+    mime: str
+    make: Callable[[], bytes]
+
+
+def downloads(run: Run) -> list[Download]:
+    """What the Downloads buttons offer: results (engine and final outcome) and problems.
+
+    Every file is formula-injection safe and has no eeo_* column (screening.export).
+    The bytes are made when the button is clicked, not on every rerun.
+    """
+    return [
+        Download(
+            "Results (CSV)", "screening-results.csv", "text/csv",
+            lambda: csv_bytes(export_frame(run)),
+        ),
+        Download(
+            "Results (Excel)", "screening-results.xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            lambda: excel_bytes(export_frame(run)),
+        ),
+        Download(
+            "Input problems (CSV)", "screening-errors.csv", "text/csv",
+            lambda: csv_bytes(run.result.errors_frame()),
+        ),
+    ]  # fmt: skip
 
 
 def set_default(key: str, value: Any) -> None:

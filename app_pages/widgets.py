@@ -13,13 +13,23 @@ from screening.charts import (
     outcome_counts_frame,
     rejections_by_criterion,
     required_years,
+    years_cap,
     years_distribution,
 )
 from screening.results import Decision, Outcome
 from screening.review import ReviewError
 
 OUTCOME_COLOURS = alt.Scale(domain=OUTCOME_ORDER, range=["#2e7d32", "#c62828", "#f9a825"])
-ERROR_TABLE_COLUMNS = ["file", "row", "applicant_id", "column", "value", "problem", "fix", "severity"]
+ERROR_TABLE_COLUMNS = [
+    "file",
+    "row",
+    "applicant_id",
+    "column",
+    "value",
+    "problem",
+    "fix",
+    "severity",
+]
 
 
 def outcome_chart(run: Run) -> alt.Chart:
@@ -54,11 +64,16 @@ def rejection_chart(run: Run) -> alt.Chart:
 def years_chart(run: Run) -> alt.LayerChart:
     """Histogram of qualifying years, with the required years as rules."""
     data = years_distribution(run.result)
+    cap = years_cap(run.result.spec)
     bars = (
         alt.Chart(data, title="Qualifying years against the requirement")
         .mark_bar()
         .encode(
-            x=alt.X("qualifying_years:Q", bin=alt.Bin(step=0.5), title="qualifying years"),
+            x=alt.X(
+                "shown_years:Q",
+                bin=alt.Bin(step=1, extent=[0, cap]),
+                title=f"qualifying years (last bar: {cap:g} or more)",
+            ),
             y=alt.Y("count():Q", title="applicants"),
             color=alt.Color("outcome:N", scale=OUTCOME_COLOURS, title="outcome"),
         )
@@ -86,7 +101,7 @@ def timeline_chart(decision: Decision, run: Run) -> alt.Chart | None:
         .encode(
             x=alt.X("start:T", title=None),
             x2="end:T",
-            y=alt.Y("job:N", title=None, sort=None),
+            y=alt.Y("job:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
             color=alt.Color("credit:N", scale=colours, title=None),
             tooltip=["job", "requirement", "classification", "years", "start", "end"],
         )
@@ -98,15 +113,22 @@ def errors_table(errors: pd.DataFrame) -> None:
     if not len(errors):
         st.success("No row errors or warnings.")
         return
-    st.dataframe(
-        errors[ERROR_TABLE_COLUMNS], hide_index=True, width="stretch", key="errors_table"
-    )
+    st.dataframe(errors[ERROR_TABLE_COLUMNS], hide_index=True, width="stretch", key="errors_table")
 
 
 def outcome_badge(outcome: str) -> str:
     """An outcome in words, with a colour."""
     colour = {"qualified": "green", "not_qualified": "red", "needs_review": "orange"}[outcome]
     return f":{colour}[**{outcome.replace('_', ' ')}**]"
+
+
+def status_badge(status: str) -> str:
+    """A criterion status in words, with a colour."""
+    colour = {
+        "met": "green", "substituted": "green", "not_met": "red", "review": "orange",
+        "condition": "blue", "not_applicable": "gray",
+    }[status]  # fmt: skip
+    return f":{colour}[{status.replace('_', ' ')}]"
 
 
 def override_form(run: Run, applicant_id: str, key: str) -> None:
@@ -127,7 +149,9 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
             "Reviewer's decision", choices, horizontal=True, key=f"override_to_{key}"
         )
         justification = st.text_area(
-            "Justification (required)", key=f"override_why_{key}", placeholder="Why, with the evidence checked"
+            "Justification (required)",
+            key=f"override_why_{key}",
+            placeholder="Why, with the evidence checked",
         )
         if signed_in():
             reviewer = reviewer_default()

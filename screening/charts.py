@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import numpy as np
 import pandas as pd
 
 from screening.pipeline import ScreeningResult
@@ -82,12 +83,25 @@ def required_years(spec: JobSpec) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["label", "years"])
 
 
+def years_cap(spec: JobSpec) -> float:
+    """Where the years chart stops: a few years past the largest requirement."""
+    required = required_years(spec)["years"]
+    return float(required.max()) + 4.0 if len(required) else 10.0
+
+
 def years_distribution(result: ScreeningResult) -> pd.DataFrame:
-    """qualifying_years, outcome: one row per screened applicant (no names, no ids)."""
+    """qualifying_years, shown_years, outcome: one row per screened applicant (no ids).
+
+    shown_years is qualifying_years capped at `years_cap`, so a few long careers do not
+    squash the chart; the last bar holds everybody at or above the cap.
+    """
     frame = result.results
+    years = frame["qualifying_years"].to_numpy(dtype=float)
+    cap = years_cap(result.spec)
     return pd.DataFrame(
         {
-            "qualifying_years": frame["qualifying_years"].to_numpy(dtype=float),
+            "qualifying_years": years,
+            "shown_years": np.minimum(years, cap - 0.01),
             "outcome": frame["outcome"].to_numpy(dtype=object),
         }
     )
