@@ -62,7 +62,8 @@ def accept_uploads(uploads: dict[str, Upload], mapping: dict[str, str] | None = 
         pending_mapping: dict[str, list[HeaderStatus]] = {}
         for role, upload in uploads.items():
             statuses = header_statuses(read_headers(upload, role), role, mapping)
-            if needs_mapping(statuses, role):
+            long_form = "jobs" in uploads or "education" in uploads
+            if needs_mapping(statuses, role, long_form=long_form):
                 pending_mapping[role] = statuses
         if pending_mapping:
             st.session_state["mapping_step"] = (uploads, pending_mapping)
@@ -82,12 +83,15 @@ def upload_section() -> None:
             "education files keyed by `applicant_id`."
         )
         cols = st.columns(3)
-        applicants = cols[0].file_uploader("Applicants", type=["csv", "xlsx", "txt", "tsv"])
-        jobs = cols[1].file_uploader("Jobs (long form)", type=["csv", "xlsx", "txt", "tsv"])
+        kinds = ["csv", "xlsx", "txt", "tsv"]
+        applicants = cols[0].file_uploader("Applicants", type=kinds, key="upload_applicants")
+        jobs = cols[1].file_uploader("Jobs (long form)", type=kinds, key="upload_jobs")
         education = cols[2].file_uploader(
-            "Education (long form)", type=["csv", "xlsx", "txt", "tsv"]
+            "Education (long form)", type=kinds, key="upload_education"
         )
-        mapping_file = st.file_uploader("Saved column mapping (optional)", type=["yaml", "yml"])
+        mapping_file = st.file_uploader(
+            "Saved column mapping (optional)", type=["yaml", "yml"], key="upload_mapping"
+        )
         if st.button("Screen these files", type="primary", disabled=applicants is None):
             mapping: dict[str, str] = {}
             if mapping_file is not None:

@@ -50,8 +50,12 @@ def _size_text(size: int) -> str:
     return f"{size / (1024 * 1024):.1f} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
 
 
-def check_upload(upload: Upload, role: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
-    """Reject an upload that is too large, empty or of the wrong kind, before reading it."""
+def check_upload(upload: Upload, role: str, max_bytes: int | None = None) -> None:
+    """Reject an upload that is too large, empty or of the wrong kind, before reading it.
+
+    `max_bytes` defaults to DEFAULT_MAX_BYTES as it is when called.
+    """
+    limit = DEFAULT_MAX_BYTES if max_bytes is None else max_bytes
     suffix = Path(upload.name).suffix.lower()
     if suffix not in ACCEPTED_SUFFIXES:
         kind = f"a {suffix} file" if suffix else "a file without an extension"
@@ -60,10 +64,10 @@ def check_upload(upload: Upload, role: str, max_bytes: int = DEFAULT_MAX_BYTES) 
             "applicant list from your applicant-tracking system as CSV (.csv) or Excel "
             "workbook (.xlsx) and upload that."
         )
-    if len(upload.data) > max_bytes:
+    if len(upload.data) > limit:
         raise UploadError(
             f"{role} file {upload.name!r} is {_size_text(len(upload.data))}, over the "
-            f"{_size_text(max_bytes)} limit. Split the batch into smaller files, or screen it "
+            f"{_size_text(limit)} limit. Split the batch into smaller files, or screen it "
             "with the command line (`screening screen`), which has no size limit."
         )
     if not upload.data.strip(b" \t\r\n\xef\xbb\xbf"):
@@ -141,7 +145,7 @@ def load_uploads(
     jobs: Upload | None = None,
     education: Upload | None = None,
     mapping: dict[str, str] | None = None,
-    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_bytes: int | None = None,
 ) -> Batch:
     """Load a batch from uploaded files (wide form, or long form with jobs/education).
 
@@ -181,7 +185,7 @@ class HeaderStatus:
     suggestion: str | None  # closest canonical name for an unknown header
 
 
-def read_headers(upload: Upload, role: str, max_bytes: int = DEFAULT_MAX_BYTES) -> list[str]:
+def read_headers(upload: Upload, role: str, max_bytes: int | None = None) -> list[str]:
     """The header row of an uploaded file (UploadError when it cannot be read)."""
     check_upload(upload, role, max_bytes)
     headers: list[str] = []
@@ -220,13 +224,21 @@ def header_statuses(
     return out
 
 
-def needs_mapping(statuses: list[HeaderStatus], role: str = "applicants") -> bool:
-    """Whether a file cannot be screened as it is: no applicant_id, or no entry column."""
+def needs_mapping(
+    statuses: list[HeaderStatus], role: str = "applicants", *, long_form: bool = False
+) -> bool:
+    """Whether mapping headers could make an unusable file usable: some header is unknown,
+    and applicant_id is missing, or no entry column is recognised (in the applicants file
+    only in the wide form, `long_form` False)."""
+    if all(s.recognised_as is not None for s in statuses):
+        return False  # nothing to map: the loader says what is missing
     names = {s.recognised_as for s in statuses if s.recognised_as}
     if "applicant_id" not in names:
         return True
     if role != "applicants":
         return len(names) < 2
+    if long_form:
+        return False
     entry_columns = [n for n in names if (r := parse_canonical(n)) and r.kind == "entry"]
     return not entry_columns
 
