@@ -185,20 +185,26 @@ class HeaderStatus:
     suggestion: str | None  # closest canonical name for an unknown header
 
 
+class _HeaderRead(Exception):
+    """Raised by the column picker once the header row is known."""
+
+
 def read_headers(upload: Upload, role: str, max_bytes: int | None = None) -> list[str]:
     """The header row of an uploaded file (UploadError when it cannot be read)."""
     check_upload(upload, role, max_bytes)
     headers: list[str] = []
 
-    def first_column(found: list[str]) -> list[int]:
+    def stop_after_header(found: list[str]) -> list[int]:
         headers.extend(found)
-        return [0] if found else []
+        raise _HeaderRead  # the rows are not needed: stop before parsing them
 
     with tempfile.TemporaryDirectory(prefix="screening-headers-") as folder:
         staged = _Staged(Path(folder))
         path = staged.write(upload, role)
         try:
-            read_table(path, role, first_column)
+            read_table(path, role, stop_after_header)
+        except _HeaderRead:
+            pass
         except FileLevelError as exc:
             raise UploadError(staged.hide(str(exc))) from None
     return headers
