@@ -434,10 +434,11 @@ class Column:
 
 
 def _choose(rng: np.random.Generator, size: Any, weights: Sequence[float]) -> Codes:
-    probabilities = np.asarray(weights, dtype=float)
-    probabilities /= probabilities.sum()
-    codes: Codes = np.asarray(rng.choice(len(probabilities), size=size, p=probabilities), np.int64)
-    return codes
+    """Indices drawn with the given relative weights (inverse CDF of uniform draws)."""
+    cumulative = np.cumsum(np.asarray(weights, dtype=float))
+    cumulative /= cumulative[-1]
+    codes: Codes = np.searchsorted(cumulative, rng.random(size), side="right").astype(np.int64)
+    return np.minimum(codes, len(cumulative) - 1)
 
 
 def _date_text(day: date, fmt: str) -> str:
@@ -478,6 +479,7 @@ class ApplicantBatch:
     def write_wide(self, path: str | Path, chunk_rows: int = 50_000) -> None:
         """Write one CSV row per applicant (UTF-8, "\\n" line ends)."""
         parts = self._wide_parts()
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
         with open(path, "w", encoding="utf-8", newline="") as out:
             out.write(",".join(self.wide_header()) + "\n")
             _write_rows(out, parts, self.n, chunk_rows)
@@ -688,7 +690,8 @@ def _generate_jobs(
     end_day[:, 0] = np.where(current, as_of_day, as_of_day - rng.integers(15, 500, n))
     start_day[:, 0] = end_day[:, 0] - duration[:, 0] + 1
     for slot in range(1, MAX_JOBS):
-        end_day[:, slot] = start_day[:, slot - 1] - gap[:, slot]
+        # An overlapping earlier job still ends no later than the later one.
+        end_day[:, slot] = np.minimum(start_day[:, slot - 1] - gap[:, slot], end_day[:, slot - 1])
         start_day[:, slot] = end_day[:, slot] - duration[:, slot] + 1
     earliest = (date(1978, 1, 1) - DATE_BASE).days
     start_day = np.maximum(start_day, earliest)
@@ -823,7 +826,15 @@ def _generate_education(
 ) -> dict[str, Column]:
     shape = (n, MAX_EDUCATION)
     degree_pool, major_pool, institution_pool = Pool(), Pool(), Pool()
-    degree_index = _choose(rng, shape, [w for _, _, w in DEGREES])
+    # The first entry is usually the highest; later ones lean to lower levels.
+    later_factor = {"bachelor": 0.5, "associate": 2.0, "master": 0.6, "doctorate": 0.3}
+    first_weights = [w for _, _, w in DEGREES]
+    later_weights = [w * later_factor.get(group, 1.5) for _, group, w in DEGREES]
+    degree_index = np.where(
+        np.arange(MAX_EDUCATION)[None, :] == 0,
+        _choose(rng, shape, first_weights),
+        _choose(rng, shape, later_weights),
+    )
     degree_codes = degree_pool.codes([d for d, _, _ in DEGREES])[degree_index]
     level_group = np.array([g for _, g, _ in DEGREES], dtype=object)[degree_index]
     school = level_group == "school"
@@ -930,21 +941,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ValueError:
         parser.error(f"--as-of {args.as_of!r} is not a date; write it as YYYY-MM-DD")
     column, _, value = args.impact_group.partition("=")
-    try:
-        batch = generate_applicants(
-            args.n,
-            seed=args.seed,
-            as_of=as_of,
-            clean=args.clean,
-            impact_skew=args.impact_skew,
-            impact_group=(column, value),
+    if args.n < 0:
+        parser.error(f"--n {args.n} is negative; give the number of applicants to write")
+    if not 0.0 <= args.impact_skew <= 1.0:
+        parser.error(f"--impact-skew {args.impact_skew} (impact_skew) must be between 0 and 1")
+    if column not in EEO_FIELDS or not value:
+        parser.error(
+            f"--impact-group {args.impact_group!r} must be COLUMN=VALUE with COLUMN one of "
+            f"{', '.join(EEO_FIELDS)}, e.g. eeo_sex=Female"
         )
-    except ValueError as error:
-        parser.error(str(error))
-    if args.form == "wide":
-        batch.write_wide(args.out)
-    else:
-        batch.write_long(args.out)
+    batch = generate_applicants(
+        args.n,
+        seed=args.seed,
+        as_of=as_of,
+        clean=args.clean,
+        impact_skew=args.impact_skew,
+        impact_group=(column, value),
+    )
+    try:
+        if args.form == "wide":
+            batch.write_wide(args.out)
+        else:
+            batch.write_long(args.out)
+    except OSError as error:
+        parser.exit(2, f"cannot write {args.out}: {error.strerror}; choose a writable path\n")
     return 0
 
 

@@ -242,6 +242,15 @@ def all_canonical_names(entry_group: EntryGroup | None = None) -> list[str]:
 
 def suggest(header: str, entry_group: EntryGroup | None = None) -> str | None:
     """The closest canonical name to an unknown header, when one is close enough."""
+    numbered = _NUMBERED.fullmatch(header_key(header))
+    if entry_group is None and numbered and int(numbered[2]) >= 1:
+        # "Job Titel 3" -> job3_title: match the header without its number, keep the number.
+        close_entry = difflib.get_close_matches(
+            numbered[1] + numbered[3], list(ENTRY_KEYS), n=1, cutoff=0.75
+        )
+        if close_entry:
+            group, name = ENTRY_KEYS[close_entry[0]]
+            return f"{CANONICAL_PREFIX[group]}{int(numbered[2])}_{name}"
     names = all_canonical_names(entry_group)
     by_key = {header_key(n): n for n in names}
     close = difflib.get_close_matches(header_key(header), list(by_key), n=1, cutoff=0.75)

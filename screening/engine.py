@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import copy
 import itertools
+import multiprocessing
 import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -131,10 +134,12 @@ class Evaluation:
     statuses: dict[str, np.ndarray[Any, np.dtype[np.object_]]]
 
 
-def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame) -> Evaluation:
+def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame, *, workers: int = 1) -> Evaluation:
     """Run the ruleset over a facts DataFrame (one row per fact, columns = fact names).
 
-    The KEY column is replaced by row positions, so results line up with `frame`.
+    The KEY column is replaced by row positions, so results line up with `frame`. With
+    `workers` > 1 and enough facts, the facts are split over that many processes, each
+    with its own host (durable_rules is not thread-safe and holds the GIL).
     """
     names = list(compiled.fact_names)
     missing = [n for n in names if n not in frame.columns]
@@ -142,6 +147,52 @@ def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame) -> Evaluation:
         raise EngineError(f"facts are missing {missing}; the evidence stage and rules disagree")
     values = frame[names].to_numpy(dtype=np.int64, copy=True)
     values[:, names.index(F.KEY)] = np.arange(len(frame), dtype=np.int64)
+    if workers > 1 and len(values) >= PARALLEL_MINIMUM:
+        return _collect(compiled, _fire_in_processes(compiled, values, workers), len(frame))
+    return _collect(compiled, _fire(compiled, values), len(frame))
+
+
+#: Fewer facts than this are evaluated in-process: starting workers would cost more.
+PARALLEL_MINIMUM = 20_000
+_POOL: ProcessPoolExecutor | None = None
+_POOL_SIZE = 0
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    global _POOL, _POOL_SIZE
+    if _POOL is None or _POOL_SIZE != workers:
+        if _POOL is not None:
+            _POOL.shutdown()
+        # forkserver: never fork a process whose other threads may hold locks (Streamlit)
+        _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        _POOL_SIZE = workers
+    return _POOL
+
+
+def _fire_chunk(
+    compiled: CompiledRuleset, values: np.ndarray[Any, Any]
+) -> list[np.ndarray[Any, np.dtype[np.int64]]]:
+    """Worker side: fire the rules over a chunk; keys fired per rule, as arrays."""
+    return [np.asarray(keys, dtype=np.int64) for keys in _fire(compiled, values)]
+
+
+def _fire_in_processes(
+    compiled: CompiledRuleset, values: np.ndarray[Any, Any], workers: int
+) -> list[list[int]]:
+    chunks = np.array_split(values, workers * 4)
+    fired: list[list[int]] = [[] for _ in compiled.rules]
+    try:
+        for part in _pool(workers).map(_fire_chunk, [compiled] * len(chunks), chunks):
+            for index, keys in enumerate(part):
+                fired[index].extend(keys.tolist())
+    except BrokenProcessPool as exc:
+        raise EngineError("a rule engine worker process died; no results were produced") from exc
+    return fired
+
+
+def _fire(compiled: CompiledRuleset, values: np.ndarray[Any, Any]) -> list[list[int]]:
+    """Assert facts (rows of `values`, columns = compiled.fact_names) batch by batch."""
+    names = list(compiled.fact_names)
     with _LOCK:
         binding = _binding_for(compiled)
         binding.sink = [[] for _ in compiled.rules]
@@ -155,19 +206,21 @@ def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame) -> Evaluation:
             fired = binding.sink
         finally:
             binding.sink = None
-    return _collect(compiled, fired, len(frame))
+    return fired
 
 
 def _collect(compiled: CompiledRuleset, fired: list[list[int]], count: int) -> Evaluation:
     statuses: dict[str, np.ndarray[Any, np.dtype[np.object_]]] = {}
     assigned: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
+    for subject in compiled.subjects():
+        statuses[subject] = np.full(count, None, dtype=object)
+        assigned[subject] = np.zeros(count, dtype=np.int64)
     for rule, keys in zip(compiled.rules, fired, strict=True):
-        column = statuses.setdefault(rule.subject, np.full(count, None, dtype=object))
-        hits = assigned.setdefault(rule.subject, np.zeros(count, dtype=np.int64))
         # an $or whose branches overlap fires once per branch: count each fact once
         unique = np.unique(np.asarray(keys, dtype=np.int64))
-        column[unique] = rule.status
-        hits[unique] += 1
+        for subject, status in rule.assignments():
+            statuses[subject][unique] = status
+            assigned[subject][unique] += 1
     for subject, hits in assigned.items():
         if count and (hits.min() != 1 or hits.max() != 1):
             bad = int(np.flatnonzero(hits != 1)[0])
@@ -188,6 +241,8 @@ def evaluate_vectorised(compiled: CompiledRuleset, frame: pd.DataFrame) -> Evalu
     count = len(frame)
     statuses: dict[str, np.ndarray[Any, np.dtype[np.object_]]] = {}
     for rule in compiled.rules:
-        column = statuses.setdefault(rule.subject, np.full(count, None, dtype=object))
-        column[evaluate_frame(rule.condition, frame)] = rule.status
+        holds = evaluate_frame(rule.condition, frame)
+        for subject, status in rule.assignments():
+            column = statuses.setdefault(subject, np.full(count, None, dtype=object))
+            column[holds] = status
     return Evaluation(statuses)

@@ -15,7 +15,6 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 from functools import lru_cache
 from typing import Any
 
@@ -205,9 +204,22 @@ def _text_column(frame: pd.DataFrame, name: str) -> pd.Series:
 
 def _map_unique(series: pd.Series, func: Any) -> pd.Series:
     """Apply a function once per distinct value and spread the results back."""
-    uniques = pd.unique(series.to_numpy(dtype=object))
-    table = {value: func(value) for value in uniques}
-    return series.map(table)
+    return pd.Series(lookup(series, func), index=series.index, dtype=object)
+
+
+def lookup(series: pd.Series, func: Any, dtype: Any = object) -> np.ndarray[Any, Any]:
+    """func applied once per distinct value of a text column, spread back as an array.
+
+    Text columns repeat a lot (titles, industries, date spellings), so this is where
+    per-value Python work stays cheap on large batches.
+    """
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
+    table = np.empty(len(uniques), dtype=object)
+    for index, value in enumerate(uniques):
+        table[index] = func(value)
+    if dtype is not object:
+        table = table.astype(dtype)
+    return table[codes]
 
 
 def compute_evidence(
@@ -294,21 +306,31 @@ def _read_jobs(
     frame["applicant_pos"] = frame["applicant_pos"].astype(np.int64)
     as_of_day = as_of.toordinal()
 
-    starts = _map_unique(frame["start"], lambda t: parse_date(t) if t else None)
-    start_day = np.array([s[0] if s else NO_DAY for s in starts], dtype=np.int64)
+    def start_of(text: str) -> int:
+        parsed = parse_date(text) if text else None
+        return parsed[0] if parsed else NO_DAY
 
-    def end_of(text: str) -> tuple[int, int] | None:
+    start_day = lookup(frame["start"], start_of, np.int64)
+
+    def end_of(text: str) -> int:
         if not text or text.strip().lower() in _PRESENT:
-            return as_of_day, as_of_day
-        return parse_date(text)
+            return as_of_day
+        parsed = parse_date(text)
+        return parsed[1] if parsed else NO_DAY
 
-    ends = _map_unique(frame["end"], end_of)
-    end_day = np.array([e[1] if e else NO_DAY for e in ends], dtype=np.int64)
+    end_day = lookup(frame["end"], end_of, np.int64)
 
-    hours = _map_unique(frame["hours_per_week"], lambda t: _parse_number(t) if t else float(spec.full_time_hours))
-    percent = _map_unique(frame["qualifying_percent"], lambda t: _parse_number(t) if t else 100.0)
-    hours_value = hours.to_numpy(dtype=float, na_value=np.nan)
-    percent_value = percent.to_numpy(dtype=float, na_value=np.nan)
+    def number_or(default: float) -> Any:
+        def read(text: str) -> float:
+            if not text:
+                return default
+            value = _parse_number(text)
+            return np.nan if value is None else value
+
+        return read
+
+    hours_value = lookup(frame["hours_per_week"], number_or(float(spec.full_time_hours)), float)
+    percent_value = lookup(frame["qualifying_percent"], number_or(100.0), float)
 
     problem = np.full(len(frame), "", dtype=object)
     column = np.full(len(frame), "", dtype=object)
@@ -318,7 +340,7 @@ def _read_jobs(
         problem[new] = text
         column[new] = field
 
-    flag(frame["start"].to_numpy() == "", "start", "start date is missing")
+    flag(frame["start"].to_numpy(dtype=object) == "", "start", "start date is missing")
     flag(start_day == NO_DAY, "start", "start date is not a date in an accepted format")
     flag(end_day == NO_DAY, "end", "end date is not a date in an accepted format")
     flag((start_day != NO_DAY) & (start_day > as_of_day), "start", "start date is after the as-of date")
@@ -366,57 +388,43 @@ def _classify_jobs(
     non_professional = phrase_pattern(vocab.non_professional_words) if req.professional else None
 
     out = frame.copy()
-    text_key = out["title"] + "\x00" + out["duties"]
-    matches = _map_unique(text_key, lambda key: matcher.match(*key.split("\x00", 1)))
-    area = matches.map(lambda m: m.area)
-    out["area"] = area
-    industry_text = out["industry"].where(out["industry"] != "", out["employer"])
-    industry_source = np.where(out["industry"] != "", "industry", "employer")
-    pair_key = area.fillna("").astype(str) + "\x00" + industry_text
+    title = out["title"].to_numpy(dtype=object)
+    has_industry = out["industry"].to_numpy(dtype=object) != ""
+    industry_text = np.where(has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object))
+    industry_source = np.where(has_industry, "industry", "employer").astype(object)
 
-    def classify_industry(key: str) -> tuple[str, str]:
-        area_name, text = key.split("\x00", 1)
-        return area_industries.get(area_name, default_industries).classify(text)
+    def classify(key: str) -> tuple[str | None, str, str]:
+        """(area, classification ignoring bad values, what matched) of one distinct job text."""
+        job_title, duties, source, text = key.split("\x1f")
+        found = matcher.match(job_title, duties)
+        if found.area is None:
+            return None, NOT_QUALIFYING, "no experience area matched the title or duties"
+        parts = [f"{found.source} matched area '{found.area}' ('{found.keyword}')"]
+        category, word = area_industries.get(found.area, default_industries).classify(text)
+        if category == "unknown":
+            parts.append(f"{source} '{text}' is not a recognised industry" if text else "industry is blank")
+            result = UNCERTAIN
+        elif category == "unrelated":
+            parts.append(f"{source} '{text}' matched unrelated industry '{word}'")
+            result = NOT_QUALIFYING
+        else:
+            if category != "any":
+                parts.append(f"{source} '{text}' matched {category} industry '{word}'")
+            result = QUALIFYING
+        if non_professional is not None and result == QUALIFYING:
+            if flagged := non_professional.search(normalise_text(job_title)):
+                parts.append(f"title word '{flagged.group(0)}' may not be professional experience")
+                result = UNCERTAIN
+        return found.area, result, "; ".join(parts)
 
-    industry = _map_unique(pair_key, classify_industry)
-    category = industry.map(lambda c: c[0])
-    industry_word = industry.map(lambda c: c[1])
-    if non_professional is not None:
-        pattern = non_professional
-        title_flag = _map_unique(
-            out["title"], lambda t: (m.group(0) if (m := pattern.search(normalise_text(t))) else "")
-        )
-    else:
-        title_flag = pd.Series([""] * len(out), index=out.index, dtype=object)
-
-    has_area = area.notna().to_numpy()
-    category_value = category.to_numpy(dtype=object)
-    classification = np.full(len(out), NOT_QUALIFYING, dtype=object)
-    certain_industry = np.isin(category_value, ["listed", "related", "any"])
-    classification[has_area & certain_industry] = QUALIFYING
-    classification[has_area & (category_value == "unknown")] = UNCERTAIN
-    downgraded = (classification == QUALIFYING) & (title_flag.to_numpy(dtype=object) != "")
-    classification[downgraded] = UNCERTAIN
+    key = pd.Series(title + "\x1f" + out["duties"].to_numpy(dtype=object) + "\x1f" + industry_source + "\x1f" + industry_text)
+    classified = lookup(key, classify)
+    area = np.array([c[0] for c in classified], dtype=object) if len(classified) else np.zeros(0, dtype=object)
+    classification = np.array([c[1] for c in classified], dtype=object) if len(classified) else np.zeros(0, dtype=object)
+    matched = np.array([c[2] for c in classified], dtype=object) if len(classified) else np.zeros(0, dtype=object)
     invalid = (out["problem"].to_numpy(dtype=object) != "") & (classification != NOT_QUALIFYING)
     classification[invalid] = INVALID
-
-    matched = []
-    for m, cat, word, source, text, flag_word in zip(
-        matches, category_value, industry_word, industry_source, industry_text, title_flag, strict=True
-    ):
-        if m.area is None:
-            matched.append("no experience area matched the title or duties")
-            continue
-        parts = [f"{m.source} matched area '{m.area}' ('{m.keyword}')"]
-        if cat == "any":
-            pass
-        elif cat == "unknown":
-            parts.append(f"{source} '{text}' is not a recognised industry" if text else "industry is blank")
-        else:
-            parts.append(f"{source} '{text}' matched {cat} industry '{word}'")
-        if flag_word:
-            parts.append(f"title word '{flag_word}' may not be professional experience")
-        matched.append("; ".join(parts))
+    out["area"] = area
     out["matched"] = matched
     out["classification"] = classification
     out["requirement"] = req.id
@@ -564,45 +572,68 @@ def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFram
     return frame
 
 
-def _years_from_units(units: str, unit_type: str) -> tuple[Fraction, Fraction]:
-    if not units:
-        return Fraction(0), Fraction(0)
-    value = _parse_number(units)
-    if value is None or value < 0:
-        return Fraction(0), Fraction(4)
-    amount = Fraction(str(round(value, 2)))
-    kind = unit_type.strip().lower()
-    if kind.startswith("sem"):
-        certain = possible = amount / 30
-    elif kind.startswith("quar"):
-        certain = possible = amount / 45
-    else:
-        certain, possible = amount / 45, amount / 30
-    return min(certain, Fraction(4)), min(possible, Fraction(4))
+def _units_credit(
+    units: pd.Series, unit_type: pd.Series, one_year: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Certain and possible education credit of partial study (units ÷ 30 or ÷ 45, ≤ 4 years).
+
+    Units are kept to two decimals and the division is done in whole numbers: certain
+    credit rounds down and possible credit rounds up, so partial study is never
+    over-credited for certain.
+    """
+    parsed = _map_unique(units, lambda t: _parse_number(t) if t else 0.0).to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    unreadable = np.isnan(parsed) | (parsed < 0)
+    # at most 10,000 units: a larger figure is a typo, and it would overflow whole numbers
+    hundredths = np.where(
+        unreadable, 0, np.round(np.minimum(np.nan_to_num(parsed), 10_000) * 100)
+    ).astype(np.int64)
+    kind = unit_type.str.strip().str.lower()
+    semester = kind.str.startswith("sem").to_numpy(dtype=bool)
+    quarter = kind.str.startswith("quar").to_numpy(dtype=bool)
+    divisor_certain = np.where(semester, 30, 45) * 100
+    divisor_possible = np.where(quarter, 45, 30) * 100
+    scaled = hundredths * one_year
+    certain = scaled // divisor_certain
+    possible = -((-scaled) // divisor_possible)
+    most = 4 * one_year
+    certain = np.minimum(certain, most)
+    possible = np.where(unreadable, most, np.minimum(possible, most))
+    return certain, possible
 
 
 def _assess_education(
     frame: pd.DataFrame, req: EducationRequirement, spec: JobSpec, vocab: Vocabulary
 ) -> pd.DataFrame:
     out = frame.copy()
+    one_year = F.year_credit(spec.full_time_hours)
     read_degree = _degree_reader(vocab)
     degrees = _map_unique(out["degree"], read_degree)
     completed = out["completed"].str.lower()
-    completed_certain = completed.isin(_YES) | (completed == "")
-    completed_possible = ~completed.isin(_NO)
+    completed_certain = (completed.isin(_YES) | (completed == "")).to_numpy(dtype=bool)
+    completed_possible = (~completed.isin(_NO)).to_numpy(dtype=bool)
     accredited = out["accredited"].str.lower()
     if req.accredited:
-        accredited_certain = accredited.isin(_YES) | (accredited == "")
-        accredited_possible = ~accredited.isin(_NO)
+        accredited_certain = (accredited.isin(_YES) | (accredited == "")).to_numpy(dtype=bool)
+        accredited_possible = (~accredited.isin(_NO)).to_numpy(dtype=bool)
     else:
-        accredited_certain = pd.Series(True, index=out.index)
-        accredited_possible = pd.Series(True, index=out.index)
+        accredited_certain = np.ones(len(out), dtype=bool)
+        accredited_possible = np.ones(len(out), dtype=bool)
 
-    listed = phrase_pattern([a for f in req.fields for a in vocab.field_aliases(f)])
-    related = phrase_pattern([r for f in req.fields for r in vocab.field_related(f)])
+    family_of: dict[str, str] = {}
+    for f in req.fields:
+        for alias in vocab.field_aliases(f):
+            family_of.setdefault(normalise_text(alias), f)
+    related_of: dict[str, str] = {}
+    for f in req.fields:
+        for alias in vocab.field_related(f):
+            related_of.setdefault(normalise_text(alias), f)
+    listed = phrase_pattern(list(family_of))
+    related = phrase_pattern(list(related_of))
 
     def field_status(key: str) -> tuple[str, str]:
-        major, degree_field = key.split("\x00", 1)
+        major, degree_field = key.split("\x1f", 1)
         if not req.fields:
             return "any", ""
         subject = major or degree_field
@@ -611,49 +642,48 @@ def _assess_education(
             return "uncertain", "major is blank"
         normalised = normalise_text(subject)
         if listed is not None and (m := listed.search(normalised)):
-            return "listed", f"{source} '{subject}' matched field '{m.group(0)}'"
+            family = family_of[normalise_text(m.group(0))]
+            return "listed", f"{source} '{subject}' is in field '{family}'"
         if related is not None and (m := related.search(normalised)):
-            return "related", f"{source} '{subject}' is a related field ('{m.group(0)}')"
+            family = related_of[normalise_text(m.group(0))]
+            return "related", f"{source} '{subject}' is a related field of '{family}'"
         if req.allow_related:
             return "uncertain", f"{source} '{subject}' is not a listed or recognised related field"
         return "not_met", f"{source} '{subject}' is not a listed field"
 
     degree_field = degrees.map(lambda d: d.field or "")
-    fields = _map_unique(out["major"] + "\x00" + degree_field, field_status)
-    out["field_status"] = fields.map(lambda f: f[0])
-    out["field_note"] = fields.map(lambda f: f[1])
-    field_certain = out["field_status"].isin(["listed", "related", "any"])
-    field_possible = field_certain | (out["field_status"] == "uncertain")
+    fields = _map_unique(out["major"] + "\x1f" + degree_field.astype(object), field_status)
+    out["field_status"] = fields.map(lambda f: f[0]).to_numpy(dtype=object)
+    out["field_note"] = fields.map(lambda f: f[1]).to_numpy(dtype=object)
+    field_status_values = out["field_status"].to_numpy(dtype=object)
+    field_certain = np.isin(field_status_values, ["listed", "related", "any"])
+    field_possible = field_certain | (field_status_values == "uncertain")
 
-    level_c = np.array([d.level_certain.rank for d in degrees], dtype=np.int64)
-    level_p = np.array([d.level_possible.rank for d in degrees], dtype=np.int64)
-    recognised = np.array([d.recognised for d in degrees], dtype=bool)
-    level_c = np.where(completed_certain.to_numpy(), level_c, 0)
-    level_p = np.where(completed_possible.to_numpy(), level_p, 0)
+    level_c = degrees.map(lambda d: d.level_certain.rank).to_numpy(dtype=np.int64)
+    level_p = degrees.map(lambda d: d.level_possible.rank).to_numpy(dtype=np.int64)
+    recognised = degrees.map(lambda d: d.recognised).to_numpy(dtype=bool)
+    level_c = np.where(completed_certain, level_c, 0)
+    level_p = np.where(completed_possible, level_p, 0)
+    degree_years = np.array([LEVEL_YEARS[level] for level in LEVEL_ORDER], dtype=np.int64)
+    degree_credit_c = np.where(recognised & completed_certain, degree_years[level_c], 0) * one_year
+    degree_credit_p = np.where(
+        completed_possible, np.where(recognised, degree_years[level_p], 4), 0
+    ) * one_year
+    unit_c, unit_p = _units_credit(out["units"], out["unit_type"], one_year)
 
-    years_c: list[Fraction] = []
-    years_p: list[Fraction] = []
-    for degree, done_c, done_p, units, unit_type in zip(
-        degrees, completed_certain, completed_possible, out["units"], out["unit_type"], strict=True
-    ):
-        unit_c, unit_p = _years_from_units(units, unit_type)
-        degree_c = Fraction(LEVEL_YEARS[degree.level_certain]) if degree.recognised else Fraction(0)
-        degree_p = Fraction(LEVEL_YEARS[degree.level_possible]) if degree.recognised else Fraction(4)
-        years_c.append(max(degree_c if done_c else Fraction(0), unit_c))
-        years_p.append(max(degree_p if done_p else Fraction(0), unit_p))
-
-    counts_c = (field_certain & accredited_certain).to_numpy()
-    counts_p = (field_possible & accredited_possible).to_numpy()
-    out["level_certain"] = [LEVEL_ORDER[r].value for r in level_c]
-    out["level_possible"] = [LEVEL_ORDER[r].value for r in level_p]
+    counts_c = field_certain & accredited_certain
+    counts_p = field_possible & accredited_possible
+    names = np.array([level.value for level in LEVEL_ORDER], dtype=object)
+    out["level_certain"] = names[level_c]
+    out["level_possible"] = names[level_p]
     out["level_certain_rank"] = np.where(counts_c, level_c, 0)
     out["level_possible_rank"] = np.where(counts_p, level_p, 0)
-    out["years_certain"] = [y if c else Fraction(0) for y, c in zip(years_c, counts_c, strict=True)]
-    out["years_possible"] = [y if c else Fraction(0) for y, c in zip(years_p, counts_p, strict=True)]
+    out["credit_certain"] = np.where(counts_c, np.maximum(degree_credit_c, unit_c), 0)
+    out["credit_possible"] = np.where(counts_p, np.maximum(degree_credit_p, unit_p), 0)
     out["recognised"] = recognised
     out["counts_certain"] = counts_c
     out["counts_possible"] = counts_p
-    out["accredited_excluded"] = (~accredited_certain).to_numpy() if req.accredited else False
+    out["accredited_excluded"] = ~accredited_certain if req.accredited else np.zeros(len(out), bool)
     out["requirement"] = req.id
     return out
 
@@ -664,29 +694,22 @@ def _education_facts(
     one_year = F.year_credit(spec.full_time_hours)
     pattern = next(p for p in spec.patterns if p.id == pattern_id)
     substitution = spec.substitution_for(pattern)
-    required_years = Fraction(
-        str(
-            substitution.education_years
-            if substitution is not None and substitution.education_years is not None
-            else LEVEL_YEARS[req.min_level]
-        )
+    required_years = (
+        substitution.education_years
+        if substitution is not None and substitution.education_years is not None
+        else LEVEL_YEARS[req.min_level]
     )
     level_c = np.zeros(count, dtype=np.int64)
     level_p = np.zeros(count, dtype=np.int64)
-    who = assessed["applicant_pos"].to_numpy(dtype=np.int64)
-    np.maximum.at(level_c, who, assessed["level_certain_rank"].to_numpy(dtype=np.int64))
-    np.maximum.at(level_p, who, assessed["level_possible_rank"].to_numpy(dtype=np.int64))
-    credit_c = np.array(
-        [math.floor(y * one_year) for y in assessed["years_certain"]], dtype=np.int64
-    )
-    credit_p = np.array(
-        [math.ceil(y * one_year) for y in assessed["years_possible"]], dtype=np.int64
-    )
     years_c = np.zeros(count, dtype=np.int64)
     years_p = np.zeros(count, dtype=np.int64)
-    np.maximum.at(years_c, who, credit_c)
-    np.maximum.at(years_p, who, credit_p)
-    cap = math.floor(required_years * one_year)
+    who = assessed["applicant_pos"].to_numpy(dtype=np.int64)
+    # the best entry counts, never a sum
+    np.maximum.at(level_c, who, assessed["level_certain_rank"].to_numpy(dtype=np.int64))
+    np.maximum.at(level_p, who, assessed["level_possible_rank"].to_numpy(dtype=np.int64))
+    np.maximum.at(years_c, who, assessed["credit_certain"].to_numpy(dtype=np.int64))
+    np.maximum.at(years_p, who, assessed["credit_possible"].to_numpy(dtype=np.int64))
+    cap = F.credit_for_years(required_years, spec.full_time_hours)
     return {
         F.education_level_certain(req.id): level_c,
         F.education_level_possible(req.id): level_p,

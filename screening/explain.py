@@ -2,11 +2,13 @@
 
 Nothing here decides anything: statuses come from the rule engine. This module turns them
 and the evidence values into sentences that cite the criterion id, the values used and the
-shortfall, vectorised over the batch.
+shortfall. Sentences are assembled column-wise over the whole batch (object arrays), so a
+million applicants cost seconds, not minutes.
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -17,13 +19,15 @@ from screening.evidence import INVALID, QUALIFYING, UNCERTAIN
 from screening.results import Status
 from screening.spec import LEVEL_YEARS, EducationRequirement, ExperienceRequirement, JobSpec, Pattern
 
+Texts = np.ndarray[Any, np.dtype[np.object_]]
+
 _LEVEL_WORDS = {
     "none": "no degree",
-    "high_school": "high school diploma",
-    "associate": "associate's degree",
-    "bachelor": "bachelor's degree",
-    "master": "master's degree",
-    "doctorate": "doctorate",
+    "high_school": "a high school diploma",
+    "associate": "an associate's degree",
+    "bachelor": "a bachelor's degree",
+    "master": "a master's degree",
+    "doctorate": "a doctorate",
 }
 
 
@@ -32,8 +36,14 @@ def years_text(value: float) -> str:
     return f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-def _fmt_years(values: np.ndarray[Any, Any]) -> pd.Series:
-    return pd.Series([years_text(v) for v in values], dtype=object)
+def years_texts(values: np.ndarray[Any, Any]) -> Texts:
+    """years_text over an array; NaN (unbounded) becomes 'an unknown number of'."""
+    rounded = np.round(np.nan_to_num(values, nan=-1.0), 2)
+    uniques, inverse = np.unique(rounded, return_inverse=True)
+    table = np.array(
+        [years_text(v) if v >= 0 else "an unknown number of" for v in uniques], dtype=object
+    )
+    return table[inverse.reshape(-1)]
 
 
 def credit_years(credit: np.ndarray[Any, Any], full_time_hours: int) -> np.ndarray[Any, Any]:
@@ -42,41 +52,71 @@ def credit_years(credit: np.ndarray[Any, Any], full_time_hours: int) -> np.ndarr
     return np.where(credit >= F.UNBOUNDED, np.nan, values)
 
 
-def _month(day: int) -> str:
-    from datetime import date
+def _month_texts(days: np.ndarray[Any, Any]) -> Texts:
+    uniques, inverse = np.unique(days, return_inverse=True)
+    table = np.array(
+        [date.fromordinal(int(d)).strftime("%b %Y") if d > 0 else "?" for d in uniques],
+        dtype=object,
+    )
+    return table[inverse.reshape(-1)]
 
-    return date.fromordinal(int(day)).strftime("%b %Y")
+
+def _where(condition: np.ndarray[Any, Any], yes: Any, no: Any) -> Texts:
+    return np.where(condition, yes, no).astype(object)
+
+
+def _joined_per_applicant(
+    who: np.ndarray[Any, Any], labels: Texts, count: int, limit: int, separator: str = "; "
+) -> Texts:
+    """Join up to `limit` labels per applicant (rows already sorted by applicant)."""
+    out = np.full(count, "", dtype=object)
+    if not len(who):
+        return out
+    first = np.ones(len(who), dtype=bool)
+    first[1:] = who[1:] != who[:-1]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(who)), 0))
+    rank = np.arange(len(who)) - group_start
+    for k in range(limit):
+        chosen = rank == k
+        if not chosen.any():
+            break
+        targets = who[chosen]
+        if k == 0:
+            out[targets] = labels[chosen]
+        else:
+            out[targets] = out[targets] + separator + labels[chosen]
+    return out
 
 
 def job_summaries(
     jobs: pd.DataFrame, requirement: str, classes: list[str], count: int, as_of_day: int, limit: int = 3
-) -> np.ndarray[Any, Any]:
-    """Per applicant, the jobs of some classes: 'Title, Employer, Jun 2024 – present, full time'."""
-    out = np.full(count, "", dtype=object)
+) -> Texts:
+    """Per applicant, up to `limit` jobs: 'Title, Employer, Jun 2024 – present, full time'."""
     rows = jobs[(jobs["requirement"] == requirement) & jobs["classification"].isin(classes)]
     if rows.empty:
-        return out
-    rows = rows.sort_values(["applicant_pos", "credit"], ascending=[True, False])
-    rows = rows.groupby("applicant_pos", sort=False).head(limit)
-    labels = []
-    for r in rows.itertuples(index=False):
-        parts = [p for p in (r.title, r.employer) if p]
-        if r.classification == INVALID:
-            parts.append(f"unreadable: {r.problem}")
-        else:
-            end = "present" if r.end_day >= as_of_day and (not r.end or r.end.lower() in ("present", "current")) else _month(r.end_day)
-            parts.append(f"{_month(r.start_day)} – {end}")
-            hours = r.hours_value
-            percent = r.percent_value
-            time = "full time" if hours >= 40 and percent >= 100 else f"{years_text(hours)} h/week"
-            if percent < 100:
-                time += f" at {years_text(percent)}%"
-            parts.append(time)
-        labels.append(", ".join(parts))
-    frame = pd.DataFrame({"who": rows["applicant_pos"].to_numpy(), "label": labels})
-    joined = frame.groupby("who", sort=False)["label"].agg("; ".join)
-    out[joined.index.to_numpy(dtype=np.int64)] = joined.to_numpy(dtype=object)
-    return out
+        return np.full(count, "", dtype=object)
+    rows = rows.sort_values(["applicant_pos", "credit"], ascending=[True, False], kind="stable")
+    title = rows["title"].to_numpy(dtype=object)
+    employer = rows["employer"].to_numpy(dtype=object)
+    label = _where(employer != "", title + ", " + employer, title)
+    label = _where(label == "", "(untitled job)", label)
+    end_text = rows["end"].fillna("").astype(str).str.strip().str.lower().to_numpy(dtype=object)
+    current = np.isin(end_text, ["", "present", "current"]) | (rows["end_day"].to_numpy() >= as_of_day)
+    span = (
+        _month_texts(rows["start_day"].to_numpy())
+        + " – "
+        + _where(current, "present", _month_texts(rows["end_day"].to_numpy()))
+    )
+    hours = rows["hours_value"].to_numpy(dtype=float)
+    percent = rows["percent_value"].to_numpy(dtype=float)
+    full = (hours >= 40) & (percent >= 100)
+    time = _where(full, "full time", years_texts(hours) + " h/week")
+    time = _where(percent < 100, time + " at " + years_texts(percent) + "%", time)
+    invalid = rows["classification"].to_numpy(dtype=object) == INVALID
+    detail = _where(invalid, "unreadable: " + rows["problem"].to_numpy(dtype=object), span + ", " + time)
+    return _joined_per_applicant(
+        rows["applicant_pos"].to_numpy(dtype=np.int64), label + ", " + detail, count, limit
+    )
 
 
 def experience_reasons(
@@ -86,7 +126,7 @@ def experience_reasons(
     jobs: pd.DataFrame,
     full_time_hours: int,
     as_of_day: int,
-) -> np.ndarray[Any, Any]:
+) -> Texts:
     """One sentence per applicant for an experience criterion."""
     count = len(facts)
     certain = credit_years(facts[F.experience_certain(req.id)].to_numpy(), full_time_hours)
@@ -95,21 +135,19 @@ def experience_reasons(
     counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
     doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
     window = f" within the last {req.within_years} years" if req.within_years else ""
-    base = [
-        f"{req.id}: {years_text(c)} of {years_text(required)} required years{window}"
-        + (f" ({jobs_text})" if jobs_text else " (no qualifying job)")
-        for c, jobs_text in zip(certain, counted, strict=True)
-    ]
-    out = np.empty(count, dtype=object)
-    for i in range(count):
-        if status[i] == Status.met.value:
-            out[i] = base[i] + "; met"
-        elif status[i] == Status.review.value:
-            upto = "an unknown amount" if np.isnan(possible[i]) else f"{years_text(possible[i])} years"
-            out[i] = f"{base[i]}; up to {upto} if these count: {doubtful[i]}"
-        else:
-            out[i] = f"{base[i]}; short by {years_text(max(required - certain[i], 0.0))} years"
-    return out
+    base = (
+        f"{req.id}: "
+        + years_texts(certain)
+        + f" of {years_text(required)} required years{window}"
+        + _where(counted != "", " (" + counted + ")", " (no qualifying job)")
+    )
+    short = years_texts(np.maximum(required - certain, 0.0))
+    upto = _where(np.isnan(possible), "an unknown amount", years_texts(possible) + " years")
+    return np.select(
+        [status == Status.met.value, status == Status.review.value],
+        [base + "; met", base + "; up to " + upto + " if these count: " + doubtful],
+        base + "; short by " + short + " years",
+    ).astype(object)
 
 
 def education_reasons(
@@ -119,29 +157,39 @@ def education_reasons(
     status: np.ndarray[Any, Any],
     facts: pd.DataFrame,
     education: pd.DataFrame,
-) -> np.ndarray[Any, Any]:
+) -> Texts:
     """One sentence per applicant for an education criterion."""
     count = len(facts)
     rows = education[education["requirement"] == req.id]
     best = np.full(count, "", dtype=object)
     doubt = np.full(count, "", dtype=object)
     if not rows.empty:
-        ranked = rows.sort_values(["applicant_pos", "level_certain_rank"], ascending=[True, False])
-        for r in ranked.itertuples(index=False):
-            label = " in ".join(p for p in (r.degree or "degree not given", r.major) if p)
-            note = r.field_note
-            if r.accredited_excluded is True:
-                note = "not accredited"
-            text = f"{label} ({note})" if note else label
-            if not best[r.applicant_pos]:
-                best[r.applicant_pos] = text
-            if not r.counts_certain and r.counts_possible or not r.recognised:
-                doubt[r.applicant_pos] = (doubt[r.applicant_pos] + "; " if doubt[r.applicant_pos] else "") + (
-                    text if r.recognised else f"degree '{r.degree or ''}' not recognised"
-                )
+        rows = rows.sort_values(
+            ["applicant_pos", "level_certain_rank", "level_possible_rank"],
+            ascending=[True, False, False],
+            kind="stable",
+        )
+        degree = rows["degree"].to_numpy(dtype=object)
+        major = rows["major"].to_numpy(dtype=object)
+        label = _where(degree != "", degree, "degree not given")
+        label = _where(major != "", label + " in " + major, label)
+        note = _where(
+            rows["accredited_excluded"].to_numpy(dtype=bool),
+            "not accredited",
+            rows["field_note"].to_numpy(dtype=object),
+        )
+        text = _where(note != "", label + " (" + note + ")", label)
+        who = rows["applicant_pos"].to_numpy(dtype=np.int64)
+        best = _joined_per_applicant(who, text, count, 1)
+        recognised = rows["recognised"].to_numpy(dtype=bool)
+        doubtful = (
+            ~rows["counts_certain"].to_numpy(dtype=bool) & rows["counts_possible"].to_numpy(dtype=bool)
+        ) | ~recognised
+        doubt_text = _where(recognised, text, "degree '" + degree + "' not recognised")
+        doubt = _joined_per_applicant(who[doubtful], doubt_text[doubtful], count, 3)
     wanted = _LEVEL_WORDS[req.min_level.value]
     fields = ", ".join(req.fields)
-    in_fields = f" in {fields}" + (" or a related field" if req.allow_related else "") if fields else ""
+    in_fields = (f" in {fields}" + (" or a related field" if req.allow_related else "")) if fields else ""
     substitution = spec.substitution_for(pattern)
     first = pattern.experience[0] if pattern.experience else None
     education_years = float(
@@ -157,30 +205,33 @@ def education_reasons(
         if first is not None
         else np.zeros(count)
     )
-    can_substitute = substitution is not None and substitution.experience_for_education and first
-    out = np.empty(count, dtype=object)
-    for i in range(count):
-        has = best[i] or "no education entry"
-        if status[i] == Status.met.value:
-            out[i] = f"{req.id}: {has} meets {wanted}{in_fields}"
-        elif status[i] == Status.substituted.value:
-            needed = float(first.years) + education_years - credited[i] if first else 0.0
-            out[i] = (
-                f"{req.id}: {has}; {years_text(experience[i])} years of qualifying experience "
-                f"substitute for it (needs {years_text(needed)})"
-            )
-        elif status[i] == Status.review.value:
-            out[i] = f"{req.id}: needs {wanted}{in_fields}; uncertain: {doubt[i] or has}"
-        else:
-            text = f"{req.id}: needs {wanted}{in_fields}; has {has}"
-            if can_substitute and first is not None:
-                needed = float(first.years) + education_years - credited[i]
-                text += (
-                    f"; substitution needs {years_text(needed)} years of qualifying experience, "
-                    f"has {years_text(experience[i])}"
-                )
-            out[i] = text
-    return out
+    has = _where(best != "", best, "no education entry")
+    needed = years_texts(
+        (float(first.years) if first is not None else 0.0) + education_years - credited
+    )
+    experience_text = years_texts(experience)
+    head = f"{req.id}: "
+    met = head + has + f" meets {wanted}{in_fields}"
+    substituted = (
+        head + has + "; " + experience_text
+        + " years of qualifying experience substitute for it (needs " + needed + ")"
+    )  # fmt: skip
+    review = head + f"needs {wanted}{in_fields}; uncertain: " + _where(doubt != "", doubt, has)
+    not_met = head + f"needs {wanted}{in_fields}; has " + has
+    if substitution is not None and substitution.experience_for_education and first is not None:
+        not_met = (
+            not_met + "; substitution needs " + needed
+            + " years of qualifying experience, has " + experience_text
+        )  # fmt: skip
+    return np.select(
+        [
+            status == Status.met.value,
+            status == Status.substituted.value,
+            status == Status.review.value,
+        ],
+        [met, substituted, review],
+        not_met,
+    ).astype(object)
 
 
 def held_reasons(
@@ -188,23 +239,30 @@ def held_reasons(
     description: str,
     status: np.ndarray[Any, Any],
     codes: np.ndarray[Any, Any] | None,
-) -> np.ndarray[Any, Any]:
+) -> Texts:
     """Sentences for a license or certificate criterion."""
-    out = np.empty(len(status), dtype=object)
-    for i, value in enumerate(status):
-        reported = ""
-        if codes is not None:
-            reported = {F.HELD: "reported", F.NOT_HELD: "not reported", F.UNKNOWN: "not clearly reported"}[
-                int(codes[i])
-            ]
-        if value == Status.not_applicable.value:
-            out[i] = f"{criterion_id}: not required for this position"
-        elif value == Status.condition.value:
-            out[i] = f"{criterion_id}: {description} required at appointment ({reported} by the applicant)"
-        elif value == Status.met.value:
-            out[i] = f"{criterion_id}: {description} {reported}"
-        elif value == Status.review.value:
-            out[i] = f"{criterion_id}: {description} {reported}; verify"
-        else:
-            out[i] = f"{criterion_id}: {description} required; {reported}"
-    return out
+    count = len(status)
+    if codes is None:
+        reported = np.full(count, "", dtype=object)
+    else:
+        reported = np.select(
+            [codes == F.HELD, codes == F.NOT_HELD],
+            ["reported", "not reported"],
+            "not clearly reported",
+        ).astype(object)
+    head = f"{criterion_id}: "
+    return np.select(
+        [
+            status == Status.not_applicable.value,
+            status == Status.condition.value,
+            status == Status.met.value,
+            status == Status.review.value,
+        ],
+        [
+            np.full(count, head + "not required for this position", dtype=object),
+            head + description + " required at appointment (" + reported + " by the applicant)",
+            head + description + " " + reported,
+            head + description + " " + reported + "; verify",
+        ],
+        head + description + " required; " + reported,
+    ).astype(object)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -88,6 +89,7 @@ class ScreeningResult:
     evidence: Evidence
     results: pd.DataFrame
     statuses: dict[str, np.ndarray[Any, Any]]
+    criterion_reasons: dict[str, np.ndarray[Any, Any]]
     issues: list[InputIssue]
     timings: dict[str, float] = field(default_factory=dict)
     engine_version: str = __version__
@@ -143,7 +145,7 @@ class ScreeningResult:
         row = self.results.iloc[position]
         criteria: list[CriterionResult] = []
         facts = self.evidence.facts.iloc[position]
-        reasons = self._criterion_reasons
+        reasons = self.criterion_reasons
         for meta in self._criteria_meta():
             criterion_id = meta["id"]
             values = {name: _plain(facts[name]) for name in meta["facts"]}
@@ -213,10 +215,6 @@ class ScreeningResult:
             metas.append({"id": c.id, "kind": "certificate", "pattern": None, "clause": c.clause,
                           "facts": [F.certificate_code(c.id)]})
         return metas  # fmt: skip
-
-    @property
-    def _criterion_reasons(self) -> dict[str, np.ndarray[Any, Any]]:
-        return self.results.attrs["criterion_reasons"]  # type: ignore[no-any-return]
 
     def input_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(applicant id, normalised input record) for every screened applicant."""
@@ -304,12 +302,32 @@ def record_digest(record: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(record, sort_keys=True).encode("utf-8")).hexdigest()
 
 
+def default_workers() -> int:
+    """Processes for the rule engine: every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
 def decide(
-    compiled: CompiledRuleset, facts: pd.DataFrame, engine: EngineKind = "durable"
+    compiled: CompiledRuleset,
+    facts: pd.DataFrame,
+    engine: EngineKind = "durable",
+    *,
+    workers: int | None = None,
 ) -> dict[str, np.ndarray[Any, Any]]:
-    """Statuses of every subject for every fact row, evaluating each distinct fact once."""
+    """Statuses of every subject for every fact row, evaluating each distinct fact once.
+
+    Facts are first clipped at the largest threshold any rule compares them with (above
+    it nothing changes), so applicants whose facts differ only beyond every threshold
+    share one evaluation.
+    """
     names = [n for n in compiled.fact_names if n != F.KEY]
-    values = facts[names].to_numpy(dtype=np.int64)
+    values = facts[names].to_numpy(dtype=np.int64, copy=True)
+    for fact, limit in compiled.clip_limits:
+        column = names.index(fact)
+        np.minimum(values[:, column], limit, out=values[:, column])
     if len(values):
         unique, inverse = np.unique(values, axis=0, return_inverse=True)
         inverse = inverse.reshape(-1)
@@ -318,7 +336,9 @@ def decide(
     distinct = pd.DataFrame(unique, columns=names)
     distinct.insert(0, F.KEY, np.arange(len(distinct), dtype=np.int64))
     if engine == "durable":
-        evaluation = rule_engine.evaluate(compiled, distinct)
+        evaluation = rule_engine.evaluate(
+            compiled, distinct, workers=workers if workers is not None else default_workers()
+        )
     else:
         evaluation = rule_engine.evaluate_vectorised(compiled, distinct)
     return {subject: column[inverse] for subject, column in evaluation.statuses.items()}
@@ -355,7 +375,7 @@ def screen_batch(
     statuses = decide(compiled, evidence.facts, engine)
     timings["rules"] = time.perf_counter() - started
     started = time.perf_counter()
-    results = _results_frame(spec, compiled, batch, evidence, statuses, as_of)
+    results, criterion_reasons = _results_frame(spec, compiled, batch, evidence, statuses, as_of)
     timings["explain"] = time.perf_counter() - started
     return ScreeningResult(
         spec=spec,
@@ -368,6 +388,7 @@ def screen_batch(
         evidence=evidence,
         results=results,
         statuses=statuses,
+        criterion_reasons=criterion_reasons,
         issues=sorted(
             [*batch.issues, *evidence.issues],
             key=lambda i: (i.severity != "error", i.file, i.row or 0),
@@ -383,7 +404,7 @@ def _results_frame(
     evidence: Evidence,
     statuses: dict[str, np.ndarray[Any, Any]],
     as_of: date,
-) -> pd.DataFrame:
+) -> tuple[pd.DataFrame, dict[str, np.ndarray[Any, Any]]]:
     facts = evidence.facts
     count = len(facts)
     as_of_day = as_of.toordinal()
@@ -469,9 +490,7 @@ def _results_frame(
     data["pattern"] = pattern_column
     data["reasons"] = principal
     data["conditions"] = conditions
-    frame = pd.DataFrame(data)
-    frame.attrs["criterion_reasons"] = reasons
-    return frame
+    return pd.DataFrame(data), reasons
 
 
 def _license_words(kind: str, state: str | None) -> str:
@@ -500,27 +519,34 @@ def _principal_reasons(
         ids += [lic.id for lic in spec.licenses if lic.enforce_at == "screening"]
         ids += [c.id for c in spec.certificates if c.enforce_at == "screening"]
         by_pattern[pattern.id] = ids
-    out = np.empty(count, dtype=object)
-    rank = {
-        Status.not_met.value: 0,
-        Status.review.value: 1,
-        Status.substituted.value: 2,
-        Status.met.value: 3,
-        Status.condition.value: 4,
-        Status.not_applicable.value: 5,
-    }
-    for i in range(count):
-        ids = by_pattern[chosen_pattern[i]]
-        if outcome[i] == Outcome.not_qualified.value and len(spec.patterns) > 1:
-            prefix = [f"closest pattern: {chosen_pattern[i]}"]
-        else:
-            prefix = []
-        ordered = sorted(ids, key=lambda c: rank[statuses[c][i]])
-        if outcome[i] == Outcome.qualified.value:
-            chosen = [c for c in ordered if statuses[c][i] != Status.not_applicable.value]
-        else:
-            chosen = [c for c in ordered if statuses[c][i] in (Status.not_met.value, Status.review.value)]
-        out[i] = " | ".join(prefix + [str(reasons[c][i]) for c in chosen][: 4 - len(prefix)])
+    ranked = [
+        Status.not_met.value,
+        Status.review.value,
+        Status.substituted.value,
+        Status.met.value,
+        Status.condition.value,
+    ]
+    qualified = outcome == Outcome.qualified.value
+    out = np.full(count, "", dtype=object)
+    for pattern_id, ids in by_pattern.items():
+        mine = chosen_pattern == pattern_id
+        text = np.full(count, "", dtype=object)
+        added = np.zeros(count, dtype=np.int64)
+        if len(spec.patterns) > 1:
+            closest = mine & (outcome == Outcome.not_qualified.value)
+            text[closest] = f"closest pattern: {pattern_id}"
+            added[closest] = 1
+        for status in ranked:
+            for criterion_id in ids:
+                shown = statuses[criterion_id] == status
+                if status not in (Status.not_met.value, Status.review.value):
+                    shown &= qualified
+                take = mine & shown & (added < 4)
+                text[take] = np.where(
+                    added[take] > 0, text[take] + " | " + reasons[criterion_id][take], reasons[criterion_id][take]
+                )
+                added[take] += 1
+        out[mine] = text[mine]
     return out
 
 

@@ -15,7 +15,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from pandas.api.extensions import ExtensionDtype
 
 from screening.columns import FileLevelError
 
@@ -48,19 +52,12 @@ def _fail(role: str, path: str, problem: str, fix: str) -> FileLevelError:
     return FileLevelError(f"{role} file {path!r}: {problem}. {fix}")
 
 
-def _scan(path: Path) -> tuple[str, bool]:
-    """SHA-256 of the file, and whether it may hold an empty line (one streaming pass)."""
+def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
-    empty_line = False
-    tail = b""
     with path.open("rb") as handle:
         for block in iter(lambda: handle.read(1 << 22), b""):
             digest.update(block)
-            if not empty_line:
-                window = tail + block
-                empty_line = b"\n\n" in window or b"\n\r\n" in window or b"\r\r" in window
-                tail = block[-2:]
-    return digest.hexdigest(), empty_line
+    return digest.hexdigest()
 
 
 def _sniff_kind(sample: bytes, path: Path, role: str, shown: str) -> str:
@@ -145,7 +142,7 @@ def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
     try:
         with file_path.open("rb") as handle:
             sample = handle.read(SAMPLE_BYTES + 1)
-        sha, empty_line = _scan(file_path)
+        sha = _sha256(file_path)
     except OSError as exc:
         raise _fail(
             role, shown, f"cannot be read ({exc.strerror})", "Check its permissions."
@@ -166,12 +163,12 @@ def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
     first_line = text.splitlines()[0] if text else ""
     delimiter = detect_delimiter(first_line)
     try:
-        return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter, empty_line)
+        return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter)
     except UnicodeDecodeError as exc:
         if encoding == "cp1252":
             raise _undecodable(role, shown, exc) from None
     try:
-        return _read_csv(file_path, role, shown, sha, wanted, "cp1252", delimiter, True)
+        return _read_csv(file_path, role, shown, sha, wanted, "cp1252", delimiter)
     except UnicodeDecodeError as exc:
         raise _undecodable(role, shown, exc) from None
 
@@ -184,7 +181,6 @@ def _read_csv(
     wanted: Any,
     encoding: str,
     delimiter: str,
-    may_have_empty_lines: bool,
 ) -> RawTable:
     options: dict[str, Any] = {
         "sep": delimiter,
@@ -201,17 +197,11 @@ def _read_csv(
         header_frame = pd.read_csv(path, nrows=1, **options)
         headers = [str(h).strip() for h in header_frame.iloc[0].tolist()]
         positions = list(range(len(headers))) if wanted is None else list(wanted(headers))
-        data = None
-        if not may_have_empty_lines:
-            data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
+        data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
         if data is None:
-            data = pd.read_csv(
-                path,
-                skiprows=1,
-                names=list(range(len(headers))),
-                usecols=positions,
-                **options,
-            )
+            # No usecols here: with it the C parser silently drops cells beyond the header.
+            data = pd.read_csv(path, skiprows=1, names=list(range(len(headers))), **options)
+            data = data[positions]
     except pd.errors.EmptyDataError:
         raise _fail(
             role, shown, "is empty (no header row)", "Export it again with the column names."
@@ -235,27 +225,44 @@ def _read_csv_fast(
 ) -> pd.DataFrame | None:
     """Multi-threaded read with pyarrow, or None to let the C parser read (and report).
 
-    pyarrow skips empty lines, which would shift row numbers, so the caller uses it only
-    for files without any. Any failure (bad bytes, ragged rows) falls back to the C parser,
-    whose errors say where the problem is.
+    Every column is read as text (no type inference: "00123" stays "00123"); empty lines
+    are kept as rows so that row numbers match. Any failure (bad bytes, ragged rows) falls
+    back to the C parser, whose errors say where the problem is.
     """
+    names = [str(i) for i in range(width)]
     try:
-        return pd.read_csv(
+        table = pa_csv.read_csv(
             path,
-            engine="pyarrow",
-            sep=delimiter,
-            header=None,
-            skiprows=1,
-            names=list(range(width)),
-            usecols=positions,
-            dtype=str,
-            keep_default_na=False,
-            na_values=[],
-            encoding=encoding,
-            quotechar='"',
+            read_options=pa_csv.ReadOptions(
+                skip_rows=1,
+                column_names=names,
+                encoding="utf8" if encoding == "utf-8-sig" else encoding,
+            ),
+            parse_options=pa_csv.ParseOptions(
+                delimiter=delimiter,
+                quote_char='"',
+                newlines_in_values=True,
+                ignore_empty_lines=False,
+            ),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                include_columns=[names[p] for p in positions],
+                null_values=[],
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
         )
-    except Exception:  # noqa: BLE001 - any pyarrow failure: the C parser reads and reports
+    except (pa.ArrowException, UnicodeError, LookupError):
         return None
+    data: pd.DataFrame = table.to_pandas(types_mapper=_text_dtype)
+    data.columns = pd.Index(positions)
+    return data
+
+
+def _text_dtype(arrow_type: pa.DataType) -> ExtensionDtype | None:
+    if arrow_type in (pa.string(), pa.large_string()):
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    return None
 
 
 def _cell_text(value: object) -> str:
@@ -292,23 +299,37 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
         rows = sheet.iter_rows(values_only=True)
         first = next(rows, None)
         headers = [_cell_text(v).strip() for v in first] if first else []
-        while headers and not headers[-1]:
-            headers.pop()
-        if not headers:
+        if not any(headers):
             raise _fail(
                 role,
                 shown,
                 "has an empty first sheet (no header row)",
                 "Put the column names in row 1 of the first sheet.",
             )
-        positions = list(range(len(headers))) if wanted is None else list(wanted(headers))
-        width = len(headers)
+        # Columns right of the last header still count: their values get a warning.
+        width = max(len(headers), getattr(sheet, "max_column", None) or 0)
+        headers.extend([""] * (width - len(headers)))
+        positions = list(range(width)) if wanted is None else list(wanted(headers))
         # Per-row loop: openpyxl hands rows over one by one; .xlsx holds at most ~1M rows.
         cells: list[list[str]] = []
+        last_with_values = 0
         for values in rows:
-            texts = [_cell_text(v) for v in values[:width]]
+            texts = [_cell_text(v) for v in values]
+            if len(texts) > width:  # a row wider than the sheet's recorded dimension
+                extra = [t for t in texts[width:] if t.strip()]
+                if extra:
+                    raise _fail(
+                        role,
+                        shown,
+                        f"row {len(cells) + 2} has values beyond the last column",
+                        "Open it in Excel and save it again, or save it as CSV (UTF-8).",
+                    )
             texts.extend([""] * (width - len(texts)))
             cells.append([texts[p] for p in positions])
+            if any(t.strip() for t in texts):
+                last_with_values = len(cells)
+        # Empty rows after the last filled one are sheet formatting, not rows a user sees.
+        del cells[last_with_values:]
     finally:
         workbook.close()
     data = pd.DataFrame(cells, columns=positions, dtype=str) if cells else None

@@ -11,6 +11,7 @@ tests compare the engine with).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -144,18 +145,27 @@ def evaluate_frame(condition: Condition, frame: pd.DataFrame) -> np.ndarray[Any,
     return result
 
 
-SubjectKind = Literal["criterion", "pattern", "outcome"]
+SubjectKind = Literal["criterion", "pattern", "outcome", "decision"]
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: when `condition` holds, `subject` gets `status`."""
+    """One rule: when `condition` holds, `subject` gets `status`.
+
+    A joint rule (kind "decision") decides every subject at once: `assigns` lists each
+    criterion's, pattern's and the outcome's status, and `status` is the outcome.
+    """
 
     name: str
     kind: SubjectKind
     subject: str
     status: str
     condition: Condition
+    assigns: tuple[tuple[str, str], ...] = ()
+
+    def assignments(self) -> tuple[tuple[str, str], ...]:
+        """Every (subject, status) this rule sets when it fires."""
+        return self.assigns or ((self.subject, self.status),)
 
 
 @dataclass(frozen=True)
@@ -167,13 +177,16 @@ class CompiledRuleset:
     rules: tuple[Rule, ...]
     definition: dict[str, Any]
     fact_names: tuple[str, ...]
+    #: Per fact compared only by order: the largest threshold any rule compares it with.
+    #: Values above it decide nothing more, so applicants may be grouped on clipped facts.
+    clip_limits: tuple[tuple[str, int], ...] = ()
 
-    def subjects(self, kind: SubjectKind) -> list[str]:
-        """Subjects of one kind, in rule order."""
+    def subjects(self) -> list[str]:
+        """Every subject the rules decide (criteria, patterns, outcome), in rule order."""
         seen: dict[str, None] = {}
         for rule in self.rules:
-            if rule.kind == kind:
-                seen.setdefault(rule.subject, None)
+            for subject, _ in rule.assignments():
+                seen.setdefault(subject, None)
         return list(seen)
 
     def to_json(self) -> str:
@@ -315,8 +328,98 @@ PATTERN_FAILS = "fails"
 OUTCOME_SUBJECT = "outcome"
 
 
+def _discretionary(spec: JobSpec) -> bool:
+    return any(
+        s is not None and s.discretionary
+        for s in [spec.substitution, *(p.substitution for p in spec.patterns)]
+    )
+
+
+def _pattern_criteria(spec: JobSpec, pattern: Pattern) -> list[_Criterion]:
+    criteria: list[_Criterion] = []
+    if pattern.education is not None:
+        criteria.append(_education(pattern.education, pattern, spec))
+    criteria += [_experience(e, spec.full_time_hours) for e in pattern.experience]
+    criteria += [_license(lic) for lic in pattern.licenses]
+    criteria += [_certificate(c) for c in pattern.certificates]
+    return criteria
+
+
+_PASSING = {Status.met.value, Status.substituted.value, Status.condition.value, Status.not_applicable.value}
+
+#: Above this many status combinations the compiler writes one rule per subject instead.
+MAX_JOINT_RULES = 256
+
+
+def build_joint_rules(spec: JobSpec) -> list[Rule] | None:
+    """One rule per combination of criterion statuses, each deciding everything at once.
+
+    Every fact then fires exactly one rule (instead of one per criterion, pattern and
+    outcome), which is what makes the engine fast. The pattern and outcome a combination
+    leads to are worked out here, at compile time, and written into the rule. None when
+    the combinations are too many.
+    """
+    spec_wide = [_license(lic) for lic in spec.licenses] + [
+        _certificate(c) for c in spec.certificates
+    ]
+    per_pattern = [(p.id, _pattern_criteria(spec, p)) for p in spec.patterns]
+    criteria = [c for _, cs in per_pattern for c in cs] + spec_wide
+    combinations = 1
+    for criterion in criteria:
+        combinations *= len(criterion.rules)
+    if combinations > MAX_JOINT_RULES:
+        return None
+    discretionary = _discretionary(spec)
+    rules: list[Rule] = []
+    for combination in itertools.product(*(c.rules for c in criteria)):
+        status_of = {r.subject: r.status for r in combination}
+        condition = all_of(*(r.condition for r in combination))
+        wide = [status_of[c.rules[0].subject] for c in spec_wide]
+        pattern_status: dict[str, str] = {}
+        for pattern_id, pattern_criteria in per_pattern:
+            own = [status_of[c.rules[0].subject] for c in pattern_criteria] + wide
+            if all(s in _PASSING for s in own):
+                pattern_status[f"pattern.{pattern_id}"] = PATTERN_HOLDS
+            elif all(s in _PASSING or s == Status.review.value for s in own):
+                pattern_status[f"pattern.{pattern_id}"] = PATTERN_POSSIBLE
+            else:
+                pattern_status[f"pattern.{pattern_id}"] = PATTERN_FAILS
+        statuses = set(pattern_status.values())
+        if PATTERN_HOLDS in statuses:
+            outcomes = [(Outcome.qualified.value, TRUE)]
+        elif PATTERN_POSSIBLE in statuses:
+            outcomes = [(Outcome.needs_review.value, TRUE)]
+        elif discretionary:
+            # an agency that may accept "any equivalent combination" decides such cases itself
+            outcomes = [
+                (Outcome.not_qualified.value, Compare(F.ANY_EVIDENCE, "==", 0)),
+                (Outcome.needs_review.value, Compare(F.ANY_EVIDENCE, "!=", 0)),
+            ]
+        else:
+            outcomes = [(Outcome.not_qualified.value, TRUE)]
+        for outcome, extra in outcomes:
+            label = ", ".join(f"{subject}={status}" for subject, status in status_of.items())
+            if extra != TRUE:
+                label += ", any_evidence=" + ("no" if outcome == Outcome.not_qualified.value else "yes")
+            rules.append(
+                Rule(
+                    name=f"{label} -> {outcome}",
+                    kind="decision",
+                    subject="decision",
+                    status=outcome,
+                    condition=all_of(condition, extra),
+                    assigns=(
+                        *status_of.items(),
+                        *pattern_status.items(),
+                        (OUTCOME_SUBJECT, outcome),
+                    ),
+                )
+            )
+    return rules
+
+
 def build_rules(spec: JobSpec) -> list[Rule]:
-    """Every rule of a spec: criteria, then patterns, then the overall outcome."""
+    """One rule per status of each criterion, pattern and the overall outcome."""
     spec_wide = [_license(lic) for lic in spec.licenses] + [
         _certificate(c) for c in spec.certificates
     ]
@@ -348,11 +451,7 @@ def build_rules(spec: JobSpec) -> list[Rule]:
         criterion_rules += criterion.rules
     qualified = any_of(*holds)
     rejected = all_of(*(negate(p) for p in possible))
-    discretionary = any(
-        s is not None and s.discretionary
-        for s in [spec.substitution, *(p.substitution for p in spec.patterns)]
-    )
-    if discretionary:
+    if _discretionary(spec):
         # an agency that may accept "any equivalent combination" decides such cases itself
         rejected = all_of(rejected, Compare(F.ANY_EVIDENCE, "==", 0))
     outcome_rules = _decision_list(
@@ -368,10 +467,32 @@ def build_rules(spec: JobSpec) -> list[Rule]:
 ACTION_BATCH = 1000
 
 
-def compile_spec(spec: JobSpec) -> CompiledRuleset:
-    """Compile a spec to its durable_rules ruleset (conditions only; actions are bound later)."""
-    fact_names = F.fact_names(spec)
-    rules = build_rules(spec)
+def referenced_facts(rules: Sequence[Rule]) -> set[str]:
+    """Facts that some rule's condition reads."""
+    found: set[str] = set()
+    stack: list[Condition] = [r.condition for r in rules]
+    while stack:
+        condition = stack.pop()
+        if isinstance(condition, Compare):
+            found.add(condition.fact)
+            if condition.minus is not None:
+                found.add(condition.minus)
+        else:
+            stack.extend(condition.parts)
+    return found
+
+
+def compile_spec(spec: JobSpec, *, joint: bool = True) -> CompiledRuleset:
+    """Compile a spec to its durable_rules ruleset (conditions only; actions are bound later).
+
+    With `joint` (the default) each combination of criterion statuses is one rule when
+    there are few enough combinations; otherwise each criterion, pattern and the outcome
+    has its own rules. Only the facts the rules read are sent to the engine.
+    """
+    joint_rules = build_joint_rules(spec) if joint else None
+    rules = joint_rules if joint_rules is not None else build_rules(spec)
+    used = referenced_facts(rules)
+    fact_names = [F.KEY] + [n for n in F.fact_names(spec) if n in used and n != F.KEY]
     guard = {"$ex": {F.KEY: 1}}
     definition: dict[str, Any] = {}
     for rule in rules:
@@ -387,4 +508,26 @@ def compile_spec(spec: JobSpec) -> CompiledRuleset:
         rules=tuple(rules),
         definition=definition,
         fact_names=tuple(fact_names),
+        clip_limits=tuple(sorted(_clip_limits(rules).items())),
     )
+
+
+def _clip_limits(rules: Sequence[Rule]) -> dict[str, int]:
+    """For facts only ever compared as `fact >= c` / `fact < c` (c possibly minus another
+    non-negative fact), the largest such c: any value at or above it compares the same."""
+    limits: dict[str, int] = {}
+    compared_for_equality: set[str] = set()
+    stack: list[Condition] = [r.condition for r in rules]
+    while stack:
+        condition = stack.pop()
+        if isinstance(condition, Compare):
+            if condition.op in ("==", "!="):
+                compared_for_equality.add(condition.fact)
+            else:
+                limits[condition.fact] = max(limits.get(condition.fact, 0), condition.value)
+            if condition.minus is not None:
+                # the subtracted fact is only ever subtracted: it cannot be clipped
+                compared_for_equality.add(condition.minus)
+        else:
+            stack.extend(condition.parts)
+    return {k: v for k, v in limits.items() if k not in compared_for_equality}
