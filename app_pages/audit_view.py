@@ -19,7 +19,7 @@ def _store() -> Any:
     run = st.session_state.get("run")
     if isinstance(run, state.Run) and isinstance(run.ledger, AuditLedger):
         return run.ledger.store
-    return audit.AuditStore()  # type: ignore[union-attr]
+    return audit.AuditStore()
 
 
 def this_session(run: state.Run | None) -> None:
@@ -94,7 +94,7 @@ def page() -> None:
     if applicant_id.strip():
         try:
             record = store.decision(int(run_id), applicant_id.strip())
-        except audit.AuditError as exc:  # type: ignore[union-attr]
+        except audit.AuditError as exc:
             st.error(str(exc))
         else:
             st.markdown(

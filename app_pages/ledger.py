@@ -5,16 +5,27 @@ Both ledgers have one interface, so the review pages do not care which is in use
 
 from __future__ import annotations
 
+import importlib
 import os
 from typing import Any, Protocol
 
 from screening.pipeline import ScreeningResult
 from screening.review import Override, OverrideLog, ReviewError
 
+audit: Any
 try:  # the audit store is an optional part of the package
-    import screening.audit as audit
+    audit = importlib.import_module("screening.audit")
 except ImportError:  # pragma: no cover - depends on the installed package
-    audit = None  # type: ignore[assignment]
+    audit = None
+
+__all__ = [
+    "AuditLedger",
+    "ReviewLedger",
+    "SessionLedger",
+    "audit",
+    "audit_available",
+    "make_ledger",
+]
 
 #: Set to "0" to keep runs and overrides in the browser session only.
 AUDIT_ENV = "SCREENING_APP_AUDIT"
@@ -65,7 +76,7 @@ class AuditLedger:
         self.where = "the audit store"
         summary = self.store.record_run(result, user)
         self.run_id = int(summary.run_id)
-        self.run_label = f"audit run {self.run_id}"
+        self.run_label: str | None = f"audit run {self.run_id}"
         outcomes = dict(zip(result.results["applicant_id"], result.results["outcome"], strict=True))
         self._check = OverrideLog({str(k): str(v) for k, v in outcomes.items()})
 
@@ -84,7 +95,7 @@ class AuditLedger:
                 to_outcome=override.to_outcome,
                 justification=override.justification,
             )
-        except audit.AuditError as exc:  # type: ignore[union-attr]
+        except audit.AuditError as exc:
             raise ReviewError(str(exc)) from None
         return override
 

@@ -18,7 +18,7 @@ try:  # the spec compiler is an optional part of the package
     from screening.documents import DocumentError, read_document_bytes
     from screening.speccompiler import compile_document_data, default_vocabulary
 except ImportError:  # pragma: no cover - depends on the installed package
-    compile_document_data = None  # type: ignore[assignment]
+    compile_document_data = None
 
 #: Largest class specification document accepted (bytes).
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -83,8 +83,8 @@ def compile_section() -> None:
         st.download_button("Draft rule file (YAML)", dump_spec(draft), file_name=f"{draft.id}.yaml")
         if st.button("Use this spec", disabled=not reviewed, key="use_draft"):
             active = state.rule_file_spec(state.DEFAULT_SPEC_FILE)
-            document = draft.provenance.document if draft.provenance else "a document"
-            origin = f"compiled from {document}"
+            source = draft.provenance.document if draft.provenance else "a document"
+            origin = f"compiled from {source}"
             state.use_spec(state.ActiveSpec(draft, active.vocabulary, None, origin))
             st.session_state.pop("compiled_draft", None)
             st.switch_page("app_pages/screen.py")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 import altair as alt
 import pandas as pd
 import streamlit as st
@@ -35,7 +37,8 @@ ERROR_TABLE_COLUMNS = [
 def outcome_chart(run: Run) -> alt.Chart:
     """Bar chart of applicants per outcome."""
     data = outcome_counts_frame(run.result)
-    return (
+    return cast(
+        alt.Chart,
         alt.Chart(data, title="Outcomes")
         .mark_bar()
         .encode(
@@ -43,21 +46,22 @@ def outcome_chart(run: Run) -> alt.Chart:
             y=alt.Y("outcome:N", sort=OUTCOME_ORDER, title=None),
             color=alt.Color("outcome:N", scale=OUTCOME_COLOURS, legend=None),
             tooltip=["outcome", "applicants"],
-        )
+        ),
     )
 
 
 def rejection_chart(run: Run) -> alt.Chart:
     """Which criterion rejects most: rejected applicants failing each criterion."""
     data = rejections_by_criterion(run.result)
-    return (
+    return cast(
+        alt.Chart,
         alt.Chart(data, title="Rejected applicants failing each criterion")
         .mark_bar(color="#c62828")
         .encode(
             x=alt.X("rejected:Q", title="rejected applicants"),
             y=alt.Y("criterion:N", sort="-x", title=None),
             tooltip=["criterion", "rejected"],
-        )
+        ),
     )
 
 
@@ -83,7 +87,7 @@ def years_chart(run: Run) -> alt.LayerChart:
         .mark_rule(strokeDash=[4, 3], color="black")
         .encode(x="years:Q", tooltip=["label", "years"])
     )
-    return alt.layer(bars, lines)
+    return cast(alt.LayerChart, alt.layer(bars, lines))
 
 
 def timeline_chart(decision: Decision, run: Run) -> alt.Chart | None:
@@ -95,7 +99,8 @@ def timeline_chart(decision: Decision, run: Run) -> alt.Chart | None:
         domain=["qualifying credit", "possible credit", "no credit"],
         range=["#2e7d32", "#f9a825", "#9e9e9e"],
     )
-    return (
+    return cast(
+        alt.Chart,
         alt.Chart(data, title="Jobs over time")
         .mark_bar(cornerRadius=3)
         .encode(
@@ -104,7 +109,7 @@ def timeline_chart(decision: Decision, run: Run) -> alt.Chart | None:
             y=alt.Y("job:N", title=None, sort=None, axis=alt.Axis(labelLimit=320)),
             color=alt.Color("credit:N", scale=colours, title=None),
             tooltip=["job", "requirement", "classification", "years", "start", "end"],
-        )
+        ),
     )
 
 

@@ -110,7 +110,7 @@ def _education_items(
         level_matters = possible_rank > int(entry["level_certain_rank"]) and (
             possible_rank >= min_rank.get(requirement, 0)
         )
-        years_matter = entry["years_possible"] > entry["years_certain"]
+        years_matter = entry["credit_possible"] > entry["credit_certain"]
         if not (level_matters or years_matter):
             continue
         applicant = str(ids[int(entry["applicant_pos"])])
@@ -141,7 +141,7 @@ def review_items(result: ScreeningResult) -> pd.DataFrame:
     items = _job_items(result, review_pos) + _education_items(result, review_pos)
     covered = {i["applicant_id"] for i in items}
     ids = result.results["applicant_id"].to_numpy()
-    reasons = result.results.attrs.get("criterion_reasons", {})
+    reasons = result.criterion_reasons
     for pos in review_pos:
         applicant = str(ids[pos])
         if applicant in covered:
@@ -324,8 +324,7 @@ def settle(
 
 
 def _bare(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame:
-    """A copy of some columns without `attrs` (results carry arrays there, which merges
-    cannot compare)."""
+    """A plain copy of some columns, without `attrs` (which merges compare)."""
     chosen = columns if columns is not None else list(frame.columns)
     return pd.DataFrame({c: frame[c].to_numpy() for c in chosen})
 
