@@ -35,15 +35,27 @@ def _add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         description="Screen applicants against a spec's minimum qualifications. Results go to "
         "--out (stdout without it) in input order, error rows to --errors, a summary to stderr.",
     )
-    screen.add_argument("applicants", help="applicant CSV or .xlsx (wide form, or the applicants file of the long form)")
-    screen.add_argument("--spec", required=True, help="job spec YAML, e.g. rules/alameda-7616-account-manager.yaml")
+    screen.add_argument(
+        "applicants",
+        help="applicant CSV or .xlsx (wide form, or the applicants file of the long form)",
+    )
+    screen.add_argument(
+        "--spec", required=True, help="job spec YAML, e.g. rules/alameda-7616-account-manager.yaml"
+    )
     screen.add_argument("--jobs", help="long form: jobs CSV, one row per job")
     screen.add_argument("--education", help="long form: education CSV, one row per entry")
     screen.add_argument("--columns", help="YAML file mapping your headers to the expected names")
-    screen.add_argument("--as-of", type=_as_of, default=None,
-                        help="date 'present' means and the cut-off for experience (default: today)")
-    screen.add_argument("--requires-driving", action="store_true",
-                        help="this position requires driving (licenses that apply only then are checked)")
+    screen.add_argument(
+        "--as-of",
+        type=_as_of,
+        default=None,
+        help="date 'present' means and the cut-off for experience (default: today)",
+    )
+    screen.add_argument(
+        "--requires-driving",
+        action="store_true",
+        help="this position requires driving (licenses that apply only then are checked)",
+    )
     screen.add_argument("--out", help="results CSV (default: stdout)")
     screen.add_argument("--errors", help="errors and warnings CSV")
     screen.set_defaults(func=run_screen)  # fmt: skip
@@ -95,7 +107,10 @@ def run_screen(args: argparse.Namespace) -> int:
     for line in summary_lines(result):
         print(line, file=sys.stderr)
     if result.issues and not args.errors:
-        print("  (write the problems with --errors ERRORS.csv to see row, column and fix)", file=sys.stderr)
+        print(
+            "  (write the problems with --errors ERRORS.csv to see row, column and fix)",
+            file=sys.stderr,
+        )
     return EXIT_OK
 
 

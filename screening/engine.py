@@ -15,9 +15,9 @@ import copy
 import itertools
 import multiprocessing
 import threading
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -160,7 +160,7 @@ _POOL_SIZE = 0
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     global _POOL, _POOL_SIZE
-    if _POOL is None or _POOL_SIZE != workers:
+    if _POOL is None or workers != _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown()
         # forkserver: never fork a process whose other threads may hold locks (Streamlit)

@@ -202,6 +202,14 @@ def _text_column(frame: pd.DataFrame, name: str) -> pd.Series:
     return frame[name].astype(object).where(frame[name].notna(), "").astype(str)
 
 
+def _texts(values: Any, index: pd.Index) -> pd.Series:
+    """A text column kept as Python objects: pandas would otherwise convert every assigned
+    array to Arrow strings and back again on each use."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    return pd.Series(values, index=index, dtype=object)
+
+
 def _map_unique(series: pd.Series, func: Any) -> pd.Series:
     """Apply a function once per distinct value and spread the results back."""
     return pd.Series(lookup(series, func), index=series.index, dtype=object)
@@ -239,7 +247,9 @@ def compute_evidence(
     of DESIGN.md, plus `file`, `row` and `column_prefix` to name where a bad value is.
     """
     count = len(applicants)
-    position = pd.Series(np.arange(count, dtype=np.int64), index=applicants["applicant_id"].to_numpy())
+    position = pd.Series(
+        np.arange(count, dtype=np.int64), index=applicants["applicant_id"].to_numpy()
+    )
     issues: list[InputIssue] = []
     facts: dict[str, np.ndarray[Any, Any]] = {
         F.KEY: np.arange(count, dtype=np.int64),
@@ -265,9 +275,11 @@ def compute_evidence(
     for pattern in spec.patterns:
         if pattern.education is None:
             continue
-        req = pattern.education
-        assessed = _assess_education(edu_frame, req, spec, vocab)
-        for name, value in _education_facts(assessed, req, spec, pattern_id=pattern.id, count=count).items():
+        education_req = pattern.education
+        assessed = _assess_education(edu_frame, education_req, spec, vocab)
+        for name, value in _education_facts(
+            assessed, education_req, spec, pattern_id=pattern.id, count=count
+        ).items():
             facts[name] = value
         edu_rows.append(assessed)
     if len(edu_frame):
@@ -291,12 +303,11 @@ def compute_evidence(
 # ---------------------------------------------------------------------------- jobs
 
 
-def _read_jobs(
-    spec: JobSpec, jobs: pd.DataFrame, position: pd.Series, as_of: date
-) -> pd.DataFrame:
+def _read_jobs(spec: JobSpec, jobs: pd.DataFrame, position: pd.Series, as_of: date) -> pd.DataFrame:
     """Parse dates, hours and percentages of every job once; note what is invalid."""
     frame = pd.DataFrame(
-        {name: _text_column(jobs, name).str.strip() for name in JOB_FIELDS}, index=jobs.index
+        {name: _texts(_text_column(jobs, name).str.strip(), jobs.index) for name in JOB_FIELDS},
+        index=jobs.index,
     )
     for extra in ("applicant_id", "file", "row", "column_prefix", "entry"):
         frame[extra] = jobs[extra].to_numpy() if extra in jobs.columns else None
@@ -343,27 +354,41 @@ def _read_jobs(
     flag(frame["start"].to_numpy(dtype=object) == "", "start", "start date is missing")
     flag(start_day == NO_DAY, "start", "start date is not a date in an accepted format")
     flag(end_day == NO_DAY, "end", "end date is not a date in an accepted format")
-    flag((start_day != NO_DAY) & (start_day > as_of_day), "start", "start date is after the as-of date")
+    flag(
+        (start_day != NO_DAY) & (start_day > as_of_day),
+        "start",
+        "start date is after the as-of date",
+    )
     flag(
         (start_day != NO_DAY) & (end_day != NO_DAY) & (end_day < start_day),
         "end",
         "end date is before the start date",
     )
-    flag(np.isnan(hours_value) | (hours_value < 1) | (hours_value > 168), "hours_per_week",
-         "hours per week must be a number from 1 to 168")
-    flag(np.isnan(percent_value) | (percent_value < 0) | (percent_value > 100), "qualifying_percent",
-         "qualifying percent must be a number from 0 to 100")
+    flag(
+        np.isnan(hours_value) | (hours_value < 1) | (hours_value > 168),
+        "hours_per_week",
+        "hours per week must be a number from 1 to 168",
+    )
+    flag(
+        np.isnan(percent_value) | (percent_value < 0) | (percent_value > 100),
+        "qualifying_percent",
+        "qualifying percent must be a number from 0 to 100",
+    )
 
     valid = problem == ""
-    hours_units = np.where(valid, np.round(np.nan_to_num(hours_value) * F.VALUE_SCALE), 0).astype(np.int64)
-    percent_units = np.where(valid, np.round(np.nan_to_num(percent_value) * F.VALUE_SCALE), 0).astype(np.int64)
+    hours_units = np.where(valid, np.round(np.nan_to_num(hours_value) * F.VALUE_SCALE), 0).astype(
+        np.int64
+    )
+    percent_units = np.where(
+        valid, np.round(np.nan_to_num(percent_value) * F.VALUE_SCALE), 0
+    ).astype(np.int64)
     frame["start_day"] = start_day
     frame["end_day"] = np.minimum(end_day, as_of_day)
     frame["rate"] = hours_units * percent_units
     frame["hours_value"] = hours_value
     frame["percent_value"] = percent_value
-    frame["problem"] = problem
-    frame["problem_column"] = column
+    frame["problem"] = _texts(problem, frame.index)
+    frame["problem_column"] = _texts(column, frame.index)
     return frame
 
 
@@ -390,7 +415,9 @@ def _classify_jobs(
     out = frame.copy()
     title = out["title"].to_numpy(dtype=object)
     has_industry = out["industry"].to_numpy(dtype=object) != ""
-    industry_text = np.where(has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object))
+    industry_text = np.where(
+        has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object)
+    )
     industry_source = np.where(has_industry, "industry", "employer").astype(object)
 
     def classify(key: str) -> tuple[str | None, str, str]:
@@ -402,7 +429,9 @@ def _classify_jobs(
         parts = [f"{found.source} matched area '{found.area}' ('{found.keyword}')"]
         category, word = area_industries.get(found.area, default_industries).classify(text)
         if category == "unknown":
-            parts.append(f"{source} '{text}' is not a recognised industry" if text else "industry is blank")
+            parts.append(
+                f"{source} '{text}' is not a recognised industry" if text else "industry is blank"
+            )
             result = UNCERTAIN
         elif category == "unrelated":
             parts.append(f"{source} '{text}' matched unrelated industry '{word}'")
@@ -411,29 +440,58 @@ def _classify_jobs(
             if category != "any":
                 parts.append(f"{source} '{text}' matched {category} industry '{word}'")
             result = QUALIFYING
-        if non_professional is not None and result == QUALIFYING:
-            if flagged := non_professional.search(normalise_text(job_title)):
-                parts.append(f"title word '{flagged.group(0)}' may not be professional experience")
-                result = UNCERTAIN
+        flagged = (
+            non_professional.search(normalise_text(job_title))
+            if non_professional is not None and result == QUALIFYING
+            else None
+        )
+        if flagged:
+            parts.append(f"title word '{flagged.group(0)}' may not be professional experience")
+            result = UNCERTAIN
         return found.area, result, "; ".join(parts)
 
-    key = pd.Series(title + "\x1f" + out["duties"].to_numpy(dtype=object) + "\x1f" + industry_source + "\x1f" + industry_text)
+    key = pd.Series(
+        title
+        + "\x1f"
+        + out["duties"].to_numpy(dtype=object)
+        + "\x1f"
+        + industry_source
+        + "\x1f"
+        + industry_text
+    )
     classified = lookup(key, classify)
-    area = np.array([c[0] for c in classified], dtype=object) if len(classified) else np.zeros(0, dtype=object)
-    classification = np.array([c[1] for c in classified], dtype=object) if len(classified) else np.zeros(0, dtype=object)
-    matched = np.array([c[2] for c in classified], dtype=object) if len(classified) else np.zeros(0, dtype=object)
+    area = (
+        np.array([c[0] for c in classified], dtype=object)
+        if len(classified)
+        else np.zeros(0, dtype=object)
+    )
+    classification = (
+        np.array([c[1] for c in classified], dtype=object)
+        if len(classified)
+        else np.zeros(0, dtype=object)
+    )
+    matched = (
+        np.array([c[2] for c in classified], dtype=object)
+        if len(classified)
+        else np.zeros(0, dtype=object)
+    )
     invalid = (out["problem"].to_numpy(dtype=object) != "") & (classification != NOT_QUALIFYING)
     classification[invalid] = INVALID
-    out["area"] = area
-    out["matched"] = matched
-    out["classification"] = classification
+    out["area"] = _texts(area, out.index)
+    out["matched"] = _texts(matched, out.index)
+    out["classification"] = _texts(classification, out.index)
     out["requirement"] = req.id
     out["window_start"] = (
-        window_start(as_of, req.within_years) if req.within_years is not None else np.iinfo(np.int64).min
+        window_start(as_of, req.within_years)
+        if req.within_years is not None
+        else np.iinfo(np.int64).min
     )
     cap = F.daily_cap(spec.full_time_hours)
     days = np.maximum(
-        0, out["end_day"].to_numpy() - np.maximum(out["start_day"].to_numpy(), out["window_start"].to_numpy()) + 1
+        0,
+        out["end_day"].to_numpy()
+        - np.maximum(out["start_day"].to_numpy(), out["window_start"].to_numpy())
+        + 1,
     )
     counted = np.isin(classification, [QUALIFYING, UNCERTAIN])
     out["credit"] = np.where(counted, np.minimum(out["rate"].to_numpy(), cap) * days, 0)
@@ -441,7 +499,11 @@ def _classify_jobs(
 
 
 def _credit(
-    classified: pd.DataFrame, req: ExperienceRequirement, full_time_hours: int, count: int, as_of: date
+    classified: pd.DataFrame,
+    req: ExperienceRequirement,
+    full_time_hours: int,
+    count: int,
+    as_of: date,
 ) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
     """Certain and possible credit per applicant: per day min(full time, sum of rates)."""
     cap = F.daily_cap(full_time_hours)
@@ -458,7 +520,9 @@ def _sweep(jobs: pd.DataFrame, cap: int, count: int) -> np.ndarray[Any, np.dtype
     credit = np.zeros(count, dtype=np.int64)
     if jobs.empty:
         return credit
-    start = np.maximum(jobs["start_day"].to_numpy(dtype=np.int64), jobs["window_start"].to_numpy(dtype=np.int64))
+    start = np.maximum(
+        jobs["start_day"].to_numpy(dtype=np.int64), jobs["window_start"].to_numpy(dtype=np.int64)
+    )
     end = jobs["end_day"].to_numpy(dtype=np.int64)
     keep = end >= start
     start, end = start[keep], end[keep]
@@ -489,20 +553,23 @@ def _sweep(jobs: pd.DataFrame, cap: int, count: int) -> np.ndarray[Any, np.dtype
 
 def _job_issues(jobs: pd.DataFrame) -> list[InputIssue]:
     """A warning for each job entry with a bad value (once, whatever the requirement)."""
-    bad = jobs[jobs["problem"] != ""].drop_duplicates(subset=["applicant_pos", "entry", "row", "file"])
+    bad = jobs[jobs["problem"] != ""].drop_duplicates(
+        subset=["applicant_pos", "entry", "row", "file"]
+    )
     issues = []
-    for record in bad.itertuples(index=False):
-        column = f"{record.column_prefix or ''}{record.problem_column}"
-        value = getattr(record, str(record.problem_column))
+    for record in bad.to_dict("records"):
+        column = f"{record['column_prefix'] or ''}{record['problem_column']}"
+        value = record[str(record["problem_column"])]
+        row = record["row"]
         issues.append(
             InputIssue(
-                file=str(record.file or ""),
-                row=int(record.row) if record.row is not None and not pd.isna(record.row) else None,
-                applicant_id=str(record.applicant_id),
+                file=str(record["file"] or ""),
+                row=int(row) if row is not None and not pd.isna(row) else None,
+                applicant_id=str(record["applicant_id"]),
                 column=column,
                 value=str(value),
-                problem=f"job entry: {record.problem}",
-                fix=_JOB_FIXES[str(record.problem_column)],
+                problem=f"job entry: {record['problem']}",
+                fix=_JOB_FIXES[str(record["problem_column"])],
                 severity="warning",
             )
         )
@@ -510,10 +577,14 @@ def _job_issues(jobs: pd.DataFrame) -> list[InputIssue]:
 
 
 _JOB_FIXES = {
-    "start": "give the start as 2019-03-15, 03/15/2019, 2019-03, 03/2019 or Mar 2019, not after the as-of date",
-    "end": "give the end as a date on or after the start, or leave it blank / 'present' for a current job",
-    "hours_per_week": "give hours per week as a number from 1 to 168, or leave it blank for full time",
-    "qualifying_percent": "give the share of qualifying duties as a number from 0 to 100, or leave it blank for 100",
+    "start": "give the start as 2019-03-15, 03/15/2019, 2019-03, 03/2019 or Mar 2019, "
+    "not after the as-of date",
+    "end": "give the end as a date on or after the start, or leave it blank / 'present' "
+    "for a current job",
+    "hours_per_week": "give hours per week as a number from 1 to 168, or leave it blank for "
+    "full time",
+    "qualifying_percent": "give the share of qualifying duties as a number from 0 to 100, or "
+    "leave it blank for 100",
 }
 
 
@@ -559,7 +630,10 @@ def _degree_reader(vocab: Vocabulary) -> Any:
 
 def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFrame:
     frame = pd.DataFrame(
-        {name: _text_column(education, name).str.strip() for name in EDUCATION_FIELDS},
+        {
+            name: _texts(_text_column(education, name).str.strip(), education.index)
+            for name in EDUCATION_FIELDS
+        },
         index=education.index,
     )
     for extra in ("applicant_id", "file", "row", "column_prefix", "entry"):
@@ -653,8 +727,8 @@ def _assess_education(
 
     degree_field = degrees.map(lambda d: d.field or "")
     fields = _map_unique(out["major"] + "\x1f" + degree_field.astype(object), field_status)
-    out["field_status"] = fields.map(lambda f: f[0]).to_numpy(dtype=object)
-    out["field_note"] = fields.map(lambda f: f[1]).to_numpy(dtype=object)
+    out["field_status"] = _texts(fields.map(lambda f: f[0]).to_numpy(dtype=object), out.index)
+    out["field_note"] = _texts(fields.map(lambda f: f[1]).to_numpy(dtype=object), out.index)
     field_status_values = out["field_status"].to_numpy(dtype=object)
     field_certain = np.isin(field_status_values, ["listed", "related", "any"])
     field_possible = field_certain | (field_status_values == "uncertain")
@@ -666,16 +740,16 @@ def _assess_education(
     level_p = np.where(completed_possible, level_p, 0)
     degree_years = np.array([LEVEL_YEARS[level] for level in LEVEL_ORDER], dtype=np.int64)
     degree_credit_c = np.where(recognised & completed_certain, degree_years[level_c], 0) * one_year
-    degree_credit_p = np.where(
-        completed_possible, np.where(recognised, degree_years[level_p], 4), 0
-    ) * one_year
+    degree_credit_p = (
+        np.where(completed_possible, np.where(recognised, degree_years[level_p], 4), 0) * one_year
+    )
     unit_c, unit_p = _units_credit(out["units"], out["unit_type"], one_year)
 
     counts_c = field_certain & accredited_certain
     counts_p = field_possible & accredited_possible
     names = np.array([level.value for level in LEVEL_ORDER], dtype=object)
-    out["level_certain"] = names[level_c]
-    out["level_possible"] = names[level_p]
+    out["level_certain"] = _texts(names[level_c], out.index)
+    out["level_possible"] = _texts(names[level_p], out.index)
     out["level_certain_rank"] = np.where(counts_c, level_c, 0)
     out["level_possible_rank"] = np.where(counts_p, level_p, 0)
     out["credit_certain"] = np.where(counts_c, np.maximum(degree_credit_c, unit_c), 0)
@@ -691,7 +765,7 @@ def _assess_education(
 def _education_facts(
     assessed: pd.DataFrame, req: EducationRequirement, spec: JobSpec, *, pattern_id: str, count: int
 ) -> dict[str, np.ndarray[Any, Any]]:
-    one_year = F.year_credit(spec.full_time_hours)
+    F.year_credit(spec.full_time_hours)
     pattern = next(p for p in spec.patterns if p.id == pattern_id)
     substitution = spec.substitution_for(pattern)
     required_years = (

@@ -17,7 +17,13 @@ import pandas as pd
 from screening import facts as F
 from screening.evidence import INVALID, QUALIFYING, UNCERTAIN
 from screening.results import Status
-from screening.spec import LEVEL_YEARS, EducationRequirement, ExperienceRequirement, JobSpec, Pattern
+from screening.spec import (
+    LEVEL_YEARS,
+    EducationRequirement,
+    ExperienceRequirement,
+    JobSpec,
+    Pattern,
+)
 
 Texts = np.ndarray[Any, np.dtype[np.object_]]
 
@@ -62,7 +68,8 @@ def _month_texts(days: np.ndarray[Any, Any]) -> Texts:
 
 
 def _where(condition: np.ndarray[Any, Any], yes: Any, no: Any) -> Texts:
-    return np.where(condition, yes, no).astype(object)
+    chosen: Texts = np.where(condition, yes, no).astype(object)
+    return chosen
 
 
 def _joined_per_applicant(
@@ -89,7 +96,12 @@ def _joined_per_applicant(
 
 
 def job_summaries(
-    jobs: pd.DataFrame, requirement: str, classes: list[str], count: int, as_of_day: int, limit: int = 3
+    jobs: pd.DataFrame,
+    requirement: str,
+    classes: list[str],
+    count: int,
+    as_of_day: int,
+    limit: int = 3,
 ) -> Texts:
     """Per applicant, up to `limit` jobs: 'Title, Employer, Jun 2024 – present, full time'."""
     rows = jobs[(jobs["requirement"] == requirement) & jobs["classification"].isin(classes)]
@@ -101,7 +113,9 @@ def job_summaries(
     label = _where(employer != "", title + ", " + employer, title)
     label = _where(label == "", "(untitled job)", label)
     end_text = rows["end"].fillna("").astype(str).str.strip().str.lower().to_numpy(dtype=object)
-    current = np.isin(end_text, ["", "present", "current"]) | (rows["end_day"].to_numpy() >= as_of_day)
+    current = np.isin(end_text, ["", "present", "current"]) | (
+        rows["end_day"].to_numpy() >= as_of_day
+    )
     span = (
         _month_texts(rows["start_day"].to_numpy())
         + " – "
@@ -113,7 +127,9 @@ def job_summaries(
     time = _where(full, "full time", years_texts(hours) + " h/week")
     time = _where(percent < 100, time + " at " + years_texts(percent) + "%", time)
     invalid = rows["classification"].to_numpy(dtype=object) == INVALID
-    detail = _where(invalid, "unreadable: " + rows["problem"].to_numpy(dtype=object), span + ", " + time)
+    detail = _where(
+        invalid, "unreadable: " + rows["problem"].to_numpy(dtype=object), span + ", " + time
+    )
     return _joined_per_applicant(
         rows["applicant_pos"].to_numpy(dtype=np.int64), label + ", " + detail, count, limit
     )
@@ -135,19 +151,32 @@ def experience_reasons(
     counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
     doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
     window = f" within the last {req.within_years} years" if req.within_years else ""
-    base = (
-        f"{req.id}: "
-        + years_texts(certain)
-        + f" of {years_text(required)} required years{window}"
-        + _where(counted != "", " (" + counted + ")", " (no qualifying job)")
-    )
-    short = years_texts(np.maximum(required - certain, 0.0))
-    upto = _where(np.isnan(possible), "an unknown amount", years_texts(possible) + " years")
-    return np.select(
-        [status == Status.met.value, status == Status.review.value],
-        [base + "; met", base + "; up to " + upto + " if these count: " + doubtful],
-        base + "; short by " + short + " years",
-    ).astype(object)
+    out = np.empty(count, dtype=object)
+    for value in np.unique(status):
+        rows = status == value
+        base = (
+            f"{req.id}: "
+            + years_texts(certain[rows])
+            + f" of {years_text(required)} required years{window}"
+            + _where(counted[rows] != "", " (" + counted[rows] + ")", " (no qualifying job)")
+        )
+        if value == Status.met.value:
+            out[rows] = base + "; met"
+        elif value == Status.review.value:
+            upto = _where(
+                np.isnan(possible[rows]),
+                "an unknown amount",
+                years_texts(possible[rows]) + " years",
+            )
+            out[rows] = base + "; up to " + upto + " if these count: " + doubtful[rows]
+        else:
+            out[rows] = (
+                base
+                + "; short by "
+                + years_texts(np.maximum(required - certain[rows], 0.0))
+                + " years"
+            )
+    return out
 
 
 def education_reasons(
@@ -183,13 +212,16 @@ def education_reasons(
         best = _joined_per_applicant(who, text, count, 1)
         recognised = rows["recognised"].to_numpy(dtype=bool)
         doubtful = (
-            ~rows["counts_certain"].to_numpy(dtype=bool) & rows["counts_possible"].to_numpy(dtype=bool)
+            ~rows["counts_certain"].to_numpy(dtype=bool)
+            & rows["counts_possible"].to_numpy(dtype=bool)
         ) | ~recognised
         doubt_text = _where(recognised, text, "degree '" + degree + "' not recognised")
         doubt = _joined_per_applicant(who[doubtful], doubt_text[doubtful], count, 3)
     wanted = _LEVEL_WORDS[req.min_level.value]
     fields = ", ".join(req.fields)
-    in_fields = (f" in {fields}" + (" or a related field" if req.allow_related else "")) if fields else ""
+    in_fields = (
+        (f" in {fields}" + (" or a related field" if req.allow_related else "")) if fields else ""
+    )
     substitution = spec.substitution_for(pattern)
     first = pattern.experience[0] if pattern.experience else None
     education_years = float(
@@ -205,33 +237,38 @@ def education_reasons(
         if first is not None
         else np.zeros(count)
     )
-    has = _where(best != "", best, "no education entry")
-    needed = years_texts(
-        (float(first.years) if first is not None else 0.0) + education_years - credited
-    )
-    experience_text = years_texts(experience)
+    out = np.empty(count, dtype=object)
     head = f"{req.id}: "
-    met = head + has + f" meets {wanted}{in_fields}"
-    substituted = (
-        head + has + "; " + experience_text
-        + " years of qualifying experience substitute for it (needs " + needed + ")"
-    )  # fmt: skip
-    review = head + f"needs {wanted}{in_fields}; uncertain: " + _where(doubt != "", doubt, has)
-    not_met = head + f"needs {wanted}{in_fields}; has " + has
-    if substitution is not None and substitution.experience_for_education and first is not None:
-        not_met = (
-            not_met + "; substitution needs " + needed
-            + " years of qualifying experience, has " + experience_text
-        )  # fmt: skip
-    return np.select(
-        [
-            status == Status.met.value,
-            status == Status.substituted.value,
-            status == Status.review.value,
-        ],
-        [met, substituted, review],
-        not_met,
-    ).astype(object)
+    needs = f"needs {wanted}{in_fields}"
+    can_substitute = (
+        substitution is not None and substitution.experience_for_education and first is not None
+    )
+    for value in np.unique(status):
+        rows = status == value
+        has = _where(best[rows] != "", best[rows], "no education entry")
+        if value == Status.met.value:
+            out[rows] = head + has + f" meets {wanted}{in_fields}"
+            continue
+        if value == Status.review.value:
+            out[rows] = head + needs + "; uncertain: " + _where(doubt[rows] != "", doubt[rows], has)
+            continue
+        needed = years_texts(
+            (float(first.years) if first is not None else 0.0) + education_years - credited[rows]
+        )
+        experience_text = years_texts(experience[rows])
+        if value == Status.substituted.value:
+            out[rows] = (
+                head + has + "; " + experience_text
+                + " years of qualifying experience substitute for it (needs " + needed + ")"
+            )  # fmt: skip
+        elif can_substitute:
+            out[rows] = (
+                head + needs + "; has " + has + "; substitution needs " + needed
+                + " years of qualifying experience, has " + experience_text
+            )  # fmt: skip
+        else:
+            out[rows] = head + needs + "; has " + has
+    return out
 
 
 def held_reasons(

@@ -19,7 +19,11 @@ def neutralise(value: Any) -> Any:
     A cell starting with = + - @, tab or carriage return is a formula to Excel and
     LibreOffice unless it is a plain number (-3 stays -3).
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START) and not _PLAIN_NUMBER.match(value):
+    if (
+        isinstance(value, str)
+        and value.startswith(_FORMULA_START)
+        and not _PLAIN_NUMBER.match(value)
+    ):
         return "'" + value
     return value
 

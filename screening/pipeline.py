@@ -121,9 +121,9 @@ class ScreeningResult:
 
     def errors_frame(self) -> pd.DataFrame:
         """The errors table (errors and warnings), as DESIGN.md's Errors CSV."""
-        return pd.DataFrame(
-            [i.model_dump() for i in self.issues], columns=ERROR_COLUMNS
-        ).astype({"row": "Int64"})
+        return pd.DataFrame([i.model_dump() for i in self.issues], columns=ERROR_COLUMNS).astype(
+            {"row": "Int64"}
+        )
 
     def position_of(self, applicant_id: str) -> int:
         """Row position of an applicant in the results."""
@@ -170,13 +170,13 @@ class ScreeningResult:
             outcome=Outcome(row["outcome"]),
             pattern=row["pattern"] or None,
             qualifying_years=float(row["qualifying_years"]),
-            possible_years=float(row["possible_years"]) if pd.notna(row["possible_years"]) else float("inf"),
+            possible_years=float(row["possible_years"])
+            if pd.notna(row["possible_years"])
+            else float("inf"),
             criteria=criteria,
             reasons=[r for r in str(row["reasons"]).split(" | ") if r],
             conditions=[c for c in str(row["conditions"]).split(" | ") if c],
-            review_evidence=[
-                c.reason for c in criteria if c.status == Status.review
-            ],
+            review_evidence=[c.reason for c in criteria if c.status == Status.review],
             jobs=[_job_evidence(r) for r in job_rows.itertuples(index=False)],
             education=[_education_evidence(r) for r in edu_rows.itertuples(index=False)],
         )
@@ -188,32 +188,68 @@ class ScreeningResult:
                 e = pattern.education
                 metas.append(
                     {
-                        "id": e.id, "kind": "education", "pattern": pattern.id, "clause": e.clause,
+                        "id": e.id,
+                        "kind": "education",
+                        "pattern": pattern.id,
+                        "clause": e.clause,
                         "facts": [
-                            F.education_level_certain(e.id), F.education_level_possible(e.id),
-                            F.education_years_certain(e.id), F.education_years_possible(e.id),
+                            F.education_level_certain(e.id),
+                            F.education_level_possible(e.id),
+                            F.education_years_certain(e.id),
+                            F.education_years_possible(e.id),
                         ],
                     }
                 )
             for x in pattern.experience:
                 metas.append(
                     {
-                        "id": x.id, "kind": "experience", "pattern": pattern.id, "clause": x.clause,
+                        "id": x.id,
+                        "kind": "experience",
+                        "pattern": pattern.id,
+                        "clause": x.clause,
                         "facts": [F.experience_certain(x.id), F.experience_possible(x.id)],
                     }
                 )
             for lic in pattern.licenses:
-                metas.append({"id": lic.id, "kind": "license", "pattern": pattern.id,
-                              "clause": lic.clause, "facts": [F.license_code(lic.id)]})
+                metas.append(
+                    {
+                        "id": lic.id,
+                        "kind": "license",
+                        "pattern": pattern.id,
+                        "clause": lic.clause,
+                        "facts": [F.license_code(lic.id)],
+                    }
+                )
             for c in pattern.certificates:
-                metas.append({"id": c.id, "kind": "certificate", "pattern": pattern.id,
-                              "clause": c.clause, "facts": [F.certificate_code(c.id)]})
+                metas.append(
+                    {
+                        "id": c.id,
+                        "kind": "certificate",
+                        "pattern": pattern.id,
+                        "clause": c.clause,
+                        "facts": [F.certificate_code(c.id)],
+                    }
+                )
         for lic in self.spec.licenses:
-            metas.append({"id": lic.id, "kind": "license", "pattern": None, "clause": lic.clause,
-                          "facts": [F.license_code(lic.id)]})
+            metas.append(
+                {
+                    "id": lic.id,
+                    "kind": "license",
+                    "pattern": None,
+                    "clause": lic.clause,
+                    "facts": [F.license_code(lic.id)],
+                }
+            )
         for c in self.spec.certificates:
-            metas.append({"id": c.id, "kind": "certificate", "pattern": None, "clause": c.clause,
-                          "facts": [F.certificate_code(c.id)]})
+            metas.append(
+                {
+                    "id": c.id,
+                    "kind": "certificate",
+                    "pattern": None,
+                    "clause": c.clause,
+                    "facts": [F.certificate_code(c.id)],
+                }
+            )
         return metas  # fmt: skip
 
     def input_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -258,7 +294,9 @@ def _job_evidence(r: Any) -> JobEvidence:
 
 def _education_evidence(r: Any) -> EducationEvidence:
     counted = (
-        "counts" if r.counts_certain else ("may count (uncertain)" if r.counts_possible else "does not count")
+        "counts"
+        if r.counts_certain
+        else ("may count (uncertain)" if r.counts_possible else "does not count")
     )
     return EducationEvidence(
         entry=int(r.entry) if r.entry is not None and not pd.isna(r.entry) else 0,
@@ -275,7 +313,9 @@ def _education_evidence(r: Any) -> EducationEvidence:
 def batch_records(batch: Batch) -> Iterator[tuple[str, dict[str, Any]]]:
     """Normalised input record of every applicant of a batch: what the decision was made on."""
     jobs = batch.jobs.groupby("applicant_id", sort=False) if len(batch.jobs) else None
-    education = batch.education.groupby("applicant_id", sort=False) if len(batch.education) else None
+    education = (
+        batch.education.groupby("applicant_id", sort=False) if len(batch.education) else None
+    )
     job_groups = dict(iter(jobs)) if jobs is not None else {}
     edu_groups = dict(iter(education)) if education is not None else {}
     for row in batch.applicants.itertuples(index=False):
@@ -292,9 +332,7 @@ def batch_records(batch: Batch) -> Iterator[tuple[str, dict[str, Any]]]:
 def _entries(frame: pd.DataFrame | None, fields: list[str]) -> list[dict[str, str | None]]:
     if frame is None:
         return []
-    return [
-        {f: _text(getattr(r, f, None)) for f in fields} for r in frame.itertuples(index=False)
-    ]
+    return [{f: _text(getattr(r, f, None)) for f in fields} for r in frame.itertuples(index=False)]
 
 
 def record_digest(record: dict[str, Any]) -> str:
@@ -439,8 +477,12 @@ def _results_frame(
         if pattern.experience:
             first = pattern.experience[0]
             pattern_years[pattern.id] = (
-                credit_years(facts[F.experience_certain(first.id)].to_numpy(), spec.full_time_hours),
-                credit_years(facts[F.experience_possible(first.id)].to_numpy(), spec.full_time_hours),
+                credit_years(
+                    facts[F.experience_certain(first.id)].to_numpy(), spec.full_time_hours
+                ),
+                credit_years(
+                    facts[F.experience_possible(first.id)].to_numpy(), spec.full_time_hours
+                ),
             )
         else:
             pattern_years[pattern.id] = (np.zeros(count), np.zeros(count))
@@ -454,16 +496,14 @@ def _results_frame(
         reasons[cert.id] = held_reasons(
             cert.id, cert.name, statuses[cert.id], facts[F.certificate_code(cert.id)].to_numpy()
         )
-    for item in [*spec.licenses, *spec.certificates]:
-        is_condition = statuses[item.id] == Status.condition.value
-        conditions[is_condition] = reasons[item.id][is_condition]
+    for item_id in [lic.id for lic in spec.licenses] + [c.id for c in spec.certificates]:
+        is_condition = statuses[item_id] == Status.condition.value
+        conditions[is_condition] = reasons[item_id][is_condition]
 
     outcome = statuses[OUTCOME_SUBJECT]
     # the pattern that qualified, or the closest: fewest failing criteria, then most years
     pattern_ids = [p.id for p in spec.patterns]
-    holds = np.stack(
-        [statuses[f"pattern.{p}"] == PATTERN_HOLDS for p in pattern_ids], axis=1
-    )
+    holds = np.stack([statuses[f"pattern.{p}"] == PATTERN_HOLDS for p in pattern_ids], axis=1)
     fails = np.stack([statuses[f"pattern.{p}"] == PATTERN_FAILS for p in pattern_ids], axis=1)
     failures = np.stack([pattern_failures[p] for p in pattern_ids], axis=1)
     certain_years = np.stack([pattern_years[p][0] for p in pattern_ids], axis=1)
@@ -476,7 +516,9 @@ def _results_frame(
         if count
         else np.zeros(0)
     )
-    pattern_column = np.array(pattern_ids, dtype=object)[chosen] if count else np.zeros(0, dtype=object)
+    pattern_column = (
+        np.array(pattern_ids, dtype=object)[chosen] if count else np.zeros(0, dtype=object)
+    )
 
     principal = _principal_reasons(spec, statuses, reasons, outcome, pattern_column, count)
     data: dict[str, Any] = {
@@ -497,7 +539,10 @@ def _license_words(kind: str, state: str | None) -> str:
     from screening.evidence import _STATES
 
     place = _STATES.get((state or "").upper(), state or "")
-    return f"valid {place.title()} {kind}".replace("  ", " ").strip() if place else f"valid {kind}"
+    words = f"valid {place.title()} {kind}" if place else f"valid {kind}"
+    if "driver" in kind.lower():
+        words += " and satisfactory driving record"
+    return words
 
 
 def _principal_reasons(
@@ -543,7 +588,9 @@ def _principal_reasons(
                     shown &= qualified
                 take = mine & shown & (added < 4)
                 text[take] = np.where(
-                    added[take] > 0, text[take] + " | " + reasons[criterion_id][take], reasons[criterion_id][take]
+                    added[take] > 0,
+                    text[take] + " | " + reasons[criterion_id][take],
+                    reasons[criterion_id][take],
                 )
                 added[take] += 1
         out[mine] = text[mine]
@@ -598,7 +645,12 @@ def screen_records(
     """Re-screen normalised input records (as `ScreeningResult.input_records` gives them)."""
     applicants = pd.DataFrame(
         [
-            {**{f: None for f in APPLICANT_FIELDS}, **r["applicant"], "file": "(stored record)", "row": i + 2}
+            {
+                **{f: None for f in APPLICANT_FIELDS},
+                **r["applicant"],
+                "file": "(stored record)",
+                "row": i + 2,
+            }
             for i, r in enumerate(records)
         ],
         columns=["applicant_id", "file", "row", *APPLICANT_FIELDS],
@@ -630,7 +682,12 @@ def screen_records(
         unknown_columns=[],
     )
     return screen_batch(
-        spec, batch, as_of=as_of, requires_driving=requires_driving, spec_path=spec_path, engine=engine
+        spec,
+        batch,
+        as_of=as_of,
+        requires_driving=requires_driving,
+        spec_path=spec_path,
+        engine=engine,
     )
 
 

@@ -119,7 +119,9 @@ def to_durable(condition: Condition) -> dict[str, Any]:
     return {"$or": [to_durable(p) for p in condition.parts]}
 
 
-def evaluate_frame(condition: Condition, frame: pd.DataFrame) -> np.ndarray[Any, np.dtype[np.bool_]]:
+def evaluate_frame(
+    condition: Condition, frame: pd.DataFrame
+) -> np.ndarray[Any, np.dtype[np.bool_]]:
     """Evaluate a condition over every row of a facts DataFrame at once."""
     n = len(frame)
     if isinstance(condition, Compare):
@@ -233,15 +235,15 @@ def _experience(req: ExperienceRequirement, full_time_hours: int) -> _Criterion:
     return _Criterion(rules, certain, possible)
 
 
-def _education(
-    req: EducationRequirement, pattern: Pattern, spec: JobSpec
-) -> _Criterion:
+def _education(req: EducationRequirement, pattern: Pattern, spec: JobSpec) -> _Criterion:
     level = req.min_level.rank
     met_certain = _at_least(F.education_level_certain(req.id), level)
     met_possible = _at_least(F.education_level_possible(req.id), level)
     if req.min_years is not None:
         years_needed = F.credit_for_years(req.min_years, spec.full_time_hours)
-        met_certain = all_of(met_certain, _at_least(F.education_years_certain(req.id), years_needed))
+        met_certain = all_of(
+            met_certain, _at_least(F.education_years_certain(req.id), years_needed)
+        )
         met_possible = all_of(
             met_possible, _at_least(F.education_years_possible(req.id), years_needed)
         )
@@ -345,7 +347,12 @@ def _pattern_criteria(spec: JobSpec, pattern: Pattern) -> list[_Criterion]:
     return criteria
 
 
-_PASSING = {Status.met.value, Status.substituted.value, Status.condition.value, Status.not_applicable.value}
+_PASSING = {
+    Status.met.value,
+    Status.substituted.value,
+    Status.condition.value,
+    Status.not_applicable.value,
+}
 
 #: Above this many status combinations the compiler writes one rule per subject instead.
 MAX_JOINT_RULES = 256
@@ -400,7 +407,9 @@ def build_joint_rules(spec: JobSpec) -> list[Rule] | None:
         for outcome, extra in outcomes:
             label = ", ".join(f"{subject}={status}" for subject, status in status_of.items())
             if extra != TRUE:
-                label += ", any_evidence=" + ("no" if outcome == Outcome.not_qualified.value else "yes")
+                label += ", any_evidence=" + (
+                    "no" if outcome == Outcome.not_qualified.value else "yes"
+                )
             rules.append(
                 Rule(
                     name=f"{label} -> {outcome}",

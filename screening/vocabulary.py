@@ -99,7 +99,9 @@ def normalise_text(text: str) -> str:
 
 def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
     """A regex matching any phrase as whole words, case-insensitively; longest first."""
-    cleaned = sorted({normalise_text(p) for p in phrases if normalise_text(p)}, key=len, reverse=True)
+    cleaned = sorted(
+        {normalise_text(p) for p in phrases if normalise_text(p)}, key=len, reverse=True
+    )
     if not cleaned:
         return None
     alternatives = "|".join(r"\s+".join(re.escape(w) for w in p.split(" ")) for p in cleaned)
