@@ -272,14 +272,8 @@ def _settle_major(spec: JobSpec, vocab: Vocabulary, judgement: Judgement) -> Voc
             family = fields.get(name, FieldFamily())
             if judgement.related:
                 family = family.model_copy(update={"related": _add(family.related, word)})
-            elif "unrelated" in FieldFamily.model_fields:
-                current = list(getattr(family, "unrelated"))  # noqa: B009
-                family = family.model_copy(update={"unrelated": _add(current, word)})
             else:
-                raise SettleError(
-                    "this version of the vocabulary cannot mark a major as unrelated; record "
-                    "each applicant's decision as an override instead"
-                )
+                family = family.model_copy(update={"unrelated": _add(family.unrelated, word)})
             fields[name] = family
     return vocab.model_copy(update={"fields": fields})
 

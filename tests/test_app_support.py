@@ -176,11 +176,17 @@ def test_settling_an_industry_as_related_or_unrelated_rescreens_everybody(
     assert outcomes(again)["R1"] == outcomes(again)["R2"] == "not_qualified"
 
 
-def test_settling_a_major_as_related(result: ScreeningResult) -> None:
+def test_settling_a_major_as_related_or_unrelated(result: ScreeningResult) -> None:
     settled = settle(result.spec, result.vocabulary, Judgement("major", "Basket Weaving", True))
     again = screen_batch(settled.spec, result.batch, as_of=AS_OF, vocabulary=settled.vocabulary)
     assert changed_outcomes(result.results, again.results)["applicant_id"].tolist() == ["R3"]
     assert outcomes(again)["R3"] == "qualified"
+    unrelated = settle(result.spec, result.vocabulary, Judgement("major", "basket weaving", False))
+    again = screen_batch(unrelated.spec, result.batch, as_of=AS_OF, vocabulary=unrelated.vocabulary)
+    # six years of utility experience without a counting degree: seven are needed
+    assert outcomes(again)["R3"] == "not_qualified"
+    reason = again.decision("R3").criteria[0].reason
+    assert "major 'Basket Weaving' is ruled out as a related field" in reason
     with pytest.raises(SettleError, match="blank value"):
         settle(result.spec, result.vocabulary, Judgement("major", "(blank)", True))
 
