@@ -12,14 +12,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import state
-from app_pages.ledger import AuditLedger, audit, audit_available
-
-
-def _store() -> Any:
-    run = st.session_state.get("run")
-    if isinstance(run, state.Run) and isinstance(run.ledger, AuditLedger):
-        return run.ledger.store
-    return audit.AuditStore()
+from app_pages.ledger import AuditLedger, audit, audit_available, audit_store
 
 
 def this_session(run: state.Run | None) -> None:
@@ -57,7 +50,10 @@ def page() -> None:
         )
         this_session(run)
         return
-    store = _store()
+    store: Any = audit_store()
+    if run is not None and isinstance(run.ledger, AuditLedger):
+        with st.spinner("Recording the current run in the audit store…"):
+            run.ledger.run_id(timeout=600)
     runs = store.runs()
     st.subheader("Run history")
     st.dataframe(
