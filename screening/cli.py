@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import itertools
 import sys
+import time
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 from screening import __version__
 from screening.engine import EngineError
 from screening.export import write_csv
 from screening.loading import FileLevelError
-from screening.pipeline import ScreeningResult, screen_files
+from screening.pipeline import ScreeningResult, screen_stream
+from screening.results import Outcome
 from screening.spec import SpecError
 
 EXIT_OK = 0
@@ -58,32 +65,61 @@ def _add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     )
     screen.add_argument("--out", help="results CSV (default: stdout)")
     screen.add_argument("--errors", help="errors and warnings CSV")
+    screen.add_argument("--timings", action="store_true", help="print the time of each stage")
+    screen.add_argument(
+        "--engine", choices=["durable", "vectorised"], default="durable", help=argparse.SUPPRESS
+    )  # the vectorised reference, for benchmarks
     screen.set_defaults(func=run_screen)  # fmt: skip
 
 
-def summary_lines(result: ScreeningResult) -> list[str]:
+@dataclass
+class RunTotals:
+    """What a screening run adds up to over its chunks."""
+
+    spec_id: str = ""
+    revision: str = ""
+    ruleset: str = ""
+    as_of: str = ""
+    requires_driving: bool = False
+    outcomes: Counter[str] = field(default_factory=Counter)
+    screened: int = 0
+    error_rows: int = 0
+    errors: int = 0
+    warnings: int = 0
+    timings: Counter[str] = field(default_factory=Counter)
+
+    def add(self, result: ScreeningResult) -> None:
+        """Count one chunk's results."""
+        self.spec_id, self.revision = result.spec.id, result.spec.revision
+        self.ruleset, self.as_of = result.compiled.name, result.as_of.isoformat()
+        self.requires_driving = result.requires_driving
+        self.outcomes.update(result.outcome_counts())
+        self.screened += len(result.results)
+        self.error_rows += result.batch.error_rows
+        self.errors += sum(1 for i in result.issues if i.severity == "error")
+        self.warnings += sum(1 for i in result.issues if i.severity == "warning")
+        self.timings.update(result.timings)
+
+
+def summary_lines(totals: RunTotals) -> list[str]:
     """The run summary printed to stderr."""
-    counts = result.outcome_counts()
-    errors = sum(1 for i in result.issues if i.severity == "error")
-    warnings = sum(1 for i in result.issues if i.severity == "warning")
-    spec = result.spec
-    lines = [
-        f"Screened {len(result.results)} applicant(s) against {spec.id}"
-        + (f" revision {spec.revision}" if spec.revision else "")
-        + f" (ruleset {result.compiled.name}, as of {result.as_of.isoformat()}"
-        + (", position requires driving" if result.requires_driving else "")
+    return [
+        f"Screened {totals.screened} applicant(s) against {totals.spec_id}"
+        + (f" revision {totals.revision}" if totals.revision else "")
+        + f" (ruleset {totals.ruleset}, as of {totals.as_of}"
+        + (", position requires driving" if totals.requires_driving else "")
         + ")",
-        "  " + "  ".join(f"{name}: {count}" for name, count in counts.items()),
-        f"  error rows not screened: {result.batch.error_rows}   "
-        f"problems reported: {errors} error(s), {warnings} warning(s)",
+        "  " + "  ".join(f"{o.value}: {totals.outcomes.get(o.value, 0)}" for o in Outcome),
+        f"  error rows not screened: {totals.error_rows}   "
+        f"problems reported: {totals.errors} error(s), {totals.warnings} warning(s)",
     ]
-    return lines
 
 
 def run_screen(args: argparse.Namespace) -> int:
-    """Handle `screening screen`."""
+    """Handle `screening screen`: stream the batch through the pipeline chunk by chunk."""
+    started = time.perf_counter()
     try:
-        result = screen_files(
+        chunks = screen_stream(
             args.applicants,
             args.spec,
             jobs=args.jobs,
@@ -91,26 +127,52 @@ def run_screen(args: argparse.Namespace) -> int:
             columns=args.columns,
             as_of=args.as_of,
             requires_driving=args.requires_driving,
+            engine=args.engine,
         )
+        first = next(chunks)
     except (FileLevelError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except EngineError as exc:
         print(f"error: the rule engine failed, no results were written: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    if args.out:
-        write_csv(result.results, Path(args.out))
-    else:
-        write_csv(result.results, sys.stdout)
-    if args.errors:
-        write_csv(result.errors_frame(), Path(args.errors))
-    for line in summary_lines(result):
+    totals = RunTotals()
+    try:
+        with contextlib.ExitStack() as files:
+            out: IO[str] = (
+                files.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
+                if args.out
+                else sys.stdout
+            )
+            errors: IO[str] | None = (
+                files.enter_context(open(args.errors, "w", encoding="utf-8", newline=""))
+                if args.errors
+                else None
+            )
+            for index, result in enumerate(itertools.chain([first], chunks)):
+                write_started = time.perf_counter()
+                write_csv(result.results, out, header=index == 0)
+                if errors is not None:
+                    write_csv(result.errors_frame(), errors, header=index == 0)
+                result.timings["write"] = time.perf_counter() - write_started
+                totals.add(result)
+    except (FileLevelError, EngineError) as exc:
+        for written in (args.out, args.errors):
+            if written:
+                Path(written).unlink(missing_ok=True)
+        print(f"error: {exc}; no results were written", file=sys.stderr)
+        return EXIT_UNUSABLE
+    for line in summary_lines(totals):
         print(line, file=sys.stderr)
-    if result.issues and not args.errors:
+    if (totals.errors or totals.warnings) and not args.errors:
         print(
             "  (write the problems with --errors ERRORS.csv to see row, column and fix)",
             file=sys.stderr,
         )
+    if args.timings:
+        total = time.perf_counter() - started
+        stages = "  ".join(f"{k}: {v:.2f}s" for k, v in totals.timings.items())
+        print(f"  time: {total:.2f}s  ({stages})", file=sys.stderr)
     return EXIT_OK
 
 

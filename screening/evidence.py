@@ -30,6 +30,7 @@ from screening.spec import (
     ExperienceRequirement,
     JobSpec,
     Level,
+    Substitution,
 )
 from screening.vocabulary import Vocabulary, normalise_text, phrase_pattern
 
@@ -199,7 +200,7 @@ class Evidence:
 def _text_column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name not in frame.columns:
         return pd.Series([""] * len(frame), index=frame.index, dtype=object)
-    return frame[name].astype(object).where(frame[name].notna(), "").astype(str)
+    return pd.Series(frame[name].to_numpy(dtype=object), index=frame.index, dtype=object).fillna("")
 
 
 def _texts(values: Any, index: pd.Index) -> pd.Series:
@@ -276,20 +277,29 @@ def compute_evidence(
         if pattern.education is None:
             continue
         education_req = pattern.education
-        assessed = _assess_education(edu_frame, education_req, spec, vocab)
+        assessed = _assess_education(
+            edu_frame, education_req, spec, vocab, spec.substitution_for(pattern)
+        )
         for name, value in _education_facts(
             assessed, education_req, spec, pattern_id=pattern.id, count=count
         ).items():
             facts[name] = value
         edu_rows.append(assessed)
     if len(edu_frame):
-        levels = edu_frame["level_possible_rank"].to_numpy()
+        # "an education entry above level none" for discretionary equivalency: the entry's
+        # own possible degree level, whatever its field or accreditation
+        degrees = _map_unique(edu_frame["degree"], _degree_reader(vocab))
+        may_be_completed = ~edu_frame["completed"].str.lower().isin(_NO).to_numpy()
+        levels = np.array([d.level_possible.rank for d in degrees], dtype=np.int64)
+        levels = np.where(may_be_completed, levels, 0)
         has_level = np.zeros(count, dtype=bool)
         has_level[edu_frame["applicant_pos"].to_numpy()[levels > 0]] = True
         any_evidence |= has_level
     facts[F.ANY_EVIDENCE] = any_evidence.astype(np.int64)
     for lic in [*spec.licenses, *(lic for p in spec.patterns for lic in p.licenses)]:
-        facts[F.license_code(lic.id)] = _license_codes(applicants, lic.kind, lic.state)
+        facts[F.license_code(lic.id)] = _license_codes(
+            applicants, lic.kind, lic.state, lic.license_class
+        )
     for cert in [*spec.certificates, *(c for p in spec.patterns for c in p.certificates)]:
         facts[F.certificate_code(cert.id)] = _certificate_codes(
             applicants, [cert.name, *cert.aliases, *vocab.certificates.get(cert.name, [])]
@@ -306,7 +316,7 @@ def compute_evidence(
 def _read_jobs(spec: JobSpec, jobs: pd.DataFrame, position: pd.Series, as_of: date) -> pd.DataFrame:
     """Parse dates, hours and percentages of every job once; note what is invalid."""
     frame = pd.DataFrame(
-        {name: _texts(_text_column(jobs, name).str.strip(), jobs.index) for name in JOB_FIELDS},
+        {name: _text_column(jobs, name) for name in JOB_FIELDS},
         index=jobs.index,
     )
     for extra in ("applicant_id", "file", "row", "column_prefix", "entry"):
@@ -630,10 +640,7 @@ def _degree_reader(vocab: Vocabulary) -> Any:
 
 def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFrame:
     frame = pd.DataFrame(
-        {
-            name: _texts(_text_column(education, name).str.strip(), education.index)
-            for name in EDUCATION_FIELDS
-        },
+        {name: _text_column(education, name) for name in EDUCATION_FIELDS},
         index=education.index,
     )
     for extra in ("applicant_id", "file", "row", "column_prefix", "entry"):
@@ -642,12 +649,15 @@ def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFram
     frame["applicant_pos"] = position.reindex(frame["applicant_id"].to_numpy()).to_numpy()
     frame = frame[frame["applicant_pos"].notna()].reset_index(drop=True)
     frame["applicant_pos"] = frame["applicant_pos"].astype(np.int64)
-    frame["level_possible_rank"] = np.zeros(len(frame), dtype=np.int64)
     return frame
 
 
 def _units_credit(
-    units: pd.Series, unit_type: pd.Series, one_year: int
+    units: pd.Series,
+    unit_type: pd.Series,
+    one_year: int,
+    semester_per_year: int = 30,
+    quarter_per_year: int = 45,
 ) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """Certain and possible education credit of partial study (units ÷ 30 or ÷ 45, ≤ 4 years).
 
@@ -666,8 +676,8 @@ def _units_credit(
     kind = unit_type.str.strip().str.lower()
     semester = kind.str.startswith("sem").to_numpy(dtype=bool)
     quarter = kind.str.startswith("quar").to_numpy(dtype=bool)
-    divisor_certain = np.where(semester, 30, 45) * 100
-    divisor_possible = np.where(quarter, 45, 30) * 100
+    divisor_certain = np.where(semester, semester_per_year, quarter_per_year) * 100
+    divisor_possible = np.where(quarter, quarter_per_year, semester_per_year) * 100
     scaled = hundredths * one_year
     certain = scaled // divisor_certain
     possible = -((-scaled) // divisor_possible)
@@ -678,7 +688,11 @@ def _units_credit(
 
 
 def _assess_education(
-    frame: pd.DataFrame, req: EducationRequirement, spec: JobSpec, vocab: Vocabulary
+    frame: pd.DataFrame,
+    req: EducationRequirement,
+    spec: JobSpec,
+    vocab: Vocabulary,
+    substitution: Substitution | None = None,
 ) -> pd.DataFrame:
     out = frame.copy()
     one_year = F.year_credit(spec.full_time_hours)
@@ -746,7 +760,14 @@ def _assess_education(
     degree_credit_p = (
         np.where(completed_possible, np.where(recognised, degree_years[level_p], 4), 0) * one_year
     )
-    unit_c, unit_p = _units_credit(out["units"], out["unit_type"], one_year)
+    per_year = substitution if substitution is not None else Substitution()
+    unit_c, unit_p = _units_credit(
+        out["units"],
+        out["unit_type"],
+        one_year,
+        per_year.semester_units_per_year,
+        per_year.quarter_units_per_year,
+    )
 
     counts_c = field_certain & accredited_certain
     counts_p = field_possible & accredited_possible
@@ -755,6 +776,7 @@ def _assess_education(
     out["level_possible"] = _texts(names[level_p], out.index)
     out["level_certain_rank"] = np.where(counts_c, level_c, 0)
     out["level_possible_rank"] = np.where(counts_p, level_p, 0)
+    out["entry_level_possible_rank"] = level_p
     out["credit_certain"] = np.where(counts_c, np.maximum(degree_credit_c, unit_c), 0)
     out["credit_possible"] = np.where(counts_p, np.maximum(degree_credit_p, unit_p), 0)
     out["recognised"] = recognised
@@ -825,7 +847,9 @@ def state_code(text: str) -> str | None:
     return None
 
 
-def _license_codes(applicants: pd.DataFrame, kind: str, state: str | None) -> np.ndarray[Any, Any]:
+def _license_codes(
+    applicants: pd.DataFrame, kind: str, state: str | None, license_class: str | None = None
+) -> np.ndarray[Any, Any]:
     if "driver" in kind.lower():
         held = _text_column(applicants, "drivers_license").str.strip().str.lower()
         where = _text_column(applicants, "drivers_license_state")
@@ -837,7 +861,8 @@ def _license_codes(applicants: pd.DataFrame, kind: str, state: str | None) -> np
         )
         codes = np.full(len(applicants), F.UNKNOWN, dtype=np.int64)
         codes[held.isin(_NO).to_numpy()] = F.NOT_HELD
-        codes[held.isin(_YES).to_numpy() & state_ok] = F.HELD
+        # the applicant file never shows a license's class: a required class stays unknown
+        codes[held.isin(_YES).to_numpy() & state_ok] = F.UNKNOWN if license_class else F.HELD
         return codes
     return _certificate_codes(applicants, [kind])
 

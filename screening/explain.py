@@ -127,9 +127,15 @@ def job_summaries(
     time = _where(full, "full time", years_texts(hours) + " h/week")
     time = _where(percent < 100, time + " at " + years_texts(percent) + "%", time)
     invalid = rows["classification"].to_numpy(dtype=object) == INVALID
-    detail = _where(
-        invalid, "unreadable: " + rows["problem"].to_numpy(dtype=object), span + ", " + time
-    )
+    # name the field and the value, so the recruiter can check the application
+    field = rows["problem_column"].to_numpy(dtype=object)
+    value = np.full(len(rows), "", dtype=object)
+    for name in np.unique(field[invalid]):
+        chosen = field == name
+        value[chosen] = rows[str(name)].to_numpy(dtype=object)[chosen]
+    problem = rows["problem"].to_numpy(dtype=object)
+    unreadable = _where(value != "", field + " '" + value + "': " + problem, field + ": " + problem)
+    detail = _where(invalid, unreadable, span + ", " + time)
     return _joined_per_applicant(
         rows["applicant_pos"].to_numpy(dtype=np.int64), label + ", " + detail, count, limit
     )
@@ -148,6 +154,9 @@ def experience_reasons(
     certain = credit_years(facts[F.experience_certain(req.id)].to_numpy(), full_time_hours)
     possible = credit_years(facts[F.experience_possible(req.id)].to_numpy(), full_time_hours)
     required = float(req.years)
+    certain_credit = facts[F.experience_certain(req.id)].to_numpy(dtype=np.int64)
+    year = F.year_credit(full_time_hours)
+    needed = F.credit_for_years(req.years_fraction, full_time_hours)
     counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
     doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
     window = f" within the last {req.within_years} years" if req.within_years else ""
@@ -170,10 +179,18 @@ def experience_reasons(
             )
             out[rows] = base + "; up to " + upto + " if these count: " + doubtful[rows]
         else:
+            # floor what the applicant has and round the shortfall up, so one day short
+            # never reads as "3 of 3 required years; short by 0 years"
+            credit = certain_credit[rows]
+            has = (credit * 100 // year).astype(np.float64) / 100
+            short = (-(-np.maximum(needed - credit, 0) * 100 // year)).astype(np.float64) / 100
             out[rows] = (
-                base
+                f"{req.id}: "
+                + years_texts(has)
+                + f" of {years_text(required)} required years{window}"
+                + _where(counted[rows] != "", " (" + counted[rows] + ")", " (no qualifying job)")
                 + "; short by "
-                + years_texts(np.maximum(required - certain[rows], 0.0))
+                + years_texts(short)
                 + " years"
             )
     return out

@@ -28,19 +28,35 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def _first_character(value: Any) -> str:
+    return value[:1] if isinstance(value, str) else ""
+
+
 def safe_frame(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of a frame with every text cell neutralised and no eeo_* column."""
     kept = frame[[c for c in frame.columns if not str(c).startswith("eeo_")]].copy()
     for column in kept.columns:
-        if kept[column].dtype == object or pd.api.types.is_string_dtype(kept[column]):
-            kept[column] = kept[column].map(neutralise)
+        values = kept[column]
+        if values.dtype == object or pd.api.types.is_string_dtype(values):
+            # look at the first character of every cell at once; only suspects are mapped
+            first = values.astype(object).map(_first_character, na_action="ignore")
+            suspect = first.isin(_FORMULA_START).to_numpy(dtype=bool)
+            if suspect.any():
+                values = values.astype(object).copy()
+                values[suspect] = values[suspect].map(neutralise)
+                kept[column] = values
     kept.columns = [neutralise(str(c)) for c in kept.columns]
     return kept
 
 
-def write_csv(frame: pd.DataFrame, target: str | Path | IO[str]) -> None:
-    """Write a frame as UTF-8 CSV, formula-injection safe."""
-    safe_frame(frame).to_csv(target, index=False)
+def write_csv(frame: pd.DataFrame, target: str | Path | IO[str], *, header: bool = True) -> None:
+    """Write a frame as UTF-8 CSV (RFC 4180 CRLF rows), formula-injection safe.
+
+    CRLF row ends make the writer quote any cell holding a carriage return: with bare LF
+    rows Python's CSV writer leaves a lone CR unquoted and readers split the row there.
+    The header is written only when asked, so chunks can be appended.
+    """
+    safe_frame(frame).to_csv(target, index=False, header=header, lineterminator="\r\n")
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -9,6 +9,7 @@ Self-identification (`eeo_*`) columns are split off into `Batch.eeo` at once.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -449,7 +450,23 @@ def _long_entries(
                 fix="Correct the id, or add the applicant to the applicants file.",
             )
         )
-    # Entries of error applicants are accounted for by the applicant's own error row.
+    # Entries of error applicants are not screened: say so on the entry's own row, so that
+    # every row of every input file is in the results or in the errors output.
+    error_ids = set(applicant_ids[~screenable].dropna()) - set(applicant_ids[screenable].dropna())
+    of_error_applicant = ids.isin(error_ids).to_numpy() & has_value
+    for row, applicant_id in zip(rows[of_error_applicant], ids[of_error_applicant], strict=True):
+        issues.append(
+            InputIssue(
+                file=shown,
+                row=int(row),
+                applicant_id=str(applicant_id),
+                column="applicant_id",
+                value=str(applicant_id),
+                problem=f"applicant_id {applicant_id!r} is an error row of the applicants file "
+                f"{applicants_file!r}; this {entry_name} entry is not screened",
+                fix="Fix the applicant's row in the applicants file (see its error).",
+            )
+        )
     screenable_ids = applicant_ids[screenable]
     position_of = pd.Series(np.flatnonzero(screenable), index=screenable_ids.to_numpy())
     keep = ids.isin(screenable_ids).to_numpy() & has_value
@@ -566,3 +583,10 @@ def load_batch(
         error_rows=int(errors.sum()),
         unknown_columns=unknown,
     )
+
+
+def iter_batches(
+    applicants: str | Path, *, columns: str | Path | None = None, chunk_rows: int = 100_000
+) -> Iterator[Batch]:
+    """The wide-form batch in chunks of about `chunk_rows` applicants (one chunk for now)."""
+    yield load_batch(applicants, columns=columns)

@@ -32,7 +32,7 @@ from screening.explain import (
     held_reasons,
     years_text,
 )
-from screening.loading import Batch, InputFile, load_batch
+from screening.loading import Batch, InputFile, iter_batches, load_batch
 from screening.results import (
     ERROR_COLUMNS,
     CriterionResult,
@@ -520,7 +520,9 @@ def _results_frame(
         np.array(pattern_ids, dtype=object)[chosen] if count else np.zeros(0, dtype=object)
     )
 
-    principal = _principal_reasons(spec, statuses, reasons, outcome, pattern_column, count)
+    # patterns from closest to farthest, for a rejection's reasons
+    pattern_order = np.argsort(closeness, axis=1, kind="stable").reshape(count, len(pattern_ids))
+    principal = _principal_reasons(spec, statuses, reasons, outcome, pattern_order, count)
     data: dict[str, Any] = {
         "applicant_id": batch.applicants["applicant_id"].to_numpy(dtype=object),
         "outcome": outcome,
@@ -550,10 +552,14 @@ def _principal_reasons(
     statuses: dict[str, np.ndarray[Any, Any]],
     reasons: dict[str, np.ndarray[Any, Any]],
     outcome: np.ndarray[Any, Any],
-    chosen_pattern: np.ndarray[Any, Any],
+    pattern_order: np.ndarray[Any, Any],
     count: int,
 ) -> np.ndarray[Any, Any]:
-    """At most four reasons: the deciding criteria of the chosen pattern, failures first."""
+    """At most four reasons: the deciding criteria of the chosen pattern, failures first.
+
+    A rejection under several patterns says why each failed, closest first: every pattern
+    gets one reason before the closest pattern gets more.
+    """
     by_pattern: dict[str, list[str]] = {}
     for pattern in spec.patterns:
         ids: list[str] = []
@@ -571,16 +577,14 @@ def _principal_reasons(
         Status.met.value,
         Status.condition.value,
     ]
+    pattern_ids = [p.id for p in spec.patterns]
+    chosen_pattern = np.array(pattern_ids, dtype=object)[pattern_order[:, 0]] if count else []
     qualified = outcome == Outcome.qualified.value
     out = np.full(count, "", dtype=object)
     for pattern_id, ids in by_pattern.items():
         mine = chosen_pattern == pattern_id
         text = np.full(count, "", dtype=object)
         added = np.zeros(count, dtype=np.int64)
-        if len(spec.patterns) > 1:
-            closest = mine & (outcome == Outcome.not_qualified.value)
-            text[closest] = f"closest pattern: {pattern_id}"
-            added[closest] = 1
         for status in ranked:
             for criterion_id in ids:
                 shown = statuses[criterion_id] == status
@@ -594,7 +598,41 @@ def _principal_reasons(
                 )
                 added[take] += 1
         out[mine] = text[mine]
+    if len(spec.patterns) > 1:
+        # a rejection under several patterns says why each failed, closest first
+        rank = {status: n for n, status in enumerate([*ranked, Status.not_applicable.value])}
+        for i in np.flatnonzero(outcome == Outcome.not_qualified.value):
+            ordered_patterns = [pattern_ids[j] for j in pattern_order[i]]
+            chosen = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(i))
+            texts = [str(reasons[c][i]) for c in chosen]
+            out[i] = " | ".join([f"closest pattern: {ordered_patterns[0]}", *texts])
     return out
+
+
+def _rejection_reasons(
+    ordered_patterns: list[str],
+    by_pattern: dict[str, list[str]],
+    statuses: dict[str, np.ndarray[Any, Any]],
+    rank: dict[str, int],
+    i: int,
+    slots: int = 3,
+) -> list[str]:
+    """Failing criteria of every pattern, closest pattern first, one each before any second."""
+    failing = (Status.not_met.value, Status.review.value)
+    per_pattern: list[list[str]] = []
+    seen: set[str] = set()
+    for pattern_id in ordered_patterns:
+        ids = sorted(by_pattern[pattern_id], key=lambda c: rank[statuses[c][i]])
+        fails = [c for c in ids if statuses[c][i] in failing and c not in seen]
+        seen.update(fails)
+        per_pattern.append(fails)
+    taken = [fails[:1] for fails in per_pattern]
+    budget = slots - sum(len(t) for t in taken)
+    for n, fails in enumerate(per_pattern):  # closest first gets the spare slots
+        extra = fails[1 : 1 + max(budget, 0)]
+        taken[n] += extra
+        budget -= len(extra)
+    return [c for t in taken for c in t][:slots]
 
 
 def screen_files(
@@ -631,6 +669,54 @@ def screen_files(
     )
     result.timings = {"load": load_time, **result.timings}
     return result
+
+
+def screen_stream(
+    applicants: str | Path,
+    spec: str | Path | JobSpec,
+    *,
+    jobs: str | Path | None = None,
+    education: str | Path | None = None,
+    columns: str | Path | None = None,
+    as_of: date | None = None,
+    requires_driving: bool = False,
+    engine: EngineKind = "durable",
+    chunk_rows: int = 100_000,
+) -> Iterator[ScreeningResult]:
+    """Screen a batch chunk by chunk, so memory stays flat however large the file is.
+
+    Every file-level problem is raised before the first chunk. The chunks' results, in
+    order, are exactly `screen_files`' results (screening is per applicant); each chunk's
+    `timings` covers its own stages.
+    """
+    spec_path: str | Path | None = None
+    if isinstance(spec, JobSpec):
+        job_spec = spec
+    else:
+        spec_path = spec
+        job_spec = load_spec(spec)
+    compiled_ruleset(job_spec)
+    vocab = vocabulary_for(job_spec, spec_path)
+    day = as_of or date.today()
+    started = time.perf_counter()
+    if jobs is None and education is None:
+        batches: Iterator[Batch] = iter_batches(applicants, columns=columns, chunk_rows=chunk_rows)
+    else:
+        batches = iter([load_batch(applicants, jobs=jobs, education=education, columns=columns)])
+    for batch in batches:
+        load_time = time.perf_counter() - started
+        result = screen_batch(
+            job_spec,
+            batch,
+            as_of=day,
+            requires_driving=requires_driving,
+            spec_path=spec_path,
+            vocabulary=vocab,
+            engine=engine,
+        )
+        result.timings = {"load": load_time, **result.timings}
+        yield result
+        started = time.perf_counter()
 
 
 def screen_records(

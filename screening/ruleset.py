@@ -170,6 +170,13 @@ class Rule:
         return self.assigns or ((self.subject, self.status),)
 
 
+def subject_kind(subject: str) -> SubjectKind:
+    """Whether a subject is the outcome, a pattern or a criterion."""
+    if subject == OUTCOME_SUBJECT:
+        return "outcome"
+    return "pattern" if subject.startswith("pattern.") else "criterion"
+
+
 @dataclass(frozen=True)
 class CompiledRuleset:
     """A spec compiled to rules; `definition` is the durable_rules ruleset without actions."""
@@ -183,13 +190,13 @@ class CompiledRuleset:
     #: Values above it decide nothing more, so applicants may be grouped on clipped facts.
     clip_limits: tuple[tuple[str, int], ...] = ()
 
-    def subjects(self) -> list[str]:
-        """Every subject the rules decide (criteria, patterns, outcome), in rule order."""
+    def subjects(self, kind: SubjectKind | None = None) -> list[str]:
+        """Subjects the rules decide (criteria, patterns, outcome), in rule order."""
         seen: dict[str, None] = {}
         for rule in self.rules:
             for subject, _ in rule.assignments():
                 seen.setdefault(subject, None)
-        return list(seen)
+        return [s for s in seen if kind is None or subject_kind(s) == kind]
 
     def to_json(self) -> str:
         """The ruleset as indented JSON, for display and storage."""

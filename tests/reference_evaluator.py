@@ -32,7 +32,12 @@ professional would expect):
   discretionary; "education above level none" uses the possible level of an entry;
 - a pattern without an experience requirement cannot substitute experience for education;
 - the closest pattern of a rejection: one that holds possibly first, then fewest not_met
-  criteria, then fewest review criteria, then spec order.
+  criteria, then fewest review criteria, then spec order;
+- hours_per_week and qualifying_percent are range-checked as written, then kept to two
+  decimals (half up); month names are full or three-letter, ISO dates have two-digit
+  months and days;
+- units per education year come from the substitution in force (30 semester / 45 quarter
+  unless the spec says otherwise).
 """
 
 from __future__ import annotations
@@ -44,6 +49,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
 from math import ceil, floor
 from pathlib import Path
 
@@ -70,6 +76,7 @@ NO_WORDS = {"no", "n", "false", "0"}
 KEPT_PUNCTUATION = set("/&+#-")
 
 
+@lru_cache(maxsize=65536)  # pure; cached only because every keyword is tried on every job
 def normalise(text: str) -> str:
     """Lower-case; anything but a letter, digit, `_`, space or / & + # - becomes a space."""
     kept = [
@@ -660,7 +667,11 @@ POSSIBLY_PASSING = PASSING | {Status.review}
 
 @dataclass(frozen=True)
 class ReferenceDecision:
-    """The reference's decision for one applicant."""
+    """The reference's decision for one applicant.
+
+    qualifying_years / possible_years are those of the named pattern's first experience
+    requirement (possible None: unbounded); pattern_credit holds them for every pattern.
+    """
 
     outcome: str
     statuses: dict[str, str]

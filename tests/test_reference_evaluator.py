@@ -617,3 +617,121 @@ def test_evaluate_file_refuses_repeated_applicant_ids(
     path.write_text("applicant_id,job1_title\nA,x\nA,y\n", encoding="utf-8")
     with pytest.raises(ValueError, match="row 3 repeats applicant_id 'A'"):
         evaluate_file(alameda, vocabulary, path, as_of=AS_OF, requires_driving=False)
+
+
+# --------------------------------------------------------------------------- chosen readings
+
+
+def test_job_matching_several_areas_takes_the_most_favourable(vocabulary: Vocabulary) -> None:
+    spec = inline_spec(
+        industries=["utility"],
+        experience={
+            "areas": {"account management": [], "project management": []},
+            "area_industries": {"project management": []},
+        },
+    )
+    # Retail rules the account-management reading out; project management names no industry.
+    both = job(1, "Account Manager", "Retail", "2020-01", "2023-12", duties="Project manager")
+    assert screen(spec, vocabulary, applicant(BACHELOR, both)).outcome == "qualified"
+    only_account = job(1, "Account Manager", "Retail", "2020-01", "2023-12")
+    assert screen(spec, vocabulary, applicant(BACHELOR, only_account)).outcome == "not_qualified"
+
+
+def test_unreadable_completion_is_certainly_not_completed(
+    alameda: JobSpec, vocabulary: Vocabulary
+) -> None:
+    in_progress = edu(1, "BS", "Economics", completed="in progress")
+    decision = screen(alameda, vocabulary, applicant(in_progress, UTILITY_3_YEARS))
+    assert decision.statuses["typical.education"] == "review"
+    done = edu(1, "BS", "Economics", completed="no")
+    decision = screen(alameda, vocabulary, applicant(done, UTILITY_3_YEARS))
+    assert decision.statuses["typical.education"] == "not_met"
+
+
+def test_degree_names_its_field_as_a_phrase(vocabulary: Vocabulary) -> None:
+    spec = JobSpec.model_validate(
+        {
+            "id": "mba",
+            "title": "MBA",
+            "patterns": [
+                {
+                    "id": "p",
+                    "education": {
+                        "id": "p.education",
+                        "min_level": "master",
+                        "fields": ["business administration"],
+                    },
+                }
+            ],
+        }
+    )
+    assert screen(spec, vocabulary, applicant(edu(1, "MBA (2019)"))).outcome == "qualified"
+    # A degree naming no field, major blank: the field is unknown, so review.
+    assert screen(spec, vocabulary, applicant(edu(1, "MS"))).outcome == "needs_review"
+    assert screen(spec, vocabulary, applicant(edu(1, "MS", "History"))).outcome == "not_qualified"
+
+
+@pytest.mark.parametrize(
+    ("license_spec", "status"),
+    [
+        ({"id": "dl", "class": "A"}, "review"),  # the file reports no license class
+        ({"id": "dl", "kind": "pesticide applicator license"}, "review"),  # no column for it
+        ({"id": "dl"}, "met"),  # any state will do
+    ],
+)
+def test_license_readings(
+    vocabulary: Vocabulary, license_spec: dict[str, str], status: str
+) -> None:
+    spec = inline_spec(licenses=[license_spec])
+    row = applicant(BACHELOR, UTILITY_3_YEARS, drivers_license="yes", drivers_license_state="OR")
+    assert screen(spec, vocabulary, row).statuses["dl"] == status
+
+
+def test_certificate_at_appointment_is_a_condition(vocabulary: Vocabulary) -> None:
+    spec = inline_spec(
+        certificates=[
+            {"id": "cem", "name": "Certified Energy Manager", "enforce_at": "appointment"}
+        ]
+    )
+    decision = screen(spec, vocabulary, applicant(BACHELOR, UTILITY_3_YEARS))
+    assert decision.statuses["cem"] == "condition"
+    assert decision.outcome == "qualified"
+
+
+def test_closest_pattern_ties_go_to_the_first_in_the_spec(vocabulary: Vocabulary) -> None:
+    decision = screen(two_pattern_spec(), vocabulary, applicant())
+    # a: education and experience not met; b: experience not met → b has fewer failures.
+    assert decision.pattern == "b"
+    tie = screen(two_pattern_spec(), vocabulary, applicant(BACHELOR))
+    # a: experience not met; b: experience not met → one each, a comes first.
+    assert tie.pattern == "a"
+
+
+# --------------------------------------------------------------------------- committed cases
+
+DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+@pytest.mark.parametrize("requires_driving", [False, True])
+def test_reference_agrees_with_the_hand_written_edge_cases(
+    alameda: JobSpec, vocabulary: Vocabulary, requires_driving: bool
+) -> None:
+    # The expected outcomes were worked out by hand, independently of this module,
+    # for an as-of date of 2026-11-26.
+    decisions = evaluate_file(
+        alameda,
+        vocabulary,
+        DATA / "edge-cases.csv",
+        as_of=date(2026, 11, 26),
+        requires_driving=requires_driving,
+    )
+    with open(DATA / "edge-cases-expected.csv", encoding="utf-8", newline="") as handle:
+        expected = {row["applicant_id"]: row["expected_outcome"] for row in csv.DictReader(handle)}
+    assert expected, "no expected outcomes found"
+    assert set(decisions) == set(expected)
+    wrong = {
+        applicant_id: (outcome, decisions[applicant_id].outcome)
+        for applicant_id, outcome in expected.items()
+        if decisions[applicant_id].outcome != outcome
+    }
+    assert wrong == {}
