@@ -11,7 +11,7 @@ import streamlit as st
 from app_pages import state
 from screening.browse import spec_in_words
 from screening.pipeline import compiled_ruleset
-from screening.spec import dump_spec
+from screening.spec import SpecError, dump_spec
 from screening.uploads import Upload
 
 try:  # the spec compiler is an optional part of the package
@@ -42,8 +42,14 @@ def compile_upload(upload: Upload) -> None:
         document = read_document_bytes(upload.data, upload.name)
         compiled = compile_document_data(document, default_vocabulary())
         compiled_ruleset(compiled.spec)
-    except (DocumentError, ValueError) as exc:
+    except (DocumentError, SpecError, ValueError) as exc:
         st.session_state["compile_error"] = f"{upload.name!r} cannot be compiled: {exc}"
+        return
+    except Exception as exc:  # a document the compiler trips on must not show a traceback
+        st.session_state["compile_error"] = (
+            f"{upload.name!r} cannot be compiled ({type(exc).__name__}: {exc}); write the rule "
+            "file by hand from the document (see rules/)."
+        )
         return
     st.session_state["compiled_draft"] = compiled.spec
 

@@ -428,6 +428,56 @@ def test_spec_view_shows_criteria_in_words_and_the_ruleset_with_its_hash(sample_
     assert any(sample_result.spec.sha256() in c.value for c in at.caption)
 
 
+CLASS_SPEC = b"""CITY OF EXAMPLEVILLE
+
+PROGRAM ANALYST
+
+Class Code: 4321
+
+MINIMUM QUALIFICATIONS
+
+Education: Graduation from an accredited four-year college or university with a major in
+business administration or a related field.
+
+Experience: Two years of professional experience in program management.
+
+Applicants must be able to juggle flaming torches while reciting poetry.
+"""
+
+
+def test_compiled_document_is_reviewed_before_it_screens() -> None:
+    at = start("app_pages/spec_view.py")
+    at.session_state["pending_document"] = Upload("analyst.txt", CLASS_SPEC)
+    at.run()
+    assert not at.exception, at.exception
+    assert errors(at) == []
+    assert any("1 clause(s) of the minimum qualifications" in w.value for w in at.warning)
+    assert any("juggle flaming torches" in m.value for m in at.markdown)
+    use = at.button(key="use_draft")
+    assert use.disabled  # the unparsed clause has not been reviewed yet
+    at.checkbox(key="draft_reviewed").check()
+    at.run()
+    assert not at.button(key="use_draft").disabled
+    at.button(key="use_draft").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert [t.value for t in at.title] == ["Screen applicants"]
+    run = at.session_state["run"]
+    assert run.result.spec.title == "Program Analyst"
+    assert run.active.origin == "compiled from analyst.txt"
+    assert metrics(at)["Screened"] == f"{len(run.result.results):,}"
+    assert "pattern_1.experience" in shown_table(at, "results_table").columns
+
+
+def test_unreadable_document_gets_a_message() -> None:
+    at = start("app_pages/spec_view.py")
+    at.session_state["pending_document"] = Upload("analyst.xls", b"\xd0\xcf\x11\xe0 old")
+    at.run()
+    assert not at.exception
+    shown = errors(at)
+    assert len(shown) == 1 and "analyst.xls" in shown[0]
+
+
 def test_audit_view_identifies_the_run_without_demographics(sample_result) -> None:  # type: ignore[no-untyped-def]
     at = start("app_pages/audit_view.py")
     texts = [m.value for m in at.markdown]
