@@ -14,11 +14,8 @@ from screening.pipeline import compiled_ruleset
 from screening.spec import SpecError, dump_spec
 from screening.uploads import Upload
 
-try:  # the spec compiler is an optional part of the package
-    from screening.documents import DocumentError, read_document_bytes
-    from screening.speccompiler import compile_document_data, default_vocabulary
-except ImportError:  # pragma: no cover - depends on the installed package
-    compile_document_data = None
+from screening.documents import DocumentError, read_document_bytes
+from screening.speccompiler import compile_document_data, default_vocabulary
 
 #: Largest class specification document accepted (bytes).
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -29,9 +26,6 @@ def compile_upload(upload: Upload) -> None:
     """Compile an uploaded document into a draft spec kept for review in the session."""
     st.session_state.pop("compile_error", None)
     st.session_state.pop("compiled_draft", None)
-    if compile_document_data is None:
-        st.session_state["compile_error"] = "The spec compiler is not installed in this version."
-        return
     if len(upload.data) > MAX_DOCUMENT_BYTES:
         st.session_state["compile_error"] = (
             f"{upload.name!r} is over {MAX_DOCUMENT_BYTES // (1024 * 1024)} MB; upload the class "
@@ -57,9 +51,6 @@ def compile_upload(upload: Upload) -> None:
 def compile_section() -> None:
     """Upload a document, review what was not understood, then use the spec."""
     with st.expander("Compile a class specification document", expanded=False):
-        if compile_document_data is None:
-            st.info("The spec compiler is not part of this installation yet.")
-            return
         document = st.file_uploader("Class specification", type=DOCUMENT_TYPES)
         if st.button("Compile", disabled=document is None):
             st.session_state["pending_document"] = Upload(document.name, document.getvalue())  # type: ignore[union-attr]
