@@ -10,12 +10,11 @@ import streamlit as st
 
 from app_pages import state
 from screening.browse import spec_in_words
+from screening.documents import DocumentError, read_document_bytes
 from screening.pipeline import compiled_ruleset
 from screening.spec import SpecError, dump_spec
-from screening.uploads import Upload
-
-from screening.documents import DocumentError, read_document_bytes
 from screening.speccompiler import compile_document_data, default_vocabulary
+from screening.uploads import Upload
 
 #: Largest class specification document accepted (bytes).
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
