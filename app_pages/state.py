@@ -185,20 +185,14 @@ def settings() -> tuple[date, bool]:
 
 def reviewer_default() -> str:
     """The signed-in user where the deployment provides one, else the name entered."""
-    try:
-        if st.user.is_logged_in:
-            return str(st.user.get("email") or st.user.get("name") or "")
-    except Exception:  # no authentication configured
-        pass
+    if signed_in():
+        return str(st.user.get("email") or st.user.get("name") or "")
     return str(st.session_state.get("reviewer_name", "")).strip()
 
 
 def signed_in() -> bool:
     """Whether the deployment signed the user in (then the name cannot be typed)."""
-    try:
-        return bool(st.user.is_logged_in)
-    except Exception:
-        return False
+    return st.user.get("is_logged_in") is True
 
 
 def screen_current(source: Source | None = None) -> Run:

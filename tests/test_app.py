@@ -364,6 +364,24 @@ def test_override_needs_a_justification_and_a_name(sample_result) -> None:  # ty
         assert stored.overrides[-1].justification == "Verified the utility experience by phone"
 
 
+def test_signed_in_reviewer_is_recorded_without_typing_a_name() -> None:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.user = {"is_logged_in": True, "email": "reviewer@example.org", "name": "Rae Viewer"}
+    at.session_state["as_of"] = AS_OF
+    at.run()
+    at.switch_page("app_pages/review_queue.py")
+    at.run()
+    assert not [t for t in at.text_input if t.key == "override_reviewer_queue"]
+    assert any("Recorded as reviewer@example.org" in c.value for c in at.caption)
+    at.radio(key="override_to_queue").set_value("not_qualified")
+    at.text_area(key="override_why_queue").input("Industry is retail, not related")
+    button(at, "Record decision").click()
+    at.run()
+    assert errors(at) == []
+    [override] = at.session_state["run"].ledger.overrides()
+    assert override.reviewer == "reviewer@example.org"
+
+
 def test_settling_an_industry_makes_a_spec_revision_and_shows_who_changed(sample_result) -> None:  # type: ignore[no-untyped-def]
     at = start("app_pages/review_queue.py")
     _review_page_on(at, "industry", "Software")
