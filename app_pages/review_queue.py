@@ -40,6 +40,8 @@ def settle_judgement(run: state.Run, judgement: Judgement) -> None:
         settled.vocabulary_file,
         settled.vocabulary_yaml,
     )
+    st.session_state.pop("review_group", None)  # the groups are new
+    st.session_state.pop("review_applicant", None)
     new_run = state.screen_current(run.source)
     new_run.changes = changed_outcomes(run.result.results, new_run.result.results)
     new_run.change_note = (
@@ -74,11 +76,11 @@ def page() -> None:
         st.info("Nobody needs review in this run.")
     else:
         st.dataframe(groups, hide_index=True, width="stretch", key="review_groups")
-        labels = [f"{g.kind}: {g.value} ({g.applicants})" for g in groups.itertuples()]
-        chosen = st.selectbox(
-            "Group", range(len(labels)), format_func=lambda i: labels[i], key="review_group"
-        )
-        group = groups.iloc[int(chosen)]
+        labels = {
+            f"{g.kind}: {g.value} ({g.applicants})": i for i, g in enumerate(groups.itertuples())
+        }
+        chosen = st.selectbox("Group", list(labels), key="review_group")
+        group = groups.iloc[labels[str(chosen)]]
         members = applicants_in_group(run.items, str(group["kind"]), str(group["value"]))
         detail = run.items[run.items["applicant_id"].isin(members)]
         st.dataframe(detail, hide_index=True, width="stretch", key="review_group_members")

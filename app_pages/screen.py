@@ -119,18 +119,16 @@ def mapping_step() -> None:
         "each column holds; the mapping can be downloaded and uploaded again next time."
     )
     mapping: dict[str, str] = dict(st.session_state.get("column_mapping", {}))
+    problems: list[str] = []
     for role, statuses in pending.items():
-        st.subheader(f"{role} file {uploads[role].name}")
+        st.subheader(f"{role.capitalize()} file {uploads[role].name}")
         choices = [IGNORE, *state_choices(role)]
         for status in statuses:
             if status.recognised_as is not None:
                 continue
-            default = status.suggestion if status.suggestion in choices else IGNORE
+            hint = f"did you mean {status.suggestion}?" if status.suggestion else None
             picked = st.selectbox(
-                f"“{status.header}”",
-                choices,
-                index=choices.index(default),
-                key=f"map_{role}_{status.header}",
+                f"“{status.header}”", choices, key=f"map_{role}_{status.header}", help=hint
             )
             if picked != IGNORE:
                 mapping[status.header] = picked
@@ -142,13 +140,27 @@ def mapping_step() -> None:
             hide_index=True,
             key=f"map_preview_{role}",
         )
+        names = [s.recognised_as for s in preview if s.recognised_as]
+        clashes = sorted({n for n in names if names.count(n) > 1})
+        if clashes:
+            problems.append(
+                f"{role} file: two columns are read as {', '.join(clashes)}; map one of them "
+                "to something else or ignore it"
+            )
+        if needs_mapping(preview, role, long_form=len(uploads) > 1):
+            problems.append(
+                f"{role} file: map the column holding the applicant id to applicant_id"
+                + (" and at least one job or education column" if role == "applicants" else "")
+            )
+    for problem in problems:
+        st.error(problem)
     st.download_button(
         "Save this mapping (YAML)",
         mapping_yaml(mapping),
         file_name="column-mapping.yaml",
         mime="text/yaml",
     )
-    if st.button("Apply the mapping and screen", type="primary"):
+    if st.button("Apply the mapping and screen", type="primary", disabled=bool(problems)):
         st.session_state["column_mapping"] = mapping
         st.session_state.pop("mapping_step", None)
         accept_uploads(uploads, mapping)

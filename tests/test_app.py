@@ -223,8 +223,14 @@ def test_unrecognised_headers_go_through_the_mapping_step() -> None:
     at = start()
     upload(at, applicants=Upload("ats-export.csv", csv.encode()))
     assert any("headers are not recognised" in w.value for w in at.warning)
+    assert button(at, "Apply the mapping and screen").disabled  # no applicant_id yet
+    assert any("map the column holding the applicant id" in e for e in errors(at))
     # "Sector 1" and "Began 1" are known ATS spellings; the others need mapping
     at.selectbox(key="map_applicants_Ref").set_value("applicant_id")
+    at.selectbox(key="map_applicants_Firm 1").set_value("job1_start")  # Began 1 is that
+    at.run()
+    assert any("two columns are read as job1_start" in e for e in errors(at))
+    assert button(at, "Apply the mapping and screen").disabled
     at.selectbox(key="map_applicants_Occupation 1").set_value("job1_title")
     at.selectbox(key="map_applicants_Firm 1").set_value("job1_employer")
     at.selectbox(key="map_applicants_Left 1").set_value("job1_end")
@@ -308,10 +314,12 @@ def test_applicant_detail_shows_criteria_jobs_education_and_timeline(sample_resu
 
 def _review_page_on(at: AppTest, kind: str, value: str) -> None:
     groups = review_groups(at.session_state["run"].items)
-    index = next(
-        i for i, g in enumerate(groups.itertuples()) if g.kind == kind and g.value == value
+    label = next(
+        f"{g.kind}: {g.value} ({g.applicants})"
+        for g in groups.itertuples()
+        if g.kind == kind and g.value == value
     )
-    at.selectbox(key="review_group").set_value(index)
+    at.selectbox(key="review_group").set_value(label)
     at.run()
 
 
@@ -402,6 +410,9 @@ def test_settling_an_industry_makes_a_spec_revision_and_shows_who_changed(sample
         changed_outcomes(sample_result.results, run.result.results)["applicant_id"]
     )
     assert any("treat industry 'Software' as related" in s.value for s in at.success)
+    # the group selection starts again on the new groups
+    assert at.selectbox(key="review_group").value == at.selectbox(key="review_group").options[0]
+    assert "Software" not in set(shown_table(at, "review_groups")["value"])
 
 
 # ------------------------------------------------------------------ downloads
