@@ -21,6 +21,7 @@ from screening.loading import FileLevelError
 from screening.pipeline import ScreeningResult, screen_stream
 from screening.results import Outcome
 from screening.spec import SpecError
+from screening.speccompiler_cli import add_compile_parser, add_diff_parser
 
 EXIT_OK = 0
 EXIT_UNUSABLE = 2
@@ -184,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"screening {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True)
     _add_screen_parser(subparsers)
+    add_compile_parser(subparsers)
+    add_diff_parser(subparsers)
     return parser
 
 

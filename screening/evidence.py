@@ -30,6 +30,7 @@ from screening.spec import (
     ExperienceRequirement,
     JobSpec,
     Level,
+    Pattern,
     Substitution,
 )
 from screening.vocabulary import Vocabulary, normalise_text, phrase_pattern
@@ -73,6 +74,19 @@ _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 
 NO_DAY = -1
+#: The area of a requirement that names none: every job matches it.
+ANY_AREA = "any experience"
+
+#: Years of study a completed degree stands for when education beyond the required level
+#: replaces experience (a master's is two years beyond a bachelor's, a doctorate four more).
+ADVANCED_YEARS = {
+    Level.none: 0,
+    Level.high_school: 0,
+    Level.associate: 2,
+    Level.bachelor: 4,
+    Level.master: 6,
+    Level.doctorate: 8,
+}
 
 
 @lru_cache(maxsize=65536)
@@ -134,6 +148,9 @@ class _AreaMatcher:
     areas: list[tuple[str, re.Pattern[str]]]
 
     def match(self, title: str, duties: str) -> _TextMatch:
+        if not self.areas:
+            # "four years of experience" names no area: any job is experience of the kind
+            return _TextMatch(ANY_AREA, "", "")
         for source, text in (("title", title), ("duties", duties)):
             if not text:
                 continue
@@ -285,6 +302,14 @@ def compute_evidence(
         ).items():
             facts[name] = value
         edu_rows.append(assessed)
+    for pattern in spec.patterns:
+        if pattern.experience:
+            first = pattern.experience[0]
+            certain_extra, possible_extra = _education_for_experience(
+                edu_frame, pattern, spec, vocab, count
+            )
+            facts[F.education_for_experience_certain(first.id)] = certain_extra
+            facts[F.education_for_experience_possible(first.id)] = possible_extra
     if len(edu_frame):
         # "an education entry above level none" for discretionary equivalency: the entry's
         # own possible degree level, whatever its field or accreditation
@@ -436,7 +461,10 @@ def _classify_jobs(
         found = matcher.match(job_title, duties)
         if found.area is None:
             return None, NOT_QUALIFYING, "no experience area matched the title or duties"
-        parts = [f"{found.source} matched area '{found.area}' ('{found.keyword}')"]
+        if found.area == ANY_AREA:
+            parts = ["the requirement names no area, so any job counts"]
+        else:
+            parts = [f"{found.source} matched area '{found.area}' ('{found.keyword}')"]
         category, word = area_industries.get(found.area, default_industries).classify(text)
         if category == "unknown":
             parts.append(
@@ -785,6 +813,42 @@ def _assess_education(
     out["accredited_excluded"] = ~accredited_certain if req.accredited else np.zeros(len(out), bool)
     out["requirement"] = req.id
     return out
+
+
+def _education_for_experience(
+    edu_frame: pd.DataFrame, pattern: Pattern, spec: JobSpec, vocab: Vocabulary, count: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Credit of education beyond the pattern's required level that may replace experience.
+
+    Zero unless the substitution in force says education replaces experience; capped at
+    the years it allows. Only entries that count for the pattern's education requirement
+    (its fields, its accreditation) count; with no education requirement, any entry does.
+    """
+    certain = np.zeros(count, dtype=np.int64)
+    possible = np.zeros(count, dtype=np.int64)
+    substitution = spec.substitution_for(pattern)
+    if substitution is None or not substitution.education_for_experience or not len(edu_frame):
+        return certain, possible
+    one_year = F.year_credit(spec.full_time_hours)
+    requirement = pattern.education or EducationRequirement(
+        id=f"{pattern.id}.education_for_experience", min_level=Level.none
+    )
+    assessed = _assess_education(edu_frame, requirement, spec, vocab, substitution)
+    advanced = np.array([ADVANCED_YEARS[level] for level in LEVEL_ORDER], dtype=np.int64)
+    level_c = assessed["level_certain_rank"].to_numpy(dtype=np.int64)
+    level_p = assessed["level_possible_rank"].to_numpy(dtype=np.int64)
+    total_c = np.maximum(advanced[level_c] * one_year, assessed["credit_certain"].to_numpy())
+    total_p = np.maximum(advanced[level_p] * one_year, assessed["credit_possible"].to_numpy())
+    required = ADVANCED_YEARS[requirement.min_level] * one_year
+    cap = (
+        F.credit_for_years(substitution.max_education_for_experience_years, spec.full_time_hours)
+        if substitution.max_education_for_experience_years is not None
+        else F.UNBOUNDED
+    )
+    who = assessed["applicant_pos"].to_numpy(dtype=np.int64)
+    np.maximum.at(certain, who, np.clip(total_c - required, 0, cap))
+    np.maximum.at(possible, who, np.clip(total_p - required, 0, cap))
+    return certain, possible
 
 
 def _education_facts(

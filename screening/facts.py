@@ -97,6 +97,17 @@ def education_substitution_possible(requirement_id: str) -> str:
     return f"{slug(requirement_id)}__subst_credit_possible"
 
 
+def education_for_experience_certain(requirement_id: str) -> str:
+    """Fact: certain credit of education beyond the required level, standing in for
+    experience (capped by the spec)."""
+    return f"{slug(requirement_id)}__edu_for_exp_certain"
+
+
+def education_for_experience_possible(requirement_id: str) -> str:
+    """Fact: possible credit of education beyond the required level, for experience."""
+    return f"{slug(requirement_id)}__edu_for_exp_possible"
+
+
 def license_code(license_id: str) -> str:
     """Fact: HELD / NOT_HELD / UNKNOWN for a license."""
     return f"{slug(license_id)}__held"
@@ -123,6 +134,12 @@ def fact_names(spec: JobSpec) -> list[str]:
             ]
         for exp in pattern.experience:
             names += [experience_certain(exp.id), experience_possible(exp.id)]
+        if pattern.experience:
+            first = pattern.experience[0].id
+            names += [
+                education_for_experience_certain(first),
+                education_for_experience_possible(first),
+            ]
         names += [license_code(lic.id) for lic in pattern.licenses]
         names += [certificate_code(c.id) for c in pattern.certificates]
     names += [license_code(lic.id) for lic in spec.licenses]

@@ -529,7 +529,8 @@ def _results_frame(
     }
     for criterion_id in spec.criterion_ids():
         data[criterion_id] = statuses[criterion_id]
-    data["qualifying_years"] = np.round(qualifying_years, 2)
+    # rounded down, so one day short of three years never shows as 3.0 beside not_met
+    data["qualifying_years"] = np.floor(np.round(qualifying_years * 100, 6)) / 100
     data["possible_years"] = np.round(possible_years, 2)
     data["pattern"] = pattern_column
     data["reasons"] = principal
@@ -598,6 +599,24 @@ def _principal_reasons(
                 )
                 added[take] += 1
         out[mine] = text[mine]
+    # needs_review although every pattern fails: sent to HR by a discretionary equivalency
+    discretion = [
+        s.clause or "any equivalent combination acceptable to the agency"
+        for s in [spec.substitution, *(p.substitution for p in spec.patterns)]
+        if s is not None and s.discretionary
+    ]
+    if discretion:
+        every_pattern_fails = np.ones(count, dtype=bool)
+        for pattern_id in pattern_ids:
+            every_pattern_fails &= statuses[f"pattern.{pattern_id}"] == PATTERN_FAILS
+        clause = discretion[0].strip().rstrip(".")
+        cause = (
+            f"discretionary equivalency: {clause}; HR decides whether this education and "
+            "experience are equivalent"
+        )
+        for i in np.flatnonzero(every_pattern_fails & (outcome == Outcome.needs_review.value)):
+            failing = [r for r in str(out[i]).split(" | ") if r][:3]
+            out[i] = " | ".join([cause, *failing])
     if len(spec.patterns) > 1:
         # a rejection under several patterns says why each failed, closest first
         rank = {status: n for n, status in enumerate([*ranked, Status.not_applicable.value])}

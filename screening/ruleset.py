@@ -229,10 +229,24 @@ def _at_least(fact: str, threshold: int) -> Condition:
     return Compare(fact, ">=", threshold)
 
 
-def _experience(req: ExperienceRequirement, full_time_hours: int) -> _Criterion:
+def _experience(
+    req: ExperienceRequirement, full_time_hours: int, education_counts: bool = False
+) -> _Criterion:
     needed = F.credit_for_years(req.years_fraction, full_time_hours)
-    certain = _at_least(F.experience_certain(req.id), needed)
-    possible = _at_least(F.experience_possible(req.id), needed)
+    if education_counts:
+        # education beyond the required level stands in for part of the experience
+        certain: Condition = Compare(
+            F.experience_certain(req.id), ">=", needed, F.education_for_experience_certain(req.id)
+        )
+        possible: Condition = Compare(
+            F.experience_possible(req.id),
+            ">=",
+            needed,
+            F.education_for_experience_possible(req.id),
+        )
+    else:
+        certain = _at_least(F.experience_certain(req.id), needed)
+        possible = _at_least(F.experience_possible(req.id), needed)
     rules = _decision_list(
         "criterion",
         req.id,
@@ -348,10 +362,19 @@ def _pattern_criteria(spec: JobSpec, pattern: Pattern) -> list[_Criterion]:
     criteria: list[_Criterion] = []
     if pattern.education is not None:
         criteria.append(_education(pattern.education, pattern, spec))
-    criteria += [_experience(e, spec.full_time_hours) for e in pattern.experience]
+    criteria += _experiences(spec, pattern)
     criteria += [_license(lic) for lic in pattern.licenses]
     criteria += [_certificate(c) for c in pattern.certificates]
     return criteria
+
+
+def _experiences(spec: JobSpec, pattern: Pattern) -> list[_Criterion]:
+    substitution = spec.substitution_for(pattern)
+    education_counts = substitution is not None and substitution.education_for_experience
+    return [
+        _experience(e, spec.full_time_hours, education_counts and index == 0)
+        for index, e in enumerate(pattern.experience)
+    ]
 
 
 _PASSING = {
@@ -447,7 +470,7 @@ def build_rules(spec: JobSpec) -> list[Rule]:
         criteria: list[_Criterion] = []
         if pattern.education is not None:
             criteria.append(_education(pattern.education, pattern, spec))
-        criteria += [_experience(e, spec.full_time_hours) for e in pattern.experience]
+        criteria += _experiences(spec, pattern)
         criteria += [_license(lic) for lic in pattern.licenses]
         criteria += [_certificate(c) for c in pattern.certificates]
         for criterion in criteria:

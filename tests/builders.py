@@ -159,6 +159,11 @@ def outcome(result: ScreeningResult, applicant_id: str = "A1") -> str:
     return str(result.results.loc[result.position_of(applicant_id), "outcome"])
 
 
+def cell(result: ScreeningResult, column: str, applicant_id: str = "A1") -> str:
+    """One results cell of one applicant, as text."""
+    return str(result.results.loc[result.position_of(applicant_id), column])
+
+
 def fact(result: ScreeningResult, name: str, applicant_id: str = "A1") -> int:
     """One fact value of one applicant."""
     return int(result.evidence.facts[name].iloc[result.position_of(applicant_id)])

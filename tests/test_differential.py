@@ -28,8 +28,8 @@ ALAMEDA = RULES / "alameda-7616-account-manager.yaml"
 AS_OF = date(2026, 11, 26)
 APPLICANTS = 5000
 SEED = 20261126
-#: qualifying_years is shown rounded; a difference above this is a disagreement.
-YEARS_TOLERANCE = 0.006
+#: qualifying_years is shown rounded down to hundredths; a larger difference is a disagreement.
+YEARS_TOLERANCE = 0.01
 
 #: EITHER a bachelor's in economics or business + 2 years of utility account work, OR five
 #: years of project/program management within ten years and a PMP certificate; a driver's

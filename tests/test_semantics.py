@@ -25,6 +25,7 @@ from tests.builders import (
     EXPERIENCE,
     EXPERIENCE_POSSIBLE,
     YEAR,
+    cell,
     days_after,
     edu,
     fact,
@@ -334,6 +335,7 @@ patterns:
 INVALID_CASES = [
     ("start", "", "job1_start", "start date is missing"),
     ("start", "sometime 2019", "job1_start", "start date is not a date"),
+    ("start", "02/30/2021", "job1_start", "start date is not a date"),
     ("end", "2019-13-45", "job1_end", "end date is not a date"),
     ("end", "2019-01-01", "job1_end", "end date is before the start date"),
     ("start", "2027-01-04", "job1_start", "start date is after the as-of date"),
@@ -342,6 +344,7 @@ INVALID_CASES = [
     ("hours_per_week", "forty", "job1_hours_per_week", "hours per week"),
     ("qualifying_percent", "150", "job1_qualifying_percent", "qualifying percent"),
     ("qualifying_percent", "-5", "job1_qualifying_percent", "qualifying percent"),
+    ("qualifying_percent", "half", "job1_qualifying_percent", "qualifying percent"),
 ]
 
 
@@ -349,7 +352,7 @@ INVALID_CASES = [
 def test_invalid_entry_matching_an_area_goes_to_review_naming_field_and_value(
     tmp_path: Path, field: str, value: str, column: str, problem: str
 ) -> None:
-    cells = {"start": "2020-01-01", "end": "2022-12-31", field: value}
+    cells: dict[str, Any] = {"start": "2020-01-01", "end": "2022-12-31", field: value}
     result = one(tmp_path, edu(), job(**cells))
     assert fact(result, EXPERIENCE) == 0
     assert fact(result, EXPERIENCE_POSSIBLE) >= F.UNBOUNDED
@@ -370,7 +373,7 @@ def test_invalid_entry_matching_an_area_goes_to_review_naming_field_and_value(
 def test_invalid_entry_matching_no_area_is_a_warning_only(
     tmp_path: Path, field: str, value: str, column: str, problem: str
 ) -> None:
-    cells = {"start": "2020-01-01", "end": "2022-12-31", field: value}
+    cells: dict[str, Any] = {"start": "2020-01-01", "end": "2022-12-31", field: value}
     result = one(
         tmp_path,
         edu(),
@@ -714,7 +717,10 @@ def test_discretionary_equivalency_sends_rejections_with_some_evidence_to_review
     body = """\
 id: discretionary
 title: Discretionary
-substitution: {experience_for_education: false, discretionary: %s}
+substitution:
+  experience_for_education: false
+  discretionary: %s
+  clause: Any equivalent combination determined to be acceptable by HR.
 patterns:
   - id: p
     education: {id: p.education, min_level: bachelor}
@@ -733,6 +739,12 @@ patterns:
     assert outcome(with_discretion, "SOMEJOB") == "needs_review"
     assert outcome(with_discretion, "SOMEEDU") == "needs_review"
     assert outcome(with_discretion, "NOTHING") == "not_qualified"
+    # the review names its cause: the agency's discretionary equivalency clause
+    for applicant_id in ("SOMEJOB", "SOMEEDU"):
+        reasons = cell(with_discretion, "reasons", applicant_id).split(" | ")
+        assert reasons[0].startswith("discretionary equivalency:"), reasons
+        assert "acceptable by HR" in reasons[0]
+        assert len(reasons) <= 4
     without = screen(tmp_path, rows, spec_file(tmp_path, body % "false", "n.yaml"), name="b.csv")
     assert [outcome(without, i) for i in ("SOMEJOB", "SOMEEDU", "NOTHING")] == ["not_qualified"] * 3
 
@@ -762,18 +774,17 @@ def test_alternative_patterns_name_the_qualifying_and_the_closest_pattern(tmp_pa
         row("SHORT", job(start="2023-01-01", end="2023-12-31")),
     ]
     result = screen(tmp_path, rows, spec_file(tmp_path, PATTERNS_SPEC))
-    frame = result.results.set_index("applicant_id")
-    assert frame.loc["DEGREE", "outcome"] == "qualified"
-    assert frame.loc["DEGREE", "pattern"] == "degree"
-    assert frame.loc["YEARS", "outcome"] == "qualified"
-    assert frame.loc["YEARS", "pattern"] == "experience"
-    assert frame.loc["SHORT", "outcome"] == "not_qualified"
+    assert cell(result, "outcome", "DEGREE") == "qualified"
+    assert cell(result, "pattern", "DEGREE") == "degree"
+    assert cell(result, "outcome", "YEARS") == "qualified"
+    assert cell(result, "pattern", "YEARS") == "experience"
+    assert cell(result, "outcome", "SHORT") == "not_qualified"
     # 'experience' fails one criterion, 'degree' two: 'experience' is closest
-    assert frame.loc["SHORT", "pattern"] == "experience"
-    assert frame.loc["SHORT", "reasons"].startswith("closest pattern: experience")
-    assert frame.loc["SHORT", "qualifying_years"] == pytest.approx(1.0)
+    assert cell(result, "pattern", "SHORT") == "experience"
+    assert cell(result, "reasons", "SHORT").startswith("closest pattern: experience")
+    assert float(cell(result, "qualifying_years", "SHORT")) == pytest.approx(1.0)
     # a rejection says why each pattern failed, the closest first
-    reasons = frame.loc["SHORT", "reasons"].split(" | ")
+    reasons = cell(result, "reasons", "SHORT").split(" | ")
     assert len(reasons) <= 4
     assert reasons[1].startswith("experience.experience: 1 of 5 required years")
     assert any(r.startswith("degree.") for r in reasons[2:]), reasons
@@ -787,7 +798,7 @@ def test_license_is_not_applicable_when_the_position_does_not_require_driving(
 ) -> None:
     result = one(tmp_path, edu(), job(), cells={"drivers_license": "no"})
     assert status(result, LICENSE) == "not_applicable"
-    assert result.results.loc[0, "conditions"] == ""
+    assert cell(result, "conditions") == ""
 
 
 @pytest.mark.parametrize(
@@ -801,7 +812,7 @@ def test_license_at_appointment_is_a_condition_saying_whether_reported(
     result = screen(tmp_path, rows, requires_driving=True)
     assert status(result, LICENSE) == "condition"
     assert outcome(result) == "qualified"  # never changes the outcome
-    conditions = result.results.loc[0, "conditions"]
+    conditions = cell(result, "conditions")
     assert "California driver's license" in conditions and "appointment" in conditions
     assert f"({reported}" in conditions
 
@@ -939,8 +950,8 @@ def test_exported_csv_and_excel_neutralise_formula_injection(tmp_path: Path) -> 
     written = [r["applicant_id"] for r in csv_module.DictReader(io.StringIO(out.getvalue()))]
     loaded = list(result.results["applicant_id"])
     assert written[-1] == "-3"  # a plain number stays
-    for original, cell in zip(loaded[:-1], written[:-1], strict=True):
-        assert cell == "'" + original
+    for original, text in zip(loaded[:-1], written[:-1], strict=True):
+        assert text == "'" + original
     assert csv_bytes(result.results).startswith(b"\xef\xbb\xbf")
     book = openpyxl.load_workbook(io.BytesIO(excel_bytes(result.results)))
     sheet = book.active
@@ -959,11 +970,11 @@ def test_reasons_cite_criterion_values_and_shortfall(tmp_path: Path) -> None:
         row("DAY", edu(), job(start="2020-03-01", end="2023-02-27")),
     ]
     result = screen(tmp_path, rows)
-    half = result.results.set_index("applicant_id").loc["HALF", "reasons"]
+    half = cell(result, "reasons", "HALF")
     assert half.startswith("typical.experience: 1 of 3 required years")
     assert "Key Account Manager" in half and "20 h/week" in half
     assert "short by 2 years" in half
-    day = result.results.set_index("applicant_id").loc["DAY", "reasons"]
+    day = cell(result, "reasons", "DAY")
     assert "typical.experience" in day
     # one day short must not read as "3 of 3 years, short by 0 years"
     assert "short by 0 years" not in day
@@ -995,7 +1006,7 @@ licenses:
     assert sum(c.status.value == "not_met" for c in decision.criteria) == 6
     assert 1 <= len(decision.reasons) <= 4
     assert all(r.split(":")[0] in {c.id for c in decision.criteria} for r in decision.reasons)
-    assert "did not meet the minimum qualifications" not in result.results.loc[0, "reasons"]
+    assert "did not meet the minimum qualifications" not in cell(result, "reasons")
 
 
 def test_tab_and_carriage_return_cells_are_neutralised_too() -> None:
@@ -1056,7 +1067,12 @@ def test_hours_and_percent_keep_two_decimals(tmp_path: Path) -> None:
 @pytest.mark.parametrize("blank", ["N/A", "n/a", "none", "-"])
 def test_blank_markers_count_as_blank(tmp_path: Path, blank: str) -> None:
     # end blank → as-of date; hours blank → full time; industry blank → employer decides
-    cells = {"start": "2026-11-20", "end": blank, "hours_per_week": blank, "industry": blank}
+    cells: dict[str, Any] = {
+        "start": "2026-11-20",
+        "end": blank,
+        "hours_per_week": blank,
+        "industry": blank,
+    }
     result = one(tmp_path, edu(), job(employer="SMUD", **cells))
     assert fact(result, EXPERIENCE) == 7 * DAY
     assert result.decision("A1").jobs[0].classification == "qualifying"
@@ -1130,3 +1146,41 @@ def test_license_class_the_file_cannot_show_is_review_at_screening(tmp_path: Pat
     assert status(result, "license", "YES") == "review"
     assert outcome(result, "YES") == "needs_review"
     assert status(result, "license", "NO") == "not_met"
+
+
+def test_ats_export_headers_and_a_mapping_file_read_like_canonical_names(tmp_path: Path) -> None:
+    canonical = [row("A1", edu(), job()), row("B2", edu(major="Art History"), job())]
+    expected = screen(tmp_path, canonical)
+    ats_names = {
+        "applicant_id": "Candidate Ref",
+        "edu1_degree": "Degree 1",
+        "edu1_major": "Major 1",
+        "job1_title": "Job Title 1",
+        "job1_employer": "Employer 1",
+        "job1_industry": "job1_industry",
+        "job1_start": "Start Date 1",
+        "job1_end": "End Date 1",
+    }
+    renamed = [{ats_names[k]: v for k, v in r.items()} for r in canonical]
+    mapping = tmp_path / "columns.yaml"
+    mapping.write_text('columns:\n  "Candidate Ref": applicant_id\n', encoding="utf-8")
+    path = write_csv_rows(tmp_path / "ats.csv", renamed)
+    result = screen_files(path, ALAMEDA, columns=mapping, as_of=AS_OF)
+    assert result.results.equals(expected.results)
+    assert not [i for i in result.issues if "unknown column" in i.problem]
+
+
+def test_an_entry_whose_fields_are_all_blank_is_ignored(tmp_path: Path) -> None:
+    blank_education = edu(1, degree="N/A", major="-", institution="n/a", units="none")
+    blank_job = job(2, title="", employer="", industry="", start="", end="N/A")
+    rows = [
+        row("BLANK", blank_education, job(1), blank_job),
+        # a degree left blank beside a major is an entry: certainly none, possibly a doctorate
+        row("MAJORONLY", edu(1, degree="", major="Economics"), job(1)),
+    ]
+    result = screen(tmp_path, rows)
+    assert result.decision("BLANK").education == []
+    assert [j.entry for j in result.decision("BLANK").jobs] == [1]
+    assert outcome(result, "BLANK") == "not_qualified"
+    assert not [i for i in result.issues if i.applicant_id == "BLANK"]
+    assert outcome(result, "MAJORONLY") == "needs_review"
