@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import state
+from app_pages.text import plain
 from app_pages.widgets import outcome_badge, override_form, status_badge, timeline_chart
 
 
@@ -26,7 +27,7 @@ def page() -> None:
     decision = run.result.decision(applicant_id)
     overrides = [o for o in run.ledger.overrides() if o.applicant_id == applicant_id]
 
-    line = f"### {applicant_id} — {outcome_badge(decision.outcome.value)}"
+    line = f"### {plain(applicant_id)} — {outcome_badge(decision.outcome.value)}"
     if overrides:
         line += f" → reviewer: {outcome_badge(overrides[-1].to_outcome)}"
     st.markdown(line)
@@ -42,19 +43,20 @@ def page() -> None:
     if decision.reasons:
         st.markdown("**Principal reasons**")
         for reason in decision.reasons:
-            st.markdown(f"- {reason}")
+            st.markdown(f"- {plain(reason)}")
 
     st.subheader("Criteria")
     for criterion in decision.criteria:
         st.markdown(
-            f"**{criterion.id}** — {status_badge(criterion.status.value)}: {criterion.reason}"
+            f"**{plain(criterion.id)}** — {status_badge(criterion.status.value)}: "
+            f"{plain(criterion.reason)}"
         )
         if criterion.clause:
-            st.caption(f"Clause: {criterion.clause}")
+            st.caption(f"Clause: {plain(criterion.clause)}")
     if decision.conditions:
         st.markdown("**Conditions**")
         for condition in decision.conditions:
-            st.markdown(f"- {condition}")
+            st.markdown(f"- {plain(condition)}")
 
     st.subheader("Experience")
     chart = timeline_chart(decision, run)

@@ -13,6 +13,7 @@ import streamlit as st
 
 from app_pages import state
 from app_pages.ledger import AuditLedger, audit, audit_available, audit_store
+from app_pages.text import plain
 
 
 def this_session(run: state.Run | None) -> None:
@@ -91,7 +92,7 @@ def page() -> None:
         try:
             record = store.decision(int(run_id), applicant_id.strip())
         except audit.AuditError as exc:
-            st.error(str(exc))
+            st.error(plain(exc))
         else:
             st.markdown(
                 f"Engine outcome **{record.outcome}** · final outcome **{record.final_outcome}** "
@@ -103,9 +104,10 @@ def page() -> None:
                 key="audit_statuses",
             )
             for override in record.overrides:
+                who = plain(override.reviewer)
                 st.markdown(
-                    f"- {override.created_at}: {override.reviewer} {override.from_outcome} → "
-                    f"{override.to_outcome}: “{override.justification}”"
+                    f"- {override.created_at}: {who} {override.from_outcome} → "
+                    f"{override.to_outcome}: “{plain(override.justification)}”"
                 )
 
     st.subheader("Verify the log")
@@ -118,7 +120,7 @@ def page() -> None:
         else:
             st.error(f"{len(report.problems)} problem(s) found")
             for problem in report.problems:
-                st.markdown(f"- {problem}")
+                st.markdown(f"- {plain(problem)}")
 
     st.subheader("Adverse impact (aggregates only)")
     report = store.impact(int(run_id))

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import state
+from app_pages.text import plain
 from app_pages.widgets import override_form
 from screening.review import (
     Judgement,
@@ -57,9 +58,9 @@ def page() -> None:
     if run is None:
         return
     if st.session_state.get("settle_error"):
-        st.error(st.session_state.pop("settle_error"))
+        st.error(plain(st.session_state.pop("settle_error")))
     if run.changes is not None:
-        st.success(f"Settled — {run.change_note}. {len(run.changes)} applicant(s) changed.")
+        st.success(f"Settled — {plain(run.change_note)}. {len(run.changes)} applicant(s) changed.")
         st.dataframe(run.changes, hide_index=True, key="settle_changes")
         files = st.session_state.get("settled_files")
         if files:
@@ -92,10 +93,10 @@ def page() -> None:
             c = st.columns(2)
             kind = str(group["kind"])
             value = str(group["value"])
-            if c[0].button(f"Treat {kind} '{value}' as related", key="settle_related"):
+            if c[0].button(f"Treat {kind} '{plain(value)}' as related", key="settle_related"):
                 settle_judgement(run, Judgement(kind, value, True))  # type: ignore[arg-type]
                 st.rerun()
-            if c[1].button(f"Treat {kind} '{value}' as unrelated", key="settle_unrelated"):
+            if c[1].button(f"Treat {kind} '{plain(value)}' as unrelated", key="settle_unrelated"):
                 settle_judgement(run, Judgement(kind, value, False))  # type: ignore[arg-type]
                 st.rerun()
         st.subheader("Decide one applicant")
@@ -103,7 +104,7 @@ def page() -> None:
         reasons = run.result.results.loc[
             run.result.results["applicant_id"] == applicant_id, "reasons"
         ].iloc[0]
-        st.caption(str(reasons))
+        st.caption(plain(reasons))
         override_form(run, str(applicant_id), key="queue")
 
     overrides = run.ledger.overrides()

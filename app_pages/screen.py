@@ -7,6 +7,7 @@ from datetime import date
 import streamlit as st
 
 from app_pages import state
+from app_pages.text import plain
 from app_pages.widgets import errors_table, outcome_chart, rejection_chart, years_chart
 from screening.browse import filter_results, results_with_names
 from screening.spec import SpecError
@@ -31,7 +32,10 @@ def position_settings() -> None:
         st.header("Position")
         custom = st.session_state.get("custom_spec")
         if custom is not None:
-            st.info(f"Using {custom.origin}: {custom.spec.title}, revision {custom.spec.revision}")
+            st.info(
+                f"Using {plain(custom.origin)}: {plain(custom.spec.title)}, revision "
+                f"{plain(custom.spec.revision)}"
+            )
             if st.button("Back to the rule file", key="drop_custom_spec"):
                 state.use_spec(None)
                 st.rerun()
@@ -121,14 +125,14 @@ def mapping_step() -> None:
     mapping: dict[str, str] = dict(st.session_state.get("column_mapping", {}))
     problems: list[str] = []
     for role, statuses in pending.items():
-        st.subheader(f"{role.capitalize()} file {uploads[role].name}")
+        st.subheader(f"{role.capitalize()} file {plain(uploads[role].name)}")
         choices = [IGNORE, *state_choices(role)]
         for status in statuses:
             if status.recognised_as is not None:
                 continue
             hint = f"did you mean {status.suggestion}?" if status.suggestion else None
             picked = st.selectbox(
-                f"“{status.header}”", choices, key=f"map_{role}_{status.header}", help=hint
+                f"“{plain(status.header)}”", choices, key=f"map_{role}_{status.header}", help=hint
             )
             if picked != IGNORE:
                 mapping[status.header] = picked
@@ -153,7 +157,7 @@ def mapping_step() -> None:
                 + (" and at least one job or education column" if role == "applicants" else "")
             )
     for problem in problems:
-        st.error(problem)
+        st.error(plain(problem))
     st.download_button(
         "Save this mapping (YAML)",
         mapping_yaml(mapping),
@@ -178,8 +182,9 @@ def results_section(run: state.Run) -> None:
     batch = result.batch
     counts = result.outcome_counts()
     st.caption(
-        f"{run.source.label} · spec {run.active.spec.title} ({run.active.origin}, revision "
-        f"{run.active.spec.revision or '—'}) · as of {result.as_of} · "
+        f"{plain(run.source.label)} · spec {plain(run.active.spec.title)} "
+        f"({plain(run.active.origin)}, revision {plain(run.active.spec.revision or '—')}) · "
+        f"as of {result.as_of} · "
         f"{'requires driving' if result.requires_driving else 'no driving'}"
         + (f" · {run.ledger.run_label}" if run.ledger.run_label else "")
     )
@@ -265,7 +270,7 @@ def page() -> None:
     if pending:
         accept_uploads(pending)
     if st.session_state.get("upload_error"):
-        st.error(st.session_state["upload_error"])
+        st.error(plain(st.session_state["upload_error"]))
     if st.session_state.get("mapping_step"):
         mapping_step()
         return

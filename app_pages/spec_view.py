@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from app_pages import state
+from app_pages.text import plain
 from screening.browse import spec_in_words
 from screening.documents import DocumentError, read_document_bytes
 from screening.pipeline import compiled_ruleset
@@ -57,20 +58,20 @@ def compile_section() -> None:
         if pending is not None:
             compile_upload(pending)
         if st.session_state.get("compile_error"):
-            st.error(st.session_state["compile_error"])
+            st.error(plain(st.session_state["compile_error"]))
         draft = st.session_state.get("compiled_draft")
         if draft is None:
             return
-        st.markdown(f"**Draft: {draft.title}** ({draft.id})")
+        st.markdown(f"**Draft: {plain(draft.title)}** ({plain(draft.id)})")
         for line in spec_in_words(draft):
-            st.markdown(f"- {line}")
+            st.markdown(f"- {plain(line)}")
         if draft.unparsed:
             st.warning(
                 f"{len(draft.unparsed)} clause(s) of the minimum qualifications were not turned "
                 "into rules. Read them: the draft screens without them."
             )
             for clause in draft.unparsed:
-                st.markdown(f"> {clause}")
+                st.markdown(f"> {plain(clause)}")
         reviewed = st.checkbox(
             "I have reviewed the draft and its unparsed clauses",
             key="draft_reviewed",
@@ -93,17 +94,17 @@ def page() -> None:
     spec = active.spec
     compiled = compiled_ruleset(spec)
     st.markdown(
-        f"### {spec.title}\n{spec.agency} · class {spec.class_code or '—'} · revision "
-        f"{spec.revision or '—'} · from {active.origin}"
+        f"### {plain(spec.title)}\n{plain(spec.agency)} · class {plain(spec.class_code or '—')} · "
+        f"revision {plain(spec.revision or '—')} · from {plain(active.origin)}"
     )
     st.caption(f"Spec SHA-256 `{spec.sha256()}`")
     if active.judgements:
         st.markdown("**Settled judgements in this revision**")
         for judgement in active.judgements:
-            st.markdown(f"- {judgement.statement}")
+            st.markdown(f"- {plain(judgement.statement)}")
     st.subheader("Criteria in plain words")
     for line in spec_in_words(spec):
-        st.markdown(f"- {line}")
+        st.markdown(f"- {plain(line)}")
     with st.expander("Clauses of the spec"):
         rows: list[dict[str, Any]] = []
         for pattern in spec.patterns:
@@ -116,7 +117,7 @@ def page() -> None:
             rows.append({"criterion": "substitution", "clause": spec.substitution.clause})
         st.dataframe(rows, hide_index=True, width="stretch", key="spec_clauses")
     if spec.unparsed:
-        st.warning("Clauses no rule covers: " + " | ".join(spec.unparsed))
+        st.warning("Clauses no rule covers: " + plain(" | ".join(spec.unparsed)))
     st.subheader("Compiled ruleset (durable_rules)")
     st.markdown(f"Ruleset `{compiled.name}` · SHA-256 `{compiled.sha256}`")
     with st.expander("Ruleset JSON"):

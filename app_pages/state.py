@@ -19,6 +19,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.ledger import ReviewLedger, make_ledger
+from app_pages.text import plain
 from screening.export import csv_bytes, excel_bytes
 from screening.loading import Batch
 from screening.pipeline import ScreeningResult, compiled_ruleset, screen_batch
@@ -227,7 +228,7 @@ def ensure_run() -> Run | None:
     try:
         return screen_current()
     except (UploadError, SpecError) as exc:
-        st.error(str(exc))
+        st.error(plain(exc))
         return None
 
 

@@ -9,6 +9,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.state import Run, reviewer_default, signed_in
+from app_pages.text import plain
 from screening.charts import (
     OUTCOME_ORDER,
     job_timeline,
@@ -146,7 +147,7 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
     if overrides:
         st.markdown(
             f"Engine: {outcome_badge(engine)} · Reviewer: {outcome_badge(current)} "
-            f"({overrides[-1].reviewer}: “{overrides[-1].justification}”)"
+            f"({plain(overrides[-1].reviewer)}: “{plain(overrides[-1].justification)}”)"
         )
     with st.form(f"override_{key}", clear_on_submit=False):
         choices = [o.value for o in Outcome if o.value != Outcome.needs_review.value]
@@ -160,7 +161,7 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
         )
         if signed_in():
             reviewer = reviewer_default()
-            st.caption(f"Recorded as {reviewer}")
+            st.caption(f"Recorded as {plain(reviewer)}")
         else:
             reviewer = st.text_input(
                 "Your name (recorded with the decision)",
@@ -179,9 +180,9 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
                 justification=justification,
             )
         except ReviewError as exc:
-            st.error(f"Not recorded: {exc}.")
+            st.error(f"Not recorded: {plain(exc)}.")
         else:
             st.success(
-                f"Recorded in {run.ledger.where}: {applicant_id} {override.from_outcome} → "
-                f"{override.to_outcome} by {override.reviewer}."
+                f"Recorded in {run.ledger.where}: {plain(applicant_id)} {override.from_outcome} → "
+                f"{override.to_outcome} by {plain(override.reviewer)}."
             )

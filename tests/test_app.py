@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 
 import screening.uploads
 from app_pages import ledger, state
+from app_pages.text import plain, unescape
 from screening.browse import filter_results, results_with_names
 from screening.pipeline import screen_files
 from screening.review import Judgement, changed_outcomes, review_groups, review_items, settle
@@ -71,7 +72,8 @@ def upload(at: AppTest, **files: Upload) -> None:
 
 
 def errors(at: AppTest) -> list[str]:
-    return [e.value for e in at.error]
+    """Error messages as the reader sees them (markup characters unescaped)."""
+    return [unescape(e.value) for e in at.error]
 
 
 # Tables are told apart by their columns (AppTest does not expose a dataframe's key).
@@ -296,10 +298,10 @@ def test_applicant_detail_shows_criteria_jobs_education_and_timeline(sample_resu
     decision = sample_result.decision("100001")
     text = "\n".join(m.value for m in at.markdown)
     for criterion in decision.criteria:
-        assert f"**{criterion.id}**" in text
-        assert criterion.reason in text
+        assert f"**{plain(criterion.id)}**" in text
+        assert plain(criterion.reason) in text
     for reason in decision.reasons:
-        assert reason in text
+        assert plain(reason) in text
     jobs = shown_table(at, "detail_jobs")
     assert list(jobs["title"]) == [j.title for j in decision.jobs]
     assert list(jobs["classification"]) == [j.classification for j in decision.jobs]
@@ -307,6 +309,27 @@ def test_applicant_detail_shows_criteria_jobs_education_and_timeline(sample_resu
     education = shown_table(at, "detail_education")
     assert list(education["degree"]) == [e.degree for e in decision.education]
     assert len(at.get("vega_lite_chart")) == 1  # the timeline
+
+
+def test_applicant_text_is_shown_as_text_not_markup() -> None:
+    title = "Account Manager [prize](http://evil.example) :red[alarm] $x^2$ *bold*"
+    csv = (
+        "applicant_id,job1_title,job1_employer,job1_industry,job1_start,job1_end\n"
+        f'M1,"{title}",Valley Power,Electric utility,2015-01-01,2024-12-31\n'
+    )
+    at = start()
+    upload(at, applicants=Upload("markup.csv", csv.encode()))
+    at.session_state["applicant_id"] = "M1"
+    at.switch_page("app_pages/applicant.py")
+    at.run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown]
+    with_title = [m for m in shown if "prize" in m]
+    assert with_title, shown
+    for markdown in with_title:
+        assert "[prize](http" not in markdown and ":red[" not in markdown
+        assert "$x^2$" not in markdown and "*bold*" not in markdown
+        assert title in unescape(markdown)
 
 
 # ------------------------------------------------------------------ review
@@ -380,7 +403,7 @@ def test_signed_in_reviewer_is_recorded_without_typing_a_name() -> None:
     at.switch_page("app_pages/review_queue.py")
     at.run()
     assert not [t for t in at.text_input if t.key == "override_reviewer_queue"]
-    assert any("Recorded as reviewer@example.org" in c.value for c in at.caption)
+    assert any(plain("Recorded as reviewer@example.org") in c.value for c in at.caption)
     at.radio(key="override_to_queue").set_value("not_qualified")
     at.text_area(key="override_why_queue").input("Industry is retail, not related")
     button(at, "Record decision").click()
@@ -409,7 +432,7 @@ def test_settling_an_industry_makes_a_spec_revision_and_shows_who_changed(sample
     assert list(shown["applicant_id"]) == list(
         changed_outcomes(sample_result.results, run.result.results)["applicant_id"]
     )
-    assert any("treat industry 'Software' as related" in s.value for s in at.success)
+    assert any(plain("treat industry 'Software' as related") in s.value for s in at.success)
     # the group selection starts again on the new groups
     assert at.selectbox(key="review_group").value == at.selectbox(key="review_group").options[0]
     assert "Software" not in set(shown_table(at, "review_groups")["value"])
@@ -448,8 +471,8 @@ def test_downloads_are_formula_safe_without_eeo_columns() -> None:
 def test_spec_view_shows_criteria_in_words_and_the_ruleset_with_its_hash(sample_result) -> None:  # type: ignore[no-untyped-def]
     at = start("app_pages/spec_view.py")
     text = "\n".join(m.value for m in at.markdown)
-    assert "[typical.education] a bachelor's degree" in text
-    assert "[typical.experience] 3 years of professional experience" in text
+    assert plain("[typical.education] a bachelor's degree") in text
+    assert plain("[typical.experience] 3 years of professional experience") in text
     assert sample_result.compiled.sha256 in text
     assert sample_result.compiled.name in text
     code = [c.value for c in at.code]
