@@ -4,6 +4,9 @@ The loader reads text and decides which rows can be screened. It never parses da
 numbers (the evidence stage does, and reports bad values). Every input row of the
 applicants file is either a screenable applicant or an error row with an InputIssue.
 Self-identification (`eeo_*`) columns are split off into `Batch.eeo` at once.
+
+`iter_batches` reads a wide-form CSV file in chunks of rows through the same functions, so
+that a large file never has to be held whole; together its batches are load_batch's batch.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from screening.columns import (
     APPLICANT_FIELDS,
@@ -30,13 +34,24 @@ from screening.columns import (
     recognise,
     suggest,
 )
-from screening.reading import InputFile, RawTable, read_table
+from screening.reading import (
+    InputFile,
+    RawTable,
+    SourceFile,
+    csv_chunks,
+    csv_headers,
+    inspect_file,
+    read_table,
+    stream_csv,
+    text_series,
+)
 from screening.results import InputIssue
 
 __all__ = [
     "Batch",
     "FileLevelError",
     "InputFile",
+    "iter_batches",
     "load_batch",
     "read_column_mapping",
     "BLANK_MARKERS",
@@ -185,40 +200,60 @@ def _unknown_issues(
     return issues
 
 
+def _file_columns(
+    headers: list[str],
+    mapping: dict[str, str],
+    entry_group: EntryGroup | None,
+    role: str,
+    shown: str,
+) -> _Columns:
+    """The columns of one file, or the FileLevelError saying why the file cannot be used."""
+    columns = _resolve_columns(headers, mapping, entry_group, role, shown)
+    if not any(r.name == "applicant_id" for r in columns.roles.values()):
+        raise _missing_id_error(headers, role, shown)
+    if entry_group is not None and not any(r.kind == "entry" for r in columns.roles.values()):
+        names = ", ".join(FIELDS_OF[entry_group])
+        raise FileLevelError(
+            f"{role} file {shown!r}: no {ENTRY_NAME[entry_group]} column is recognised, so "
+            f"no entry could be read. Name the columns {names} (one row per entry, keyed "
+            "by applicant_id), or map your headers with --columns."
+        )
+    return columns
+
+
+def _read_positions(columns: _Columns) -> list[int]:
+    """The header positions read: recognised columns, and blank headers (to warn of values)."""
+    return sorted([*columns.roles, *columns.blank_headers])
+
+
 def _read_with_columns(
     path: str | Path,
     role: str,
     mapping: dict[str, str],
     entry_group: EntryGroup | None,
 ) -> tuple[RawTable, _Columns]:
-    shown = str(path)
     resolved: list[_Columns] = []
 
     def wanted(headers: list[str]) -> list[int]:
-        columns = _resolve_columns(headers, mapping, entry_group, role, shown)
-        if not any(r.name == "applicant_id" for r in columns.roles.values()):
-            raise _missing_id_error(headers, role, shown)
-        if entry_group is not None and not any(r.kind == "entry" for r in columns.roles.values()):
-            names = ", ".join(FIELDS_OF[entry_group])
-            raise FileLevelError(
-                f"{role} file {shown!r}: no {ENTRY_NAME[entry_group]} column is recognised, so "
-                f"no entry could be read. Name the columns {names} (one row per entry, keyed "
-                "by applicant_id), or map your headers with --columns."
-            )
-        resolved.append(columns)
-        return sorted([*columns.roles, *columns.blank_headers])
+        resolved.append(_file_columns(headers, mapping, entry_group, role, str(path)))
+        return _read_positions(resolved[-1])
 
     table = read_table(path, role, wanted)
-    return table, resolved[0]
+    # The last headers read are the table's (read_table re-reads them as Windows-1252).
+    return table, resolved[-1]
 
 
-def _blank_header_issues(table: RawTable, columns: _Columns) -> list[InputIssue]:
+def _blank_headers_with_values(data: pd.DataFrame, columns: _Columns) -> set[int]:
+    return {p for p in columns.blank_headers if clean(data[p]).notna().any()}
+
+
+def _blank_header_issues(shown: str, columns: _Columns, with_values: set[int]) -> list[InputIssue]:
     issues = []
     for position in columns.blank_headers:
-        if clean(table.data[position]).notna().any():
+        if position in with_values:
             issues.append(
                 InputIssue(
-                    file=table.file.path,
+                    file=shown,
                     column=f"column {position + 1}",
                     problem=f"column {position + 1} has values but no header; it is ignored",
                     fix="Give the column a known name, or map it with --columns.",
@@ -232,17 +267,31 @@ def _position_of(columns: _Columns, name: str) -> int:
     return next(p for p, r in columns.roles.items() if r.name == name and r.kind != "entry")
 
 
-def _row_numbers(count: int) -> np.ndarray:
-    return np.arange(count, dtype=np.int64) + 2  # spreadsheet rows: header is row 1
+def _row_numbers(count: int, first_data_row: int = 0) -> np.ndarray:
+    """Spreadsheet row numbers of `count` data rows (the header is row 1)."""
+    return np.arange(count, dtype=np.int64) + (first_data_row + 2)
+
+
+def _shared_ids(ids: pd.Series, rows: np.ndarray) -> dict[str, list[int]]:
+    """Every id given to more than one row, with the rows sharing it (of the whole file)."""
+    duplicated = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
+    if not duplicated.any():
+        return {}
+    shared = pd.DataFrame({"id": ids[duplicated].to_numpy(), "row": rows[duplicated]})
+    grouped = shared.groupby("id", sort=False)["row"].agg(list)
+    return {str(applicant_id): rows for applicant_id, rows in grouped.items()}
 
 
 def _applicant_errors(
-    table: RawTable, ids: pd.Series, rows: np.ndarray
+    table: RawTable, ids: pd.Series, rows: np.ndarray, shared: dict[str, list[int]]
 ) -> tuple[np.ndarray, list[InputIssue]]:
-    """Rows without an id, and every row sharing its id with another; issues for them."""
+    """Rows without an id, and every row whose id is `shared`; issues for them."""
     shown = table.file.path
     missing = ids.isna().to_numpy()
-    duplicated = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
+    if shared:
+        duplicated = (ids.isin(list(shared)) & ids.notna()).to_numpy()
+    else:
+        duplicated = np.zeros(len(ids), dtype=bool)
     issues: list[InputIssue] = []
     if missing.any():
         # Per-row work only over the error rows.
@@ -260,10 +309,8 @@ def _applicant_errors(
                 )
             )
     if duplicated.any():
-        shared = pd.DataFrame({"id": ids[duplicated].to_numpy(), "row": rows[duplicated]})
-        rows_of = shared.groupby("id", sort=False)["row"].agg(list).to_dict()
-        for applicant_id, row in zip(shared["id"], shared["row"], strict=True):
-            others = ", ".join(str(r) for r in rows_of[applicant_id])
+        for applicant_id, row in zip(ids[duplicated], rows[duplicated], strict=True):
+            others = ", ".join(str(r) for r in shared[applicant_id])
             issues.append(
                 InputIssue(
                     file=shown,
@@ -486,6 +533,97 @@ def _long_entries(
     return frame, issues
 
 
+def _check_forms(
+    shown: str, columns: _Columns, long_paths: dict[EntryGroup, str | Path | None]
+) -> None:
+    """One form per entry group, and at least one entry group: else a FileLevelError."""
+    wide_groups = {r.group for r in columns.roles.values() if r.kind == "entry"}
+    for group, long_path in long_paths.items():
+        if long_path is not None and group in wide_groups:
+            raise FileLevelError(
+                f"applicants file {shown!r} has {ENTRY_NAME[group]} columns and a separate "
+                f"{ROLE_OF[group]} file {str(long_path)!r} was given. Use one form: delete "
+                f"the {ENTRY_NAME[group]} columns or leave out the {ROLE_OF[group]} file."
+            )
+    if not wide_groups and all(p is None for p in long_paths.values()):
+        raise FileLevelError(
+            f"applicants file {shown!r}: no job and no education column is recognised, so "
+            "every applicant would be rejected. Name the columns like job1_title, job1_start, "
+            "edu1_degree (or give --jobs/--education files), or map your headers with "
+            "--columns."
+        )
+
+
+@dataclass
+class _ApplicantRows:
+    """What one stretch of the applicants file (the whole file, or one chunk) gives."""
+
+    applicants: pd.DataFrame
+    eeo: pd.DataFrame
+    screenable: np.ndarray
+    issues: list[InputIssue]  # row issues, by row
+    entries: dict[EntryGroup, list[pd.DataFrame]]  # of the wide-form entry columns
+    sources: dict[EntryGroup, list[tuple[str, str]]]
+
+
+def _applicant_rows(
+    table: RawTable,
+    columns: _Columns,
+    ids: pd.Series,
+    rows: np.ndarray,
+    shared: dict[str, list[int]],
+) -> _ApplicantRows:
+    """Error rows, applicants, demographics and wide-form entries of the rows of `table`.
+
+    `ids` are the cleaned ids of the rows, `rows` their spreadsheet row numbers and
+    `shared` the ids shared by several rows of the whole file. The columns are popped from
+    `table` as they are used.
+    """
+    shown = table.file.path
+    errors, row_issues = _applicant_errors(table, ids, rows, shared)
+    screenable = ~errors
+    kept_ids = ids[screenable].reset_index(drop=True)
+
+    applicant_columns: dict[str, object] = {
+        "applicant_id": _as_object(kept_ids),
+        "file": _as_object(np.full(len(kept_ids), shown, dtype=object)),
+        "row": rows[screenable],
+    }
+    for name in APPLICANT_FIELDS[1:]:
+        position = next(
+            (p for p, r in columns.roles.items() if r.kind == "applicant" and r.name == name),
+            None,
+        )
+        applicant_columns[name] = (
+            _nones(len(kept_ids))
+            if position is None
+            else _as_object(_screenable_column(table, position, screenable))
+        )
+    applicant_frame = pd.DataFrame(applicant_columns, index=pd.RangeIndex(len(kept_ids)))
+
+    eeo_columns: dict[str, object] = {"applicant_id": applicant_columns["applicant_id"]}
+    for position, role in columns.roles.items():
+        if role.kind == "eeo":
+            eeo_columns[role.name] = _as_object(_screenable_column(table, position, screenable))
+    eeo_frame = pd.DataFrame(eeo_columns, index=pd.RangeIndex(len(kept_ids)))
+
+    entries: dict[EntryGroup, list[pd.DataFrame]] = {}
+    sources: dict[EntryGroup, list[tuple[str, str]]] = {}
+    for group in FIELDS_OF:
+        sources[group] = []
+        entries[group] = _wide_entries(
+            group, table, columns, screenable, kept_ids, rows, sources[group]
+        )
+    return _ApplicantRows(
+        applicant_frame,
+        eeo_frame,
+        screenable,
+        sorted(row_issues, key=lambda i: i.row or 0),
+        entries,
+        sources,
+    )
+
+
 def load_batch(
     applicants: str | Path,
     *,
@@ -502,68 +640,38 @@ def load_batch(
     table, app_columns = _read_with_columns(applicants, "applicants", mapping, None)
     shown = table.file.path
     long_paths: dict[EntryGroup, str | Path | None] = {"job": jobs, "edu": education}
-    wide_groups = {r.group for r in app_columns.roles.values() if r.kind == "entry"}
-    for group, long_path in long_paths.items():
-        if long_path is not None and group in wide_groups:
-            raise FileLevelError(
-                f"applicants file {shown!r} has {ENTRY_NAME[group]} columns and a separate "
-                f"{ROLE_OF[group]} file {str(long_path)!r} was given. Use one form: delete "
-                f"the {ENTRY_NAME[group]} columns or leave out the {ROLE_OF[group]} file."
-            )
-    if not wide_groups and jobs is None and education is None:
-        raise FileLevelError(
-            f"applicants file {shown!r}: no job and no education column is recognised, so "
-            "every applicant would be rejected. Name the columns like job1_title, job1_start, "
-            "edu1_degree (or give --jobs/--education files), or map your headers with "
-            "--columns."
-        )
+    _check_forms(shown, app_columns, long_paths)
 
-    issues = _unknown_issues(app_columns, None, shown) + _blank_header_issues(table, app_columns)
+    issues = _unknown_issues(app_columns, None, shown)
+    issues += _blank_header_issues(
+        shown, app_columns, _blank_headers_with_values(table.data, app_columns)
+    )
     unknown = [h for _, h in app_columns.unknown]
     rows = _row_numbers(len(table.data))
     ids = clean(table.data[_position_of(app_columns, "applicant_id")])
-    errors, row_issues = _applicant_errors(table, ids, rows)
-    issues.extend(sorted(row_issues, key=lambda i: i.row or 0))
-    screenable = ~errors
-    kept_ids = ids[screenable].reset_index(drop=True)
-
-    applicant_columns: dict[str, object] = {
-        "applicant_id": _as_object(kept_ids),
-        "file": _as_object(np.full(len(kept_ids), shown, dtype=object)),
-        "row": rows[screenable],
-    }
-    for name in APPLICANT_FIELDS[1:]:
-        position = next(
-            (p for p, r in app_columns.roles.items() if r.kind == "applicant" and r.name == name),
-            None,
-        )
-        applicant_columns[name] = (
-            _nones(len(kept_ids))
-            if position is None
-            else _as_object(_screenable_column(table, position, screenable))
-        )
-    applicant_frame = pd.DataFrame(applicant_columns, index=pd.RangeIndex(len(kept_ids)))
-
-    eeo_columns: dict[str, object] = {"applicant_id": applicant_columns["applicant_id"]}
-    for position, role in app_columns.roles.items():
-        if role.kind == "eeo":
-            eeo_columns[role.name] = _as_object(_screenable_column(table, position, screenable))
-    eeo_frame = pd.DataFrame(eeo_columns, index=pd.RangeIndex(len(kept_ids)))
+    part = _applicant_rows(table, app_columns, ids, rows, _shared_ids(ids, rows))
+    issues.extend(part.issues)
 
     files = [table.file]
     entry_frames: dict[EntryGroup, pd.DataFrame] = {}
     for group, long_path in long_paths.items():
-        sources: list[tuple[str, str]] = []
-        frames = _wide_entries(group, table, app_columns, screenable, kept_ids, rows, sources)
+        sources = part.sources[group]
+        frames = part.entries[group]
         if long_path is not None:
             long_table, long_columns = _read_with_columns(long_path, ROLE_OF[group], mapping, group)
             files.append(long_table.file)
             long_shown = long_table.file.path
             issues.extend(_unknown_issues(long_columns, group, long_shown))
-            issues.extend(_blank_header_issues(long_table, long_columns))
+            issues.extend(
+                _blank_header_issues(
+                    long_shown,
+                    long_columns,
+                    _blank_headers_with_values(long_table.data, long_columns),
+                )
+            )
             unknown.extend(h for _, h in long_columns.unknown)
             frame, long_issues = _long_entries(
-                group, long_table, long_columns, ids, screenable, shown, sources
+                group, long_table, long_columns, ids, part.screenable, shown, sources
             )
             issues.extend(long_issues)
             frames.append(frame)
@@ -573,20 +681,144 @@ def load_batch(
     issues.sort(key=lambda i: (order.get(i.file, 0), i.row or 0))
     del table
     return Batch(
-        applicants=applicant_frame,
+        applicants=part.applicants,
         jobs=entry_frames["job"],
         education=entry_frames["edu"],
-        eeo=eeo_frame,
+        eeo=part.eeo,
         issues=issues,
         files=files,
         input_rows=len(rows),
-        error_rows=int(errors.sum()),
+        error_rows=int((~part.screenable).sum()),
         unknown_columns=unknown,
     )
 
 
+@dataclass
+class _ChunkPlan:
+    """What reading the applicants file once (cells of each block, then dropped) tells."""
+
+    source: SourceFile
+    encoding: str
+    headers: list[str]
+    columns: _Columns
+    shared: dict[str, list[int]]
+    file: InputFile
+    file_issues: list[InputIssue]
+
+
+def _plan_chunks(path: str | Path, mapping: dict[str, str]) -> _ChunkPlan | None:
+    """Check the file as load_batch does and find its shared ids; None if it cannot be chunked.
+
+    Every block is read with the options the chunks are read with, so a file that passes
+    here cannot fail half-way. None (xlsx, or a CSV pyarrow rejects) means load_batch reads
+    the file and reports its problem.
+    """
+    source = inspect_file(path, "applicants")
+    if source.kind != "csv":
+        return None
+    # read_table's order: the encoding of the first bytes, then Windows-1252 for the whole
+    # file when a later byte is not UTF-8.
+    encodings = [source.encoding] + (["cp1252"] if source.encoding != "cp1252" else [])
+    for encoding in encodings:
+        try:
+            headers = csv_headers(source, encoding)
+        except UnicodeDecodeError:
+            continue
+        columns = _file_columns(headers, mapping, None, "applicants", source.shown)
+        try:
+            ids, with_values = _scan_ids(source, encoding, headers, columns)
+        except (pa.ArrowException, UnicodeError, LookupError):
+            continue
+        _check_forms(source.shown, columns, {"job": None, "edu": None})
+        rows = _row_numbers(len(ids))
+        file = InputFile("applicants", source.shown, source.sha256, len(ids))
+        file_issues = _unknown_issues(columns, None, source.shown)
+        file_issues += _blank_header_issues(source.shown, columns, with_values)
+        shared = _shared_ids(ids, rows)
+        return _ChunkPlan(source, encoding, headers, columns, shared, file, file_issues)
+    return None
+
+
+def _scan_ids(
+    source: SourceFile, encoding: str, headers: list[str], columns: _Columns
+) -> tuple[pd.Series, set[int]]:
+    """Cleaned ids of every row, and the blank-header columns holding values."""
+    id_name = str(_position_of(columns, "applicant_id"))
+    id_blocks: list[pa.Array] = []
+    with_values: set[int] = set()
+    for block in stream_csv(source, encoding, len(headers), _read_positions(columns)):
+        id_blocks.append(block.column(id_name))
+        for position in set(columns.blank_headers) - with_values:
+            if clean(text_series(block.column(str(position)))).notna().any():
+                with_values.add(position)
+    ids = text_series(pa.chunked_array(id_blocks, type=pa.string()))
+    return clean(ids), with_values
+
+
+def _chunked_batches(plan: _ChunkPlan, chunk_rows: int) -> Iterator[Batch]:
+    positions = _read_positions(plan.columns)
+    encoding_name = "utf-8" if plan.encoding == "utf-8-sig" else plan.encoding
+    id_position = _position_of(plan.columns, "applicant_id")
+    first_data_row = 0
+    try:
+        for data in csv_chunks(
+            plan.source, plan.encoding, len(plan.headers), positions, chunk_rows
+        ):
+            table = RawTable(plan.headers, data, plan.file, encoding_name)
+            rows = _row_numbers(len(data), first_data_row)
+            first = first_data_row == 0
+            first_data_row += len(data)
+            ids = clean(data[id_position])
+            part = _applicant_rows(table, plan.columns, ids, rows, plan.shared)
+            yield Batch(
+                applicants=part.applicants,
+                jobs=_finish_entries("job", part.entries["job"], part.sources["job"]),
+                education=_finish_entries("edu", part.entries["edu"], part.sources["edu"]),
+                eeo=part.eeo,
+                issues=(plan.file_issues if first else []) + part.issues,
+                files=[plan.file] if first else [],
+                input_rows=len(rows),
+                error_rows=int((~part.screenable).sum()),
+                unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
+            )
+    except (pa.ArrowException, UnicodeError) as exc:
+        # The whole file was read without error before the first chunk.
+        raise _changed(plan, type(exc).__name__) from None
+    if first_data_row != plan.file.rows:
+        raise _changed(plan, f"{plan.file.rows} rows first, {first_data_row} rows now")
+
+
+def _changed(plan: _ChunkPlan, detail: str) -> FileLevelError:
+    return FileLevelError(
+        f"applicants file {plan.source.shown!r} changed while it was being read ({detail}). "
+        "Do not edit the file during a run; run again."
+    )
+
+
 def iter_batches(
-    applicants: str | Path, *, columns: str | Path | None = None, chunk_rows: int = 100_000
+    applicants: str | Path,
+    *,
+    columns: str | Path | None = None,
+    chunk_rows: int = 100_000,
 ) -> Iterator[Batch]:
-    """The wide-form batch in chunks of about `chunk_rows` applicants (one chunk for now)."""
-    yield load_batch(applicants, columns=columns)
+    """Read a wide-form applicants file in batches of at most `chunk_rows` input rows.
+
+    Together the batches hold exactly what load_batch gives for the file: the applicants,
+    entries, demographics and row issues of each stretch of rows (row numbers are those of
+    the whole file), and input_rows/error_rows add up. What concerns the file as a whole --
+    warnings without a row (unknown columns, values under a blank header), `files` and
+    `unknown_columns` -- is in the first batch only. An id shared by rows in different
+    batches makes each of them an error row, as in load_batch.
+
+    The file is checked and its ids are read (one pass, block by block) when this is
+    called, so FileLevelError is raised before any batch exists. A CSV file is then read
+    again one chunk at a time; an .xlsx file (or a CSV file only the slower parser reads)
+    comes as the single batch of load_batch.
+    """
+    if chunk_rows < 1:
+        raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
+    mapping = read_column_mapping(columns) if columns is not None else {}
+    plan = _plan_chunks(applicants, mapping)
+    if plan is None:
+        return iter([load_batch(applicants, columns=columns)])
+    return _chunked_batches(plan, chunk_rows)

@@ -11,6 +11,7 @@ import codecs
 import datetime as dt
 import hashlib
 import zipfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,8 +133,24 @@ def detect_delimiter(first_line: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
-    """Read a CSV or .xlsx file as text. `wanted(headers) -> positions` picks the columns read."""
+@dataclass
+class SourceFile:
+    """A file that passed the checks before its cells are read: its kind, encoding, delimiter."""
+
+    path: Path
+    shown: str  # the path as given
+    role: str
+    sha256: str
+    kind: str  # "csv" | "xlsx"
+    encoding: str  # of the first bytes: "utf-8-sig" or "cp1252" ("" for xlsx)
+    delimiter: str  # "" for xlsx
+
+
+def inspect_file(path: str | Path, role: str) -> SourceFile:
+    """Check that a file exists and is a CSV or .xlsx file; detect encoding and delimiter.
+
+    The encoding and the delimiter are detected on the first bytes. Raises FileLevelError.
+    """
     shown = str(path)
     file_path = Path(path)
     if not file_path.is_file():
@@ -157,11 +174,20 @@ def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
             "Export the file again; its first row must hold the column names.",
         )
     if _sniff_kind(sample, file_path, role, shown) == "xlsx":
-        return _read_xlsx(file_path, role, shown, sha, wanted)
+        return SourceFile(file_path, shown, role, sha, "xlsx", "", "")
     encoding, text = _decode_sample(sample, complete, role, shown)
     _check_text(text, role, shown)
     first_line = text.splitlines()[0] if text else ""
-    delimiter = detect_delimiter(first_line)
+    return SourceFile(file_path, shown, role, sha, "csv", encoding, detect_delimiter(first_line))
+
+
+def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
+    """Read a CSV or .xlsx file as text. `wanted(headers) -> positions` picks the columns read."""
+    source = inspect_file(path, role)
+    file_path, shown, sha = source.path, source.shown, source.sha256
+    if source.kind == "xlsx":
+        return _read_xlsx(file_path, role, shown, sha, wanted)
+    encoding, delimiter = source.encoding, source.delimiter
     try:
         return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter)
     except UnicodeDecodeError as exc:
@@ -173,16 +199,8 @@ def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
         raise _undecodable(role, shown, exc) from None
 
 
-def _read_csv(
-    path: Path,
-    role: str,
-    shown: str,
-    sha: str,
-    wanted: Any,
-    encoding: str,
-    delimiter: str,
-) -> RawTable:
-    options: dict[str, Any] = {
+def _c_parser_options(encoding: str, delimiter: str) -> dict[str, Any]:
+    return {
         "sep": delimiter,
         "header": None,
         "dtype": str,
@@ -193,27 +211,58 @@ def _read_csv(
         "quotechar": '"',
         "index_col": False,
     }
+
+
+def _header_row(path: Path, options: dict[str, Any]) -> list[str]:
+    header_frame = pd.read_csv(path, nrows=1, **options)
+    return [str(h).strip() for h in header_frame.iloc[0].tolist()]
+
+
+def _parser_failure(role: str, shown: str, delimiter: str, exc: Exception) -> FileLevelError:
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return _fail(
+            role, shown, "is empty (no header row)", "Export it again with the column names."
+        )
+    return _fail(
+        role,
+        shown,
+        f"is not a well-formed {_DELIMITER_NAMES[delimiter]}-separated file ({exc})",
+        "A row has more cells than the header: check for an unquoted delimiter or quote "
+        "in that row, or export the file again.",
+    )
+
+
+def csv_headers(source: SourceFile, encoding: str) -> list[str]:
+    """The header row of a CSV file, read as read_table reads it. Raises FileLevelError.
+
+    A UnicodeDecodeError is passed on: read_table then tries Windows-1252.
+    """
     try:
-        header_frame = pd.read_csv(path, nrows=1, **options)
-        headers = [str(h).strip() for h in header_frame.iloc[0].tolist()]
+        return _header_row(source.path, _c_parser_options(encoding, source.delimiter))
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise _parser_failure(source.role, source.shown, source.delimiter, exc) from None
+
+
+def _read_csv(
+    path: Path,
+    role: str,
+    shown: str,
+    sha: str,
+    wanted: Any,
+    encoding: str,
+    delimiter: str,
+) -> RawTable:
+    options = _c_parser_options(encoding, delimiter)
+    try:
+        headers = _header_row(path, options)
         positions = list(range(len(headers))) if wanted is None else list(wanted(headers))
         data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
         if data is None:
             # No usecols here: with it the C parser silently drops cells beyond the header.
             data = pd.read_csv(path, skiprows=1, names=list(range(len(headers))), **options)
             data = data[positions]
-    except pd.errors.EmptyDataError:
-        raise _fail(
-            role, shown, "is empty (no header row)", "Export it again with the column names."
-        ) from None
-    except pd.errors.ParserError as exc:
-        raise _fail(
-            role,
-            shown,
-            f"is not a well-formed {_DELIMITER_NAMES[delimiter]}-separated file ({exc})",
-            "A row has more cells than the header: check for an unquoted delimiter or quote "
-            "in that row, or export the file again.",
-        ) from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise _parser_failure(role, shown, delimiter, exc) from None
     data = data.fillna("")
     rows = len(data)
     encoding_name = "utf-8" if encoding == "utf-8-sig" else encoding
@@ -229,34 +278,86 @@ def _read_csv_fast(
     are kept as rows so that row numbers match. Any failure (bad bytes, ragged rows) falls
     back to the C parser, whose errors say where the problem is.
     """
-    names = [str(i) for i in range(width)]
     try:
-        table = pa_csv.read_csv(
-            path,
-            read_options=pa_csv.ReadOptions(
-                skip_rows=1,
-                column_names=names,
-                encoding="utf8" if encoding == "utf-8-sig" else encoding,
-            ),
-            parse_options=pa_csv.ParseOptions(
-                delimiter=delimiter,
-                quote_char='"',
-                newlines_in_values=True,
-                ignore_empty_lines=False,
-            ),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(names, pa.string()),
-                include_columns=[names[p] for p in positions],
-                null_values=[],
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
+        table = pa_csv.read_csv(path, **_arrow_options(encoding, delimiter, width, positions))
     except (pa.ArrowException, UnicodeError, LookupError):
         return None
+    return _text_frame(table, positions)
+
+
+def _arrow_options(
+    encoding: str, delimiter: str, width: int, positions: list[int]
+) -> dict[str, Any]:
+    """pyarrow CSV options: every column text, empty lines kept, no null markers."""
+    names = [str(i) for i in range(width)]
+    return {
+        "read_options": pa_csv.ReadOptions(
+            skip_rows=1,
+            column_names=names,
+            encoding="utf8" if encoding == "utf-8-sig" else encoding,
+        ),
+        "parse_options": pa_csv.ParseOptions(
+            delimiter=delimiter,
+            quote_char='"',
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+        ),
+        "convert_options": pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            include_columns=[names[p] for p in positions],
+            null_values=[],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+
+
+def _text_frame(table: pa.Table, positions: list[int]) -> pd.DataFrame:
     data: pd.DataFrame = table.to_pandas(types_mapper=_text_dtype)
     data.columns = pd.Index(positions)
     return data
+
+
+def text_series(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """A pyarrow text column as the pandas text Series read_table gives."""
+    return pd.Series(values.to_pandas(types_mapper=_text_dtype))
+
+
+def stream_csv(
+    source: SourceFile, encoding: str, width: int, positions: list[int]
+) -> Iterator[pa.RecordBatch]:
+    """The CSV file's data rows as pyarrow record batches, read as read_table reads them.
+
+    Only one block of the file is held at a time. Columns are named by header position
+    ("0", "1", ...). Raises pyarrow's errors (ragged rows, bad bytes) as they come.
+    """
+    reader = pa_csv.open_csv(
+        source.path, **_arrow_options(encoding, source.delimiter, width, positions)
+    )
+    yield from reader
+
+
+def csv_chunks(
+    source: SourceFile, encoding: str, width: int, positions: list[int], chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """The CSV file's cells in frames of `chunk_rows` rows (the last one shorter), as
+    read_table's data; at least one frame, empty for a header-only file."""
+    names = [str(p) for p in positions]
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    yielded = False
+    schema = pa.schema([(name, pa.string()) for name in names])
+    for record_batch in stream_csv(source, encoding, width, positions):
+        pending.append(record_batch.select(names))
+        pending_rows += record_batch.num_rows
+        while pending_rows >= chunk_rows:
+            table = pa.Table.from_batches(pending, schema=schema)
+            yield _text_frame(table.slice(0, chunk_rows), positions)
+            yielded = True
+            rest = table.slice(chunk_rows)
+            pending, pending_rows = rest.to_batches(), rest.num_rows
+    if pending_rows or not yielded:
+        yield _text_frame(pa.Table.from_batches(pending, schema=schema), positions)
 
 
 def _text_dtype(arrow_type: pa.DataType) -> ExtensionDtype | None:

@@ -1,0 +1,72 @@
+"""The hash chain: record digests and the links that tie them in order.
+
+A record's digest covers its kind, its sequence number, its parent (the run of a decision)
+and the digest of its content; its link is SHA-256(previous link || digest), or
+HMAC-SHA256 under ``SCREENING_AUDIT_KEY`` so that nobody without the key can rebuild the
+chain. The chain links digests, never the data: purged applicant data leaves every link
+verifiable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+from typing import Any
+
+import pydantic_core
+
+GENESIS_LINK = "0" * 64
+KEY_ENV = "SCREENING_AUDIT_KEY"
+
+
+def canonical_json(value: Any) -> str:
+    """Stable JSON text: sorted keys, no spaces, UTF-8 kept; the form that is hashed."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def compact_json(value: Any) -> bytes:
+    """Compact JSON bytes in the value's own key order (fast; for bulk per-applicant data).
+
+    The stored text is what gets hashed, so key order only has to be stable, not sorted.
+    """
+    return pydantic_core.to_json(value, inf_nan_mode="null", fallback=str)
+
+
+def sha256_bytes(data: bytes) -> str:
+    """SHA-256 hex digest of bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_text(text: str) -> str:
+    """SHA-256 hex digest of a text's UTF-8 bytes."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def content_digest(fields: Any) -> str:
+    """Digest of a record's content (its fields as canonical JSON)."""
+    return sha256_text(canonical_json(fields))
+
+
+def record_digest(kind: str, seq: int, parent: int | None, content: str) -> str:
+    """Digest that places a record's content at its position in the log."""
+    return sha256_text(f"{kind}\x1f{seq}\x1f{'' if parent is None else parent}\x1f{content}")
+
+
+def key_id(key: bytes) -> str:
+    """A short fingerprint of the key, to tell a wrong key from a tampered chain."""
+    return hmac.new(key, b"screening audit key id", hashlib.sha256).hexdigest()[:16]
+
+
+class Linker:
+    """Computes links, with or without a key."""
+
+    def __init__(self, key: bytes | None) -> None:
+        self.key = key
+
+    def link(self, previous: str, digest: str) -> str:
+        """The link of a record whose digest follows the given link."""
+        message = bytes.fromhex(previous) + bytes.fromhex(digest)
+        if self.key is None:
+            return hashlib.sha256(message).hexdigest()
+        return hmac.new(self.key, message, hashlib.sha256).hexdigest()

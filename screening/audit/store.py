@@ -1,0 +1,1395 @@
+"""The audit store: append-only, hash-chained records of runs, decisions and overrides.
+
+``AuditStore(url)`` opens (and migrates) a SQLite file or a PostgreSQL database. Writers
+append under a lock on the chain head row (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR
+UPDATE`` on PostgreSQL), so concurrent runs get consecutive, well-ordered sequence numbers.
+Nothing chained is ever updated; the only destructive operation is :meth:`purge`, which
+removes applicant-level data past its retention date and keeps every digest, so the chain
+still verifies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import importlib
+import json
+import os
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+import yaml
+from alembic import command
+from alembic.config import Config
+from sqlalchemy.engine import Connection, Engine
+
+import screening
+from screening.audit import schema as t
+from screening.audit.chain import (
+    GENESIS_LINK,
+    KEY_ENV,
+    Linker,
+    canonical_json,
+    compact_json,
+    content_digest,
+    key_id,
+    record_digest,
+    sha256_bytes,
+    sha256_text,
+)
+from screening.audit.impact import ImpactReport, impact_report
+from screening.audit.protocols import ScreeningResultLike
+from screening.results import Decision, Outcome, Status
+from screening.spec import JobSpec, dump_spec, spec_from_data
+
+DATABASE_ENV = "SCREENING_DATABASE_URL"
+DEFAULT_DATABASE_URL = "sqlite:///screening-audit.db"
+RETENTION_YEARS = 4
+_CHUNK = 20_000
+_OUTCOMES = [o.value for o in Outcome]
+
+
+def database_url() -> str:
+    """The audit database: ``SCREENING_DATABASE_URL``, else screening-audit.db here."""
+    return os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
+
+
+class AuditError(Exception):
+    """A problem the user can fix (bad run id, missing key, unreachable database ...)."""
+
+
+def utc_now() -> datetime:
+    """The current time in UTC."""
+    return datetime.now(UTC)
+
+
+def _iso(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        raise ValueError("audit times must carry a time zone (UTC)")
+    return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+def add_years(day: date, years: int) -> date:
+    """The same calendar day ``years`` later (29 February becomes 28 February)."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return day.replace(year=day.year + years, day=28)
+
+
+# ---------------------------------------------------------------- record contents
+# The content of each chained record, as hashed. Writing and verifying both use these.
+
+
+def _run_content(row: dict[str, Any]) -> str:
+    return content_digest({k: row[k] for k in _RUN_FIELDS})
+
+
+_RUN_FIELDS = [
+    "created_at",
+    "user_name",
+    "spec_id",
+    "spec_revision",
+    "spec_sha256",
+    "spec_yaml",
+    "spec_path",
+    "ruleset_hash",
+    "ruleset_json",
+    "files_json",
+    "as_of",
+    "settings_json",
+    "engine_version",
+    "retention_until",
+]
+
+
+def _decision_content_of(
+    applicant_id: str,
+    row_number: int,
+    outcome: str,
+    statuses_json: str,
+    detail_sha256: str,
+    input_sha256: str,
+) -> str:
+    # the applicant id is JSON-quoted so no value can fake a field separator
+    return sha256_text(
+        f"{json.dumps(applicant_id)}\x1f{row_number}\x1f{outcome}\x1f{statuses_json}"
+        f"\x1f{detail_sha256}\x1f{input_sha256}"
+    )
+
+
+def _decision_content(row: dict[str, Any]) -> str:
+    return _decision_content_of(
+        row["applicant_id"],
+        row["row_number"],
+        row["outcome"],
+        row["statuses_json"],
+        row["detail_sha256"],
+        row["input_sha256"],
+    )
+
+
+def _override_content(row: dict[str, Any]) -> str:
+    return content_digest(
+        [
+            row["decision_id"],
+            row["reviewer"],
+            row["created_at"],
+            row["from_outcome"],
+            row["to_outcome"],
+            row["justification"],
+        ]
+    )
+
+
+def _event_content(row: dict[str, Any]) -> str:
+    return content_digest([row["kind"], row["created_at"], row["user_name"], row["payload_json"]])
+
+
+@dataclass(frozen=True)
+class _Kind:
+    name: str
+    table: sa.Table
+    parent: str | None
+    content: Callable[[dict[str, Any]], str]
+
+
+_KINDS = {
+    "run": _Kind("run", t.runs, None, _run_content),
+    "decision": _Kind("decision", t.decisions, "run_id", _decision_content),
+    "override": _Kind("override", t.overrides, "run_id", _override_content),
+    "event": _Kind("event", t.events, "run_id", _event_content),
+}
+
+
+class _EeoDigest:
+    """One digest over a run's (applicant id, eeo JSON) pairs in decision order — never per
+    applicant: a hash of one person's answer could be guessed back."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256()
+
+    def add(self, applicant_id: str, data_json: str) -> None:
+        self._hash.update(compact_json([applicant_id, data_json]) + b"\n")
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
+
+
+# ---------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What recording a run produced: its id, how many decisions, the new chain head."""
+
+    run_id: int
+    decisions: int
+    chain_head: str
+    chain_seq: int
+
+
+@dataclass(frozen=True)
+class OverrideSummary:
+    """A recorded override."""
+
+    override_id: int
+    run_id: int
+    applicant_id: str
+    from_outcome: str
+    to_outcome: str
+    chain_head: str
+
+
+@dataclass(frozen=True)
+class RunInfo:
+    """A run as listed by ``audit runs``."""
+
+    run_id: int
+    created_at: str
+    user: str
+    spec_id: str
+    spec_revision: str
+    decisions: int
+    outcome_counts: dict[str, int]
+    retention_until: str
+    legal_hold: bool
+    purged: bool
+
+
+@dataclass(frozen=True)
+class OverrideInfo:
+    """One recorded override."""
+
+    override_id: int
+    applicant_id: str
+    reviewer: str
+    created_at: str
+    from_outcome: str
+    to_outcome: str
+    justification: str
+
+
+@dataclass(frozen=True)
+class RunDetail:
+    """Everything recorded about a run (no per-applicant demographic data)."""
+
+    info: RunInfo
+    spec_sha256: str
+    spec_yaml: str
+    spec_path: str | None
+    ruleset_hash: str
+    files: list[dict[str, Any]]
+    as_of: str
+    settings: dict[str, Any]
+    engine_version: str
+    overrides: list[OverrideInfo]
+    final_counts: dict[str, int]
+
+
+@dataclass(frozen=True)
+class DecisionRecord:
+    """One stored decision; ``detail`` and ``input_record`` are None once purged."""
+
+    decision_id: int
+    run_id: int
+    applicant_id: str
+    row: int
+    outcome: str
+    final_outcome: str
+    statuses: dict[str, str]
+    detail: dict[str, Any] | None
+    input_record: dict[str, Any] | None
+    overrides: list[OverrideInfo]
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding of :meth:`AuditStore.verify`, naming the record."""
+
+    table: str
+    record_id: int | None
+    seq: int | None
+    problem: str
+
+    def __str__(self) -> str:
+        where = self.table
+        if self.record_id is not None:
+            where += f" id {self.record_id}"
+        if self.seq is not None:
+            where += f" (seq {self.seq})"
+        return f"{where}: {self.problem}"
+
+
+@dataclass
+class VerifyReport:
+    """The outcome of checking every digest, link and data hash."""
+
+    records: int
+    head_seq: int
+    head_link: str
+    keyed: bool
+    purged_decisions: int
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing was edited, deleted or reordered."""
+        return not self.problems
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge removed and what it kept."""
+
+    runs: list[int]
+    decisions: int
+    eeo_rows: int
+    held: list[int]
+    chain_head: str
+
+
+@dataclass(frozen=True)
+class Flip:
+    """A decision that comes out differently on re-screening."""
+
+    applicant_id: str
+    recorded: str
+    rescreened: str
+    criteria: dict[str, tuple[str | None, str | None]]
+    reasons: list[str]
+
+
+@dataclass(frozen=True)
+class RescreenReport:
+    """Stored decisions against a fresh evaluation of the stored inputs."""
+
+    run_id: int
+    spec_changed: bool
+    recorded_ruleset_hash: str
+    ruleset_hash: str
+    decisions: int
+    flips: list[Flip]
+    missing: list[str]
+
+
+# ---------------------------------------------------------------- the store
+
+
+class AuditStore:
+    """Append-only, hash-chained audit records in SQLite or PostgreSQL."""
+
+    def __init__(self, url: str | None = None, *, key: str | bytes | None = None) -> None:
+        """Open (creating and migrating as needed) the store at ``url``.
+
+        ``key`` (else ``SCREENING_AUDIT_KEY``) makes every link an HMAC.
+        """
+        self.url = url or database_url()
+        raw_key = key if key is not None else os.environ.get(KEY_ENV) or None
+        self._key = raw_key.encode("utf-8") if isinstance(raw_key, str) else raw_key
+        self._linker = Linker(self._key)
+        try:
+            self.engine: Engine = _make_engine(self.url)
+        except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
+            raise AuditError(
+                f"audit database URL {self.url!r} is not usable ({exc}); set {DATABASE_ENV} to "
+                "e.g. sqlite:///screening-audit.db or postgresql+psycopg2://user@host/db"
+            ) from exc
+        self._postgres = self.engine.dialect.name == "postgresql"
+        self._migrate()
+
+    def close(self) -> None:
+        """Release the database connections."""
+        self.engine.dispose()
+
+    def __enter__(self) -> AuditStore:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------ plumbing
+
+    def _connect_error(self, exc: Exception) -> AuditError:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return AuditError(
+            f"cannot use the audit database {self.engine.url.render_as_string()}: {reason}; "
+            f"check {DATABASE_ENV} and that the database server is running"
+        )
+
+    def _migrate(self) -> None:
+        config = Config()
+        config.set_main_option(
+            "script_location", str(resources.files("screening.audit") / "migrations")
+        )
+        try:
+            with self._write_transaction() as conn:
+                if self._postgres:
+                    # one migrator at a time; the others wait, then find the schema current
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(7616004)"))
+                config.attributes["connection"] = conn
+                command.upgrade(config, "head")
+        except sa.exc.OperationalError as exc:
+            raise self._connect_error(exc) from exc
+
+    def _write(self) -> _Writer:
+        return _Writer(self)
+
+    @contextmanager
+    def _write_transaction(self) -> Iterator[Connection]:
+        """A transaction that may write: on SQLite it takes the write lock at BEGIN."""
+        with self.engine.connect() as conn:
+            conn.execution_options(audit_write=True)
+            with conn.begin():
+                yield conn
+
+    def _read(self) -> Connection:
+        try:
+            return self.engine.connect()
+        except sa.exc.OperationalError as exc:
+            raise self._connect_error(exc) from exc
+
+    # ------------------------------------------------------------ writing
+
+    def record_run(
+        self,
+        result: ScreeningResultLike,
+        user: str,
+        *,
+        now: datetime | None = None,
+        retention_years: int = RETENTION_YEARS,
+    ) -> RunSummary:
+        """Record a screened batch: the run, every decision, its input and its eeo row.
+
+        One transaction, streamed in chunks (memory stays flat for a million decisions):
+        the run record, then each decision, then a closing ``run_totals`` event with the
+        counts, the digest of the eeo rows and the impact summary at record time.
+        """
+        if not user.strip():
+            raise AuditError("a run must name its user (--user)")
+        moment = now or utc_now()
+        spec = result.spec
+        criteria = spec.criterion_ids()
+        run = {
+            "created_at": _iso(moment),
+            "user_name": user,
+            "spec_id": spec.id,
+            "spec_revision": spec.revision,
+            "spec_sha256": spec.sha256(),
+            "spec_yaml": dump_spec(spec),
+            "spec_path": result.spec_path,
+            "ruleset_hash": result.ruleset_hash,
+            "ruleset_json": canonical_json(result.ruleset),
+            "files_json": canonical_json(
+                [
+                    {"role": f.role, "path": f.path, "sha256": f.sha256, "rows": f.rows}
+                    for f in result.files
+                ]
+            ),
+            "as_of": result.as_of.isoformat(),
+            "settings_json": canonical_json({"requires_driving": result.requires_driving}),
+            "engine_version": screening.__version__,
+            "retention_until": add_years(
+                moment.astimezone(UTC).date(), retention_years
+            ).isoformat(),
+        }
+        eeo_by_applicant = _eeo_by_applicant(result.eeo)
+        eeo_digest = _EeoDigest()
+        tally = _Tally(criteria)
+        with self._write() as writer:
+            run_id = writer.append("run", run)
+            seq, link, linker = writer.seq, writer.link, self._linker
+            decision_rows: list[tuple[Any, ...]] = []
+            eeo_rows: list[tuple[Any, ...]] = []
+            for p in _prepared_decisions(result):
+                tally.add(p)
+                seq += 1
+                digest = record_digest("decision", seq, run_id, p.content)
+                link = linker.link(link, digest)
+                decision_rows.append(
+                    (
+                        seq,
+                        run_id,
+                        p.applicant_id,
+                        p.row_number,
+                        p.outcome,
+                        p.statuses_json,
+                        p.detail_json,
+                        p.detail_sha256,
+                        p.input_json,
+                        p.input_sha256,
+                        digest,
+                        link,
+                    )
+                )
+                data_json = eeo_by_applicant.get(p.applicant_id)
+                if data_json is not None:
+                    eeo_rows.append((seq, run_id, data_json))
+                    eeo_digest.add(p.applicant_id, data_json)
+                if len(decision_rows) == _CHUNK:
+                    self._flush(writer.conn, decision_rows, eeo_rows)
+            self._flush(writer.conn, decision_rows, eeo_rows)
+            writer.seq, writer.link = seq, link
+            totals = {
+                "decisions": tally.count,
+                "outcome_counts": {o: tally.outcomes.get(o, 0) for o in _OUTCOMES},
+                "eeo_digest": eeo_digest.hexdigest(),
+                "impact": tally.impact(result.eeo).to_dict(),
+            }
+            writer.append_event(run_id, "run_totals", user, moment, totals)
+            return RunSummary(run_id, tally.count, writer.link, writer.seq)
+
+    def _flush(
+        self,
+        conn: Connection,
+        decision_rows: list[tuple[Any, ...]],
+        eeo_rows: list[tuple[Any, ...]],
+    ) -> None:
+        self._insert_many(conn, t.decisions, _DECISION_INSERT, decision_rows)
+        self._insert_many(conn, t.eeo, ("decision_id", "run_id", "data_json"), eeo_rows)
+        decision_rows.clear()
+        eeo_rows.clear()
+
+    def _insert_many(
+        self,
+        conn: Connection,
+        table: sa.Table,
+        columns: Sequence[str],
+        rows: list[tuple[Any, ...]],
+    ) -> None:
+        """Bulk insert at the driver level: SQLAlchemy's per-row processing costs more here
+        than the database does."""
+        if not rows:
+            return
+        names = ", ".join(columns)
+        if self._postgres:
+            extras = importlib.import_module("psycopg2.extras")
+            cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
+            try:
+                extras.execute_values(
+                    cursor, f"INSERT INTO {table.name} ({names}) VALUES %s", rows, page_size=1000
+                )
+            finally:
+                cursor.close()
+        else:
+            marks = ", ".join("?" for _ in columns)
+            conn.exec_driver_sql(f"INSERT INTO {table.name} ({names}) VALUES ({marks})", rows)
+
+    def record_override(
+        self,
+        run_id: int,
+        applicant_id: str,
+        *,
+        reviewer: str,
+        to_outcome: str,
+        justification: str,
+        now: datetime | None = None,
+    ) -> OverrideSummary:
+        """Record a reviewer's decision replacing the current outcome of one applicant."""
+        if not reviewer.strip():
+            raise AuditError("an override must name its reviewer (--reviewer)")
+        if not justification.strip():
+            raise AuditError("an override needs a justification (--justification 'why')")
+        if to_outcome not in _OUTCOMES:
+            raise AuditError(
+                f"--to {to_outcome!r} is not an outcome; use one of {', '.join(_OUTCOMES)}"
+            )
+        with self._write() as writer:
+            self._run_row(writer.conn, run_id)
+            decision = writer.conn.execute(
+                sa.select(t.decisions.c.id, t.decisions.c.outcome).where(
+                    t.decisions.c.run_id == run_id, t.decisions.c.applicant_id == applicant_id
+                )
+            ).one_or_none()
+            if decision is None:
+                raise AuditError(
+                    f"run {run_id} has no applicant {applicant_id!r}; "
+                    f"see `screening audit show {run_id}` for its applicants"
+                )
+            latest = writer.conn.execute(
+                sa.select(t.overrides.c.to_outcome)
+                .where(t.overrides.c.decision_id == decision.id)
+                .order_by(t.overrides.c.id.desc())
+                .limit(1)
+            ).scalar_one_or_none()
+            current = latest or decision.outcome
+            if current == to_outcome:
+                raise AuditError(
+                    f"applicant {applicant_id!r} of run {run_id} is already {to_outcome}; "
+                    "nothing to override"
+                )
+            row = {
+                "decision_id": decision.id,
+                "run_id": run_id,
+                "reviewer": reviewer,
+                "created_at": _iso(now or utc_now()),
+                "from_outcome": current,
+                "to_outcome": to_outcome,
+                "justification": justification,
+            }
+            override_id = writer.append("override", row, parent=run_id)
+            return OverrideSummary(
+                override_id, run_id, applicant_id, current, to_outcome, writer.link
+            )
+
+    def set_legal_hold(
+        self, run_id: int, on: bool, *, user: str, reason: str, now: datetime | None = None
+    ) -> str:
+        """Put a run under legal hold (no purge) or release it; returns the chain head."""
+        if not user.strip():
+            raise AuditError("a legal hold change must name its user (--user)")
+        if not reason.strip():
+            raise AuditError("a legal hold change needs a reason (--reason 'why')")
+        with self._write() as writer:
+            self._run_row(writer.conn, run_id)
+            writer.append_event(
+                run_id, "legal_hold", user, now or utc_now(), {"on": on, "reason": reason}
+            )
+            return writer.link
+
+    def purge(self, now: datetime | None = None, *, user: str = "retention") -> PurgeReport:
+        """Remove applicant-level data of runs past retention and not under legal hold.
+
+        Input records, full decision details (values, reasons, evidence) and eeo rows go;
+        outcomes, per-criterion statuses, every digest and an impact summary computed just
+        before the purge stay, so the chain verifies and the report survives.
+        """
+        moment = now or utc_now()
+        today = moment.astimezone(UTC).date().isoformat()
+        purged: list[int] = []
+        held: list[int] = []
+        decision_total = eeo_total = 0
+        with self._write() as writer:
+            conn = writer.conn
+            expired = conn.execute(
+                sa.select(t.runs.c.id).where(t.runs.c.retention_until < today).order_by(t.runs.c.id)
+            ).scalars()
+            for run_id in list(expired):
+                if _is_purged(conn, run_id):
+                    continue
+                if _legal_hold(conn, run_id):
+                    held.append(run_id)
+                    continue
+                report = _impact_from_db(conn, run_id, source=f"stored at purge {_iso(moment)}")
+                writer.append_event(run_id, "impact_summary", user, moment, report.to_dict())
+                eeo_rows = conn.execute(t.eeo.delete().where(t.eeo.c.run_id == run_id)).rowcount
+                n = conn.execute(
+                    t.decisions.update()
+                    .where(t.decisions.c.run_id == run_id)
+                    .values(detail_json=None, input_json=None, purged_at=_iso(moment))
+                ).rowcount
+                writer.append_event(
+                    run_id, "purge", user, moment, {"decisions": n, "eeo_rows": eeo_rows}
+                )
+                purged.append(run_id)
+                decision_total += n
+                eeo_total += eeo_rows
+            outcome = PurgeReport(purged, decision_total, eeo_total, held, writer.link)
+        if purged:
+            self._reclaim()
+        return outcome
+
+    def _reclaim(self) -> None:
+        """Make purged data unrecoverable from the files: vacuum, or empty SQLite's WAL."""
+        if self._postgres:
+            with self.engine.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT")
+                conn.exec_driver_sql("VACUUM audit_decisions, audit_eeo")
+            return
+        raw = self.engine.raw_connection()
+        try:
+            cursor = raw.cursor()
+            cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            cursor.close()
+        finally:
+            raw.close()
+
+    # ------------------------------------------------------------ reading
+
+    def _run_row(self, conn: Connection, run_id: int) -> sa.Row[Any]:
+        row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one_or_none()
+        if row is None:
+            raise AuditError(
+                f"no run {run_id} in the audit store; `screening audit runs` lists them"
+            )
+        return row
+
+    def _info(self, conn: Connection, row: sa.Row[Any]) -> RunInfo:
+        totals = _run_totals(conn, row.id)
+        return RunInfo(
+            run_id=row.id,
+            created_at=row.created_at,
+            user=row.user_name,
+            spec_id=row.spec_id,
+            spec_revision=row.spec_revision,
+            decisions=int(totals.get("decisions", 0)),
+            outcome_counts=dict(totals.get("outcome_counts", {})),
+            retention_until=row.retention_until,
+            legal_hold=_legal_hold(conn, row.id),
+            purged=_is_purged(conn, row.id),
+        )
+
+    def runs(self) -> list[RunInfo]:
+        """Every recorded run, oldest first."""
+        with self._read() as conn:
+            rows = conn.execute(sa.select(t.runs).order_by(t.runs.c.id)).all()
+            return [self._info(conn, row) for row in rows]
+
+    def chain_head(self) -> tuple[int, str]:
+        """The newest sequence number and its link."""
+        with self._read() as conn:
+            head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
+            return int(head.seq), str(head.link)
+
+    def show(self, run_id: int) -> RunDetail:
+        """Everything recorded about one run, with its overrides and final outcome counts."""
+        with self._read() as conn:
+            row = self._run_row(conn, run_id)
+            finals = _final_outcomes(conn, run_id)
+            return RunDetail(
+                info=self._info(conn, row),
+                spec_sha256=row.spec_sha256,
+                spec_yaml=row.spec_yaml,
+                spec_path=row.spec_path,
+                ruleset_hash=row.ruleset_hash,
+                files=json.loads(row.files_json),
+                as_of=row.as_of,
+                settings=json.loads(row.settings_json),
+                engine_version=row.engine_version,
+                overrides=_overrides(conn, run_id),
+                final_counts={o: int((finals["final_outcome"] == o).sum()) for o in _OUTCOMES},
+            )
+
+    def decision(self, run_id: int, applicant_id: str) -> DecisionRecord:
+        """One applicant's stored decision, input and overrides."""
+        with self._read() as conn:
+            self._run_row(conn, run_id)
+            row = conn.execute(
+                sa.select(t.decisions).where(
+                    t.decisions.c.run_id == run_id, t.decisions.c.applicant_id == applicant_id
+                )
+            ).one_or_none()
+            if row is None:
+                raise AuditError(f"run {run_id} has no applicant {applicant_id!r}")
+            history = [o for o in _overrides(conn, run_id) if o.applicant_id == applicant_id]
+            return DecisionRecord(
+                decision_id=row.id,
+                run_id=run_id,
+                applicant_id=applicant_id,
+                row=row.row_number,
+                outcome=row.outcome,
+                final_outcome=history[-1].to_outcome if history else row.outcome,
+                statuses=json.loads(row.statuses_json),
+                detail=json.loads(row.detail_json) if row.detail_json is not None else None,
+                input_record=json.loads(row.input_json) if row.input_json is not None else None,
+                overrides=history,
+            )
+
+    def final_outcomes(self, run_id: int) -> pd.DataFrame:
+        """applicant_id, engine outcome, final outcome after overrides, overridden (bool)."""
+        with self._read() as conn:
+            self._run_row(conn, run_id)
+            return _final_outcomes(conn, run_id)
+
+    def impact(self, run_id: int) -> ImpactReport:
+        """The adverse-impact report of a run (after purge: the summary kept at purge)."""
+        with self._read() as conn:
+            self._run_row(conn, run_id)
+            if not _is_purged(conn, run_id):
+                return _impact_from_db(conn, run_id)
+            payload = conn.execute(
+                sa.select(t.events.c.payload_json)
+                .where(t.events.c.run_id == run_id, t.events.c.kind == "impact_summary")
+                .order_by(t.events.c.id.desc())
+                .limit(1)
+            ).scalar_one()
+            return ImpactReport.from_dict(json.loads(payload))
+
+    def input_records(self, run_id: int) -> list[tuple[str, dict[str, Any]]]:
+        """The stored normalised input records of a run, in input order."""
+        with self._read() as conn:
+            self._run_row(conn, run_id)
+            rows = conn.execute(
+                sa.select(t.decisions.c.applicant_id, t.decisions.c.input_json)
+                .where(t.decisions.c.run_id == run_id)
+                .order_by(t.decisions.c.id)
+            ).all()
+        if any(r.input_json is None for r in rows):
+            raise AuditError(
+                f"run {run_id}'s input records were purged at the end of retention; "
+                "it can no longer be re-screened"
+            )
+        return [(r.applicant_id, json.loads(r.input_json)) for r in rows]
+
+    # ------------------------------------------------------------ verifying
+
+    def verify(self, expected_head: str | None = None) -> VerifyReport:
+        """Recompute every digest and link; name each edited, deleted or reordered record.
+
+        ``expected_head`` is a link noted earlier (printed after a run): it must still be
+        in the chain, which catches deletion of the newest records and a recomputed chain.
+        """
+        with self._read() as conn:
+            head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
+            self._check_key(head)
+            report = VerifyReport(
+                records=0,
+                head_seq=int(head.seq),
+                head_link=str(head.link),
+                keyed=bool(head.keyed),
+                purged_decisions=0,
+            )
+            problems = report.problems
+            prev_seq, prev_link = 0, GENESIS_LINK
+            seen_expected = expected_head is None
+            for kind, row in heapq.merge(
+                *(_stream(conn, k) for k in _KINDS.values()), key=lambda item: int(item[1]["id"])
+            ):
+                spec = _KINDS[kind]
+                seq = int(row["id"])
+                name = spec.table.name
+                report.records += 1
+                if seq == prev_seq:
+                    problems.append(Problem(name, seq, seq, "sequence number used twice"))
+                elif seq != prev_seq + 1:
+                    missing = (
+                        f"seq {prev_seq + 1}"
+                        if seq == prev_seq + 2
+                        else f"seq {prev_seq + 1}-{seq - 1}"
+                    )
+                    problems.append(
+                        Problem(
+                            name, seq, seq, f"records before it are missing ({missing} deleted)"
+                        )
+                    )
+                parent = row[spec.parent] if spec.parent else None
+                digest = record_digest(kind, seq, parent, spec.content(row))
+                if digest != row["digest"]:
+                    problems.append(
+                        Problem(name, seq, seq, "edited: its contents no longer match its digest")
+                    )
+                if _safe_link(self._linker, prev_link, row["digest"]) != row["link"]:
+                    problems.append(
+                        Problem(
+                            name,
+                            seq,
+                            seq,
+                            "chain broken: its link does not follow from the record before it "
+                            "(moved, inserted, a record before it deleted, or link edited)",
+                        )
+                    )
+                if kind == "decision":
+                    report.purged_decisions += _check_decision_data(row, problems)
+                if not seen_expected and row["link"] == expected_head:
+                    seen_expected = True
+                prev_seq, prev_link = seq, row["link"]
+            if prev_seq != report.head_seq or prev_link != report.head_link:
+                problems.append(
+                    Problem(
+                        t.chain_head.name,
+                        None,
+                        report.head_seq,
+                        f"the chain head says seq {report.head_seq} but the last record is seq "
+                        f"{prev_seq} with another link: the newest records were deleted or "
+                        "moved, or the head was edited",
+                    )
+                )
+            if not seen_expected:
+                problems.append(
+                    Problem(
+                        "audit chain",
+                        None,
+                        None,
+                        f"the noted chain head {expected_head} is not in the chain: records were "
+                        "deleted or the chain was recomputed",
+                    )
+                )
+            _check_runs_data(conn, problems)
+            return report
+
+    def _check_key(self, head: sa.Row[Any]) -> None:
+        if head.keyed is None:
+            return
+        if head.keyed and self._key is None:
+            raise AuditError(
+                f"this audit chain is keyed (HMAC links); set {KEY_ENV} to the key it was "
+                "written with"
+            )
+        if not head.keyed and self._key is not None:
+            raise AuditError(
+                f"this audit chain was started without a key; unset {KEY_ENV} "
+                "(or start a new audit database to use a key)"
+            )
+        if self._key is not None and head.key_id != key_id(self._key):
+            raise AuditError(
+                f"{KEY_ENV} is not the key this audit chain was written with; use that key"
+            )
+
+    # ------------------------------------------------------------ re-screening
+
+    def rescreen(
+        self,
+        run_id: int,
+        spec_override: JobSpec | None = None,
+        *,
+        screen: Callable[..., Any] | None = None,
+    ) -> RescreenReport:
+        """Re-evaluate a run's stored inputs; report every decision that differs.
+
+        Without ``spec_override`` the stored spec is used and no decision should differ;
+        with one, the report shows who would flip under the other spec, and why.
+        ``screen`` defaults to ``screening.pipeline.screen_records``.
+        """
+        with self._read() as conn:
+            row = self._run_row(conn, run_id)
+            stored = conn.execute(
+                sa.select(
+                    t.decisions.c.applicant_id, t.decisions.c.outcome, t.decisions.c.statuses_json
+                )
+                .where(t.decisions.c.run_id == run_id)
+                .order_by(t.decisions.c.id)
+            ).all()
+        records = self.input_records(run_id)
+        spec = spec_override or spec_from_data(yaml.safe_load(row.spec_yaml), f"run {run_id} spec")
+        if screen is None:
+            # the engine is imported only when needed: recording does not depend on it
+            try:
+                screen = importlib.import_module("screening.pipeline").screen_records
+            except ModuleNotFoundError as exc:
+                raise AuditError(
+                    "re-screening needs the screening engine (screening.pipeline), "
+                    "which is not installed"
+                ) from exc
+        settings = json.loads(row.settings_json)
+        fresh = screen(
+            spec,
+            [record for _, record in records],
+            as_of=date.fromisoformat(row.as_of),
+            requires_driving=bool(settings.get("requires_driving", False)),
+            spec_path=row.spec_path,
+        )
+        new = {d.applicant_id: d for d in fresh.decisions()}
+        flips: list[Flip] = []
+        missing: list[str] = []
+        for item in stored:
+            decision = new.get(item.applicant_id)
+            if decision is None:
+                missing.append(item.applicant_id)
+                continue
+            old_statuses: dict[str, str] = json.loads(item.statuses_json)
+            new_statuses = {c.id: c.status.value for c in decision.criteria}
+            changed = {
+                cid: (old_statuses.get(cid), new_statuses.get(cid))
+                for cid in sorted(set(old_statuses) | set(new_statuses))
+                if old_statuses.get(cid) != new_statuses.get(cid)
+            }
+            if decision.outcome.value != item.outcome or changed:
+                reasons = [
+                    c.reason for c in decision.criteria if c.id in changed and c.reason
+                ] or list(decision.reasons)
+                flips.append(
+                    Flip(item.applicant_id, item.outcome, decision.outcome.value, changed, reasons)
+                )
+        return RescreenReport(
+            run_id=run_id,
+            spec_changed=spec_override is not None,
+            recorded_ruleset_hash=row.ruleset_hash,
+            ruleset_hash=str(fresh.ruleset_hash),
+            decisions=len(stored),
+            flips=flips,
+            missing=missing,
+        )
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _make_engine(url: str) -> Engine:
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return sa.create_engine(url, pool_pre_ping=True)
+    engine = sa.create_engine(url, connect_args={"timeout": 120})
+    in_memory = parsed.database in (None, "", ":memory:")
+
+    @sa.event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # take transaction control from pysqlite so BEGIN IMMEDIATE below is what runs
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not in_memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        # purged applicant data is overwritten, not left readable in free pages
+        cursor.execute("PRAGMA secure_delete=ON")
+        cursor.close()
+
+    @sa.event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # writers take the lock up front, so they queue instead of failing on lock upgrade;
+        # readers (verify, reports) read a snapshot and never block a writer
+        write = conn.get_execution_options().get("audit_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    return engine
+
+
+class _Writer:
+    """One write transaction holding the chain lock; appends records in sequence."""
+
+    def __init__(self, store: AuditStore) -> None:
+        self.store = store
+        self.conn: Connection
+        self.seq = 0
+        self.link = GENESIS_LINK
+
+    def __enter__(self) -> _Writer:
+        self._stack = ExitStack()
+        try:
+            self.conn = self._stack.enter_context(self.store._write_transaction())
+            query = sa.select(t.chain_head).where(t.chain_head.c.id == 1)
+            if self.store._postgres:
+                query = query.with_for_update()
+            head = self.conn.execute(query).one()
+            self.store._check_key(head)
+        except sa.exc.OperationalError as exc:
+            self._stack.__exit__(type(exc), exc, exc.__traceback__)
+            raise self.store._connect_error(exc) from exc
+        except BaseException as exc:
+            self._stack.__exit__(type(exc), exc, exc.__traceback__)
+            raise
+        self.seq, self.link = int(head.seq), str(head.link)
+        self._start_seq = self.seq
+        if head.keyed is None:
+            key = self.store._key
+            self._mode = {"keyed": key is not None, "key_id": key_id(key) if key else None}
+        else:
+            self._mode = {}
+        return self
+
+    def append(
+        self, kind: str, row: dict[str, Any], *, parent: int | None = None, insert: bool = True
+    ) -> int:
+        """Give the record the next sequence number, its digest and link (and insert it)."""
+        spec = _KINDS[kind]
+        self.seq += 1
+        row["id"] = self.seq
+        if spec.parent:
+            row[spec.parent] = parent
+        row["digest"] = record_digest(kind, self.seq, parent, spec.content(row))
+        row["link"] = self.link = self.store._linker.link(self.link, row["digest"])
+        if insert:
+            self.conn.execute(spec.table.insert(), [row])
+        return self.seq
+
+    def flush_rows(self, kind: str, rows: list[dict[str, Any]]) -> None:
+        """Insert rows already given their place by ``append(..., insert=False)``."""
+        if rows:
+            self.conn.execute(_KINDS[kind].table.insert(), rows)
+
+    def append_event(
+        self, run_id: int | None, kind: str, user: str, moment: datetime, payload: Any
+    ) -> int:
+        """Append an event (legal hold, purge, impact summary) to the chain."""
+        row = {
+            "kind": kind,
+            "created_at": _iso(moment),
+            "user_name": user,
+            "payload_json": canonical_json(payload),
+        }
+        return self.append("event", row, parent=run_id)
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        if exc_type is None and self.seq != self._start_seq:
+            self.conn.execute(
+                t.chain_head.update()
+                .where(t.chain_head.c.id == 1)
+                .values(seq=self.seq, link=self.link, **self._mode)
+            )
+        self._stack.__exit__(exc_type, exc, tb)
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A decision serialised and hashed, waiting for its place in the chain."""
+
+    applicant_id: str
+    row_number: int
+    outcome: str
+    statuses: dict[str, str]
+    statuses_json: str
+    detail_json: str
+    detail_sha256: str
+    input_json: str
+    input_sha256: str
+    content: str
+
+
+# enum .value is a slow descriptor; these lookups are on the per-decision path
+_STATUS_TEXT = {status: status.value for status in Status}
+_OUTCOME_TEXT = {outcome: outcome.value for outcome in Outcome}
+
+_DECISION_INSERT = (
+    "id",
+    "run_id",
+    "applicant_id",
+    "row_number",
+    "outcome",
+    "statuses_json",
+    "detail_json",
+    "detail_sha256",
+    "input_json",
+    "input_sha256",
+    "digest",
+    "link",
+)
+
+
+def _prepared_decisions(result: ScreeningResultLike) -> Iterator[_Prepared]:
+    """Each decision serialised and hashed, checked against its input record."""
+    records = result.input_records()
+    to_json = Decision.__pydantic_serializer__.to_json
+    seen: set[str] = set()
+    for decision in result.decisions():
+        try:
+            record_id, record = next(records)
+        except StopIteration:
+            raise AuditError(
+                f"no input record for applicant {decision.applicant_id!r}: the screening "
+                "result's decisions and input records do not match"
+            ) from None
+        if record_id != decision.applicant_id:
+            raise AuditError(
+                f"input record {record_id!r} does not belong to decision "
+                f"{decision.applicant_id!r}: decisions and input records must be in the same order"
+            )
+        if decision.applicant_id in seen:
+            raise AuditError(
+                f"applicant {decision.applicant_id!r} has two decisions in one run; applicant "
+                "ids must be unique within a batch"
+            )
+        seen.add(decision.applicant_id)
+        statuses = {c.id: _STATUS_TEXT[c.status] for c in decision.criteria}
+        statuses_json = compact_json(statuses).decode()
+        detail_bytes = to_json(decision)
+        input_bytes = compact_json(record)
+        detail_sha, input_sha = sha256_bytes(detail_bytes), sha256_bytes(input_bytes)
+        outcome = _OUTCOME_TEXT[decision.outcome]
+        yield _Prepared(
+            decision.applicant_id,
+            decision.row,
+            outcome,
+            statuses,
+            statuses_json,
+            detail_bytes.decode(),
+            detail_sha,
+            input_bytes.decode(),
+            input_sha,
+            _decision_content_of(
+                decision.applicant_id, decision.row, outcome, statuses_json, detail_sha, input_sha
+            ),
+        )
+    if next(records, None) is not None:
+        raise AuditError("the screening result has more input records than decisions")
+
+
+def _eeo_columns(frame: pd.DataFrame) -> list[str]:
+    return [str(c) for c in frame.columns if str(c).startswith("eeo_")]
+
+
+def _eeo_by_applicant(frame: pd.DataFrame) -> dict[str, str]:
+    """applicant id -> JSON of that applicant's eeo_* answers."""
+    if not len(frame):
+        return {}
+    columns = _eeo_columns(frame)
+    data = frame[["applicant_id", *columns]].astype(object)
+    data = data.where(pd.notna(data), None)
+    return {
+        str(values[0]): compact_json(dict(zip(columns, values[1:], strict=True))).decode()
+        for values in data.itertuples(index=False, name=None)
+    }
+
+
+class _Tally:
+    """What a run's totals and its record-time impact summary need, kept lean."""
+
+    def __init__(self, criteria: list[str]) -> None:
+        self.criteria = criteria
+        self.count = 0
+        self.outcomes: Counter[str] = Counter()
+        self.applicants: list[str] = []
+        self.outcome_list: list[str] = []
+        self.statuses: dict[str, list[str | None]] = {c: [] for c in criteria}
+
+    def add(self, p: _Prepared) -> None:
+        self.count += 1
+        self.outcomes[p.outcome] += 1
+        self.applicants.append(p.applicant_id)
+        self.outcome_list.append(p.outcome)
+        for criterion, column in self.statuses.items():
+            column.append(p.statuses.get(criterion))
+
+    def impact(self, eeo_frame: pd.DataFrame) -> ImpactReport:
+        frame = pd.DataFrame({"applicant_id": self.applicants, **self.statuses})
+        frame["final_outcome"] = self.outcome_list
+        if len(eeo_frame):
+            eeo = eeo_frame[["applicant_id", *_eeo_columns(eeo_frame)]].astype(
+                {"applicant_id": str}
+            )
+            frame = frame.merge(eeo.drop_duplicates("applicant_id"), on="applicant_id", how="left")
+        return impact_report(frame, self.criteria, source="stored at record time")
+
+
+def _stream(conn: Connection, kind: _Kind) -> Iterator[tuple[str, dict[str, Any]]]:
+    result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+        sa.select(kind.table).order_by(kind.table.c.id)
+    )
+    for row in result.mappings():
+        yield kind.name, dict(row)
+
+
+def _safe_link(linker: Linker, previous: str, digest: str) -> str | None:
+    try:
+        return linker.link(previous, digest)
+    except (ValueError, TypeError):
+        return None  # a link or digest edited into something that is not hex
+
+
+def _check_decision_data(row: dict[str, Any], problems: list[Problem]) -> int:
+    """Check a decision's stored data against its hashes; 1 when it was purged."""
+    name, seq = t.decisions.name, int(row["id"])
+    for column, hashed in (("detail_json", "detail_sha256"), ("input_json", "input_sha256")):
+        value = row[column]
+        if value is None:
+            if row["purged_at"] is None:
+                problems.append(Problem(name, seq, seq, f"{column} removed outside a purge"))
+        elif sha256_text(value) != row[hashed]:
+            problems.append(Problem(name, seq, seq, f"edited: {column} does not match its hash"))
+    return int(row["purged_at"] is not None)
+
+
+def _check_runs_data(conn: Connection, problems: list[Problem]) -> None:
+    """Each run's totals against its decisions, its eeo rows against their digest, and
+    purged data against a purge record."""
+    counts: dict[int, int] = dict(
+        conn.execute(
+            sa.select(t.decisions.c.run_id, sa.func.count()).group_by(t.decisions.c.run_id)
+        ).all()
+    )
+    for run_id in conn.execute(sa.select(t.runs.c.id).order_by(t.runs.c.id)).scalars():
+        totals = _run_totals(conn, run_id)
+        if not totals:
+            problems.append(
+                Problem(t.events.name, None, None, f"the totals record of run {run_id} is missing")
+            )
+            continue
+        if counts.get(run_id, 0) != totals["decisions"]:
+            problems.append(
+                Problem(
+                    t.decisions.name,
+                    None,
+                    None,
+                    f"run {run_id} recorded {totals['decisions']} decisions but "
+                    f"{counts.get(run_id, 0)} are stored",
+                )
+            )
+        if _is_purged(conn, run_id):
+            continue
+        digest = _EeoDigest()
+        for pair in conn.execute(
+            sa.select(t.decisions.c.applicant_id, t.eeo.c.data_json)
+            .join(t.eeo, t.eeo.c.decision_id == t.decisions.c.id)
+            .where(t.eeo.c.run_id == run_id)
+            .order_by(t.decisions.c.id)
+        ):
+            digest.add(pair.applicant_id, pair.data_json)
+        if digest.hexdigest() != totals["eeo_digest"]:
+            problems.append(
+                Problem(t.eeo.name, None, None, f"eeo rows of run {run_id} were edited or deleted")
+            )
+        stray = conn.execute(
+            sa.select(sa.func.count())
+            .select_from(t.decisions)
+            .where(t.decisions.c.run_id == run_id, t.decisions.c.purged_at.is_not(None))
+        ).scalar_one()
+        if stray:
+            problems.append(
+                Problem(
+                    t.decisions.name,
+                    None,
+                    None,
+                    f"{stray} decision(s) of run {run_id} are marked purged but the run has "
+                    "no purge record",
+                )
+            )
+
+
+def _run_totals(conn: Connection, run_id: int) -> dict[str, Any]:
+    """The closing record of a run: counts, eeo digest, impact at record time."""
+    totals = _events(conn, run_id, "run_totals")
+    return totals[-1] if totals else {}
+
+
+def _events(conn: Connection, run_id: int, kind: str) -> list[dict[str, Any]]:
+    payloads = conn.execute(
+        sa.select(t.events.c.payload_json)
+        .where(t.events.c.run_id == run_id, t.events.c.kind == kind)
+        .order_by(t.events.c.id)
+    ).scalars()
+    return [json.loads(p) for p in payloads]
+
+
+def _legal_hold(conn: Connection, run_id: int) -> bool:
+    holds = _events(conn, run_id, "legal_hold")
+    return bool(holds and holds[-1]["on"])
+
+
+def _is_purged(conn: Connection, run_id: int) -> bool:
+    return bool(_events(conn, run_id, "purge"))
+
+
+def _overrides(conn: Connection, run_id: int) -> list[OverrideInfo]:
+    rows = conn.execute(
+        sa.select(t.overrides, t.decisions.c.applicant_id)
+        .join(t.decisions, t.decisions.c.id == t.overrides.c.decision_id)
+        .where(t.overrides.c.run_id == run_id)
+        .order_by(t.overrides.c.id)
+    ).all()
+    return [
+        OverrideInfo(
+            r.id,
+            r.applicant_id,
+            r.reviewer,
+            r.created_at,
+            r.from_outcome,
+            r.to_outcome,
+            r.justification,
+        )
+        for r in rows
+    ]
+
+
+def _final_outcomes(conn: Connection, run_id: int) -> pd.DataFrame:
+    rows = conn.execute(
+        sa.select(t.decisions.c.id, t.decisions.c.applicant_id, t.decisions.c.outcome)
+        .where(t.decisions.c.run_id == run_id)
+        .order_by(t.decisions.c.id)
+    ).all()
+    latest = dict(
+        conn.execute(
+            sa.select(t.overrides.c.decision_id, t.overrides.c.to_outcome)
+            .where(t.overrides.c.run_id == run_id)
+            .order_by(t.overrides.c.id)
+        ).all()
+    )
+    return pd.DataFrame(
+        {
+            "applicant_id": [r.applicant_id for r in rows],
+            "engine_outcome": [r.outcome for r in rows],
+            "final_outcome": [latest.get(r.id, r.outcome) for r in rows],
+            "overridden": [r.id in latest for r in rows],
+        },
+        columns=["applicant_id", "engine_outcome", "final_outcome", "overridden"],
+    )
+
+
+def _impact_from_db(conn: Connection, run_id: int, source: str = "live") -> ImpactReport:
+    rows = conn.execute(
+        sa.select(
+            t.decisions.c.id, t.decisions.c.outcome, t.decisions.c.statuses_json, t.eeo.c.data_json
+        )
+        .outerjoin(t.eeo, t.eeo.c.decision_id == t.decisions.c.id)
+        .where(t.decisions.c.run_id == run_id)
+        .order_by(t.decisions.c.id)
+    ).all()
+    latest = dict(
+        conn.execute(
+            sa.select(t.overrides.c.decision_id, t.overrides.c.to_outcome)
+            .where(t.overrides.c.run_id == run_id)
+            .order_by(t.overrides.c.id)
+        ).all()
+    )
+    spec_yaml = conn.execute(
+        sa.select(t.runs.c.spec_yaml).where(t.runs.c.id == run_id)
+    ).scalar_one()
+    criteria = _criteria_of(spec_yaml)
+    # one parse of a joined array is far cheaper than a million small ones
+    statuses = json.loads("[" + ",".join(r.statuses_json for r in rows) + "]")
+    frame = pd.DataFrame.from_records(statuses, columns=criteria)
+    frame["final_outcome"] = [latest.get(r.id, r.outcome) for r in rows]
+    answers = json.loads("[" + ",".join(r.data_json or "{}" for r in rows) + "]")
+    eeo = pd.DataFrame.from_records(answers)
+    for column in eeo.columns:
+        frame[column] = eeo[column].to_numpy()
+    return impact_report(frame, criteria, source=source)
+
+
+def _criteria_of(spec_yaml: str) -> list[str]:
+    return spec_from_data(yaml.safe_load(spec_yaml)).criterion_ids()

@@ -1,0 +1,225 @@
+"""Every ``screening audit`` command, on SQLite and PostgreSQL, with its exit codes."""
+
+from __future__ import annotations
+
+import importlib
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from audit_helpers import FakeResult, applicants, store_url
+
+from screening.audit import AuditStore
+from screening.audit.cli import main, run_recorded_message
+
+__all__ = ["store_url"]
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def url(store_url: str) -> str:
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(12)), "alice", now=NOW)
+    return store_url
+
+
+def run(url: str, *argv: str) -> int:
+    return main(["audit", "--database", url, *argv])
+
+
+def test_runs_lists_the_run(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(url, "runs") == 0
+    out = capsys.readouterr().out
+    assert "alameda-7616-account-manager" in out
+    line = out.splitlines()[1].split()
+    assert line[:2] == ["1", "2026-03-02T09:30:00"]
+    assert line[5:9] == ["12", "6", "3", "3"]
+
+
+def test_runs_on_an_empty_store(store_url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(store_url, "runs") == 0
+    assert capsys.readouterr().out == "no runs recorded yet\n"
+
+
+def test_show_prints_spec_ruleset_files_and_counts(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(url, "show", "1", "--decisions") == 0
+    out = capsys.readouterr().out
+    assert "spec:            alameda-7616-account-manager revision 2019-01-09" in out
+    assert f"ruleset sha256:  {'ab' * 32}" in out
+    assert f"input applicants: applicants.csv (3 rows, sha256 {'cd' * 32})" in out
+    assert "A00001,not_qualified,not_qualified,False" in out
+    assert "Female" not in out  # self-identification is never shown per applicant
+
+
+def test_show_one_applicant(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(url, "show", "1", "--applicant", "A00001") == 0
+    out = capsys.readouterr().out
+    assert "engine outcome: not_qualified" in out
+    assert "typical.experience: not_met — Experience: 1.5 of 3 required years" in out
+
+
+def test_override_then_show(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(
+        url, "override", "1", "A00003", "--to", "qualified",
+        "--justification", "employment verified by phone", "--reviewer", "bob",
+    )  # fmt: skip
+    assert code == 0
+    out = capsys.readouterr().out
+    assert "applicant A00003 of run 1 needs_review → qualified by bob" in out
+    assert out.splitlines()[-1].startswith("chain head: seq 15 link ")
+    assert run(url, "show", "1", "--applicant", "A00003") == 0
+    assert "final outcome:  qualified" in capsys.readouterr().out
+
+
+def test_override_without_justification_is_bad_input(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = run(
+        url, "override", "1", "A00003", "--to", "qualified", "--justification", "",
+        "--reviewer", "bob",
+    )  # fmt: skip
+    assert code == 2
+    assert "needs a justification" in capsys.readouterr().err
+
+
+def test_override_to_an_unknown_outcome_is_refused_by_the_parser(url: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run(url, "override", "1", "A00003", "--to", "hired", "--justification", "x",
+            "--reviewer", "bob")  # fmt: skip
+    assert exit_info.value.code == 2
+
+
+def test_unknown_run_is_exit_2(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(url, "show", "7") == 2
+    assert "no run 7 in the audit store" in capsys.readouterr().err
+
+
+def test_verify_ok_then_tampered(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(url, "verify") == 0
+    out = capsys.readouterr().out
+    assert "OK: no record was edited, deleted or reordered" in out
+    head = out.splitlines()[1].split()[-1]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("UPDATE audit_decisions SET outcome = 'qualified' WHERE id = 3"))
+    engine.dispose()
+    assert run(url, "verify", "--expect-head", head) == 1
+    out = capsys.readouterr().out
+    assert "TAMPERING FOUND: 1 problem(s)" in out
+    assert "audit_decisions id 3 (seq 3): edited" in out
+
+
+def test_verify_finds_a_deleted_head(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = run(
+        url, "override", "1", "A00001", "--to", "qualified", "--justification", "ok",
+        "--reviewer", "bob",
+    )  # fmt: skip
+    assert code == 0
+    head = capsys.readouterr().out.splitlines()[-1].split()[-1]
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # delete the newest record and rewind the head row
+        conn.execute(sa.text("DELETE FROM audit_overrides WHERE id = 15"))
+        previous = conn.execute(sa.text("SELECT link FROM audit_events WHERE id = 14")).scalar()
+        conn.execute(sa.text(f"UPDATE audit_chain_head SET seq = 14, link = '{previous}'"))
+    engine.dispose()
+    assert run(url, "verify") == 0  # nothing inside the chain shows it ...
+    capsys.readouterr()
+    assert run(url, "verify", "--expect-head", head) == 1  # ... the noted head does
+    assert f"the noted chain head {head} is not in the chain" in capsys.readouterr().out
+
+
+def test_verify_finds_a_deleted_totals_record(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM audit_events WHERE id = 14"))
+        previous = conn.execute(sa.text("SELECT link FROM audit_decisions WHERE id = 13")).scalar()
+        conn.execute(sa.text(f"UPDATE audit_chain_head SET seq = 13, link = '{previous}'"))
+    engine.dispose()
+    assert run(url, "verify") == 1
+    assert "audit_events: the totals record of run 1 is missing" in capsys.readouterr().out
+
+
+def test_impact_writes_csv_and_html(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    csv_path, html_path = tmp_path / "impact.csv", tmp_path / "impact.html"
+    assert run(url, "impact", "1", "--csv", str(csv_path), "--html", str(html_path)) == 0
+    out = capsys.readouterr().out
+    assert "Overall outcome by sex (reference:" in out
+    frame = pd.read_csv(csv_path)
+    overall_sex = frame[(frame.measure == "overall") & (frame.dimension == "sex")]
+    assert set(overall_sex.group) == {"Female", "Male", "unknown/declined"}
+    assert overall_sex.applicants.sum() + overall_sex.pending.sum() == 12
+    page = html_path.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "Adverse-impact report — run 1" in page
+    assert "A00001" not in page and "A00001" not in csv_path.read_text(encoding="utf-8")
+
+
+def test_impact_to_an_unwritable_place_is_exit_2(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run(url, "impact", "1", "--csv", str(tmp_path / "missing" / "x.csv")) == 2
+    assert "cannot write" in capsys.readouterr().err
+
+
+def test_hold_and_purge(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert run(url, "hold", "1", "--on", "--reason", "records request", "--user", "counsel") == 0
+    assert "run 1: legal hold on" in capsys.readouterr().out
+    assert run(url, "purge", "--now", "2031-01-01") == 0
+    out = capsys.readouterr().out
+    assert "nothing to purge" in out and "kept under legal hold: run(s) 1" in out
+    assert run(url, "hold", "1", "--off", "--reason", "request closed", "--user", "counsel") == 0
+    assert run(url, "purge", "--now", "2031-01-01") == 0
+    out = capsys.readouterr().out
+    assert "purged applicant data of run(s) 1: 12 decisions, 12 self-identification rows" in out
+    assert run(url, "verify") == 0
+    assert run(url, "impact", "1") == 0
+    assert "stored at purge" in capsys.readouterr().out
+
+
+def test_purge_with_a_bad_date_is_refused(url: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        run(url, "purge", "--now", "next week")
+    assert exit_info.value.code == 2
+    assert "'next week' is not a date; use YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_rescreen_with_a_bad_spec_file_is_exit_2(
+    url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("id: x\npatterns: nope\n", encoding="utf-8")
+    assert run(url, "rescreen", "1", "--spec", str(bad)) == 2
+    assert "the spec is not valid" in capsys.readouterr().err
+    assert run(url, "rescreen", "1", "--spec", str(tmp_path / "none.yaml")) == 2
+    assert "spec file not found" in capsys.readouterr().err
+
+
+def test_rescreen_without_the_engine_is_exit_2(
+    url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_import = importlib.import_module
+
+    def no_engine(name: str, package: str | None = None) -> object:
+        if name == "screening.pipeline":
+            raise ModuleNotFoundError(f"No module named {name!r}")
+        return real_import(name, package)
+
+    monkeypatch.setattr("screening.audit.store.importlib.import_module", no_engine)
+    assert run(url, "rescreen", "1") == 2
+    assert "re-screening needs the screening engine" in capsys.readouterr().err
+
+
+def test_message_after_a_run_names_the_run_and_the_chain_head(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        summary = store.record_run(FakeResult(applicants(3)), "alice", now=NOW)
+        seq, link = store.chain_head()
+    assert run_recorded_message(summary) == (
+        f"audit: run 1 recorded (3 decisions); chain head: seq {seq} link {link}"
+    )

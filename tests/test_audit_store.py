@@ -1,0 +1,200 @@
+"""Recording runs, decisions and overrides; reading them back; keys; migrations."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+import sqlalchemy as sa
+from audit_helpers import FakeResult, applicants, store_url
+
+from screening.audit import AuditError, AuditStore, database_url
+from screening.audit.chain import GENESIS_LINK, Linker, record_digest
+from screening.audit.store import _KINDS
+
+__all__ = ["store_url"]
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+
+
+def test_database_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCREENING_DATABASE_URL", raising=False)
+    assert database_url() == "sqlite:///screening-audit.db"
+    monkeypatch.setenv("SCREENING_DATABASE_URL", "postgresql+psycopg2://u@h/db")
+    assert database_url() == "postgresql+psycopg2://u@h/db"
+
+
+def test_a_run_records_everything_an_auditor_asks_for(store_url: str) -> None:
+    result = FakeResult(applicants(6))
+    with AuditStore(store_url) as store:
+        summary = store.record_run(result, "alice", now=NOW)
+        assert (summary.run_id, summary.decisions) == (1, 6)
+        # run, 6 decisions, the impact summary kept at record time
+        assert summary.chain_seq == 8
+        assert (summary.chain_seq, summary.chain_head) == store.chain_head()
+        detail = store.show(summary.run_id)
+        info = detail.info
+        assert (info.user, info.created_at) == ("alice", "2026-03-02T09:30:00.000000Z")
+        assert (info.spec_id, info.spec_revision) == ("alameda-7616-account-manager", "2019-01-09")
+        assert info.retention_until == "2030-03-02"
+        assert info.outcome_counts == {"qualified": 3, "not_qualified": 2, "needs_review": 1}
+        assert detail.spec_sha256 == result.spec.sha256()
+        assert "typical.education" in detail.spec_yaml
+        assert detail.ruleset_hash == result.ruleset_hash
+        assert detail.files == [
+            {"role": "applicants", "path": "applicants.csv", "sha256": "cd" * 32, "rows": 3}
+        ]
+        assert detail.as_of == "2026-03-01"
+        assert detail.settings == {"requires_driving": False}
+        assert detail.engine_version
+        decision = store.decision(1, "A00001")
+        assert decision.outcome == decision.final_outcome == "not_qualified"
+        assert decision.statuses["typical.experience"] == "not_met"
+        assert decision.detail is not None
+        assert decision.detail["criteria"][1]["values"] == {"years": 1.5}
+        assert decision.input_record is not None
+        assert decision.input_record["applicant"]["first_name"] == "NameA00001"
+
+
+def test_eeo_answers_are_stored_apart_from_decisions(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(5)), "alice", now=NOW)
+        with store.engine.connect() as conn:
+            columns = [c["name"] for c in sa.inspect(conn).get_columns("audit_decisions")]
+            eeo = conn.execute(
+                sa.text("SELECT data_json FROM audit_eeo ORDER BY decision_id")
+            ).all()
+            details = conn.execute(sa.text("SELECT detail_json FROM audit_decisions")).scalars()
+            assert not any("eeo" in c for c in columns)
+            assert not any("Female" in d for d in details)
+        assert json.loads(eeo[0][0]) == {"eeo_race_ethnicity": "Asian", "eeo_sex": "Female"}
+        assert len(eeo) == 5
+
+
+def test_overrides_change_the_final_outcome_and_keep_their_history(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(4)), "alice", now=NOW)
+        first = store.record_override(
+            1, "A00003", reviewer="bob", to_outcome="qualified", justification="verified dates"
+        )
+        assert (first.from_outcome, first.to_outcome) == ("needs_review", "qualified")
+        second = store.record_override(
+            1, "A00003", reviewer="carol", to_outcome="not_qualified", justification="re-checked"
+        )
+        assert second.from_outcome == "qualified"
+        finals = store.final_outcomes(1).set_index("applicant_id")
+        assert finals.loc["A00003", "engine_outcome"] == "needs_review"
+        assert finals.loc["A00003", "final_outcome"] == "not_qualified"
+        assert bool(finals.loc["A00003", "overridden"]) is True
+        assert bool(finals.loc["A00000", "overridden"]) is False
+        history = store.decision(1, "A00003").overrides
+        assert [(o.reviewer, o.justification) for o in history] == [
+            ("bob", "verified dates"),
+            ("carol", "re-checked"),
+        ]
+        assert store.show(1).final_counts == {
+            "qualified": 2,
+            "not_qualified": 2,
+            "needs_review": 0,
+        }
+
+
+@pytest.mark.parametrize(
+    ("applicant", "changes", "message"),
+    [
+        ("A00003", {"justification": "  "}, "needs a justification"),
+        ("A00003", {"reviewer": ""}, "must name its reviewer"),
+        ("A00003", {"to_outcome": "hired"}, "'hired' is not an outcome"),
+        ("nobody", {}, "run 1 has no applicant 'nobody'"),
+        ("A00000", {"to_outcome": "qualified"}, "already qualified"),
+    ],
+)
+def test_bad_overrides_are_refused_and_nothing_is_written(
+    store_url: str, applicant: str, changes: dict[str, str], message: str
+) -> None:
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(4)), "alice", now=NOW)
+        head = store.chain_head()
+        arguments = {"reviewer": "bob", "to_outcome": "qualified", "justification": "ok"}
+        arguments.update(changes)
+        with pytest.raises(AuditError, match=message):
+            store.record_override(1, applicant, **arguments)
+        assert store.chain_head() == head
+
+
+def test_unknown_run_is_a_clear_error(store_url: str) -> None:
+    with AuditStore(store_url) as store, pytest.raises(AuditError, match="no run 42"):
+        store.show(42)
+
+
+def test_decisions_and_input_records_must_match(store_url: str) -> None:
+    class Swapped(FakeResult):
+        def input_records(self):  # type: ignore[no-untyped-def]
+            records = list(super().input_records())
+            records[0], records[1] = records[1], records[0]
+            return iter(records)
+
+    with AuditStore(store_url) as store, pytest.raises(AuditError, match="same order"):
+        store.record_run(Swapped(applicants(3)), "alice")
+    with AuditStore(store_url) as store:
+        assert store.runs() == []
+
+
+def test_links_are_sha256_of_previous_link_and_digest(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(2)), "alice", now=NOW)
+        with store.engine.connect() as conn:
+            run = conn.execute(sa.select(_KINDS["run"].table)).mappings().one()
+        digest = record_digest("run", 1, None, _KINDS["run"].content(dict(run)))
+        assert run["digest"] == digest
+        assert run["link"] == Linker(None).link(GENESIS_LINK, digest)
+
+
+def test_keyed_chain_needs_its_key(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SCREENING_AUDIT_KEY", "s3cret")
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(3)), "alice", now=NOW)
+        report = store.verify()
+        assert report.ok and report.keyed
+        with store.engine.connect() as conn:
+            run = conn.execute(sa.select(_KINDS["run"].table)).mappings().one()
+        assert run["link"] == Linker(b"s3cret").link(GENESIS_LINK, run["digest"])
+        assert run["link"] != Linker(None).link(GENESIS_LINK, run["digest"])
+    with AuditStore(store_url, key="wrong") as store:
+        with pytest.raises(AuditError, match="not the key this audit chain was written with"):
+            store.verify()
+        with pytest.raises(AuditError, match="not the key"):
+            store.record_run(FakeResult(applicants(1)), "mallory")
+    monkeypatch.delenv("SCREENING_AUDIT_KEY")
+    with AuditStore(store_url) as store, pytest.raises(AuditError, match="set SCREENING_AUDIT_KEY"):
+        store.verify()
+
+
+def test_unkeyed_chain_refuses_a_key(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SCREENING_AUDIT_KEY", raising=False)
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(1)), "alice", now=NOW)
+    with (
+        AuditStore(store_url, key="late") as store,
+        pytest.raises(AuditError, match="without a key"),
+    ):
+        store.record_run(FakeResult(applicants(1)), "alice")
+
+
+def test_schema_is_migrated_once_and_reopening_keeps_the_data(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(2)), "alice", now=NOW)
+    with AuditStore(store_url) as store:
+        with store.engine.connect() as conn:
+            version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
+        assert version == "0001"
+        assert [r.run_id for r in store.runs()] == [1]
+        assert store.verify().ok
+
+
+def test_unusable_database_url_is_a_clear_error() -> None:
+    with pytest.raises(AuditError, match="is not usable"):
+        AuditStore("nosuchdb://x")
+    with pytest.raises(AuditError, match="cannot use the audit database"):
+        AuditStore("postgresql+psycopg2://nobody@127.0.0.1:1/none?connect_timeout=2")
