@@ -173,12 +173,13 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
         if reviewer.strip():
             st.session_state["reviewer_name"] = reviewer.strip()
         try:
-            override = run.ledger.record(
-                applicant_id,
-                to_outcome=str(to_outcome),
-                reviewer=reviewer,
-                justification=justification,
-            )
+            with st.spinner(f"Recording in {run.ledger.where}…"):
+                override = run.ledger.record(
+                    applicant_id,
+                    to_outcome=str(to_outcome),
+                    reviewer=reviewer,
+                    justification=justification,
+                )
         except ReviewError as exc:
             st.error(f"Not recorded: {plain(exc)}.")
         else:
