@@ -14,6 +14,7 @@ from screening.review import (
     applicants_in_group,
     changed_outcomes,
     review_groups,
+    save_settled,
     settle,
 )
 from screening.spec import dump_spec
@@ -27,12 +28,20 @@ def settle_judgement(run: state.Run, judgement: Judgement) -> None:
     except SettleError as exc:
         st.session_state["settle_error"] = str(exc)
         return
+    try:
+        path = save_settled(settled, state.settled_folder())
+    except OSError as exc:
+        st.session_state["settle_error"] = (
+            f"the settled spec could not be saved in {state.settled_folder()} ({exc}); set "
+            f"{state.SETTLED_DIR_ENV} to a folder the app may write to"
+        )
+        return
     state.use_spec(
         state.ActiveSpec(
             settled.spec,
             settled.vocabulary,
-            None,
-            f"settled revision of {active.spec.id}",
+            str(path),
+            f"settled revision {path.name}",
             settled.judgements,
         )
     )
@@ -47,7 +56,7 @@ def settle_judgement(run: state.Run, judgement: Judgement) -> None:
     new_run.changes = changed_outcomes(run.result.results, new_run.result.results)
     new_run.change_note = (
         f"{judgement.statement}: spec revision {settled.spec.revision} "
-        f"(SHA-256 {settled.spec.sha256()[:12]}…)"
+        f"(SHA-256 {settled.spec.sha256()[:12]}…), saved as {path}"
     )
 
 

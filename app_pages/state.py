@@ -9,6 +9,7 @@ process never registers a ruleset twice.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,6 +32,9 @@ from screening.vocabulary import Vocabulary, default_rules_dir, vocabulary_for
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_FILE = REPO / "data" / "account-manager-applicants.csv"
 DEFAULT_SPEC_FILE = "alameda-7616-account-manager.yaml"
+#: Where settled spec revisions are written (with their vocabulary), relative to the
+#: working directory unless absolute.
+SETTLED_DIR_ENV = "SCREENING_SETTLED_DIR"
 #: Batches larger than this (bytes) show a progress bar: they take over a second.
 PROGRESS_BYTES = 400_000
 
@@ -115,6 +119,11 @@ def rule_file_spec(name: str) -> ActiveSpec:
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
     spec, vocab = _load_rule_file(str(path), digest)
     return ActiveSpec(spec, vocab, str(path), f"rules/{name}")
+
+
+def settled_folder() -> Path:
+    """The folder settled spec revisions are saved in ($SCREENING_SETTLED_DIR)."""
+    return Path(os.environ.get(SETTLED_DIR_ENV) or "settled-specs")
 
 
 def active_spec() -> ActiveSpec:

@@ -17,6 +17,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -26,7 +27,7 @@ import yaml
 from screening.evidence import INVALID, UNCERTAIN
 from screening.pipeline import ScreeningResult
 from screening.results import Outcome, Status
-from screening.spec import JobSpec
+from screening.spec import JobSpec, dump_spec
 from screening.vocabulary import FieldFamily, IndustryFamily, Vocabulary
 
 ITEM_COLUMNS = ["applicant_id", "kind", "value", "requirement", "detail"]
@@ -321,6 +322,21 @@ def _bare(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame
     """A plain copy of some columns, without `attrs` (which merges compare)."""
     chosen = columns if columns is not None else list(frame.columns)
     return pd.DataFrame({c: frame[c].to_numpy() for c in chosen})
+
+
+def save_settled(settled: SettledSpec, folder: str | Path) -> Path:
+    """Write the settled spec and its vocabulary side by side; returns the spec's path.
+
+    The spec names its vocabulary file relative to itself, so `screening screen --spec`
+    on the written file reproduces the decisions.
+    """
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / settled.vocabulary_file).write_text(settled.vocabulary_yaml, encoding="utf-8")
+    revision = re.sub(r"[^\w.+-]+", "_", settled.spec.revision)
+    spec_path = target / f"{settled.spec.id}-{revision}.yaml"
+    spec_path.write_text(dump_spec(settled.spec), encoding="utf-8")
+    return spec_path
 
 
 def changed_outcomes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:

@@ -48,6 +48,7 @@ def audit_db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for the audit store (recording every sample run would only slow the other tests)."""
     monkeypatch.setenv("SCREENING_DATABASE_URL", f"sqlite:///{tmp_path / 'audit.db'}")
     monkeypatch.setenv(ledger.AUDIT_ENV, "0")
+    monkeypatch.setenv(state.SETTLED_DIR_ENV, str(tmp_path / "settled"))
 
 
 @pytest.fixture()
@@ -440,6 +441,14 @@ def test_settling_an_industry_makes_a_spec_revision_and_shows_who_changed(sample
         sample_result.spec, sample_result.vocabulary, Judgement("industry", "Software", True)
     )
     assert run.result.spec.vocabulary == settled.vocabulary_file
+    # the revision is saved with its vocabulary: the command line reproduces the decisions
+    saved = Path(run.active.path)
+    assert (
+        saved.parent == state.settled_folder() and (saved.parent / settled.vocabulary_file).exists()
+    )
+    again = screen_files(SAMPLE, saved, as_of=AS_OF)
+    assert again.spec.sha256() == run.result.spec.sha256()
+    assert list(again.results["outcome"]) == list(run.result.results["outcome"])
     shown = shown_table(at, "settle_changes")
     assert len(shown) > 0
     assert set(shown["before"]) == {"needs_review"}
