@@ -28,6 +28,7 @@ from screening.review import (
     final_outcomes,
     review_groups,
     review_items,
+    save_settled,
     settle,
 )
 from screening.spec import load_spec
@@ -174,6 +175,20 @@ def test_settling_an_industry_as_related_or_unrelated_rescreens_everybody(
     assert unrelated.spec.revision == "2019-01-09+settled.2"
     again = screen_batch(unrelated.spec, result.batch, as_of=AS_OF, vocabulary=unrelated.vocabulary)
     assert outcomes(again)["R1"] == outcomes(again)["R2"] == "not_qualified"
+
+
+def test_saved_settled_spec_reproduces_its_decisions(
+    result: ScreeningResult, tmp_path: Path
+) -> None:
+    settled = settle(result.spec, result.vocabulary, Judgement("industry", "Photovoltaics", True))
+    path = save_settled(settled, tmp_path / "settled")
+    assert path.name == "alameda-7616-account-manager-2019-01-09+settled.1.yaml"
+    reloaded = load_spec(path)
+    assert reloaded.sha256() == settled.spec.sha256()
+    vocabulary = vocabulary_for(reloaded, path)
+    assert vocabulary == settled.vocabulary
+    again = screen_batch(reloaded, result.batch, as_of=AS_OF, spec_path=path, vocabulary=vocabulary)
+    assert outcomes(again)["R1"] == "qualified"
 
 
 def test_settling_a_major_as_related_or_unrelated(result: ScreeningResult) -> None:
