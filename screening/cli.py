@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import itertools
 import sys
 import time
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import IO
 
 from screening import __version__
+from screening.audit.cli import add_audit_parser, run_recorded_message
+from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
 from screening.engine import EngineError
 from screening.export import write_csv
 from screening.loading import FileLevelError
@@ -67,6 +70,15 @@ def _add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     screen.add_argument("--out", help="results CSV (default: stdout)")
     screen.add_argument("--errors", help="errors and warnings CSV")
     screen.add_argument("--timings", action="store_true", help="print the time of each stage")
+    screen.add_argument(
+        "--no-audit", action="store_true", help="do not record this run in the audit store"
+    )
+    screen.add_argument("--user", default=None, help="who ran the screening (default: login name)")
+    screen.add_argument(
+        "--database",
+        metavar="URL",
+        help="audit database (default: $SCREENING_DATABASE_URL or sqlite:///screening-audit.db)",
+    )
     screen.add_argument(
         "--engine", choices=["durable", "vectorised"], default="durable", help=argparse.SUPPRESS
     )  # the vectorised reference, for benchmarks
@@ -138,8 +150,15 @@ def run_screen(args: argparse.Namespace) -> int:
         print(f"error: the rule engine failed, no results were written: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     totals = RunTotals()
+    summary_message = ""
     try:
         with contextlib.ExitStack() as files:
+            recorder: RunRecorder | None = None
+            if not args.no_audit:
+                store = files.enter_context(AuditStore(args.database or database_url()))
+                recorder = files.enter_context(
+                    store.recording(first, args.user or getpass.getuser())
+                )
             out: IO[str] = (
                 files.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
                 if args.out
@@ -156,8 +175,14 @@ def run_screen(args: argparse.Namespace) -> int:
                 if errors is not None:
                     write_csv(result.errors_frame(), errors, header=index == 0)
                 result.timings["write"] = time.perf_counter() - write_started
+                if recorder is not None:
+                    audit_started = time.perf_counter()
+                    recorder.add(result)
+                    result.timings["audit"] = time.perf_counter() - audit_started
                 totals.add(result)
-    except (FileLevelError, EngineError) as exc:
+        if recorder is not None:
+            summary_message = run_recorded_message(recorder.summary())
+    except (FileLevelError, EngineError, AuditError) as exc:
         for written in (args.out, args.errors):
             if written:
                 Path(written).unlink(missing_ok=True)
@@ -165,6 +190,8 @@ def run_screen(args: argparse.Namespace) -> int:
         return EXIT_UNUSABLE
     for line in summary_lines(totals):
         print(line, file=sys.stderr)
+    if summary_message:
+        print("  " + summary_message, file=sys.stderr)
     if (totals.errors or totals.warnings) and not args.errors:
         print(
             "  (write the problems with --errors ERRORS.csv to see row, column and fix)",
@@ -187,6 +214,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_screen_parser(subparsers)
     add_compile_parser(subparsers)
     add_diff_parser(subparsers)
+    add_audit_parser(subparsers)
     return parser
 
 

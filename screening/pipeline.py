@@ -137,49 +137,55 @@ class ScreeningResult:
         return self._decision_at(self.position_of(applicant_id))
 
     def decisions(self) -> Iterator[Decision]:
-        """Every decision, in input order."""
-        for position in range(len(self.results)):
-            yield self._decision_at(position)
+        """Every decision, in input order (one pass over the evidence, however large)."""
+        yield from self._decisions(np.arange(len(self.results)))
 
     def _decision_at(self, position: int) -> Decision:
-        row = self.results.iloc[position]
-        criteria: list[CriterionResult] = []
-        facts = self.evidence.facts.iloc[position]
-        reasons = self.criterion_reasons
-        for meta in self._criteria_meta():
-            criterion_id = meta["id"]
-            values = {name: _plain(facts[name]) for name in meta["facts"]}
-            criteria.append(
-                CriterionResult(
-                    id=criterion_id,
+        return next(self._decisions(np.array([position])))
+
+    def _decisions(self, positions: np.ndarray[Any, Any]) -> Iterator[Decision]:
+        metas = self._criteria_meta()
+        results = self.results.iloc[positions].to_dict("records")
+        rows = self.batch.applicants["row"].to_numpy()[positions]
+        facts = self.evidence.facts
+        wanted = positions if len(positions) != len(facts) else slice(None)
+        values = {
+            name: facts[name].to_numpy()[wanted].tolist()
+            for name in {n for meta in metas for n in meta["facts"]}
+        }
+        hours = self.spec.full_time_hours
+        jobs = _grouped(self.evidence.jobs, positions, lambda r: _job_evidence(r, hours))
+        education = _grouped(self.evidence.education, positions, _education_evidence)
+        statuses = {m["id"]: self.statuses[m["id"]][positions] for m in metas}
+        reasons = {m["id"]: self.criterion_reasons[m["id"]][positions] for m in metas}
+        for index, row in enumerate(results):
+            criteria = [
+                CriterionResult.model_construct(
+                    id=meta["id"],
                     kind=meta["kind"],
                     pattern=meta["pattern"],
-                    status=Status(self.statuses[criterion_id][position]),
+                    status=Status(statuses[meta["id"]][index]),
                     clause=meta["clause"],
-                    reason=str(reasons[criterion_id][position]),
-                    values=values,
+                    reason=str(reasons[meta["id"]][index]),
+                    values={name: values[name][index] for name in meta["facts"]},
                 )
+                for meta in metas
+            ]
+            possible = row["possible_years"]
+            yield Decision.model_construct(
+                applicant_id=str(row["applicant_id"]),
+                row=int(rows[index]),
+                outcome=Outcome(row["outcome"]),
+                pattern=row["pattern"] or None,
+                qualifying_years=float(row["qualifying_years"]),
+                possible_years=float(possible) if pd.notna(possible) else float("inf"),
+                criteria=criteria,
+                reasons=[r for r in str(row["reasons"]).split(" | ") if r],
+                conditions=[c for c in str(row["conditions"]).split(" | ") if c],
+                review_evidence=[c.reason for c in criteria if c.status == Status.review],
+                jobs=jobs[index],
+                education=education[index],
             )
-        jobs = self.evidence.jobs
-        job_rows = jobs[jobs["applicant_pos"] == position]
-        education = self.evidence.education
-        edu_rows = education[education["applicant_pos"] == position]
-        return Decision(
-            applicant_id=str(row["applicant_id"]),
-            row=int(self.batch.applicants["row"].iloc[position]),
-            outcome=Outcome(row["outcome"]),
-            pattern=row["pattern"] or None,
-            qualifying_years=float(row["qualifying_years"]),
-            possible_years=float(row["possible_years"])
-            if pd.notna(row["possible_years"])
-            else float("inf"),
-            criteria=criteria,
-            reasons=[r for r in str(row["reasons"]).split(" | ") if r],
-            conditions=[c for c in str(row["conditions"]).split(" | ") if c],
-            review_evidence=[c.reason for c in criteria if c.status == Status.review],
-            jobs=[_job_evidence(r) for r in job_rows.itertuples(index=False)],
-            education=[_education_evidence(r) for r in edu_rows.itertuples(index=False)],
-        )
 
     def _criteria_meta(self) -> list[dict[str, Any]]:
         metas: list[dict[str, Any]] = []
@@ -257,6 +263,20 @@ class ScreeningResult:
         yield from batch_records(self.batch)
 
 
+def _grouped(frame: pd.DataFrame, positions: np.ndarray[Any, Any], make: Any) -> list[list[Any]]:
+    """Per wanted applicant position, its evidence rows turned into models (one pass)."""
+    out: list[list[Any]] = [[] for _ in positions]
+    if frame.empty or not len(positions):
+        return out
+    slot = np.full(int(max(positions.max(), frame["applicant_pos"].max())) + 1, -1)
+    slot[positions] = np.arange(len(positions))
+    owner = slot[frame["applicant_pos"].to_numpy(dtype=np.int64)]
+    chosen = frame[owner >= 0]
+    for where, record in zip(owner[owner >= 0], chosen.itertuples(index=False), strict=True):
+        out[where].append(make(record))
+    return out
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, np.integer):
         return int(value)
@@ -269,11 +289,11 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _job_evidence(r: Any) -> JobEvidence:
+def _job_evidence(r: Any, full_time_hours: int) -> JobEvidence:
     def day(value: int) -> str | None:
         return date.fromordinal(int(value)).isoformat() if value > 0 else None
 
-    return JobEvidence(
+    return JobEvidence.model_construct(
         entry=int(r.entry) if r.entry is not None and not pd.isna(r.entry) else 0,
         requirement=str(r.requirement),
         title=_text(r.title),
@@ -288,7 +308,7 @@ def _job_evidence(r: Any) -> JobEvidence:
         classification=r.classification,
         matched=str(r.matched),
         problem=str(r.problem),
-        years=float(r.credit) / F.year_credit(40) if r.credit else 0.0,
+        years=float(r.credit) / F.year_credit(full_time_hours) if r.credit else 0.0,
     )
 
 
@@ -298,7 +318,7 @@ def _education_evidence(r: Any) -> EducationEvidence:
         if r.counts_certain
         else ("may count (uncertain)" if r.counts_possible else "does not count")
     )
-    return EducationEvidence(
+    return EducationEvidence.model_construct(
         entry=int(r.entry) if r.entry is not None and not pd.isna(r.entry) else 0,
         degree=_text(r.degree),
         major=_text(r.major),
@@ -312,27 +332,37 @@ def _education_evidence(r: Any) -> EducationEvidence:
 
 def batch_records(batch: Batch) -> Iterator[tuple[str, dict[str, Any]]]:
     """Normalised input record of every applicant of a batch: what the decision was made on."""
-    jobs = batch.jobs.groupby("applicant_id", sort=False) if len(batch.jobs) else None
-    education = (
-        batch.education.groupby("applicant_id", sort=False) if len(batch.education) else None
-    )
-    job_groups = dict(iter(jobs)) if jobs is not None else {}
-    edu_groups = dict(iter(education)) if education is not None else {}
-    for row in batch.applicants.itertuples(index=False):
-        applicant_id = str(row.applicant_id)
+    ids = batch.applicants["applicant_id"].astype(str).tolist()
+    position = {applicant_id: index for index, applicant_id in enumerate(ids)}
+    jobs = _entries_by_applicant(batch.jobs, JOB_FIELDS, position)
+    education = _entries_by_applicant(batch.education, EDUCATION_FIELDS, position)
+    fields = [f for f in APPLICANT_FIELDS if f in batch.applicants.columns]
+    people = batch.applicants[fields].astype(object).to_dict("records") if fields else []
+    for index, applicant_id in enumerate(ids):
+        person = people[index] if people else {}
         record: dict[str, Any] = {
             "applicant": {"applicant_id": applicant_id}
-            | {f: _text(getattr(row, f, None)) for f in APPLICANT_FIELDS},
-            "jobs": _entries(job_groups.get(applicant_id), JOB_FIELDS),
-            "education": _entries(edu_groups.get(applicant_id), EDUCATION_FIELDS),
+            | {f: _text(person.get(f)) for f in APPLICANT_FIELDS},
+            "jobs": jobs[index],
+            "education": education[index],
         }
         yield applicant_id, record
 
 
-def _entries(frame: pd.DataFrame | None, fields: list[str]) -> list[dict[str, str | None]]:
-    if frame is None:
-        return []
-    return [{f: _text(getattr(r, f, None)) for f in fields} for r in frame.itertuples(index=False)]
+def _entries_by_applicant(
+    frame: pd.DataFrame, fields: list[str], position: dict[str, int]
+) -> list[list[dict[str, str | None]]]:
+    """Entries of each applicant (by position), in file order, as plain dicts."""
+    out: list[list[dict[str, str | None]]] = [[] for _ in position]
+    if frame.empty:
+        return out
+    present = [f for f in fields if f in frame.columns]
+    rows = frame[present].astype(object).to_dict("records")
+    for applicant_id, row in zip(frame["applicant_id"].astype(str).tolist(), rows, strict=True):
+        where = position.get(applicant_id)
+        if where is not None:
+            out[where].append({f: _text(row.get(f)) for f in fields})
+    return out
 
 
 def record_digest(record: dict[str, Any]) -> str:
