@@ -747,6 +747,7 @@ def _assess_education(
             related_of.setdefault(normalise_text(alias), f)
     listed = phrase_pattern(list(family_of))
     related = phrase_pattern(list(related_of))
+    unrelated = phrase_pattern([u for f in req.fields for u in vocab.field_unrelated(f)])
 
     def field_status(key: str) -> tuple[str, str]:
         major, degree_field = key.split("\x1f", 1)
@@ -763,6 +764,8 @@ def _assess_education(
         if related is not None and (m := related.search(normalised)):
             family = related_of[normalise_text(m.group(0))]
             return "related", f"{source} '{subject}' is a related field of '{family}'"
+        if unrelated is not None and unrelated.search(normalised):
+            return "not_met", f"{source} '{subject}' is ruled out as a related field"
         if req.allow_related:
             return "uncertain", f"{source} '{subject}' is not a listed or recognised related field"
         return "not_met", f"{source} '{subject}' is not a listed field"

@@ -19,11 +19,13 @@ from screening.spec import JobSpec, Level, SpecError
 
 
 class FieldFamily(BaseModel):
-    """A field of study: the names that mean it and the majors accepted as related."""
+    """A field of study: the names that mean it, the majors accepted as related, and the
+    majors ruled out as unrelated (where a spec allows "or a related field")."""
 
     model_config = ConfigDict(extra="forbid")
     aliases: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
+    unrelated: list[str] = Field(default_factory=list)
 
 
 class IndustryFamily(BaseModel):
@@ -58,6 +60,11 @@ class Vocabulary(BaseModel):
         """Majors the vocabulary accepts as related to a field."""
         family = self.fields.get(field)
         return list(family.related) if family else []
+
+    def field_unrelated(self, field: str) -> list[str]:
+        """Majors the vocabulary rules out as related to a field."""
+        family = self.fields.get(field)
+        return list(family.unrelated) if family else []
 
     def area_keywords(self, area: str, spec_keywords: list[str]) -> list[str]:
         """Keywords of an experience area: the area name, the spec's and the vocabulary's."""

@@ -1,0 +1,1 @@
+"""Pages of the Streamlit app (`app.py`); each module is one page, `state` is shared."""
