@@ -59,6 +59,7 @@ QUALIFYING = "qualifying"
 UNCERTAIN = "uncertain"
 NOT_QUALIFYING = "not_qualifying"
 INVALID = "invalid"
+_FAVOUR = {QUALIFYING: 0, UNCERTAIN: 1, NOT_QUALIFYING: 2}
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -147,19 +148,19 @@ class _TextMatch:
 class _AreaMatcher:
     areas: list[tuple[str, re.Pattern[str]]]
 
-    def match(self, title: str, duties: str) -> _TextMatch:
+    def match_all(self, title: str, duties: str) -> list[_TextMatch]:
+        """Every area the title or duties show (the first keyword found for each)."""
         if not self.areas:
-            # "four years of experience" names no area: any job is experience of the kind
-            return _TextMatch(ANY_AREA, "", "")
+            return [_TextMatch(ANY_AREA, "", "")]
+        found: dict[str, _TextMatch] = {}
         for source, text in (("title", title), ("duties", duties)):
             if not text:
                 continue
             normalised = normalise_text(text)
             for area, pattern in self.areas:
-                found = pattern.search(normalised)
-                if found:
-                    return _TextMatch(area, found.group(0), source)
-        return _TextMatch(None, "", "")
+                if area not in found and (hit := pattern.search(normalised)):
+                    found[area] = _TextMatch(area, hit.group(0), source)
+        return list(found.values())
 
 
 @dataclass
@@ -455,16 +456,13 @@ def _classify_jobs(
     )
     industry_source = np.where(has_industry, "industry", "employer").astype(object)
 
-    def classify(key: str) -> tuple[str | None, str, str]:
-        """(area, classification ignoring bad values, what matched) of one distinct job text."""
-        job_title, duties, source, text = key.split("\x1f")
-        found = matcher.match(job_title, duties)
-        if found.area is None:
-            return None, NOT_QUALIFYING, "no experience area matched the title or duties"
+    def classify_area(found: _TextMatch, job_title: str, source: str, text: str) -> tuple[str, str]:
+        """(classification ignoring bad values, what matched) for one matched area."""
         if found.area == ANY_AREA:
             parts = ["the requirement names no area, so any job counts"]
         else:
             parts = [f"{found.source} matched area '{found.area}' ('{found.keyword}')"]
+        assert found.area is not None
         category, word = area_industries.get(found.area, default_industries).classify(text)
         if category == "unknown":
             parts.append(
@@ -486,7 +484,25 @@ def _classify_jobs(
         if flagged:
             parts.append(f"title word '{flagged.group(0)}' may not be professional experience")
             result = UNCERTAIN
-        return found.area, result, "; ".join(parts)
+        return result, "; ".join(parts)
+
+    def classify(key: str) -> tuple[str | None, str, str]:
+        """(area, classification ignoring bad values, what matched) of one distinct job text.
+
+        A job that shows several areas counts under the most favourable one (areas may
+        name their own industries).
+        """
+        job_title, duties, source, text = key.split("\x1f")
+        matches = matcher.match_all(job_title, duties)
+        if not matches:
+            return None, NOT_QUALIFYING, "no experience area matched the title or duties"
+        best: tuple[str | None, str, str] | None = None
+        for found in matches:
+            result, matched = classify_area(found, job_title, source, text)
+            if best is None or _FAVOUR[result] < _FAVOUR[best[1]]:
+                best = (found.area, result, matched)
+        assert best is not None
+        return best
 
     key = pd.Series(
         title
@@ -928,7 +944,10 @@ def _license_codes(
         # the applicant file never shows a license's class: a required class stays unknown
         codes[held.isin(_YES).to_numpy() & state_ok] = F.UNKNOWN if license_class else F.HELD
         return codes
-    return _certificate_codes(applicants, [kind])
+    # Other licenses have no column of their own: one listed among the certificates is
+    # held; one not listed may still be held (the export has no place for it), so review.
+    listed = _certificate_codes(applicants, [kind])
+    return np.where(listed == F.HELD, F.HELD, F.UNKNOWN).astype(np.int64)
 
 
 def _certificate_codes(applicants: pd.DataFrame, names: list[str]) -> np.ndarray[Any, Any]:

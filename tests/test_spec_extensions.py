@@ -96,3 +96,35 @@ def test_a_requirement_naming_no_area_counts_any_job(tmp_path: Path) -> None:
     assert outcome(result, "SHORT") == "not_qualified"
     decision = result.decision("BARISTA")
     assert "any job counts" in decision.jobs[0].matched
+
+
+AREA_INDUSTRIES = """
+id: per-area-industries
+title: Coordinator
+patterns:
+  - id: main
+    experience:
+      - id: main.experience
+        years: 1
+        areas: {program management: [], account management: []}
+        industries: [utility]
+        area_industries: {account management: [retail]}
+"""
+
+
+def test_a_job_showing_two_areas_counts_under_the_more_favourable(tmp_path: Path) -> None:
+    spec = spec_file(tmp_path, AREA_INDUSTRIES)
+    both = job(
+        1,
+        title="Account Manager",
+        duties="program management of store openings",
+        employer="Corner Shop",
+        industry="Retail",
+        start="2024-01-01",
+        end="2025-06-30",
+    )
+    result = screen(tmp_path, [row("BOTH", both)], spec)  # fmt: skip
+    # program management needs a utility (retail is unrelated there); account management
+    # names retail as its own industry, so the job qualifies through it
+    assert status(result, "main.experience", "BOTH") == "met"
+    assert "account management" in result.decision("BOTH").jobs[0].matched
