@@ -123,6 +123,13 @@ def test_bad_overrides_are_refused_and_nothing_is_written(
         assert store.chain_head() == head
 
 
+def test_an_empty_store_verifies(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        report = store.verify()
+    assert report.ok
+    assert (report.records, report.head_seq, report.head_link) == (0, 0, GENESIS_LINK)
+
+
 def test_unknown_run_is_a_clear_error(store_url: str) -> None:
     with AuditStore(store_url) as store, pytest.raises(AuditError, match="no run 42"):
         store.show(42)

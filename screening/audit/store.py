@@ -3,9 +3,9 @@
 ``AuditStore(url)`` opens (and migrates) a SQLite file or a PostgreSQL database. Writers
 append under a lock on the chain head row (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR
 UPDATE`` on PostgreSQL), so concurrent runs get consecutive, well-ordered sequence numbers.
-Nothing chained is ever updated; the only destructive operation is :meth:`purge`, which
-removes applicant-level data past its retention date and keeps every digest, so the chain
-still verifies.
+Records are only ever appended, except by :meth:`purge`, which removes applicant-level
+data past its retention date but keeps every digest and the hashes of what it removed, so
+the chain still verifies.
 """
 
 from __future__ import annotations
