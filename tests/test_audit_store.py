@@ -72,6 +72,22 @@ def test_eeo_answers_are_stored_apart_from_decisions(store_url: str) -> None:
         assert len(eeo) == 5
 
 
+def test_eeo_answers_in_an_input_record_are_not_stored_with_it(store_url: str) -> None:
+    class Leaky(FakeResult):
+        def input_records(self):  # type: ignore[no-untyped-def]
+            for applicant_id, record in super().input_records():
+                record["applicant"]["eeo_sex"] = "Female"
+                yield applicant_id, {**record, "eeo_race_ethnicity": "Asian"}
+
+    with AuditStore(store_url) as store:
+        store.record_run(Leaky(applicants(2)), "alice", now=NOW)
+        record = store.decision(1, "A00000").input_record
+    assert record is not None
+    assert "eeo_race_ethnicity" not in record
+    assert "eeo_sex" not in record["applicant"]
+    assert record["applicant"]["first_name"] == "NameA00000"
+
+
 def test_overrides_change_the_final_outcome_and_keep_their_history(store_url: str) -> None:
     with AuditStore(store_url) as store:
         store.record_run(FakeResult(applicants(4)), "alice", now=NOW)

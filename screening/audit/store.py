@@ -1139,7 +1139,7 @@ def _prepared_decisions(result: ScreeningResultLike) -> Iterator[_Prepared]:
         statuses = {c.id: _STATUS_TEXT[c.status] for c in decision.criteria}
         statuses_json = compact_json(statuses).decode()
         detail_bytes = to_json(decision)
-        input_bytes = compact_json(record)
+        input_bytes = compact_json(_without_eeo(record))
         detail_sha, input_sha = sha256_bytes(detail_bytes), sha256_bytes(input_bytes)
         outcome = _OUTCOME_TEXT[decision.outcome]
         yield _Prepared(
@@ -1158,6 +1158,15 @@ def _prepared_decisions(result: ScreeningResultLike) -> Iterator[_Prepared]:
         )
     if next(records, None) is not None:
         raise AuditError("the screening result has more input records than decisions")
+
+
+def _without_eeo(record: dict[str, Any]) -> dict[str, Any]:
+    """The input record minus any eeo_* answer: those live only in the eeo table."""
+    applicant = record.get("applicant")
+    cleaned = {k: v for k, v in record.items() if not str(k).startswith("eeo_")}
+    if isinstance(applicant, dict):
+        cleaned["applicant"] = {k: v for k, v in applicant.items() if not str(k).startswith("eeo_")}
+    return cleaned
 
 
 def _eeo_columns(frame: pd.DataFrame) -> list[str]:
