@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     """Overall outcome of one applicant."""
 
     qualified = "qualified"
@@ -16,7 +16,7 @@ class Outcome(str, Enum):
     needs_review = "needs_review"
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     """Status of one criterion for one applicant."""
 
     met = "met"

@@ -9,10 +9,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from audit_helpers import FakeResult, applicants, store_url
 
 from screening.audit import AuditStore
 from screening.audit.cli import main, run_recorded_message
+from tests.audit_helpers import FakeResult, applicants, store_url
 
 __all__ = ["store_url"]
 

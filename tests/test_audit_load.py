@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 
 import sqlalchemy as sa
-from audit_helpers import FakeResult, applicants, store_url
 
 from screening.audit import AuditStore, RunSummary
+from tests.audit_helpers import FakeResult, applicants, store_url
 
 __all__ = ["store_url"]
 

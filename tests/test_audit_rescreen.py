@@ -12,11 +12,11 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from audit_helpers import Applicant, FakeResult, applicants, make_decision, store_url
 
 from screening.audit import AuditError, AuditStore
 from screening.results import Decision, Outcome, Status
 from screening.spec import JobSpec
+from tests.audit_helpers import Applicant, FakeResult, applicants, make_decision, store_url
 
 __all__ = ["store_url"]
 

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from audit_helpers import FakeResult, applicants, store_url
 
 from screening.audit import AuditError, AuditStore
 from screening.audit.store import add_years
+from tests.audit_helpers import FakeResult, applicants, store_url
 
 __all__ = ["store_url"]
 

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from audit_helpers import FakeResult, applicants, store_url
 
 from screening.audit import AuditError, AuditStore, database_url
 from screening.audit.chain import GENESIS_LINK, Linker, record_digest
 from screening.audit.store import _KINDS
+from tests.audit_helpers import FakeResult, applicants, store_url
 
 __all__ = ["store_url"]
 

@@ -432,11 +432,29 @@ class AuditStore:
         the run record, then each decision, then a closing ``run_totals`` event with the
         counts, the digest of the eeo rows and the impact summary at record time.
         """
+        with self.recording(result, user, now=now, retention_years=retention_years) as run:
+            run.add(result)
+        return run.summary()
+
+    @contextmanager
+    def recording(
+        self,
+        first: ScreeningResultLike,
+        user: str,
+        *,
+        now: datetime | None = None,
+        retention_years: int = RETENTION_YEARS,
+    ) -> Iterator[RunRecorder]:
+        """Record one run whose decisions arrive in chunks (each a screening result).
+
+        The run record is taken from `first` (spec, ruleset, files, settings); every chunk
+        added is appended in the same transaction; the closing totals are written when
+        the block ends without an error. Nothing is kept if it raises.
+        """
         if not user.strip():
             raise AuditError("a run must name its user (--user)")
         moment = now or utc_now()
-        spec = result.spec
-        criteria = spec.criterion_ids()
+        spec = first.spec
         run = {
             "created_at": _iso(moment),
             "user_name": user,
@@ -444,67 +462,27 @@ class AuditStore:
             "spec_revision": spec.revision,
             "spec_sha256": spec.sha256(),
             "spec_yaml": dump_spec(spec),
-            "spec_path": result.spec_path,
-            "ruleset_hash": result.ruleset_hash,
-            "ruleset_json": canonical_json(result.ruleset),
+            "spec_path": first.spec_path,
+            "ruleset_hash": first.ruleset_hash,
+            "ruleset_json": canonical_json(first.ruleset),
             "files_json": canonical_json(
                 [
                     {"role": f.role, "path": f.path, "sha256": f.sha256, "rows": f.rows}
-                    for f in result.files
+                    for f in first.files
                 ]
             ),
-            "as_of": result.as_of.isoformat(),
-            "settings_json": canonical_json({"requires_driving": result.requires_driving}),
+            "as_of": first.as_of.isoformat(),
+            "settings_json": canonical_json({"requires_driving": first.requires_driving}),
             "engine_version": screening.__version__,
             "retention_until": add_years(
                 moment.astimezone(UTC).date(), retention_years
             ).isoformat(),
         }
-        eeo_by_applicant = _eeo_by_applicant(result.eeo)
-        eeo_digest = _EeoDigest()
-        tally = _Tally(criteria)
         with self._write() as writer:
             run_id = writer.append("run", run)
-            seq, link, linker = writer.seq, writer.link, self._linker
-            decision_rows: list[tuple[Any, ...]] = []
-            eeo_rows: list[tuple[Any, ...]] = []
-            for p in _prepared_decisions(result):
-                tally.add(p)
-                seq += 1
-                digest = record_digest("decision", seq, run_id, p.content)
-                link = linker.link(link, digest)
-                decision_rows.append(
-                    (
-                        seq,
-                        run_id,
-                        p.applicant_id,
-                        p.row_number,
-                        p.outcome,
-                        p.statuses_json,
-                        p.detail_json,
-                        p.detail_sha256,
-                        p.input_json,
-                        p.input_sha256,
-                        digest,
-                        link,
-                    )
-                )
-                data_json = eeo_by_applicant.get(p.applicant_id)
-                if data_json is not None:
-                    eeo_rows.append((seq, run_id, data_json))
-                    eeo_digest.add(p.applicant_id, data_json)
-                if len(decision_rows) == _CHUNK:
-                    self._flush(writer.conn, decision_rows, eeo_rows)
-            self._flush(writer.conn, decision_rows, eeo_rows)
-            writer.seq, writer.link = seq, link
-            totals = {
-                "decisions": tally.count,
-                "outcome_counts": {o: tally.outcomes.get(o, 0) for o in _OUTCOMES},
-                "eeo_digest": eeo_digest.hexdigest(),
-                "impact": tally.impact(result.eeo).to_dict(),
-            }
-            writer.append_event(run_id, "run_totals", user, moment, totals)
-            return RunSummary(run_id, tally.count, writer.link, writer.seq)
+            recorder = RunRecorder(self, writer, run_id, spec.criterion_ids())
+            yield recorder
+            recorder.finish(user, moment)
 
     def _flush(
         self,
@@ -1112,11 +1090,89 @@ _DECISION_INSERT = (
 )
 
 
-def _prepared_decisions(result: ScreeningResultLike) -> Iterator[_Prepared]:
+class RunRecorder:
+    """Appends one run's decisions, chunk by chunk, inside the run's transaction."""
+
+    def __init__(self, store: AuditStore, writer: Any, run_id: int, criteria: list[str]) -> None:
+        self._store = store
+        self._writer = writer
+        self.run_id = run_id
+        self._tally = _Tally(criteria)
+        self._eeo_digest = _EeoDigest()
+        self._eeo_frames: list[pd.DataFrame] = []
+        self._seen: set[str] = set()
+        self._summary: RunSummary | None = None
+
+    def add(self, result: ScreeningResultLike) -> None:
+        """Append every decision of one screened chunk, with its input and eeo rows."""
+        writer = self._writer
+        eeo_by_applicant = _eeo_by_applicant(result.eeo)
+        self._eeo_frames.append(result.eeo)
+        seq, link, linker = writer.seq, writer.link, self._store._linker
+        decision_rows: list[tuple[Any, ...]] = []
+        eeo_rows: list[tuple[Any, ...]] = []
+        for p in _prepared_decisions(result, self._seen):
+            self._tally.add(p)
+            seq += 1
+            digest = record_digest("decision", seq, self.run_id, p.content)
+            link = linker.link(link, digest)
+            decision_rows.append(
+                (
+                    seq,
+                    self.run_id,
+                    p.applicant_id,
+                    p.row_number,
+                    p.outcome,
+                    p.statuses_json,
+                    p.detail_json,
+                    p.detail_sha256,
+                    p.input_json,
+                    p.input_sha256,
+                    digest,
+                    link,
+                )
+            )
+            data_json = eeo_by_applicant.get(p.applicant_id)
+            if data_json is not None:
+                eeo_rows.append((seq, self.run_id, data_json))
+                self._eeo_digest.add(p.applicant_id, data_json)
+            if len(decision_rows) == _CHUNK:
+                self._store._flush(writer.conn, decision_rows, eeo_rows)
+        self._store._flush(writer.conn, decision_rows, eeo_rows)
+        writer.seq, writer.link = seq, link
+
+    def finish(self, user: str, moment: datetime) -> None:
+        """Write the closing totals record (counts, eeo digest, impact at record time)."""
+        eeo = (
+            pd.concat(self._eeo_frames, ignore_index=True)
+            if self._eeo_frames
+            else pd.DataFrame({"applicant_id": []})
+        )
+        totals = {
+            "decisions": self._tally.count,
+            "outcome_counts": {o: self._tally.outcomes.get(o, 0) for o in _OUTCOMES},
+            "eeo_digest": self._eeo_digest.hexdigest(),
+            "impact": self._tally.impact(eeo).to_dict(),
+        }
+        self._writer.append_event(self.run_id, "run_totals", user, moment, totals)
+        self._summary = RunSummary(
+            self.run_id, self._tally.count, self._writer.link, self._writer.seq
+        )
+
+    def summary(self) -> RunSummary:
+        """The recorded run's id, decision count and chain head (after the block)."""
+        if self._summary is None:
+            raise AuditError("the run was not recorded: its recording did not finish")
+        return self._summary
+
+
+def _prepared_decisions(
+    result: ScreeningResultLike, seen: set[str] | None = None
+) -> Iterator[_Prepared]:
     """Each decision serialised and hashed, checked against its input record."""
     records = result.input_records()
     to_json = Decision.__pydantic_serializer__.to_json
-    seen: set[str] = set()
+    seen = set() if seen is None else seen
     for decision in result.decisions():
         try:
             record_id, record = next(records)

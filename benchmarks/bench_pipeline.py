@@ -1,0 +1,148 @@
+"""End-to-end benchmark of `screening screen`: generate N applicants, run the CLI, measure.
+
+For each N it generates a wide-form batch with the project's generator (not timed), then
+runs the real command line in a child process — once with the durable_rules decision step
+(the product) and once with the vectorised pandas decision step over the same facts (the
+speed limit of this pipeline) — and prints applicants per second, peak memory of the
+whole process tree (the CLI and its rule-engine workers), the share of time in each stage
+and the ratio between the two.
+
+    python benchmarks/bench_pipeline.py --n 10000 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SPEC = ROOT / "rules" / "alameda-7616-account-manager.yaml"
+AS_OF = date(2026, 11, 26)
+
+
+def _tree_rss_kib(pid: int) -> int:
+    """Resident memory of a process and all its descendants, in KiB."""
+    total = 0
+    stack = [pid]
+    while stack:
+        current = stack.pop()
+        try:
+            status = Path(f"/proc/{current}/status").read_text()
+            match = re.search(r"^VmRSS:\s+(\d+) kB", status, re.MULTILINE)
+            total += int(match.group(1)) if match else 0
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children = (task / "children").read_text().split()
+                stack.extend(int(c) for c in children)
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return total
+
+
+@dataclass
+class Run:
+    """One measured run of the command line."""
+
+    seconds: float
+    peak_mib: float
+    stages: dict[str, float]
+    summary: str
+
+
+def run_cli(batch: Path, out_dir: Path, engine: str, extra: list[str]) -> Run:
+    """Run `screening screen` on a batch and measure time and peak memory."""
+    command = [
+        sys.executable, "-m", "screening", "screen", str(batch), "--spec", str(SPEC),
+        "--as-of", AS_OF.isoformat(), "--out", str(out_dir / f"results-{engine}.csv"),
+        "--errors", str(out_dir / f"errors-{engine}.csv"), "--timings", "--engine", engine,
+        *extra,
+    ]  # fmt: skip
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    peak = 0
+    started = time.perf_counter()
+    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=out_dir)
+    done = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, _tree_rss_kib(process.pid))
+            time.sleep(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    _, stderr = process.communicate()
+    seconds = time.perf_counter() - started
+    done.set()
+    sampler.join()
+    if process.returncode != 0:
+        raise SystemExit(f"screening screen failed ({process.returncode}):\n{stderr}")
+    stages = {
+        name: float(value)
+        for name, value in re.findall(r"(\w+): ([0-9.]+)s", stderr.split("time:", 1)[-1])
+    }
+    return Run(seconds, peak / 1024, stages, stderr.strip().splitlines()[1].strip())
+
+
+def generate(n: int, folder: Path) -> Path:
+    """Write N generated applicants (wide form) and return the file."""
+    sys.path.insert(0, str(ROOT))
+    from data.generate import generate_applicants
+
+    path = folder / f"applicants-{n}.csv"
+    generate_applicants(n, seed=20261126, as_of=AS_OF).write_wide(path)
+    return path
+
+
+def report(n: int, engine: str, run: Run) -> None:
+    """Print one run's figures."""
+    total = sum(v for k, v in run.stages.items() if k != "total") or 1.0
+    shares = "  ".join(f"{k} {100 * v / total:.0f}%" for k, v in run.stages.items())
+    print(
+        f"N={n:>9,}  {engine:<10}  {run.seconds:7.2f} s  {n / run.seconds:>9,.0f} applicants/s  "
+        f"peak {run.peak_mib:7,.0f} MiB  [{shares}]"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark for each N given."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--keep", type=Path, help="keep generated data and outputs here")
+    parser.add_argument(
+        "--no-reference", action="store_true", help="skip the vectorised reference run"
+    )
+    parser.add_argument("cli_args", nargs="*", help="extra arguments for `screening screen`")
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory(prefix="screening-bench-") as temporary:
+        folder = args.keep or Path(temporary)
+        folder.mkdir(parents=True, exist_ok=True)
+        print(f"cores available: {len(os.sched_getaffinity(0))}")
+        for n in args.n:
+            batch = generate(n, folder)
+            durable = run_cli(batch, folder, "durable", args.cli_args)
+            report(n, "durable", durable)
+            print(f"{'':13}{durable.summary}")
+            if not args.no_reference:
+                vectorised = run_cli(batch, folder, "vectorised", args.cli_args)
+                report(n, "vectorised", vectorised)
+                same = (folder / "results-durable.csv").read_bytes() == (
+                    folder / "results-vectorised.csv"
+                ).read_bytes()
+                print(
+                    f"{'':13}durable / vectorised = {durable.seconds / vectorised.seconds:.2f}x; "
+                    f"results identical: {same}"
+                )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Sample applicant data for the screening engine and its generator."""

@@ -1,0 +1,318 @@
+"""Header recognition for applicant files: canonical names, ATS export headers, mapping files.
+
+A header is matched on its *key*: lower case with everything but letters and digits removed,
+so "Applicant ID", "APPLICANT_ID" and "applicant-id" are the same column. Entry columns carry
+their number anywhere in the header ("job2_title", "Job Title 2", "Job 2 Title").
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import yaml
+
+APPLICANT_FIELDS: tuple[str, ...] = (
+    "applicant_id",
+    "first_name",
+    "last_name",
+    "email",
+    "drivers_license",
+    "drivers_license_state",
+    "certificates",
+)
+JOB_FIELDS: tuple[str, ...] = (
+    "title",
+    "employer",
+    "industry",
+    "start",
+    "end",
+    "hours_per_week",
+    "duties",
+    "qualifying_percent",
+)
+EDUCATION_FIELDS: tuple[str, ...] = (
+    "degree",
+    "major",
+    "institution",
+    "accredited",
+    "completed",
+    "units",
+    "unit_type",
+)
+
+EntryGroup = Literal["job", "edu"]
+ENTRY_FIELDS: dict[EntryGroup, tuple[str, ...]] = {"job": JOB_FIELDS, "edu": EDUCATION_FIELDS}
+#: Canonical wide-form prefix of each entry group: job{n}_title, edu{n}_degree.
+CANONICAL_PREFIX: dict[EntryGroup, str] = {"job": "job", "edu": "edu"}
+
+# Other header spellings seen in ATS exports, by canonical field. Keys are compared after
+# `header_key`, so only the wording matters here, not case, spaces or punctuation.
+APPLICANT_ALIASES: dict[str, tuple[str, ...]] = {
+    "applicant_id": (
+        "candidate id",
+        "applicant number",
+        "applicant no",
+        "applicant #",
+        "candidate number",
+        "candidate no",
+        "application id",
+        "id",
+    ),
+    "first_name": ("first", "given name", "fname", "first name"),
+    "last_name": ("last", "surname", "family name", "lname", "last name"),
+    "email": ("email address", "e-mail", "e-mail address", "email addr"),
+    "drivers_license": (
+        "driver's license",
+        "driver license",
+        "drivers licence",
+        "driver's licence",
+        "has driver's license",
+        "valid driver's license",
+        "dl",
+    ),
+    "drivers_license_state": (
+        "driver's license state",
+        "driver license state",
+        "drivers licence state",
+        "license state",
+        "dl state",
+    ),
+    "certificates": (
+        "certifications",
+        "certificate",
+        "certification",
+        "licenses and certifications",
+        "licenses and certificates",
+    ),
+}
+JOB_ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("job title", "position", "position title", "role"),
+    "employer": ("company", "company name", "employer name", "organization", "organisation"),
+    "industry": ("employer industry", "sector"),
+    "start": ("start date", "from", "date from", "from date", "began"),
+    "end": ("end date", "to", "date to", "to date", "ended"),
+    "hours_per_week": ("hours per week", "hours", "hours/week", "weekly hours", "hrs per week"),
+    "duties": ("job duties", "description", "job description", "responsibilities"),
+    "qualifying_percent": ("qualifying %", "percent qualifying", "% qualifying"),
+}
+EDUCATION_ALIASES: dict[str, tuple[str, ...]] = {
+    "degree": ("degree type", "degree level", "diploma", "degree earned"),
+    "major": ("field of study", "concentration", "discipline", "area of study"),
+    "institution": ("school", "school name", "college", "university", "institution name"),
+    "accredited": ("accredited institution", "is accredited"),
+    "completed": ("graduated", "complete", "degree completed"),
+    "units": ("credits", "credit hours", "units completed", "units earned"),
+    "unit_type": ("units type", "credit type", "unit system"),
+}
+# Words that may open an entry header ("Job 2 Title", "Education 1 Degree").
+ENTRY_PREFIXES: dict[EntryGroup, tuple[str, ...]] = {
+    "job": ("job", "work", "employment", "experience", "position"),
+    "edu": ("edu", "education", "school"),
+}
+# Common self-identification headers: demographics are split off like any eeo_* column.
+EEO_ALIASES: dict[str, tuple[str, ...]] = {
+    "eeo_sex": ("gender", "sex"),
+    "eeo_race_ethnicity": ("race", "ethnicity", "race/ethnicity", "race ethnicity"),
+    "eeo_veteran_status": ("veteran", "veteran status"),
+    "eeo_disability_status": ("disability", "disability status"),
+}
+
+
+def header_key(header: str) -> str:
+    """Compare form of a header: lower case, letters and digits only."""
+    return re.sub(r"[^a-z0-9]+", "", header.lower())
+
+
+def snake(header: str) -> str:
+    """A header as a snake_case name ("EEO Race/Ethnicity" -> "eeo_race_ethnicity")."""
+    return re.sub(r"[^a-z0-9]+", "_", header.lower()).strip("_")
+
+
+def _applicant_keys() -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for field in APPLICANT_FIELDS:
+        keys[header_key(field)] = field
+        for alias in APPLICANT_ALIASES.get(field, ()):
+            keys[header_key(alias)] = field
+    for eeo_name, aliases in EEO_ALIASES.items():
+        for alias in aliases:
+            keys[header_key(alias)] = eeo_name
+    return keys
+
+
+def _entry_keys() -> dict[str, tuple[EntryGroup, str]]:
+    """Key of an entry header with its number removed -> (group, field)."""
+    groups: tuple[tuple[EntryGroup, dict[str, tuple[str, ...]]], ...] = (
+        ("job", JOB_ALIASES),
+        ("edu", EDUCATION_ALIASES),
+    )
+    keys: dict[str, tuple[EntryGroup, str]] = {}
+    for group, aliases in groups:
+        for field in ENTRY_FIELDS[group]:
+            spellings = {header_key(field), *(header_key(a) for a in aliases.get(field, ()))}
+            for spelling in spellings:
+                keys.setdefault(spelling, (group, field))
+                for prefix in ENTRY_PREFIXES[group]:
+                    keys.setdefault(prefix + spelling, (group, field))
+    return keys
+
+
+APPLICANT_KEYS: dict[str, str] = _applicant_keys()
+ENTRY_KEYS: dict[str, tuple[EntryGroup, str]] = _entry_keys()
+_NUMBERED = re.compile(r"([a-z]*?)(\d+)([a-z]*)")
+
+
+@dataclass(frozen=True)
+class ColumnRole:
+    """What one header of a file means."""
+
+    kind: Literal["applicant", "entry", "eeo"]
+    name: str  # canonical name: "email", "title" (entry field), "eeo_sex"
+    group: EntryGroup | None = None
+    number: int | None = None  # n of job{n}_ in the wide form
+
+    @property
+    def canonical(self) -> str:
+        """The canonical header this column stands for ("job2_title", "email", "title")."""
+        if self.kind == "entry" and self.number is not None and self.group is not None:
+            return f"{CANONICAL_PREFIX[self.group]}{self.number}_{self.name}"
+        return self.name
+
+
+def parse_canonical(name: str) -> ColumnRole | None:
+    """Role of an exact canonical name (as written in a mapping file), or None."""
+    if name in APPLICANT_FIELDS:
+        return ColumnRole("applicant", name)
+    if re.fullmatch(r"eeo_[a-z0-9_]+", name):
+        return ColumnRole("eeo", name)
+    match = re.fullmatch(r"(job|edu)(\d+)_([a-z_]+)", name)
+    if match:
+        group: EntryGroup = "job" if match[1] == "job" else "edu"
+        if match[3] in ENTRY_FIELDS[group] and int(match[2]) >= 1:
+            return ColumnRole("entry", match[3], group, int(match[2]))
+        return None
+    for group in ENTRY_FIELDS:
+        if name in ENTRY_FIELDS[group]:
+            return ColumnRole("entry", name, group)
+    return None
+
+
+def recognise(header: str, entry_group: EntryGroup | None = None) -> ColumnRole | None:
+    """Role of a header of an applicants file (wide form), or of a long-form entry file.
+
+    `entry_group` selects the long form: the file holds entries of that group, one a row,
+    with field names unprefixed and unnumbered; only applicant_id is read besides them.
+    """
+    key = header_key(header)
+    if not key:
+        return None
+    if entry_group is not None:
+        if APPLICANT_KEYS.get(key) == "applicant_id":
+            return ColumnRole("applicant", "applicant_id")
+        found = ENTRY_KEYS.get(key)
+        if found and found[0] == entry_group:
+            return ColumnRole("entry", found[1], entry_group)
+        return None
+    if key.startswith("eeo") and len(key) > 3:
+        return ColumnRole("eeo", "eeo_" + snake(header)[3:].lstrip("_"))
+    if key in APPLICANT_KEYS:
+        name = APPLICANT_KEYS[key]
+        return ColumnRole("eeo" if name.startswith("eeo_") else "applicant", name)
+    numbered = _NUMBERED.fullmatch(key)
+    if numbered:
+        found = ENTRY_KEYS.get(numbered[1] + numbered[3])
+        if found and int(numbered[2]) >= 1:
+            return ColumnRole("entry", found[1], found[0], int(numbered[2]))
+    return None
+
+
+def all_canonical_names(entry_group: EntryGroup | None = None) -> list[str]:
+    """Canonical headers to suggest from ("job1_title", ...; unprefixed in the long form)."""
+    if entry_group is not None:
+        return ["applicant_id", *ENTRY_FIELDS[entry_group]]
+    names = list(APPLICANT_FIELDS)
+    for group, fields in ENTRY_FIELDS.items():
+        names.extend(f"{CANONICAL_PREFIX[group]}1_{field}" for field in fields)
+    return names
+
+
+def suggest(header: str, entry_group: EntryGroup | None = None) -> str | None:
+    """The closest canonical name to an unknown header, when one is close enough."""
+    numbered = _NUMBERED.fullmatch(header_key(header))
+    if entry_group is None and numbered and int(numbered[2]) >= 1:
+        # "Job Titel 3" -> job3_title: match the header without its number, keep the number.
+        close_entry = difflib.get_close_matches(
+            numbered[1] + numbered[3], list(ENTRY_KEYS), n=1, cutoff=0.75
+        )
+        if close_entry:
+            group, name = ENTRY_KEYS[close_entry[0]]
+            return f"{CANONICAL_PREFIX[group]}{int(numbered[2])}_{name}"
+    names = all_canonical_names(entry_group)
+    by_key = {header_key(n): n for n in names}
+    close = difflib.get_close_matches(header_key(header), list(by_key), n=1, cutoff=0.75)
+    if close:
+        return by_key[close[0]]
+    close = difflib.get_close_matches(header.strip().lower(), names, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+class FileLevelError(Exception):
+    """A file that cannot be used at all; str(exc) is one clear message: which file, what is
+    wrong, how to fix it."""
+
+
+VALID_NAMES_HELP = (
+    "valid names: "
+    + ", ".join(APPLICANT_FIELDS)
+    + ", job{n}_<field> or <field> (fields: "
+    + ", ".join(JOB_FIELDS)
+    + "), edu{n}_<field> or <field> (fields: "
+    + ", ".join(EDUCATION_FIELDS)
+    + "), eeo_<anything>"
+)
+
+
+def read_column_mapping(path: str | Path) -> dict[str, str]:
+    """Read a column-mapping YAML file: ``columns: {"Their Header": canonical_name}``.
+
+    Returns {their header: canonical name}. Raises FileLevelError naming
+    the file and the bad entry, with the valid names, when the file cannot be used.
+    """
+    where = f"column mapping file {str(path)!r}"
+    try:
+        text = Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise FileLevelError(f"{where} not found; check the --columns path") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FileLevelError(f"{where} cannot be read ({exc}); save it as UTF-8 text") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise FileLevelError(
+            f"{where} is not valid YAML ({exc}); write it as "
+            "'columns:' followed by lines '  \"Their Header\": canonical_name'"
+        ) from None
+    if not isinstance(data, dict) or not isinstance(data.get("columns"), dict):
+        raise FileLevelError(
+            f"{where} must have a 'columns:' mapping of your headers to canonical names, e.g. "
+            "'columns: {\"Candidate Ref\": applicant_id}'"
+        )
+    mapping: dict[str, str] = {}
+    for their, canonical in data["columns"].items():
+        if not isinstance(canonical, str) or parse_canonical(canonical.strip()) is None:
+            close = (
+                difflib.get_close_matches(str(canonical), all_canonical_names(), n=1)
+                if isinstance(canonical, str)
+                else []
+            )
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise FileLevelError(
+                f"{where}: {str(their)!r} maps to {canonical!r}, which is not a column name"
+                f"{hint}; {VALID_NAMES_HELP}"
+            )
+        mapping[str(their)] = canonical.strip()
+    return mapping

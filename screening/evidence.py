@@ -1,0 +1,941 @@
+"""Evidence: from raw application entries to whole-number facts per applicant (pandas).
+
+Everything an applicant's rules need is computed here, vectorised over the whole batch:
+dates and full-time-equivalent credit per calendar day (overlaps capped at full time, in
+whole units so there is no floating-point drift at a threshold), how each job is
+classified against each experience requirement and what matched, degree levels, fields
+and education years, license and certificate codes — each as a *certain* and a
+*possible* value. Classification of text runs once per distinct value, not per row.
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from screening import facts as F
+from screening.results import InputIssue
+from screening.spec import (
+    LEVEL_ORDER,
+    LEVEL_YEARS,
+    EducationRequirement,
+    ExperienceRequirement,
+    JobSpec,
+    Level,
+    Pattern,
+    Substitution,
+)
+from screening.vocabulary import Vocabulary, normalise_text, phrase_pattern
+
+JOB_FIELDS = [
+    "title",
+    "employer",
+    "industry",
+    "start",
+    "end",
+    "hours_per_week",
+    "duties",
+    "qualifying_percent",
+]
+EDUCATION_FIELDS = [
+    "degree",
+    "major",
+    "institution",
+    "accredited",
+    "completed",
+    "units",
+    "unit_type",
+]
+
+QUALIFYING = "qualifying"
+UNCERTAIN = "uncertain"
+NOT_QUALIFYING = "not_qualifying"
+INVALID = "invalid"
+
+_MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
+_MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
+_MONTHS["sept"] = 9
+
+_ISO_DAY = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_US_DAY = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+_ISO_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_US_MONTH = re.compile(r"^(\d{1,2})/(\d{4})$")
+_NAMED_MONTH = re.compile(r"^([A-Za-z]+)\.?\s+(\d{4})$")
+_PRESENT = {"present", "current"}
+_YES = {"yes", "y", "true", "1"}
+_NO = {"no", "n", "false", "0"}
+
+NO_DAY = -1
+#: The area of a requirement that names none: every job matches it.
+ANY_AREA = "any experience"
+
+#: Years of study a completed degree stands for when education beyond the required level
+#: replaces experience (a master's is two years beyond a bachelor's, a doctorate four more).
+ADVANCED_YEARS = {
+    Level.none: 0,
+    Level.high_school: 0,
+    Level.associate: 2,
+    Level.bachelor: 4,
+    Level.master: 6,
+    Level.doctorate: 8,
+}
+
+
+@lru_cache(maxsize=65536)
+def parse_date(text: str) -> tuple[int, int] | None:
+    """(first day, last day) as ordinals for an accepted date text, else None.
+
+    A full date has first == last; a month-only date spans its month.
+    """
+    value = text.strip()
+    try:
+        if m := _ISO_DAY.match(value):
+            day = date(int(m[1]), int(m[2]), int(m[3])).toordinal()
+            return day, day
+        if m := _US_DAY.match(value):
+            day = date(int(m[3]), int(m[1]), int(m[2])).toordinal()
+            return day, day
+        year_month: tuple[int, int] | None = None
+        if m := _ISO_MONTH.match(value):
+            year_month = int(m[1]), int(m[2])
+        elif m := _US_MONTH.match(value):
+            year_month = int(m[2]), int(m[1])
+        elif (m := _NAMED_MONTH.match(value)) and m[1].lower() in _MONTHS:
+            year_month = int(m[2]), _MONTHS[m[1].lower()]
+        if year_month is None:
+            return None
+        year, month = year_month
+        last = calendar.monthrange(year, month)[1]
+        return date(year, month, 1).toordinal(), date(year, month, last).toordinal()
+    except ValueError:
+        return None
+
+
+def _parse_number(text: str) -> float | None:
+    try:
+        value = float(text.strip().rstrip("%").replace(",", ""))
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def window_start(as_of: date, years: int) -> int:
+    """First day inside "within the last N years" of the as-of date (an ordinal)."""
+    try:
+        boundary = as_of.replace(year=as_of.year - years)
+    except ValueError:  # 29 February in a year that has none
+        boundary = date(as_of.year - years, 2, 28)
+    return boundary.toordinal() + 1
+
+
+@dataclass(frozen=True)
+class _TextMatch:
+    area: str | None
+    keyword: str
+    source: str
+
+
+@dataclass
+class _AreaMatcher:
+    areas: list[tuple[str, re.Pattern[str]]]
+
+    def match(self, title: str, duties: str) -> _TextMatch:
+        if not self.areas:
+            # "four years of experience" names no area: any job is experience of the kind
+            return _TextMatch(ANY_AREA, "", "")
+        for source, text in (("title", title), ("duties", duties)):
+            if not text:
+                continue
+            normalised = normalise_text(text)
+            for area, pattern in self.areas:
+                found = pattern.search(normalised)
+                if found:
+                    return _TextMatch(area, found.group(0), source)
+        return _TextMatch(None, "", "")
+
+
+@dataclass
+class _IndustryMatcher:
+    listed: re.Pattern[str] | None
+    related: re.Pattern[str] | None
+    unrelated: re.Pattern[str] | None
+    any_industry: bool
+
+    def classify(self, text: str) -> tuple[str, str]:
+        """('listed'|'related'|'unrelated'|'unknown'|'any', matched word)."""
+        if self.any_industry:
+            return "any", ""
+        normalised = normalise_text(text)
+        if not normalised:
+            return "unknown", ""
+        for category, pattern in (
+            ("listed", self.listed),
+            ("related", self.related),
+            ("unrelated", self.unrelated),
+        ):
+            if pattern is not None and (found := pattern.search(normalised)):
+                return category, found.group(0)
+        return "unknown", ""
+
+
+def _industry_matcher(
+    req: ExperienceRequirement, industries: list[str], vocab: Vocabulary
+) -> _IndustryMatcher:
+    if not industries:
+        return _IndustryMatcher(None, None, None, True)
+    listed: list[str] = []
+    related: list[str] = []
+    unrelated: list[str] = []
+    for name in industries:
+        listed += vocab.industry_keywords(name)
+        if req.allow_related_industries:
+            related += vocab.related_industry_keywords(name)
+        unrelated += vocab.unrelated_industry_keywords(name)
+    return _IndustryMatcher(
+        phrase_pattern(listed), phrase_pattern(related), phrase_pattern(unrelated), False
+    )
+
+
+@dataclass
+class Evidence:
+    """Facts per applicant plus how every entry was read, for reasons and the detail view."""
+
+    facts: pd.DataFrame
+    jobs: pd.DataFrame
+    education: pd.DataFrame
+    issues: list[InputIssue]
+
+
+def _text_column(frame: pd.DataFrame, name: str) -> pd.Series:
+    if name not in frame.columns:
+        return pd.Series([""] * len(frame), index=frame.index, dtype=object)
+    return pd.Series(frame[name].to_numpy(dtype=object), index=frame.index, dtype=object).fillna("")
+
+
+def _texts(values: Any, index: pd.Index) -> pd.Series:
+    """A text column kept as Python objects: pandas would otherwise convert every assigned
+    array to Arrow strings and back again on each use."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    return pd.Series(values, index=index, dtype=object)
+
+
+def _map_unique(series: pd.Series, func: Any) -> pd.Series:
+    """Apply a function once per distinct value and spread the results back."""
+    return pd.Series(lookup(series, func), index=series.index, dtype=object)
+
+
+def lookup(series: pd.Series, func: Any, dtype: Any = object) -> np.ndarray[Any, Any]:
+    """func applied once per distinct value of a text column, spread back as an array.
+
+    Text columns repeat a lot (titles, industries, date spellings), so this is where
+    per-value Python work stays cheap on large batches.
+    """
+    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
+    table = np.empty(len(uniques), dtype=object)
+    for index, value in enumerate(uniques):
+        table[index] = func(value)
+    if dtype is not object:
+        table = table.astype(dtype)
+    return table[codes]
+
+
+def compute_evidence(
+    spec: JobSpec,
+    vocab: Vocabulary,
+    applicants: pd.DataFrame,
+    jobs: pd.DataFrame,
+    education: pd.DataFrame,
+    *,
+    as_of: date,
+    requires_driving: bool,
+) -> Evidence:
+    """Compute every fact of every applicant.
+
+    `applicants` has one row per applicant (an `applicant_id` column); `jobs` and
+    `education` have one row per entry with an `applicant_id` column and the raw text fields
+    of DESIGN.md, plus `file`, `row` and `column_prefix` to name where a bad value is.
+    """
+    count = len(applicants)
+    position = pd.Series(
+        np.arange(count, dtype=np.int64), index=applicants["applicant_id"].to_numpy()
+    )
+    issues: list[InputIssue] = []
+    facts: dict[str, np.ndarray[Any, Any]] = {
+        F.KEY: np.arange(count, dtype=np.int64),
+        F.REQUIRES_DRIVING: np.full(count, int(requires_driving), dtype=np.int64),
+    }
+    job_frame = _read_jobs(spec, jobs, position, as_of)
+    job_rows: list[pd.DataFrame] = []
+    any_evidence = np.zeros(count, dtype=bool)
+    for pattern in spec.patterns:
+        for req in pattern.experience:
+            classified = _classify_jobs(job_frame, req, spec, vocab, as_of)
+            certain, possible = _credit(classified, req, spec.full_time_hours, count, as_of)
+            facts[F.experience_certain(req.id)] = certain
+            facts[F.experience_possible(req.id)] = possible
+            any_evidence |= possible > 0
+            job_rows.append(classified)
+    jobs_evidence = (
+        pd.concat(job_rows, ignore_index=True) if job_rows else job_frame.assign(requirement="")
+    )
+    issues += _job_issues(jobs_evidence)
+    edu_frame = _read_education(education, position)
+    edu_rows: list[pd.DataFrame] = []
+    for pattern in spec.patterns:
+        if pattern.education is None:
+            continue
+        education_req = pattern.education
+        assessed = _assess_education(
+            edu_frame, education_req, spec, vocab, spec.substitution_for(pattern)
+        )
+        for name, value in _education_facts(
+            assessed, education_req, spec, pattern_id=pattern.id, count=count
+        ).items():
+            facts[name] = value
+        edu_rows.append(assessed)
+    for pattern in spec.patterns:
+        if pattern.experience:
+            first = pattern.experience[0]
+            certain_extra, possible_extra = _education_for_experience(
+                edu_frame, pattern, spec, vocab, count
+            )
+            facts[F.education_for_experience_certain(first.id)] = certain_extra
+            facts[F.education_for_experience_possible(first.id)] = possible_extra
+    if len(edu_frame):
+        # "an education entry above level none" for discretionary equivalency: the entry's
+        # own possible degree level, whatever its field or accreditation
+        degrees = _map_unique(edu_frame["degree"], _degree_reader(vocab))
+        may_be_completed = ~edu_frame["completed"].str.lower().isin(_NO).to_numpy()
+        levels = np.array([d.level_possible.rank for d in degrees], dtype=np.int64)
+        levels = np.where(may_be_completed, levels, 0)
+        has_level = np.zeros(count, dtype=bool)
+        has_level[edu_frame["applicant_pos"].to_numpy()[levels > 0]] = True
+        any_evidence |= has_level
+    facts[F.ANY_EVIDENCE] = any_evidence.astype(np.int64)
+    for lic in [*spec.licenses, *(lic for p in spec.patterns for lic in p.licenses)]:
+        facts[F.license_code(lic.id)] = _license_codes(
+            applicants, lic.kind, lic.state, lic.license_class
+        )
+    for cert in [*spec.certificates, *(c for p in spec.patterns for c in p.certificates)]:
+        facts[F.certificate_code(cert.id)] = _certificate_codes(
+            applicants, [cert.name, *cert.aliases, *vocab.certificates.get(cert.name, [])]
+        )
+    education_evidence = (
+        pd.concat(edu_rows, ignore_index=True) if edu_rows else edu_frame.assign(requirement="")
+    )
+    return Evidence(pd.DataFrame(facts), jobs_evidence, education_evidence, issues)
+
+
+# ---------------------------------------------------------------------------- jobs
+
+
+def _read_jobs(spec: JobSpec, jobs: pd.DataFrame, position: pd.Series, as_of: date) -> pd.DataFrame:
+    """Parse dates, hours and percentages of every job once; note what is invalid."""
+    frame = pd.DataFrame(
+        {name: _text_column(jobs, name) for name in JOB_FIELDS},
+        index=jobs.index,
+    )
+    for extra in ("applicant_id", "file", "row", "column_prefix", "entry"):
+        frame[extra] = jobs[extra].to_numpy() if extra in jobs.columns else None
+    frame = frame.reset_index(drop=True)
+    frame["applicant_pos"] = position.reindex(frame["applicant_id"].to_numpy()).to_numpy()
+    frame = frame[frame["applicant_pos"].notna()].reset_index(drop=True)
+    frame["applicant_pos"] = frame["applicant_pos"].astype(np.int64)
+    as_of_day = as_of.toordinal()
+
+    def start_of(text: str) -> int:
+        parsed = parse_date(text) if text else None
+        return parsed[0] if parsed else NO_DAY
+
+    start_day = lookup(frame["start"], start_of, np.int64)
+
+    def end_of(text: str) -> int:
+        if not text or text.strip().lower() in _PRESENT:
+            return as_of_day
+        parsed = parse_date(text)
+        return parsed[1] if parsed else NO_DAY
+
+    end_day = lookup(frame["end"], end_of, np.int64)
+
+    def number_or(default: float) -> Any:
+        def read(text: str) -> float:
+            if not text:
+                return default
+            value = _parse_number(text)
+            return np.nan if value is None else value
+
+        return read
+
+    hours_value = lookup(frame["hours_per_week"], number_or(float(spec.full_time_hours)), float)
+    percent_value = lookup(frame["qualifying_percent"], number_or(100.0), float)
+
+    problem = np.full(len(frame), "", dtype=object)
+    column = np.full(len(frame), "", dtype=object)
+
+    def flag(mask: np.ndarray[Any, Any], field: str, text: str) -> None:
+        new = mask & (problem == "")
+        problem[new] = text
+        column[new] = field
+
+    flag(frame["start"].to_numpy(dtype=object) == "", "start", "start date is missing")
+    flag(start_day == NO_DAY, "start", "start date is not a date in an accepted format")
+    flag(end_day == NO_DAY, "end", "end date is not a date in an accepted format")
+    flag(
+        (start_day != NO_DAY) & (start_day > as_of_day),
+        "start",
+        "start date is after the as-of date",
+    )
+    flag(
+        (start_day != NO_DAY) & (end_day != NO_DAY) & (end_day < start_day),
+        "end",
+        "end date is before the start date",
+    )
+    flag(
+        np.isnan(hours_value) | (hours_value < 1) | (hours_value > 168),
+        "hours_per_week",
+        "hours per week must be a number from 1 to 168",
+    )
+    flag(
+        np.isnan(percent_value) | (percent_value < 0) | (percent_value > 100),
+        "qualifying_percent",
+        "qualifying percent must be a number from 0 to 100",
+    )
+
+    valid = problem == ""
+    hours_units = np.where(valid, np.round(np.nan_to_num(hours_value) * F.VALUE_SCALE), 0).astype(
+        np.int64
+    )
+    percent_units = np.where(
+        valid, np.round(np.nan_to_num(percent_value) * F.VALUE_SCALE), 0
+    ).astype(np.int64)
+    frame["start_day"] = start_day
+    frame["end_day"] = np.minimum(end_day, as_of_day)
+    frame["rate"] = hours_units * percent_units
+    frame["hours_value"] = hours_value
+    frame["percent_value"] = percent_value
+    frame["problem"] = _texts(problem, frame.index)
+    frame["problem_column"] = _texts(column, frame.index)
+    return frame
+
+
+def _classify_jobs(
+    frame: pd.DataFrame,
+    req: ExperienceRequirement,
+    spec: JobSpec,
+    vocab: Vocabulary,
+    as_of: date,
+) -> pd.DataFrame:
+    """Classify every job against one experience requirement and say what matched."""
+    areas = [
+        (area, pattern)
+        for area, keywords in req.areas.items()
+        if (pattern := phrase_pattern(vocab.area_keywords(area, keywords))) is not None
+    ]
+    matcher = _AreaMatcher(areas)
+    default_industries = _industry_matcher(req, req.industries, vocab)
+    area_industries = {
+        area: _industry_matcher(req, names, vocab) for area, names in req.area_industries.items()
+    }
+    non_professional = phrase_pattern(vocab.non_professional_words) if req.professional else None
+
+    out = frame.copy()
+    title = out["title"].to_numpy(dtype=object)
+    has_industry = out["industry"].to_numpy(dtype=object) != ""
+    industry_text = np.where(
+        has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object)
+    )
+    industry_source = np.where(has_industry, "industry", "employer").astype(object)
+
+    def classify(key: str) -> tuple[str | None, str, str]:
+        """(area, classification ignoring bad values, what matched) of one distinct job text."""
+        job_title, duties, source, text = key.split("\x1f")
+        found = matcher.match(job_title, duties)
+        if found.area is None:
+            return None, NOT_QUALIFYING, "no experience area matched the title or duties"
+        if found.area == ANY_AREA:
+            parts = ["the requirement names no area, so any job counts"]
+        else:
+            parts = [f"{found.source} matched area '{found.area}' ('{found.keyword}')"]
+        category, word = area_industries.get(found.area, default_industries).classify(text)
+        if category == "unknown":
+            parts.append(
+                f"{source} '{text}' is not a recognised industry" if text else "industry is blank"
+            )
+            result = UNCERTAIN
+        elif category == "unrelated":
+            parts.append(f"{source} '{text}' matched unrelated industry '{word}'")
+            result = NOT_QUALIFYING
+        else:
+            if category != "any":
+                parts.append(f"{source} '{text}' matched {category} industry '{word}'")
+            result = QUALIFYING
+        flagged = (
+            non_professional.search(normalise_text(job_title))
+            if non_professional is not None and result == QUALIFYING
+            else None
+        )
+        if flagged:
+            parts.append(f"title word '{flagged.group(0)}' may not be professional experience")
+            result = UNCERTAIN
+        return found.area, result, "; ".join(parts)
+
+    key = pd.Series(
+        title
+        + "\x1f"
+        + out["duties"].to_numpy(dtype=object)
+        + "\x1f"
+        + industry_source
+        + "\x1f"
+        + industry_text
+    )
+    classified = lookup(key, classify)
+    area = (
+        np.array([c[0] for c in classified], dtype=object)
+        if len(classified)
+        else np.zeros(0, dtype=object)
+    )
+    classification = (
+        np.array([c[1] for c in classified], dtype=object)
+        if len(classified)
+        else np.zeros(0, dtype=object)
+    )
+    matched = (
+        np.array([c[2] for c in classified], dtype=object)
+        if len(classified)
+        else np.zeros(0, dtype=object)
+    )
+    invalid = (out["problem"].to_numpy(dtype=object) != "") & (classification != NOT_QUALIFYING)
+    classification[invalid] = INVALID
+    out["area"] = _texts(area, out.index)
+    out["matched"] = _texts(matched, out.index)
+    out["classification"] = _texts(classification, out.index)
+    out["requirement"] = req.id
+    out["window_start"] = (
+        window_start(as_of, req.within_years)
+        if req.within_years is not None
+        else np.iinfo(np.int64).min
+    )
+    cap = F.daily_cap(spec.full_time_hours)
+    days = np.maximum(
+        0,
+        out["end_day"].to_numpy()
+        - np.maximum(out["start_day"].to_numpy(), out["window_start"].to_numpy())
+        + 1,
+    )
+    counted = np.isin(classification, [QUALIFYING, UNCERTAIN])
+    out["credit"] = np.where(counted, np.minimum(out["rate"].to_numpy(), cap) * days, 0)
+    return out
+
+
+def _credit(
+    classified: pd.DataFrame,
+    req: ExperienceRequirement,
+    full_time_hours: int,
+    count: int,
+    as_of: date,
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
+    """Certain and possible credit per applicant: per day min(full time, sum of rates)."""
+    cap = F.daily_cap(full_time_hours)
+    classification = classified["classification"].to_numpy(dtype=object)
+    certain = _sweep(classified[classification == QUALIFYING], cap, count)
+    possible = _sweep(classified[np.isin(classification, [QUALIFYING, UNCERTAIN])], cap, count)
+    unreadable = classified.loc[classification == INVALID, "applicant_pos"].to_numpy(dtype=np.int64)
+    possible[unreadable] = F.UNBOUNDED
+    return certain, possible
+
+
+def _sweep(jobs: pd.DataFrame, cap: int, count: int) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Credit per applicant from job intervals, overlapping days capped at `cap`."""
+    credit = np.zeros(count, dtype=np.int64)
+    if jobs.empty:
+        return credit
+    start = np.maximum(
+        jobs["start_day"].to_numpy(dtype=np.int64), jobs["window_start"].to_numpy(dtype=np.int64)
+    )
+    end = jobs["end_day"].to_numpy(dtype=np.int64)
+    keep = end >= start
+    start, end = start[keep], end[keep]
+    who = jobs["applicant_pos"].to_numpy(dtype=np.int64)[keep]
+    rate = jobs["rate"].to_numpy(dtype=np.int64)[keep]
+    if not len(who):
+        return credit
+    app = np.concatenate([who, who])
+    day = np.concatenate([start, end + 1])
+    delta = np.concatenate([rate, -rate])
+    order = np.lexsort((day, app))
+    app, day, delta = app[order], day[order], delta[order]
+    # merge events of the same applicant and day
+    boundary = np.ones(len(app), dtype=bool)
+    boundary[1:] = (app[1:] != app[:-1]) | (day[1:] != day[:-1])
+    starts = np.flatnonzero(boundary)
+    app, day = app[starts], day[starts]
+    delta = np.add.reduceat(delta, starts)
+    level = np.cumsum(delta)  # each applicant's events sum to zero, so one running sum serves
+    same_next = np.zeros(len(app), dtype=bool)
+    same_next[:-1] = app[1:] == app[:-1]
+    length = np.zeros(len(app), dtype=np.int64)
+    length[:-1] = day[1:] - day[:-1]
+    segment = np.where(same_next, np.minimum(level, cap) * length, 0)
+    np.add.at(credit, app, segment)
+    return credit
+
+
+def _job_issues(jobs: pd.DataFrame) -> list[InputIssue]:
+    """A warning for each job entry with a bad value (once, whatever the requirement)."""
+    bad = jobs[jobs["problem"] != ""].drop_duplicates(
+        subset=["applicant_pos", "entry", "row", "file"]
+    )
+    issues = []
+    for record in bad.to_dict("records"):
+        column = f"{record['column_prefix'] or ''}{record['problem_column']}"
+        value = record[str(record["problem_column"])]
+        row = record["row"]
+        issues.append(
+            InputIssue(
+                file=str(record["file"] or ""),
+                row=int(row) if row is not None and not pd.isna(row) else None,
+                applicant_id=str(record["applicant_id"]),
+                column=column,
+                value=str(value),
+                problem=f"job entry: {record['problem']}",
+                fix=_JOB_FIXES[str(record["problem_column"])],
+                severity="warning",
+            )
+        )
+    return issues
+
+
+_JOB_FIXES = {
+    "start": "give the start as 2019-03-15, 03/15/2019, 2019-03, 03/2019 or Mar 2019, "
+    "not after the as-of date",
+    "end": "give the end as a date on or after the start, or leave it blank / 'present' "
+    "for a current job",
+    "hours_per_week": "give hours per week as a number from 1 to 168, or leave it blank for "
+    "full time",
+    "qualifying_percent": "give the share of qualifying duties as a number from 0 to 100, or "
+    "leave it blank for 100",
+}
+
+
+# ---------------------------------------------------------------------------- education
+
+
+@dataclass(frozen=True)
+class _Degree:
+    level_certain: Level
+    level_possible: Level
+    recognised: bool
+    field: str | None
+
+
+def _degree_reader(vocab: Vocabulary) -> Any:
+    forms: list[tuple[int, int, Level, re.Pattern[str]]] = []
+    for level, spellings in vocab.degrees.items():
+        for spelling in spellings:
+            normalised = normalise_text(spelling)
+            pattern = phrase_pattern([normalised])
+            if pattern is not None:
+                forms.append((len(normalised), level.rank, level, pattern))
+    forms.sort(key=lambda f: (f[0], f[1]), reverse=True)
+    degree_fields = {normalise_text(k): v for k, v in vocab.degree_fields.items()}
+
+    def read(text: str) -> _Degree:
+        normalised = normalise_text(text)
+        field = degree_fields.get(normalised)
+        if field is None:
+            for key, value in sorted(degree_fields.items(), key=lambda kv: -len(kv[0])):
+                if (p := phrase_pattern([key])) is not None and p.search(normalised):
+                    field = value
+                    break
+        if normalised == "none":
+            return _Degree(Level.none, Level.none, True, None)
+        for _, _, level, pattern in forms:
+            if pattern.search(normalised):
+                return _Degree(level, level, True, field)
+        return _Degree(Level.none, Level.doctorate, False, field)
+
+    return read
+
+
+def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFrame:
+    frame = pd.DataFrame(
+        {name: _text_column(education, name) for name in EDUCATION_FIELDS},
+        index=education.index,
+    )
+    for extra in ("applicant_id", "file", "row", "column_prefix", "entry"):
+        frame[extra] = education[extra].to_numpy() if extra in education.columns else None
+    frame = frame.reset_index(drop=True)
+    frame["applicant_pos"] = position.reindex(frame["applicant_id"].to_numpy()).to_numpy()
+    frame = frame[frame["applicant_pos"].notna()].reset_index(drop=True)
+    frame["applicant_pos"] = frame["applicant_pos"].astype(np.int64)
+    return frame
+
+
+def _units_credit(
+    units: pd.Series,
+    unit_type: pd.Series,
+    one_year: int,
+    semester_per_year: int = 30,
+    quarter_per_year: int = 45,
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Certain and possible education credit of partial study (units ÷ 30 or ÷ 45, ≤ 4 years).
+
+    Units are kept to two decimals and the division is done in whole numbers: certain
+    credit rounds down and possible credit rounds up, so partial study is never
+    over-credited for certain.
+    """
+    parsed = _map_unique(units, lambda t: _parse_number(t) if t else 0.0).to_numpy(
+        dtype=float, na_value=np.nan
+    )
+    unreadable = np.isnan(parsed) | (parsed < 0)
+    # at most 10,000 units: a larger figure is a typo, and it would overflow whole numbers
+    hundredths = np.where(
+        unreadable, 0, np.round(np.minimum(np.nan_to_num(parsed), 10_000) * 100)
+    ).astype(np.int64)
+    kind = unit_type.str.strip().str.lower()
+    semester = kind.str.startswith("sem").to_numpy(dtype=bool)
+    quarter = kind.str.startswith("quar").to_numpy(dtype=bool)
+    divisor_certain = np.where(semester, semester_per_year, quarter_per_year) * 100
+    divisor_possible = np.where(quarter, quarter_per_year, semester_per_year) * 100
+    scaled = hundredths * one_year
+    certain = scaled // divisor_certain
+    possible = -((-scaled) // divisor_possible)
+    most = 4 * one_year
+    certain = np.minimum(certain, most)
+    possible = np.where(unreadable, most, np.minimum(possible, most))
+    return certain, possible
+
+
+def _assess_education(
+    frame: pd.DataFrame,
+    req: EducationRequirement,
+    spec: JobSpec,
+    vocab: Vocabulary,
+    substitution: Substitution | None = None,
+) -> pd.DataFrame:
+    out = frame.copy()
+    one_year = F.year_credit(spec.full_time_hours)
+    read_degree = _degree_reader(vocab)
+    degrees = _map_unique(out["degree"], read_degree)
+    completed = out["completed"].str.lower()
+    completed_certain = (completed.isin(_YES) | (completed == "")).to_numpy(dtype=bool)
+    completed_possible = (~completed.isin(_NO)).to_numpy(dtype=bool)
+    accredited = out["accredited"].str.lower()
+    if req.accredited:
+        accredited_certain = (accredited.isin(_YES) | (accredited == "")).to_numpy(dtype=bool)
+        accredited_possible = (~accredited.isin(_NO)).to_numpy(dtype=bool)
+    else:
+        accredited_certain = np.ones(len(out), dtype=bool)
+        accredited_possible = np.ones(len(out), dtype=bool)
+
+    family_of: dict[str, str] = {}
+    for f in req.fields:
+        for alias in vocab.field_aliases(f):
+            family_of.setdefault(normalise_text(alias), f)
+    related_of: dict[str, str] = {}
+    for f in req.fields:
+        for alias in vocab.field_related(f):
+            related_of.setdefault(normalise_text(alias), f)
+    listed = phrase_pattern(list(family_of))
+    related = phrase_pattern(list(related_of))
+
+    def field_status(key: str) -> tuple[str, str]:
+        major, degree_field = key.split("\x1f", 1)
+        if not req.fields:
+            return "any", ""
+        subject = major or degree_field
+        source = "major" if major else "degree"
+        if not subject:
+            return "uncertain", "major is blank"
+        normalised = normalise_text(subject)
+        if listed is not None and (m := listed.search(normalised)):
+            family = family_of[normalise_text(m.group(0))]
+            return "listed", f"{source} '{subject}' is in field '{family}'"
+        if related is not None and (m := related.search(normalised)):
+            family = related_of[normalise_text(m.group(0))]
+            return "related", f"{source} '{subject}' is a related field of '{family}'"
+        if req.allow_related:
+            return "uncertain", f"{source} '{subject}' is not a listed or recognised related field"
+        return "not_met", f"{source} '{subject}' is not a listed field"
+
+    degree_field = degrees.map(lambda d: d.field or "")
+    fields = _map_unique(out["major"] + "\x1f" + degree_field.astype(object), field_status)
+    out["field_status"] = _texts(fields.map(lambda f: f[0]).to_numpy(dtype=object), out.index)
+    out["field_note"] = _texts(fields.map(lambda f: f[1]).to_numpy(dtype=object), out.index)
+    field_status_values = out["field_status"].to_numpy(dtype=object)
+    field_certain = np.isin(field_status_values, ["listed", "related", "any"])
+    field_possible = field_certain | (field_status_values == "uncertain")
+
+    level_c = degrees.map(lambda d: d.level_certain.rank).to_numpy(dtype=np.int64)
+    level_p = degrees.map(lambda d: d.level_possible.rank).to_numpy(dtype=np.int64)
+    recognised = degrees.map(lambda d: d.recognised).to_numpy(dtype=bool)
+    level_c = np.where(completed_certain, level_c, 0)
+    level_p = np.where(completed_possible, level_p, 0)
+    degree_years = np.array([LEVEL_YEARS[level] for level in LEVEL_ORDER], dtype=np.int64)
+    degree_credit_c = np.where(recognised & completed_certain, degree_years[level_c], 0) * one_year
+    degree_credit_p = (
+        np.where(completed_possible, np.where(recognised, degree_years[level_p], 4), 0) * one_year
+    )
+    per_year = substitution if substitution is not None else Substitution()
+    unit_c, unit_p = _units_credit(
+        out["units"],
+        out["unit_type"],
+        one_year,
+        per_year.semester_units_per_year,
+        per_year.quarter_units_per_year,
+    )
+
+    counts_c = field_certain & accredited_certain
+    counts_p = field_possible & accredited_possible
+    names = np.array([level.value for level in LEVEL_ORDER], dtype=object)
+    out["level_certain"] = _texts(names[level_c], out.index)
+    out["level_possible"] = _texts(names[level_p], out.index)
+    out["level_certain_rank"] = np.where(counts_c, level_c, 0)
+    out["level_possible_rank"] = np.where(counts_p, level_p, 0)
+    out["entry_level_possible_rank"] = level_p
+    out["credit_certain"] = np.where(counts_c, np.maximum(degree_credit_c, unit_c), 0)
+    out["credit_possible"] = np.where(counts_p, np.maximum(degree_credit_p, unit_p), 0)
+    out["recognised"] = recognised
+    out["counts_certain"] = counts_c
+    out["counts_possible"] = counts_p
+    out["accredited_excluded"] = ~accredited_certain if req.accredited else np.zeros(len(out), bool)
+    out["requirement"] = req.id
+    return out
+
+
+def _education_for_experience(
+    edu_frame: pd.DataFrame, pattern: Pattern, spec: JobSpec, vocab: Vocabulary, count: int
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """Credit of education beyond the pattern's required level that may replace experience.
+
+    Zero unless the substitution in force says education replaces experience; capped at
+    the years it allows. Only entries that count for the pattern's education requirement
+    (its fields, its accreditation) count; with no education requirement, any entry does.
+    """
+    certain = np.zeros(count, dtype=np.int64)
+    possible = np.zeros(count, dtype=np.int64)
+    substitution = spec.substitution_for(pattern)
+    if substitution is None or not substitution.education_for_experience or not len(edu_frame):
+        return certain, possible
+    one_year = F.year_credit(spec.full_time_hours)
+    requirement = pattern.education or EducationRequirement(
+        id=f"{pattern.id}.education_for_experience", min_level=Level.none
+    )
+    assessed = _assess_education(edu_frame, requirement, spec, vocab, substitution)
+    advanced = np.array([ADVANCED_YEARS[level] for level in LEVEL_ORDER], dtype=np.int64)
+    level_c = assessed["level_certain_rank"].to_numpy(dtype=np.int64)
+    level_p = assessed["level_possible_rank"].to_numpy(dtype=np.int64)
+    total_c = np.maximum(advanced[level_c] * one_year, assessed["credit_certain"].to_numpy())
+    total_p = np.maximum(advanced[level_p] * one_year, assessed["credit_possible"].to_numpy())
+    required = ADVANCED_YEARS[requirement.min_level] * one_year
+    cap = (
+        F.credit_for_years(substitution.max_education_for_experience_years, spec.full_time_hours)
+        if substitution.max_education_for_experience_years is not None
+        else F.UNBOUNDED
+    )
+    who = assessed["applicant_pos"].to_numpy(dtype=np.int64)
+    np.maximum.at(certain, who, np.clip(total_c - required, 0, cap))
+    np.maximum.at(possible, who, np.clip(total_p - required, 0, cap))
+    return certain, possible
+
+
+def _education_facts(
+    assessed: pd.DataFrame, req: EducationRequirement, spec: JobSpec, *, pattern_id: str, count: int
+) -> dict[str, np.ndarray[Any, Any]]:
+    F.year_credit(spec.full_time_hours)
+    pattern = next(p for p in spec.patterns if p.id == pattern_id)
+    substitution = spec.substitution_for(pattern)
+    required_years = (
+        substitution.education_years
+        if substitution is not None and substitution.education_years is not None
+        else LEVEL_YEARS[req.min_level]
+    )
+    level_c = np.zeros(count, dtype=np.int64)
+    level_p = np.zeros(count, dtype=np.int64)
+    years_c = np.zeros(count, dtype=np.int64)
+    years_p = np.zeros(count, dtype=np.int64)
+    who = assessed["applicant_pos"].to_numpy(dtype=np.int64)
+    # the best entry counts, never a sum
+    np.maximum.at(level_c, who, assessed["level_certain_rank"].to_numpy(dtype=np.int64))
+    np.maximum.at(level_p, who, assessed["level_possible_rank"].to_numpy(dtype=np.int64))
+    np.maximum.at(years_c, who, assessed["credit_certain"].to_numpy(dtype=np.int64))
+    np.maximum.at(years_p, who, assessed["credit_possible"].to_numpy(dtype=np.int64))
+    cap = F.credit_for_years(required_years, spec.full_time_hours)
+    return {
+        F.education_level_certain(req.id): level_c,
+        F.education_level_possible(req.id): level_p,
+        F.education_years_certain(req.id): years_c,
+        F.education_years_possible(req.id): years_p,
+        F.education_substitution_certain(req.id): np.minimum(years_c, cap),
+        F.education_substitution_possible(req.id): np.minimum(years_p, cap),
+    }
+
+
+# ---------------------------------------------------------------------------- licenses
+
+_STATES = {
+    "AL": "alabama", "AK": "alaska", "AZ": "arizona", "AR": "arkansas", "CA": "california",
+    "CO": "colorado", "CT": "connecticut", "DE": "delaware", "FL": "florida", "GA": "georgia",
+    "HI": "hawaii", "ID": "idaho", "IL": "illinois", "IN": "indiana", "IA": "iowa",
+    "KS": "kansas", "KY": "kentucky", "LA": "louisiana", "ME": "maine", "MD": "maryland",
+    "MA": "massachusetts", "MI": "michigan", "MN": "minnesota", "MS": "mississippi",
+    "MO": "missouri", "MT": "montana", "NE": "nebraska", "NV": "nevada", "NH": "new hampshire",
+    "NJ": "new jersey", "NM": "new mexico", "NY": "new york", "NC": "north carolina",
+    "ND": "north dakota", "OH": "ohio", "OK": "oklahoma", "OR": "oregon", "PA": "pennsylvania",
+    "RI": "rhode island", "SC": "south carolina", "SD": "south dakota", "TN": "tennessee",
+    "TX": "texas", "UT": "utah", "VT": "vermont", "VA": "virginia", "WA": "washington",
+    "WV": "west virginia", "WI": "wisconsin", "WY": "wyoming", "DC": "district of columbia",
+}  # fmt: skip
+
+
+def state_code(text: str) -> str | None:
+    """A US state's two-letter code from its code or name, else None."""
+    value = normalise_text(text)
+    if value.upper() in _STATES:
+        return value.upper()
+    for code, name in _STATES.items():
+        if value == name:
+            return code
+    return None
+
+
+def _license_codes(
+    applicants: pd.DataFrame, kind: str, state: str | None, license_class: str | None = None
+) -> np.ndarray[Any, Any]:
+    if "driver" in kind.lower():
+        held = _text_column(applicants, "drivers_license").str.strip().str.lower()
+        where = _text_column(applicants, "drivers_license_state")
+        wanted = state_code(state) if state else None
+        state_ok = (
+            _map_unique(where, lambda t: state_code(t) == wanted).to_numpy(dtype=bool)
+            if wanted
+            else np.ones(len(applicants), dtype=bool)
+        )
+        codes = np.full(len(applicants), F.UNKNOWN, dtype=np.int64)
+        codes[held.isin(_NO).to_numpy()] = F.NOT_HELD
+        # the applicant file never shows a license's class: a required class stays unknown
+        codes[held.isin(_YES).to_numpy() & state_ok] = F.UNKNOWN if license_class else F.HELD
+        return codes
+    return _certificate_codes(applicants, [kind])
+
+
+def _certificate_codes(applicants: pd.DataFrame, names: list[str]) -> np.ndarray[Any, Any]:
+    pattern = phrase_pattern(names)
+    listed = _text_column(applicants, "certificates")
+
+    def holds(text: str) -> bool:
+        return pattern is not None and any(
+            pattern.search(normalise_text(item)) for item in text.split(";")
+        )
+
+    held = _map_unique(listed, holds).to_numpy(dtype=bool)
+    return np.where(held, F.HELD, F.NOT_HELD).astype(np.int64)

@@ -1,0 +1,322 @@
+"""Reasons a recruiter can read, built from the rules' statuses and the evidence.
+
+Nothing here decides anything: statuses come from the rule engine. This module turns them
+and the evidence values into sentences that cite the criterion id, the values used and the
+shortfall. Sentences are assembled column-wise over the whole batch (object arrays), so a
+million applicants cost seconds, not minutes.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from screening import facts as F
+from screening.evidence import INVALID, QUALIFYING, UNCERTAIN
+from screening.results import Status
+from screening.spec import (
+    LEVEL_YEARS,
+    EducationRequirement,
+    ExperienceRequirement,
+    JobSpec,
+    Pattern,
+)
+
+Texts = np.ndarray[Any, np.dtype[np.object_]]
+
+_LEVEL_WORDS = {
+    "none": "no degree",
+    "high_school": "a high school diploma",
+    "associate": "an associate's degree",
+    "bachelor": "a bachelor's degree",
+    "master": "a master's degree",
+    "doctorate": "a doctorate",
+}
+
+
+def years_text(value: float) -> str:
+    """Years for display: two decimals, trailing zeros dropped."""
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def years_texts(values: np.ndarray[Any, Any]) -> Texts:
+    """years_text over an array; NaN (unbounded) becomes 'an unknown number of'."""
+    rounded = np.round(np.nan_to_num(values, nan=-1.0), 2)
+    uniques, inverse = np.unique(rounded, return_inverse=True)
+    table = np.array(
+        [years_text(v) if v >= 0 else "an unknown number of" for v in uniques], dtype=object
+    )
+    return table[inverse.reshape(-1)]
+
+
+def credit_years(credit: np.ndarray[Any, Any], full_time_hours: int) -> np.ndarray[Any, Any]:
+    """Credit as years (floats, for display only); UNBOUNDED becomes NaN."""
+    values = credit.astype(np.float64) / F.year_credit(full_time_hours)
+    return np.where(credit >= F.UNBOUNDED, np.nan, values)
+
+
+def _month_texts(days: np.ndarray[Any, Any]) -> Texts:
+    uniques, inverse = np.unique(days, return_inverse=True)
+    table = np.array(
+        [date.fromordinal(int(d)).strftime("%b %Y") if d > 0 else "?" for d in uniques],
+        dtype=object,
+    )
+    return table[inverse.reshape(-1)]
+
+
+def _where(condition: np.ndarray[Any, Any], yes: Any, no: Any) -> Texts:
+    chosen: Texts = np.where(condition, yes, no).astype(object)
+    return chosen
+
+
+def _joined_per_applicant(
+    who: np.ndarray[Any, Any], labels: Texts, count: int, limit: int, separator: str = "; "
+) -> Texts:
+    """Join up to `limit` labels per applicant (rows already sorted by applicant)."""
+    out = np.full(count, "", dtype=object)
+    if not len(who):
+        return out
+    first = np.ones(len(who), dtype=bool)
+    first[1:] = who[1:] != who[:-1]
+    group_start = np.maximum.accumulate(np.where(first, np.arange(len(who)), 0))
+    rank = np.arange(len(who)) - group_start
+    for k in range(limit):
+        chosen = rank == k
+        if not chosen.any():
+            break
+        targets = who[chosen]
+        if k == 0:
+            out[targets] = labels[chosen]
+        else:
+            out[targets] = out[targets] + separator + labels[chosen]
+    return out
+
+
+def job_summaries(
+    jobs: pd.DataFrame,
+    requirement: str,
+    classes: list[str],
+    count: int,
+    as_of_day: int,
+    limit: int = 3,
+) -> Texts:
+    """Per applicant, up to `limit` jobs: 'Title, Employer, Jun 2024 – present, full time'."""
+    rows = jobs[(jobs["requirement"] == requirement) & jobs["classification"].isin(classes)]
+    if rows.empty:
+        return np.full(count, "", dtype=object)
+    rows = rows.sort_values(["applicant_pos", "credit"], ascending=[True, False], kind="stable")
+    title = rows["title"].to_numpy(dtype=object)
+    employer = rows["employer"].to_numpy(dtype=object)
+    label = _where(employer != "", title + ", " + employer, title)
+    label = _where(label == "", "(untitled job)", label)
+    end_text = rows["end"].fillna("").astype(str).str.strip().str.lower().to_numpy(dtype=object)
+    current = np.isin(end_text, ["", "present", "current"]) | (
+        rows["end_day"].to_numpy() >= as_of_day
+    )
+    span = (
+        _month_texts(rows["start_day"].to_numpy())
+        + " – "
+        + _where(current, "present", _month_texts(rows["end_day"].to_numpy()))
+    )
+    hours = rows["hours_value"].to_numpy(dtype=float)
+    percent = rows["percent_value"].to_numpy(dtype=float)
+    full = (hours >= 40) & (percent >= 100)
+    time = _where(full, "full time", years_texts(hours) + " h/week")
+    time = _where(percent < 100, time + " at " + years_texts(percent) + "%", time)
+    invalid = rows["classification"].to_numpy(dtype=object) == INVALID
+    # name the field and the value, so the recruiter can check the application
+    field = rows["problem_column"].to_numpy(dtype=object)
+    value = np.full(len(rows), "", dtype=object)
+    for name in np.unique(field[invalid]):
+        chosen = field == name
+        value[chosen] = rows[str(name)].to_numpy(dtype=object)[chosen]
+    problem = rows["problem"].to_numpy(dtype=object)
+    unreadable = _where(value != "", field + " '" + value + "': " + problem, field + ": " + problem)
+    detail = _where(invalid, unreadable, span + ", " + time)
+    return _joined_per_applicant(
+        rows["applicant_pos"].to_numpy(dtype=np.int64), label + ", " + detail, count, limit
+    )
+
+
+def experience_reasons(
+    req: ExperienceRequirement,
+    status: np.ndarray[Any, Any],
+    facts: pd.DataFrame,
+    jobs: pd.DataFrame,
+    full_time_hours: int,
+    as_of_day: int,
+) -> Texts:
+    """One sentence per applicant for an experience criterion."""
+    count = len(facts)
+    certain = credit_years(facts[F.experience_certain(req.id)].to_numpy(), full_time_hours)
+    possible = credit_years(facts[F.experience_possible(req.id)].to_numpy(), full_time_hours)
+    required = float(req.years)
+    certain_credit = facts[F.experience_certain(req.id)].to_numpy(dtype=np.int64)
+    year = F.year_credit(full_time_hours)
+    needed = F.credit_for_years(req.years_fraction, full_time_hours)
+    counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
+    doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
+    window = f" within the last {req.within_years} years" if req.within_years else ""
+    out = np.empty(count, dtype=object)
+    for value in np.unique(status):
+        rows = status == value
+        base = (
+            f"{req.id}: "
+            + years_texts(certain[rows])
+            + f" of {years_text(required)} required years{window}"
+            + _where(counted[rows] != "", " (" + counted[rows] + ")", " (no qualifying job)")
+        )
+        if value == Status.met.value:
+            out[rows] = base + "; met"
+        elif value == Status.review.value:
+            upto = _where(
+                np.isnan(possible[rows]),
+                "an unknown amount",
+                years_texts(possible[rows]) + " years",
+            )
+            out[rows] = base + "; up to " + upto + " if these count: " + doubtful[rows]
+        else:
+            # floor what the applicant has and round the shortfall up, so one day short
+            # never reads as "3 of 3 required years; short by 0 years"
+            credit = certain_credit[rows]
+            has = (credit * 100 // year).astype(np.float64) / 100
+            short = (-(-np.maximum(needed - credit, 0) * 100 // year)).astype(np.float64) / 100
+            out[rows] = (
+                f"{req.id}: "
+                + years_texts(has)
+                + f" of {years_text(required)} required years{window}"
+                + _where(counted[rows] != "", " (" + counted[rows] + ")", " (no qualifying job)")
+                + "; short by "
+                + years_texts(short)
+                + " years"
+            )
+    return out
+
+
+def education_reasons(
+    req: EducationRequirement,
+    pattern: Pattern,
+    spec: JobSpec,
+    status: np.ndarray[Any, Any],
+    facts: pd.DataFrame,
+    education: pd.DataFrame,
+) -> Texts:
+    """One sentence per applicant for an education criterion."""
+    count = len(facts)
+    rows = education[education["requirement"] == req.id]
+    best = np.full(count, "", dtype=object)
+    doubt = np.full(count, "", dtype=object)
+    if not rows.empty:
+        rows = rows.sort_values(
+            ["applicant_pos", "level_certain_rank", "level_possible_rank"],
+            ascending=[True, False, False],
+            kind="stable",
+        )
+        degree = rows["degree"].to_numpy(dtype=object)
+        major = rows["major"].to_numpy(dtype=object)
+        label = _where(degree != "", degree, "degree not given")
+        label = _where(major != "", label + " in " + major, label)
+        note = _where(
+            rows["accredited_excluded"].to_numpy(dtype=bool),
+            "not accredited",
+            rows["field_note"].to_numpy(dtype=object),
+        )
+        text = _where(note != "", label + " (" + note + ")", label)
+        who = rows["applicant_pos"].to_numpy(dtype=np.int64)
+        best = _joined_per_applicant(who, text, count, 1)
+        recognised = rows["recognised"].to_numpy(dtype=bool)
+        doubtful = (
+            ~rows["counts_certain"].to_numpy(dtype=bool)
+            & rows["counts_possible"].to_numpy(dtype=bool)
+        ) | ~recognised
+        doubt_text = _where(recognised, text, "degree '" + degree + "' not recognised")
+        doubt = _joined_per_applicant(who[doubtful], doubt_text[doubtful], count, 3)
+    wanted = _LEVEL_WORDS[req.min_level.value]
+    fields = ", ".join(req.fields)
+    in_fields = (
+        (f" in {fields}" + (" or a related field" if req.allow_related else "")) if fields else ""
+    )
+    substitution = spec.substitution_for(pattern)
+    first = pattern.experience[0] if pattern.experience else None
+    education_years = float(
+        substitution.education_years
+        if substitution is not None and substitution.education_years is not None
+        else LEVEL_YEARS[req.min_level]
+    )
+    credited = credit_years(
+        facts[F.education_substitution_certain(req.id)].to_numpy(), spec.full_time_hours
+    )
+    experience = (
+        credit_years(facts[F.experience_certain(first.id)].to_numpy(), spec.full_time_hours)
+        if first is not None
+        else np.zeros(count)
+    )
+    out = np.empty(count, dtype=object)
+    head = f"{req.id}: "
+    needs = f"needs {wanted}{in_fields}"
+    can_substitute = (
+        substitution is not None and substitution.experience_for_education and first is not None
+    )
+    for value in np.unique(status):
+        rows = status == value
+        has = _where(best[rows] != "", best[rows], "no education entry")
+        if value == Status.met.value:
+            out[rows] = head + has + f" meets {wanted}{in_fields}"
+            continue
+        if value == Status.review.value:
+            out[rows] = head + needs + "; uncertain: " + _where(doubt[rows] != "", doubt[rows], has)
+            continue
+        needed = years_texts(
+            (float(first.years) if first is not None else 0.0) + education_years - credited[rows]
+        )
+        experience_text = years_texts(experience[rows])
+        if value == Status.substituted.value:
+            out[rows] = (
+                head + has + "; " + experience_text
+                + " years of qualifying experience substitute for it (needs " + needed + ")"
+            )  # fmt: skip
+        elif can_substitute:
+            out[rows] = (
+                head + needs + "; has " + has + "; substitution needs " + needed
+                + " years of qualifying experience, has " + experience_text
+            )  # fmt: skip
+        else:
+            out[rows] = head + needs + "; has " + has
+    return out
+
+
+def held_reasons(
+    criterion_id: str,
+    description: str,
+    status: np.ndarray[Any, Any],
+    codes: np.ndarray[Any, Any] | None,
+) -> Texts:
+    """Sentences for a license or certificate criterion."""
+    count = len(status)
+    if codes is None:
+        reported = np.full(count, "", dtype=object)
+    else:
+        reported = np.select(
+            [codes == F.HELD, codes == F.NOT_HELD],
+            ["reported", "not reported"],
+            "not clearly reported",
+        ).astype(object)
+    head = f"{criterion_id}: "
+    return np.select(
+        [
+            status == Status.not_applicable.value,
+            status == Status.condition.value,
+            status == Status.met.value,
+            status == Status.review.value,
+        ],
+        [
+            np.full(count, head + "not required for this position", dtype=object),
+            head + description + " required at appointment (" + reported + " by the applicant)",
+            head + description + " " + reported,
+            head + description + " " + reported + "; verify",
+        ],
+        head + description + " required; " + reported,
+    ).astype(object)

@@ -1,0 +1,821 @@
+"""The screening pipeline: load → evidence → rules → explained results.
+
+`screen_files` is what the CLI and the app call; `screen_batch` screens an already-loaded
+batch; `screen_records` re-screens stored normalised input records (the audit trail's
+re-screen). Screening is a pure function of the facts, so applicants with identical facts
+are evaluated by the rule engine once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from screening import __version__
+from screening import engine as rule_engine
+from screening import facts as F
+from screening.evidence import EDUCATION_FIELDS, JOB_FIELDS, Evidence, compute_evidence
+from screening.explain import (
+    credit_years,
+    education_reasons,
+    experience_reasons,
+    held_reasons,
+    years_text,
+)
+from screening.loading import Batch, InputFile, iter_batches, load_batch
+from screening.results import (
+    ERROR_COLUMNS,
+    CriterionResult,
+    Decision,
+    EducationEvidence,
+    InputIssue,
+    JobEvidence,
+    Outcome,
+    Status,
+)
+from screening.ruleset import (
+    OUTCOME_SUBJECT,
+    PATTERN_FAILS,
+    PATTERN_HOLDS,
+    CompiledRuleset,
+    compile_spec,
+)
+from screening.spec import JobSpec, load_spec
+from screening.vocabulary import Vocabulary, vocabulary_for
+
+EngineKind = Literal["durable", "vectorised"]
+
+APPLICANT_FIELDS = [
+    "first_name",
+    "last_name",
+    "email",
+    "drivers_license",
+    "drivers_license_state",
+    "certificates",
+]
+
+_COMPILED: dict[str, CompiledRuleset] = {}
+
+
+def compiled_ruleset(spec: JobSpec) -> CompiledRuleset:
+    """The spec's ruleset, compiled once per spec revision (cached by the spec's hash)."""
+    key = spec.sha256()
+    if key not in _COMPILED:
+        _COMPILED[key] = compile_spec(spec)
+    return _COMPILED[key]
+
+
+@dataclass
+class ScreeningResult:
+    """Everything a screening run produced."""
+
+    spec: JobSpec
+    spec_path: str | None
+    vocabulary: Vocabulary
+    compiled: CompiledRuleset
+    as_of: date
+    requires_driving: bool
+    batch: Batch
+    evidence: Evidence
+    results: pd.DataFrame
+    statuses: dict[str, np.ndarray[Any, Any]]
+    criterion_reasons: dict[str, np.ndarray[Any, Any]]
+    issues: list[InputIssue]
+    timings: dict[str, float] = field(default_factory=dict)
+    engine_version: str = __version__
+
+    @property
+    def ruleset(self) -> dict[str, Any]:
+        """The durable_rules ruleset as plain data (no actions)."""
+        return {self.compiled.name: self.compiled.definition}
+
+    @property
+    def ruleset_hash(self) -> str:
+        """SHA-256 of the ruleset's canonical JSON."""
+        return self.compiled.sha256
+
+    @property
+    def files(self) -> list[InputFile]:
+        """The input files with their SHA-256."""
+        return list(self.batch.files)
+
+    @property
+    def eeo(self) -> pd.DataFrame:
+        """Voluntary self-identification columns, for aggregate reports only."""
+        return self.batch.eeo
+
+    def outcome_counts(self) -> dict[str, int]:
+        """Applicants per outcome, every outcome listed."""
+        counts = self.results["outcome"].value_counts()
+        return {o.value: int(counts.get(o.value, 0)) for o in Outcome}
+
+    def errors_frame(self) -> pd.DataFrame:
+        """The errors table (errors and warnings), as DESIGN.md's Errors CSV."""
+        return pd.DataFrame([i.model_dump() for i in self.issues], columns=ERROR_COLUMNS).astype(
+            {"row": "Int64"}
+        )
+
+    def position_of(self, applicant_id: str) -> int:
+        """Row position of an applicant in the results."""
+        matches = np.flatnonzero(self.results["applicant_id"].to_numpy() == applicant_id)
+        if not len(matches):
+            raise KeyError(f"no screened applicant with id {applicant_id!r}")
+        return int(matches[0])
+
+    def decision(self, applicant_id: str) -> Decision:
+        """The full explained decision of one applicant."""
+        return self._decision_at(self.position_of(applicant_id))
+
+    def decisions(self) -> Iterator[Decision]:
+        """Every decision, in input order (one pass over the evidence, however large)."""
+        yield from self._decisions(np.arange(len(self.results)))
+
+    def _decision_at(self, position: int) -> Decision:
+        return next(self._decisions(np.array([position])))
+
+    def _decisions(self, positions: np.ndarray[Any, Any]) -> Iterator[Decision]:
+        metas = self._criteria_meta()
+        results = self.results.iloc[positions].to_dict("records")
+        rows = self.batch.applicants["row"].to_numpy()[positions]
+        facts = self.evidence.facts
+        wanted = positions if len(positions) != len(facts) else slice(None)
+        values = {
+            name: facts[name].to_numpy()[wanted].tolist()
+            for name in {n for meta in metas for n in meta["facts"]}
+        }
+        hours = self.spec.full_time_hours
+        jobs = _grouped(self.evidence.jobs, positions, lambda r: _job_evidence(r, hours))
+        education = _grouped(self.evidence.education, positions, _education_evidence)
+        statuses = {m["id"]: self.statuses[m["id"]][positions] for m in metas}
+        reasons = {m["id"]: self.criterion_reasons[m["id"]][positions] for m in metas}
+        for index, row in enumerate(results):
+            criteria = [
+                CriterionResult.model_construct(
+                    id=meta["id"],
+                    kind=meta["kind"],
+                    pattern=meta["pattern"],
+                    status=Status(statuses[meta["id"]][index]),
+                    clause=meta["clause"],
+                    reason=str(reasons[meta["id"]][index]),
+                    values={name: values[name][index] for name in meta["facts"]},
+                )
+                for meta in metas
+            ]
+            possible = row["possible_years"]
+            yield Decision.model_construct(
+                applicant_id=str(row["applicant_id"]),
+                row=int(rows[index]),
+                outcome=Outcome(row["outcome"]),
+                pattern=row["pattern"] or None,
+                qualifying_years=float(row["qualifying_years"]),
+                possible_years=float(possible) if pd.notna(possible) else float("inf"),
+                criteria=criteria,
+                reasons=[r for r in str(row["reasons"]).split(" | ") if r],
+                conditions=[c for c in str(row["conditions"]).split(" | ") if c],
+                review_evidence=[c.reason for c in criteria if c.status == Status.review],
+                jobs=jobs[index],
+                education=education[index],
+            )
+
+    def _criteria_meta(self) -> list[dict[str, Any]]:
+        metas: list[dict[str, Any]] = []
+        for pattern in self.spec.patterns:
+            if pattern.education is not None:
+                e = pattern.education
+                metas.append(
+                    {
+                        "id": e.id,
+                        "kind": "education",
+                        "pattern": pattern.id,
+                        "clause": e.clause,
+                        "facts": [
+                            F.education_level_certain(e.id),
+                            F.education_level_possible(e.id),
+                            F.education_years_certain(e.id),
+                            F.education_years_possible(e.id),
+                        ],
+                    }
+                )
+            for x in pattern.experience:
+                metas.append(
+                    {
+                        "id": x.id,
+                        "kind": "experience",
+                        "pattern": pattern.id,
+                        "clause": x.clause,
+                        "facts": [F.experience_certain(x.id), F.experience_possible(x.id)],
+                    }
+                )
+            for lic in pattern.licenses:
+                metas.append(
+                    {
+                        "id": lic.id,
+                        "kind": "license",
+                        "pattern": pattern.id,
+                        "clause": lic.clause,
+                        "facts": [F.license_code(lic.id)],
+                    }
+                )
+            for c in pattern.certificates:
+                metas.append(
+                    {
+                        "id": c.id,
+                        "kind": "certificate",
+                        "pattern": pattern.id,
+                        "clause": c.clause,
+                        "facts": [F.certificate_code(c.id)],
+                    }
+                )
+        for lic in self.spec.licenses:
+            metas.append(
+                {
+                    "id": lic.id,
+                    "kind": "license",
+                    "pattern": None,
+                    "clause": lic.clause,
+                    "facts": [F.license_code(lic.id)],
+                }
+            )
+        for c in self.spec.certificates:
+            metas.append(
+                {
+                    "id": c.id,
+                    "kind": "certificate",
+                    "pattern": None,
+                    "clause": c.clause,
+                    "facts": [F.certificate_code(c.id)],
+                }
+            )
+        return metas  # fmt: skip
+
+    def input_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        """(applicant id, normalised input record) for every screened applicant."""
+        yield from batch_records(self.batch)
+
+
+def _grouped(frame: pd.DataFrame, positions: np.ndarray[Any, Any], make: Any) -> list[list[Any]]:
+    """Per wanted applicant position, its evidence rows turned into models (one pass)."""
+    out: list[list[Any]] = [[] for _ in positions]
+    if frame.empty or not len(positions):
+        return out
+    slot = np.full(int(max(positions.max(), frame["applicant_pos"].max())) + 1, -1)
+    slot[positions] = np.arange(len(positions))
+    owner = slot[frame["applicant_pos"].to_numpy(dtype=np.int64)]
+    chosen = frame[owner >= 0]
+    for where, record in zip(owner[owner >= 0], chosen.itertuples(index=False), strict=True):
+        out[where].append(make(record))
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, np.integer):
+        return int(value)
+    return value
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+        return None
+    return str(value)
+
+
+def _job_evidence(r: Any, full_time_hours: int) -> JobEvidence:
+    def day(value: int) -> str | None:
+        return date.fromordinal(int(value)).isoformat() if value > 0 else None
+
+    return JobEvidence(
+        entry=int(r.entry) if r.entry is not None and not pd.isna(r.entry) else 0,
+        requirement=str(r.requirement),
+        title=_text(r.title),
+        employer=_text(r.employer),
+        industry=_text(r.industry),
+        start=_text(r.start),
+        end=_text(r.end),
+        start_day=day(r.start_day),
+        end_day=day(r.end_day),
+        hours_per_week=None if np.isnan(r.hours_value) else float(r.hours_value),
+        qualifying_percent=None if np.isnan(r.percent_value) else float(r.percent_value),
+        classification=r.classification,
+        matched=str(r.matched),
+        problem=str(r.problem),
+        years=float(r.credit) / F.year_credit(full_time_hours) if r.credit else 0.0,
+    )
+
+
+def _education_evidence(r: Any) -> EducationEvidence:
+    counted = (
+        "counts"
+        if r.counts_certain
+        else ("may count (uncertain)" if r.counts_possible else "does not count")
+    )
+    return EducationEvidence(
+        entry=int(r.entry) if r.entry is not None and not pd.isna(r.entry) else 0,
+        degree=_text(r.degree),
+        major=_text(r.major),
+        institution=_text(r.institution),
+        level_certain=str(r.level_certain),
+        level_possible=str(r.level_possible),
+        field_match=f"{r.field_status}: {r.field_note}" if r.field_note else str(r.field_status),
+        counted=counted,
+    )
+
+
+def batch_records(batch: Batch) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Normalised input record of every applicant of a batch: what the decision was made on."""
+    jobs = batch.jobs.groupby("applicant_id", sort=False) if len(batch.jobs) else None
+    education = (
+        batch.education.groupby("applicant_id", sort=False) if len(batch.education) else None
+    )
+    job_groups = dict(iter(jobs)) if jobs is not None else {}
+    edu_groups = dict(iter(education)) if education is not None else {}
+    for row in batch.applicants.itertuples(index=False):
+        applicant_id = str(row.applicant_id)
+        record: dict[str, Any] = {
+            "applicant": {"applicant_id": applicant_id}
+            | {f: _text(getattr(row, f, None)) for f in APPLICANT_FIELDS},
+            "jobs": _entries(job_groups.get(applicant_id), JOB_FIELDS),
+            "education": _entries(edu_groups.get(applicant_id), EDUCATION_FIELDS),
+        }
+        yield applicant_id, record
+
+
+def _entries(frame: pd.DataFrame | None, fields: list[str]) -> list[dict[str, str | None]]:
+    if frame is None:
+        return []
+    return [{f: _text(getattr(r, f, None)) for f in fields} for r in frame.itertuples(index=False)]
+
+
+def record_digest(record: dict[str, Any]) -> str:
+    """SHA-256 of a normalised input record's canonical JSON."""
+    return hashlib.sha256(json.dumps(record, sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def default_workers() -> int:
+    """Processes for the rule engine: every core this process may use."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def decide(
+    compiled: CompiledRuleset,
+    facts: pd.DataFrame,
+    engine: EngineKind = "durable",
+    *,
+    workers: int | None = None,
+) -> dict[str, np.ndarray[Any, Any]]:
+    """Statuses of every subject for every fact row, evaluating each distinct fact once.
+
+    Facts are first clipped at the largest threshold any rule compares them with (above
+    it nothing changes), so applicants whose facts differ only beyond every threshold
+    share one evaluation.
+    """
+    names = [n for n in compiled.fact_names if n != F.KEY]
+    values = facts[names].to_numpy(dtype=np.int64, copy=True)
+    for fact, limit in compiled.clip_limits:
+        column = names.index(fact)
+        np.minimum(values[:, column], limit, out=values[:, column])
+    if len(values):
+        unique, inverse = np.unique(values, axis=0, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    else:
+        unique, inverse = values, np.zeros(0, dtype=np.int64)
+    distinct = pd.DataFrame(unique, columns=names)
+    distinct.insert(0, F.KEY, np.arange(len(distinct), dtype=np.int64))
+    if engine == "durable":
+        evaluation = rule_engine.evaluate(
+            compiled, distinct, workers=workers if workers is not None else default_workers()
+        )
+    else:
+        evaluation = rule_engine.evaluate_vectorised(compiled, distinct)
+    return {subject: column[inverse] for subject, column in evaluation.statuses.items()}
+
+
+def screen_batch(
+    spec: JobSpec,
+    batch: Batch,
+    *,
+    as_of: date,
+    requires_driving: bool = False,
+    spec_path: str | Path | None = None,
+    vocabulary: Vocabulary | None = None,
+    engine: EngineKind = "durable",
+) -> ScreeningResult:
+    """Screen a loaded batch against a spec."""
+    timings: dict[str, float] = {}
+    vocab = vocabulary if vocabulary is not None else vocabulary_for(spec, spec_path)
+    compiled = compiled_ruleset(spec)
+    if engine == "durable":
+        rule_engine.register(compiled)
+    started = time.perf_counter()
+    evidence = compute_evidence(
+        spec,
+        vocab,
+        batch.applicants,
+        batch.jobs,
+        batch.education,
+        as_of=as_of,
+        requires_driving=requires_driving,
+    )
+    timings["evidence"] = time.perf_counter() - started
+    started = time.perf_counter()
+    statuses = decide(compiled, evidence.facts, engine)
+    timings["rules"] = time.perf_counter() - started
+    started = time.perf_counter()
+    results, criterion_reasons = _results_frame(spec, compiled, batch, evidence, statuses, as_of)
+    timings["explain"] = time.perf_counter() - started
+    return ScreeningResult(
+        spec=spec,
+        spec_path=str(spec_path) if spec_path is not None else None,
+        vocabulary=vocab,
+        compiled=compiled,
+        as_of=as_of,
+        requires_driving=requires_driving,
+        batch=batch,
+        evidence=evidence,
+        results=results,
+        statuses=statuses,
+        criterion_reasons=criterion_reasons,
+        issues=sorted(
+            [*batch.issues, *evidence.issues],
+            key=lambda i: (i.severity != "error", i.file, i.row or 0),
+        ),
+        timings=timings,
+    )
+
+
+def _results_frame(
+    spec: JobSpec,
+    compiled: CompiledRuleset,
+    batch: Batch,
+    evidence: Evidence,
+    statuses: dict[str, np.ndarray[Any, Any]],
+    as_of: date,
+) -> tuple[pd.DataFrame, dict[str, np.ndarray[Any, Any]]]:
+    facts = evidence.facts
+    count = len(facts)
+    as_of_day = as_of.toordinal()
+    reasons: dict[str, np.ndarray[Any, Any]] = {}
+    conditions = np.full(count, "", dtype=object)
+    pattern_years: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
+    pattern_failures: dict[str, np.ndarray[Any, Any]] = {}
+    for pattern in spec.patterns:
+        failing = np.zeros(count, dtype=np.int64)
+        if pattern.education is not None:
+            req = pattern.education
+            reasons[req.id] = education_reasons(
+                req, pattern, spec, statuses[req.id], facts, evidence.education
+            )
+            failing += statuses[req.id] == Status.not_met.value
+        for exp in pattern.experience:
+            reasons[exp.id] = experience_reasons(
+                exp, statuses[exp.id], facts, evidence.jobs, spec.full_time_hours, as_of_day
+            )
+            failing += statuses[exp.id] == Status.not_met.value
+        for lic in pattern.licenses:
+            reasons[lic.id] = held_reasons(
+                lic.id, _license_words(lic.kind, lic.state), statuses[lic.id],
+                facts[F.license_code(lic.id)].to_numpy(),
+            )  # fmt: skip
+            failing += statuses[lic.id] == Status.not_met.value
+        for cert in pattern.certificates:
+            reasons[cert.id] = held_reasons(
+                cert.id, cert.name, statuses[cert.id], facts[F.certificate_code(cert.id)].to_numpy()
+            )
+            failing += statuses[cert.id] == Status.not_met.value
+        if pattern.experience:
+            first = pattern.experience[0]
+            pattern_years[pattern.id] = (
+                credit_years(
+                    facts[F.experience_certain(first.id)].to_numpy(), spec.full_time_hours
+                ),
+                credit_years(
+                    facts[F.experience_possible(first.id)].to_numpy(), spec.full_time_hours
+                ),
+            )
+        else:
+            pattern_years[pattern.id] = (np.zeros(count), np.zeros(count))
+        pattern_failures[pattern.id] = failing
+    for lic in spec.licenses:
+        reasons[lic.id] = held_reasons(
+            lic.id, _license_words(lic.kind, lic.state), statuses[lic.id],
+            facts[F.license_code(lic.id)].to_numpy(),
+        )  # fmt: skip
+    for cert in spec.certificates:
+        reasons[cert.id] = held_reasons(
+            cert.id, cert.name, statuses[cert.id], facts[F.certificate_code(cert.id)].to_numpy()
+        )
+    for item_id in [lic.id for lic in spec.licenses] + [c.id for c in spec.certificates]:
+        is_condition = statuses[item_id] == Status.condition.value
+        conditions[is_condition] = reasons[item_id][is_condition]
+
+    outcome = statuses[OUTCOME_SUBJECT]
+    # the pattern that qualified, or the closest: fewest failing criteria, then most years
+    pattern_ids = [p.id for p in spec.patterns]
+    holds = np.stack([statuses[f"pattern.{p}"] == PATTERN_HOLDS for p in pattern_ids], axis=1)
+    fails = np.stack([statuses[f"pattern.{p}"] == PATTERN_FAILS for p in pattern_ids], axis=1)
+    failures = np.stack([pattern_failures[p] for p in pattern_ids], axis=1)
+    certain_years = np.stack([pattern_years[p][0] for p in pattern_ids], axis=1)
+    closeness = np.where(holds, -1e9, failures * 1e6 + fails * 1e3 - np.nan_to_num(certain_years))
+    chosen = np.argmin(closeness, axis=1) if count else np.zeros(0, dtype=np.int64)
+    rows = np.arange(count)
+    qualifying_years = certain_years[rows, chosen] if count else np.zeros(0)
+    possible_years = (
+        np.stack([pattern_years[p][1] for p in pattern_ids], axis=1)[rows, chosen]
+        if count
+        else np.zeros(0)
+    )
+    pattern_column = (
+        np.array(pattern_ids, dtype=object)[chosen] if count else np.zeros(0, dtype=object)
+    )
+
+    # patterns from closest to farthest, for a rejection's reasons
+    pattern_order = np.argsort(closeness, axis=1, kind="stable").reshape(count, len(pattern_ids))
+    principal = _principal_reasons(spec, statuses, reasons, outcome, pattern_order, count)
+    data: dict[str, Any] = {
+        "applicant_id": batch.applicants["applicant_id"].to_numpy(dtype=object),
+        "outcome": outcome,
+    }
+    for criterion_id in spec.criterion_ids():
+        data[criterion_id] = statuses[criterion_id]
+    # rounded down, so one day short of three years never shows as 3.0 beside not_met
+    data["qualifying_years"] = np.floor(np.round(qualifying_years * 100, 6)) / 100
+    data["possible_years"] = np.round(possible_years, 2)
+    data["pattern"] = pattern_column
+    data["reasons"] = principal
+    data["conditions"] = conditions
+    return pd.DataFrame(data), reasons
+
+
+def _license_words(kind: str, state: str | None) -> str:
+    from screening.evidence import _STATES
+
+    place = _STATES.get((state or "").upper(), state or "")
+    words = f"valid {place.title()} {kind}" if place else f"valid {kind}"
+    if "driver" in kind.lower():
+        words += " and satisfactory driving record"
+    return words
+
+
+def _principal_reasons(
+    spec: JobSpec,
+    statuses: dict[str, np.ndarray[Any, Any]],
+    reasons: dict[str, np.ndarray[Any, Any]],
+    outcome: np.ndarray[Any, Any],
+    pattern_order: np.ndarray[Any, Any],
+    count: int,
+) -> np.ndarray[Any, Any]:
+    """At most four reasons: the deciding criteria of the chosen pattern, failures first.
+
+    A rejection under several patterns says why each failed, closest first: every pattern
+    gets one reason before the closest pattern gets more.
+    """
+    by_pattern: dict[str, list[str]] = {}
+    for pattern in spec.patterns:
+        ids: list[str] = []
+        if pattern.education is not None:
+            ids.append(pattern.education.id)
+        ids += [e.id for e in pattern.experience]
+        ids += [lic.id for lic in pattern.licenses] + [c.id for c in pattern.certificates]
+        ids += [lic.id for lic in spec.licenses if lic.enforce_at == "screening"]
+        ids += [c.id for c in spec.certificates if c.enforce_at == "screening"]
+        by_pattern[pattern.id] = ids
+    ranked = [
+        Status.not_met.value,
+        Status.review.value,
+        Status.substituted.value,
+        Status.met.value,
+        Status.condition.value,
+    ]
+    pattern_ids = [p.id for p in spec.patterns]
+    chosen_pattern = np.array(pattern_ids, dtype=object)[pattern_order[:, 0]] if count else []
+    qualified = outcome == Outcome.qualified.value
+    out = np.full(count, "", dtype=object)
+    for pattern_id, ids in by_pattern.items():
+        mine = chosen_pattern == pattern_id
+        text = np.full(count, "", dtype=object)
+        added = np.zeros(count, dtype=np.int64)
+        for status in ranked:
+            for criterion_id in ids:
+                shown = statuses[criterion_id] == status
+                if status not in (Status.not_met.value, Status.review.value):
+                    shown &= qualified
+                take = mine & shown & (added < 4)
+                text[take] = np.where(
+                    added[take] > 0,
+                    text[take] + " | " + reasons[criterion_id][take],
+                    reasons[criterion_id][take],
+                )
+                added[take] += 1
+        out[mine] = text[mine]
+    # needs_review although every pattern fails: sent to HR by a discretionary equivalency
+    discretion = [
+        s.clause or "any equivalent combination acceptable to the agency"
+        for s in [spec.substitution, *(p.substitution for p in spec.patterns)]
+        if s is not None and s.discretionary
+    ]
+    if discretion:
+        every_pattern_fails = np.ones(count, dtype=bool)
+        for pattern_id in pattern_ids:
+            every_pattern_fails &= statuses[f"pattern.{pattern_id}"] == PATTERN_FAILS
+        clause = discretion[0].strip().rstrip(".")
+        cause = (
+            f"discretionary equivalency: {clause}; HR decides whether this education and "
+            "experience are equivalent"
+        )
+        for i in np.flatnonzero(every_pattern_fails & (outcome == Outcome.needs_review.value)):
+            failing = [r for r in str(out[i]).split(" | ") if r][:3]
+            out[i] = " | ".join([cause, *failing])
+    if len(spec.patterns) > 1:
+        # a rejection under several patterns says why each failed, closest first
+        rank = {status: n for n, status in enumerate([*ranked, Status.not_applicable.value])}
+        for i in np.flatnonzero(outcome == Outcome.not_qualified.value):
+            ordered_patterns = [pattern_ids[j] for j in pattern_order[i]]
+            chosen = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(i))
+            texts = [str(reasons[c][i]) for c in chosen]
+            out[i] = " | ".join([f"closest pattern: {ordered_patterns[0]}", *texts])
+    return out
+
+
+def _rejection_reasons(
+    ordered_patterns: list[str],
+    by_pattern: dict[str, list[str]],
+    statuses: dict[str, np.ndarray[Any, Any]],
+    rank: dict[str, int],
+    i: int,
+    slots: int = 3,
+) -> list[str]:
+    """Failing criteria of every pattern, closest pattern first, one each before any second."""
+    failing = (Status.not_met.value, Status.review.value)
+    per_pattern: list[list[str]] = []
+    seen: set[str] = set()
+    for pattern_id in ordered_patterns:
+        ids = sorted(by_pattern[pattern_id], key=lambda c: rank[statuses[c][i]])
+        fails = [c for c in ids if statuses[c][i] in failing and c not in seen]
+        seen.update(fails)
+        per_pattern.append(fails)
+    taken = [fails[:1] for fails in per_pattern]
+    budget = slots - sum(len(t) for t in taken)
+    for n, fails in enumerate(per_pattern):  # closest first gets the spare slots
+        extra = fails[1 : 1 + max(budget, 0)]
+        taken[n] += extra
+        budget -= len(extra)
+    return [c for t in taken for c in t][:slots]
+
+
+def screen_files(
+    applicants: str | Path,
+    spec: str | Path | JobSpec,
+    *,
+    jobs: str | Path | None = None,
+    education: str | Path | None = None,
+    columns: str | Path | None = None,
+    as_of: date | None = None,
+    requires_driving: bool = False,
+    engine: EngineKind = "durable",
+) -> ScreeningResult:
+    """Load applicant files and screen them against a spec (a JobSpec or a YAML path)."""
+    spec_path: str | Path | None = None
+    if isinstance(spec, JobSpec):
+        job_spec = spec
+    else:
+        spec_path = spec
+        job_spec = load_spec(spec)
+    compiled_ruleset(job_spec)  # a bad spec fails before any applicant is read
+    vocab = vocabulary_for(job_spec, spec_path)
+    started = time.perf_counter()
+    batch = load_batch(applicants, jobs=jobs, education=education, columns=columns)
+    load_time = time.perf_counter() - started
+    result = screen_batch(
+        job_spec,
+        batch,
+        as_of=as_of or date.today(),
+        requires_driving=requires_driving,
+        spec_path=spec_path,
+        vocabulary=vocab,
+        engine=engine,
+    )
+    result.timings = {"load": load_time, **result.timings}
+    return result
+
+
+def screen_stream(
+    applicants: str | Path,
+    spec: str | Path | JobSpec,
+    *,
+    jobs: str | Path | None = None,
+    education: str | Path | None = None,
+    columns: str | Path | None = None,
+    as_of: date | None = None,
+    requires_driving: bool = False,
+    engine: EngineKind = "durable",
+    chunk_rows: int = 100_000,
+) -> Iterator[ScreeningResult]:
+    """Screen a batch chunk by chunk, so memory stays flat however large the file is.
+
+    Every file-level problem is raised before the first chunk. The chunks' results, in
+    order, are exactly `screen_files`' results (screening is per applicant); each chunk's
+    `timings` covers its own stages.
+    """
+    spec_path: str | Path | None = None
+    if isinstance(spec, JobSpec):
+        job_spec = spec
+    else:
+        spec_path = spec
+        job_spec = load_spec(spec)
+    compiled_ruleset(job_spec)
+    vocab = vocabulary_for(job_spec, spec_path)
+    day = as_of or date.today()
+    started = time.perf_counter()
+    if jobs is None and education is None:
+        batches: Iterator[Batch] = iter_batches(applicants, columns=columns, chunk_rows=chunk_rows)
+    else:
+        batches = iter([load_batch(applicants, jobs=jobs, education=education, columns=columns)])
+    for batch in batches:
+        load_time = time.perf_counter() - started
+        result = screen_batch(
+            job_spec,
+            batch,
+            as_of=day,
+            requires_driving=requires_driving,
+            spec_path=spec_path,
+            vocabulary=vocab,
+            engine=engine,
+        )
+        result.timings = {"load": load_time, **result.timings}
+        yield result
+        started = time.perf_counter()
+
+
+def screen_records(
+    spec: JobSpec,
+    records: list[dict[str, Any]],
+    *,
+    as_of: date,
+    requires_driving: bool,
+    spec_path: str | Path | None = None,
+    engine: EngineKind = "durable",
+) -> ScreeningResult:
+    """Re-screen normalised input records (as `ScreeningResult.input_records` gives them)."""
+    applicants = pd.DataFrame(
+        [
+            {
+                **{f: None for f in APPLICANT_FIELDS},
+                **r["applicant"],
+                "file": "(stored record)",
+                "row": i + 2,
+            }
+            for i, r in enumerate(records)
+        ],
+        columns=["applicant_id", "file", "row", *APPLICANT_FIELDS],
+    )
+    job_rows = [
+        {"applicant_id": r["applicant"]["applicant_id"], "entry": n + 1, "file": "(stored record)",
+         "row": i + 2, "column_prefix": f"job{n + 1}_", **j}
+        for i, r in enumerate(records) for n, j in enumerate(r.get("jobs", []))
+    ]  # fmt: skip
+    edu_rows = [
+        {"applicant_id": r["applicant"]["applicant_id"], "entry": n + 1, "file": "(stored record)",
+         "row": i + 2, "column_prefix": f"edu{n + 1}_", **e}
+        for i, r in enumerate(records) for n, e in enumerate(r.get("education", []))
+    ]  # fmt: skip
+    batch = Batch(
+        applicants=applicants,
+        jobs=pd.DataFrame(
+            job_rows, columns=["applicant_id", "entry", "file", "row", "column_prefix", *JOB_FIELDS]
+        ),
+        education=pd.DataFrame(
+            edu_rows,
+            columns=["applicant_id", "entry", "file", "row", "column_prefix", *EDUCATION_FIELDS],
+        ),
+        eeo=pd.DataFrame({"applicant_id": applicants["applicant_id"]}),
+        issues=[],
+        files=[],
+        input_rows=len(records),
+        error_rows=0,
+        unknown_columns=[],
+    )
+    return screen_batch(
+        spec,
+        batch,
+        as_of=as_of,
+        requires_driving=requires_driving,
+        spec_path=spec_path,
+        engine=engine,
+    )
+
+
+def years_label(value: float) -> str:
+    """Years for display (re-exported for the app and CLI)."""
+    return years_text(value)

@@ -1,0 +1,439 @@
+"""Reading one CSV or Excel file into a table of text cells, or one clear file-level error.
+
+Everything stays text: no cell is ever turned into a number or a date (`00123` stays
+`00123`). CSV: UTF-8 with or without BOM, else Windows-1252; `,` `;` or tab delimited.
+Excel: the first sheet of an `.xlsx` workbook.
+"""
+
+from __future__ import annotations
+
+import codecs
+import datetime as dt
+import hashlib
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+from pandas.api.extensions import ExtensionDtype
+
+from screening.columns import FileLevelError
+
+SAMPLE_BYTES = 1 << 16
+DELIMITERS = (",", ";", "\t")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
+
+
+@dataclass
+class InputFile:
+    """One file read for a batch, identified by the hash of its raw bytes."""
+
+    role: str  # "applicants" | "jobs" | "education"
+    path: str  # as given
+    sha256: str  # of the raw bytes
+    rows: int  # data rows read (header excluded)
+
+
+@dataclass
+class RawTable:
+    """A file's header and data cells, all text ("" for an empty cell)."""
+
+    headers: list[str]
+    data: pd.DataFrame  # columns are header positions 0..n-1; only the columns asked for
+    file: InputFile
+    encoding: str  # "utf-8", "cp1252" or "xlsx"
+
+
+def _fail(role: str, path: str, problem: str, fix: str) -> FileLevelError:
+    return FileLevelError(f"{role} file {path!r}: {problem}. {fix}")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 22), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _sniff_kind(sample: bytes, path: Path, role: str, shown: str) -> str:
+    """'xlsx' or 'csv'; raises for everything that is neither."""
+    save_as = "Save it from the spreadsheet program as CSV (UTF-8) or Excel workbook (.xlsx)."
+    if sample.startswith(b"PK\x03\x04"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                names = archive.namelist()
+        except zipfile.BadZipFile:
+            raise _fail(role, shown, "is a damaged ZIP/Excel file", save_as) from None
+        if "xl/workbook.xml" in names:
+            return "xlsx"
+        if any(n.startswith("word/") for n in names):
+            raise _fail(role, shown, "is a Word document, not a CSV or Excel file", save_as)
+        raise _fail(role, shown, "is a ZIP archive, not a CSV or Excel file", save_as)
+    if sample.startswith(b"%PDF"):
+        raise _fail(role, shown, "is a PDF document, not a CSV or Excel file", save_as)
+    if sample.startswith(b"\xd0\xcf\x11\xe0"):
+        raise _fail(role, shown, "is an old Office file (.xls or .doc), which is not read", save_as)
+    if sample.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _fail(role, shown, "is UTF-16 text ('Unicode text'), which is not read", save_as)
+    if b"\x00" in sample:
+        raise _fail(role, shown, "contains binary data, it is not a CSV or Excel file", save_as)
+    return "csv"
+
+
+def _decode_sample(sample: bytes, complete: bool, role: str, shown: str) -> tuple[str, str]:
+    """(encoding, decoded text) of the start of a CSV file: UTF-8 first, Windows-1252 second."""
+    try:
+        decoder = codecs.getincrementaldecoder("utf-8-sig")()
+        return "utf-8-sig", decoder.decode(sample, final=complete)
+    except UnicodeDecodeError:
+        pass
+    try:
+        return "cp1252", sample.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        raise _undecodable(role, shown, exc) from None
+
+
+def _undecodable(role: str, shown: str, exc: UnicodeDecodeError) -> FileLevelError:
+    return _fail(
+        role,
+        shown,
+        f"has bytes that are neither UTF-8 nor Windows-1252 text (byte "
+        f"0x{exc.object[exc.start]:02x} near byte {exc.start})",
+        "Save the file as CSV UTF-8 from the spreadsheet program.",
+    )
+
+
+def _check_text(text: str, role: str, shown: str) -> None:
+    for char in text:
+        if char < " " and char not in "\t\r\n\f":
+            raise _fail(
+                role,
+                shown,
+                f"contains control character U+{ord(char):04X}; it is not a text CSV file",
+                "Save it from the spreadsheet program as CSV (UTF-8) or Excel workbook (.xlsx).",
+            )
+
+
+def detect_delimiter(first_line: str) -> str:
+    """The delimiter of a CSV header line: the most frequent of `,` `;` tab outside quotes."""
+    counts = dict.fromkeys(DELIMITERS, 0)
+    quoted = False
+    for char in first_line:
+        if char == '"':
+            quoted = not quoted
+        elif not quoted and char in counts:
+            counts[char] += 1
+    best = max(DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+@dataclass
+class SourceFile:
+    """A file that passed the checks before its cells are read: its kind, encoding, delimiter."""
+
+    path: Path
+    shown: str  # the path as given
+    role: str
+    sha256: str
+    kind: str  # "csv" | "xlsx"
+    encoding: str  # of the first bytes: "utf-8-sig" or "cp1252" ("" for xlsx)
+    delimiter: str  # "" for xlsx
+
+
+def inspect_file(path: str | Path, role: str) -> SourceFile:
+    """Check that a file exists and is a CSV or .xlsx file; detect encoding and delimiter.
+
+    The encoding and the delimiter are detected on the first bytes. Raises FileLevelError.
+    """
+    shown = str(path)
+    file_path = Path(path)
+    if not file_path.is_file():
+        problem = "is a folder, not a file" if file_path.is_dir() else "not found"
+        raise _fail(role, shown, problem, "Check the path and the file name.")
+    try:
+        with file_path.open("rb") as handle:
+            sample = handle.read(SAMPLE_BYTES + 1)
+        sha = _sha256(file_path)
+    except OSError as exc:
+        raise _fail(
+            role, shown, f"cannot be read ({exc.strerror})", "Check its permissions."
+        ) from None
+    complete = len(sample) <= SAMPLE_BYTES
+    sample = sample[:SAMPLE_BYTES]
+    if not sample.strip(b" \t\r\n\xef\xbb\xbf"):
+        raise _fail(
+            role,
+            shown,
+            "is empty (no header row)",
+            "Export the file again; its first row must hold the column names.",
+        )
+    if _sniff_kind(sample, file_path, role, shown) == "xlsx":
+        return SourceFile(file_path, shown, role, sha, "xlsx", "", "")
+    encoding, text = _decode_sample(sample, complete, role, shown)
+    _check_text(text, role, shown)
+    first_line = text.splitlines()[0] if text else ""
+    return SourceFile(file_path, shown, role, sha, "csv", encoding, detect_delimiter(first_line))
+
+
+def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
+    """Read a CSV or .xlsx file as text. `wanted(headers) -> positions` picks the columns read."""
+    source = inspect_file(path, role)
+    file_path, shown, sha = source.path, source.shown, source.sha256
+    if source.kind == "xlsx":
+        return _read_xlsx(file_path, role, shown, sha, wanted)
+    encoding, delimiter = source.encoding, source.delimiter
+    try:
+        return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter)
+    except UnicodeDecodeError as exc:
+        if encoding == "cp1252":
+            raise _undecodable(role, shown, exc) from None
+    try:
+        return _read_csv(file_path, role, shown, sha, wanted, "cp1252", delimiter)
+    except UnicodeDecodeError as exc:
+        raise _undecodable(role, shown, exc) from None
+
+
+def _c_parser_options(encoding: str, delimiter: str) -> dict[str, Any]:
+    return {
+        "sep": delimiter,
+        "header": None,
+        "dtype": str,
+        "keep_default_na": False,
+        "na_filter": False,
+        "skip_blank_lines": False,
+        "encoding": encoding,
+        "quotechar": '"',
+        "index_col": False,
+    }
+
+
+def _header_row(path: Path, options: dict[str, Any]) -> list[str]:
+    header_frame = pd.read_csv(path, nrows=1, **options)
+    return [str(h).strip() for h in header_frame.iloc[0].tolist()]
+
+
+def _parser_failure(role: str, shown: str, delimiter: str, exc: Exception) -> FileLevelError:
+    if isinstance(exc, pd.errors.EmptyDataError):
+        return _fail(
+            role, shown, "is empty (no header row)", "Export it again with the column names."
+        )
+    return _fail(
+        role,
+        shown,
+        f"is not a well-formed {_DELIMITER_NAMES[delimiter]}-separated file ({exc})",
+        "A row has more cells than the header: check for an unquoted delimiter or quote "
+        "in that row, or export the file again.",
+    )
+
+
+def csv_headers(source: SourceFile, encoding: str) -> list[str]:
+    """The header row of a CSV file, read as read_table reads it. Raises FileLevelError.
+
+    A UnicodeDecodeError is passed on: read_table then tries Windows-1252.
+    """
+    try:
+        return _header_row(source.path, _c_parser_options(encoding, source.delimiter))
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise _parser_failure(source.role, source.shown, source.delimiter, exc) from None
+
+
+def _read_csv(
+    path: Path,
+    role: str,
+    shown: str,
+    sha: str,
+    wanted: Any,
+    encoding: str,
+    delimiter: str,
+) -> RawTable:
+    options = _c_parser_options(encoding, delimiter)
+    try:
+        headers = _header_row(path, options)
+        positions = list(range(len(headers))) if wanted is None else list(wanted(headers))
+        data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
+        if data is None:
+            # No usecols here: with it the C parser silently drops cells beyond the header.
+            data = pd.read_csv(path, skiprows=1, names=list(range(len(headers))), **options)
+            data = data[positions]
+    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+        raise _parser_failure(role, shown, delimiter, exc) from None
+    data = data.fillna("")
+    rows = len(data)
+    encoding_name = "utf-8" if encoding == "utf-8-sig" else encoding
+    return RawTable(headers, data, InputFile(role, shown, sha, rows), encoding_name)
+
+
+def _read_csv_fast(
+    path: Path, encoding: str, delimiter: str, width: int, positions: list[int]
+) -> pd.DataFrame | None:
+    """Multi-threaded read with pyarrow, or None to let the C parser read (and report).
+
+    Every column is read as text (no type inference: "00123" stays "00123"); empty lines
+    are kept as rows so that row numbers match. Any failure (bad bytes, ragged rows) falls
+    back to the C parser, whose errors say where the problem is.
+    """
+    try:
+        table = pa_csv.read_csv(path, **_arrow_options(encoding, delimiter, width, positions))
+    except (pa.ArrowException, UnicodeError, LookupError):
+        return None
+    return _text_frame(table, positions)
+
+
+def _arrow_options(
+    encoding: str, delimiter: str, width: int, positions: list[int]
+) -> dict[str, Any]:
+    """pyarrow CSV options: every column text, empty lines kept, no null markers."""
+    names = [str(i) for i in range(width)]
+    return {
+        "read_options": pa_csv.ReadOptions(
+            skip_rows=1,
+            column_names=names,
+            encoding="utf8" if encoding == "utf-8-sig" else encoding,
+        ),
+        "parse_options": pa_csv.ParseOptions(
+            delimiter=delimiter,
+            quote_char='"',
+            newlines_in_values=True,
+            ignore_empty_lines=False,
+        ),
+        "convert_options": pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(names, pa.string()),
+            include_columns=[names[p] for p in positions],
+            null_values=[],
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    }
+
+
+def _text_frame(table: pa.Table, positions: list[int]) -> pd.DataFrame:
+    data: pd.DataFrame = table.to_pandas(types_mapper=_text_dtype)
+    data.columns = pd.Index(positions)
+    return data
+
+
+def text_series(values: pa.ChunkedArray | pa.Array) -> pd.Series:
+    """A pyarrow text column as the pandas text Series read_table gives."""
+    return pd.Series(values.to_pandas(types_mapper=_text_dtype))
+
+
+def stream_csv(
+    source: SourceFile, encoding: str, width: int, positions: list[int]
+) -> Iterator[pa.RecordBatch]:
+    """The CSV file's data rows as pyarrow record batches, read as read_table reads them.
+
+    Only one block of the file is held at a time. Columns are named by header position
+    ("0", "1", ...). Raises pyarrow's errors (ragged rows, bad bytes) as they come.
+    """
+    reader = pa_csv.open_csv(
+        source.path, **_arrow_options(encoding, source.delimiter, width, positions)
+    )
+    yield from reader
+
+
+def csv_chunks(
+    source: SourceFile, encoding: str, width: int, positions: list[int], chunk_rows: int
+) -> Iterator[pd.DataFrame]:
+    """The CSV file's cells in frames of `chunk_rows` rows (the last one shorter), as
+    read_table's data; at least one frame, empty for a header-only file."""
+    names = [str(p) for p in positions]
+    pending: list[pa.RecordBatch] = []
+    pending_rows = 0
+    yielded = False
+    schema = pa.schema([(name, pa.string()) for name in names])
+    for record_batch in stream_csv(source, encoding, width, positions):
+        pending.append(record_batch.select(names))
+        pending_rows += record_batch.num_rows
+        while pending_rows >= chunk_rows:
+            table = pa.Table.from_batches(pending, schema=schema)
+            yield _text_frame(table.slice(0, chunk_rows), positions)
+            yielded = True
+            rest = table.slice(chunk_rows)
+            pending, pending_rows = rest.to_batches(), rest.num_rows
+    if pending_rows or not yielded:
+        yield _text_frame(pa.Table.from_batches(pending, schema=schema), positions)
+
+
+def _text_dtype(arrow_type: pa.DataType) -> ExtensionDtype | None:
+    if arrow_type in (pa.string(), pa.large_string()):
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    return None
+
+
+def _cell_text(value: object) -> str:
+    """Excel cell as the text a spreadsheet shows; ids typed as numbers lose no digits."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, dt.date | dt.time):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawTable:
+    import openpyxl  # imported here: only Excel input needs it
+
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged workbook
+        raise _fail(
+            role,
+            shown,
+            f"is a damaged Excel workbook ({type(exc).__name__})",
+            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
+        ) from None
+    try:
+        sheet = workbook.worksheets[0]
+        rows = sheet.iter_rows(values_only=True)
+        first = next(rows, None)
+        headers = [_cell_text(v).strip() for v in first] if first else []
+        if not any(headers):
+            raise _fail(
+                role,
+                shown,
+                "has an empty first sheet (no header row)",
+                "Put the column names in row 1 of the first sheet.",
+            )
+        # Columns right of the last header still count: their values get a warning.
+        width = max(len(headers), getattr(sheet, "max_column", None) or 0)
+        headers.extend([""] * (width - len(headers)))
+        positions = list(range(width)) if wanted is None else list(wanted(headers))
+        # Per-row loop: openpyxl hands rows over one by one; .xlsx holds at most ~1M rows.
+        cells: list[list[str]] = []
+        last_with_values = 0
+        for values in rows:
+            texts = [_cell_text(v) for v in values]
+            if len(texts) > width:  # a row wider than the sheet's recorded dimension
+                extra = [t for t in texts[width:] if t.strip()]
+                if extra:
+                    raise _fail(
+                        role,
+                        shown,
+                        f"row {len(cells) + 2} has values beyond the last column",
+                        "Open it in Excel and save it again, or save it as CSV (UTF-8).",
+                    )
+            texts.extend([""] * (width - len(texts)))
+            cells.append([texts[p] for p in positions])
+            if any(t.strip() for t in texts):
+                last_with_values = len(cells)
+        # Empty rows after the last filled one are sheet formatting, not rows a user sees.
+        del cells[last_with_values:]
+    finally:
+        workbook.close()
+    data = pd.DataFrame(cells, columns=positions, dtype=str) if cells else None
+    if data is None:
+        data = pd.DataFrame({p: pd.Series([], dtype=str) for p in positions})
+    return RawTable(headers, data, InputFile(role, shown, sha, len(data)), "xlsx")

@@ -1,0 +1,127 @@
+"""Command-line handlers: ``screening compile`` and ``screening diff``.
+
+``add_compile_parser`` and ``add_diff_parser`` add the two sub-commands to the main
+``screening`` parser; each sets ``func`` to a handler that takes the parsed arguments and
+returns the exit code (0 done, 2 an unusable input, with a message on stderr saying why).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from screening.documents import DocumentError
+from screening.spec import SpecError, dump_spec, load_spec
+from screening.speccompiler import compile_document, default_vocabulary
+from screening.specdiff import diff_specs
+from screening.vocabulary import default_rules_dir, load_vocabulary
+
+
+def add_compile_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``compile SPEC_DOCUMENT [--out RULES.yaml] [--json] [--vocabulary FILE]``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "compile",
+        help="compile a class specification document into a draft rule file",
+        description=(
+            "Read a class specification (.txt, .md, .html, .htm, .docx, .pdf) and write a "
+            "draft JobSpec. Sentences of the minimum-qualification sections that no rule "
+            "covers are listed under 'unparsed' and on stderr."
+        ),
+    )
+    parser.add_argument("document", metavar="SPEC_DOCUMENT", type=Path)
+    parser.add_argument("--out", type=Path, help="write the YAML rule file here")
+    parser.add_argument("--json", action="store_true", help="print the spec as JSON on stdout")
+    parser.add_argument(
+        "--vocabulary",
+        type=Path,
+        help="vocabulary file for area keywords and industries (default: rules/vocabulary.yaml)",
+    )
+    parser.set_defaults(func=run_compile)
+    return parser
+
+
+def add_diff_parser(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``diff OLD.yaml NEW.yaml``."""
+    parser: argparse.ArgumentParser = subparsers.add_parser(
+        "diff",
+        help="say in plain words what changed between two rule files",
+        description="Compare two JobSpec revisions and list every change in the requirements.",
+    )
+    parser.add_argument("old", metavar="OLD.yaml", type=Path)
+    parser.add_argument("new", metavar="NEW.yaml", type=Path)
+    parser.set_defaults(func=run_diff)
+    return parser
+
+
+def run_compile(args: argparse.Namespace) -> int:
+    """Compile a document; exit 2 with a message when it cannot be read."""
+    try:
+        vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else default_vocabulary()
+        compiled = compile_document(args.document, vocabulary)
+    except (DocumentError, SpecError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    spec = compiled.spec
+    if args.out is not None:
+        # The rule file names its vocabulary relative to itself, wherever it is written.
+        vocabulary_path = (args.vocabulary or default_rules_dir() / "vocabulary.yaml").resolve()
+        relative = os.path.relpath(vocabulary_path, args.out.resolve().parent)
+        spec = spec.model_copy(update={"vocabulary": Path(relative).as_posix()})
+        try:
+            args.out.write_text(dump_spec(spec), encoding="utf-8")
+        except OSError as exc:
+            print(
+                f"error: {args.out}: cannot write the rule file ({exc.strerror})", file=sys.stderr
+            )
+            return 2
+    if args.json:
+        print(json.dumps(spec.model_dump(mode="json", by_alias=True), indent=2))
+    elif args.out is None:
+        sys.stdout.write(dump_spec(spec))
+    criteria = len(spec.criterion_ids())
+    print(
+        f"compiled {spec.provenance.document if spec.provenance else args.document}: "
+        f"{len(spec.patterns)} pattern(s), {criteria} criteria, "
+        f"{len(spec.unparsed)} unparsed sentence(s), {len(spec.removed)} struck passage(s)",
+        file=sys.stderr,
+    )
+    if spec.unparsed:
+        print("unparsed (review these by hand; no rule covers them):", file=sys.stderr)
+        for sentence in spec.unparsed:
+            print(f"  - {sentence}", file=sys.stderr)
+    return 0
+
+
+def run_diff(args: argparse.Namespace) -> int:
+    """Print the changes between two rule files; exit 2 when one cannot be read."""
+    try:
+        old = load_spec(args.old)
+        new = load_spec(args.new)
+    except SpecError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    changes = diff_specs(old, new)
+    if not changes:
+        print("no changes in the requirements")
+    for change in changes:
+        print(change)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Stand-alone entry point with the two sub-commands."""
+    parser = argparse.ArgumentParser(prog="screening")
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    add_compile_parser(subparsers)
+    add_diff_parser(subparsers)
+    args = parser.parse_args(argv)
+    result: int = args.func(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

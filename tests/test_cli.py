@@ -1,0 +1,190 @@
+"""`screening screen`: outputs, summary and exit codes as DESIGN.md states them."""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from screening.cli import main
+from screening.results import ERROR_COLUMNS
+from tests.builders import ALAMEDA, ROOT, VOCABULARY
+
+SAMPLE = ROOT / "data" / "account-manager-applicants.csv"
+LONG = ROOT / "data" / "account-manager-long"
+AS_OF = "2026-11-26"
+RESULT_COLUMNS = [
+    "applicant_id", "outcome", "typical.education", "typical.experience", "ca_drivers_license",
+    "qualifying_years", "possible_years", "pattern", "reasons", "conditions",
+]  # fmt: skip
+
+
+def read_rows(path: Path | str, text: str | None = None) -> list[dict[str, str]]:
+    """CSV rows as text (ids stay text)."""
+    if text is not None:
+        return list(csv.DictReader(io.StringIO(text, newline="")))
+    with open(path, encoding="utf-8-sig", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def run(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    code = main(argv)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def screen_args(applicants: Path, *more: str) -> list[str]:
+    return ["screen", str(applicants), "--spec", str(ALAMEDA), "--as-of", AS_OF, *more]
+
+
+def test_screen_writes_results_errors_and_summary(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out, errors = tmp_path / "results.csv", tmp_path / "errors.csv"
+    code, stdout, stderr = run(
+        screen_args(SAMPLE, "--out", str(out), "--errors", str(errors)), capsys
+    )
+    assert code == 0
+    assert stdout == ""
+    results = read_rows(out)
+    assert list(results[0])[: len(RESULT_COLUMNS)] == RESULT_COLUMNS
+    # input order, error rows (blank or repeated ids) left out
+    ids = [r["applicant_id"].strip() for r in read_rows(SAMPLE)]
+    screened = [i for i in ids if i and ids.count(i) == 1]
+    assert [r["applicant_id"] for r in results] == screened
+    problems = read_rows(errors)
+    assert problems, "the sample batch has bad rows; the errors file lists them"
+    assert list(problems[0]) == ERROR_COLUMNS
+    assert {p["severity"] for p in problems} <= {"error", "warning"}
+    error_rows = {
+        p["row"] for p in problems if p["severity"] == "error" and p["file"].endswith(SAMPLE.name)
+    }
+    assert len(screened) + len(error_rows) == len(ids)
+    # the summary: counts per outcome that match the results, error rows, warnings
+    for outcome in ("qualified", "not_qualified", "needs_review"):
+        shown = re.search(rf"\b{outcome}: (\d+)", stderr)
+        assert shown, stderr
+        assert int(shown.group(1)) == sum(r["outcome"] == outcome for r in results)
+    assert f"error rows not screened: {len(error_rows)}" in stderr
+    assert "warning(s)" in stderr
+    assert set(r["outcome"] for r in results) == {"qualified", "not_qualified", "needs_review"}
+
+
+def test_results_go_to_stdout_without_out(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results.csv"
+    assert run(screen_args(SAMPLE, "--out", str(out)), capsys)[0] == 0
+    code, stdout, stderr = run(screen_args(SAMPLE), capsys)
+    assert code == 0
+    assert stdout.encode("utf-8") == out.read_bytes()
+    assert "qualified:" in stderr and "qualified:" not in stdout.splitlines()[0]
+
+
+def test_long_form_gives_byte_identical_results(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    wide, long = tmp_path / "wide.csv", tmp_path / "long.csv"
+    assert run(screen_args(SAMPLE, "--out", str(wide)), capsys)[0] == 0
+    argv = screen_args(
+        LONG / "applicants.csv",
+        "--jobs", str(LONG / "jobs.csv"),
+        "--education", str(LONG / "education.csv"),
+        "--out", str(long),
+    )  # fmt: skip
+    assert run(argv, capsys)[0] == 0
+    assert long.read_bytes() == wide.read_bytes()
+
+
+def test_console_command_exit_code_and_streams() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "screening", *screen_args(ROOT / "data" / "edge-cases.csv")],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(",".join(RESULT_COLUMNS))
+    assert "Screened 49 applicant(s)" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def unusable_inputs(tmp_path: Path) -> dict[str, tuple[list[str], list[str]]]:
+    """name → (argv, words the message must contain)."""
+    pdf = tmp_path / "batch.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
+    binary = tmp_path / "batch.csv"
+    binary.write_bytes(bytes(range(256)) * 4)
+    no_id = tmp_path / "no-id.csv"
+    no_id.write_text("name,job1_title\nAna,Account Manager\n", encoding="utf-8")
+    no_entries = tmp_path / "no-entries.csv"
+    no_entries.write_text(
+        "applicant_id,first_name,favourite_colour\n1,Ana,blue\n", encoding="utf-8"
+    )
+    bad_spec = tmp_path / "bad-spec.yaml"
+    bad_spec.write_text(
+        ALAMEDA.read_text(encoding="utf-8")
+        .replace("years: 3\n", "years: three\n")
+        .replace("vocabulary: vocabulary.yaml", f"vocabulary: {VOCABULARY.as_posix()}"),
+        encoding="utf-8",
+    )
+    sample = str(SAMPLE)
+    spec = ["--spec", str(ALAMEDA)]
+    return {
+        "missing file": (["screen", str(tmp_path / "nope.csv"), *spec], ["nope.csv", "not found"]),
+        "pdf": (["screen", str(pdf), *spec], ["batch.pdf", "PDF", "CSV"]),
+        "binary": (["screen", str(binary), *spec], ["batch.csv", "binary"]),
+        "no applicant_id": (["screen", str(no_id), *spec], ["no-id.csv", "applicant_id"]),
+        "no entry columns": (
+            ["screen", str(no_entries), *spec],
+            ["no-entries.csv", "job", "education"],
+        ),
+        "bad spec": (
+            ["screen", sample, "--spec", str(bad_spec)],
+            ["bad-spec.yaml", "patterns[0].experience[0].years", "three"],
+        ),
+        "bad as-of": (
+            ["screen", sample, *spec, "--as-of", "2026-13-01"],
+            ["--as-of", "2026-13-01", "YYYY-MM-DD"],
+        ),
+    }
+
+
+CASES = [
+    "missing file",
+    "pdf",
+    "binary",
+    "no applicant_id",
+    "no entry columns",
+    "bad spec",
+    "bad as-of",
+]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_unusable_input_exits_2_with_a_clear_message_and_no_output(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str
+) -> None:
+    argv, words = unusable_inputs(tmp_path)[case]
+    out, errors = tmp_path / "out" / "results.csv", tmp_path / "out" / "errors.csv"
+    out.parent.mkdir()
+    argv = [*argv, "--out", str(out), "--errors", str(errors)]
+    try:
+        code = main(argv)
+    except SystemExit as exit_:  # argparse rejects a bad option value itself
+        code = int(exit_.code or 0)
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.out == ""
+    for word in words:
+        assert word in captured.err, f"{word!r} not in message: {captured.err}"
+    assert "Traceback" not in captured.err
+    assert list(out.parent.iterdir()) == []

@@ -1,0 +1,154 @@
+"""The durable_rules wrapper: none of the engine's traps may reach a user."""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from screening import engine
+from screening import facts as F
+from screening.engine import EngineError, evaluate, evaluate_vectorised, register
+from screening.ruleset import CompiledRuleset, compile_spec
+from screening.spec import load_spec
+from tests.builders import ALAMEDA
+from tests.test_ruleset_golden import COMPILED, _fact_strategy
+
+ALAMEDA_RULES = compile_spec(load_spec(ALAMEDA))
+
+
+def random_facts(compiled: CompiledRuleset, count: int, seed: int) -> pd.DataFrame:
+    """Random facts around the Account Manager thresholds (3 and 7 years, bachelor)."""
+    rng = np.random.default_rng(seed)
+    year = F.year_credit(40)
+    columns: dict[str, Any] = {F.KEY: np.arange(count)}
+    for name in compiled.fact_names:
+        if name == F.KEY:
+            continue
+        if name.endswith(("__level_certain", "__level_possible")):
+            columns[name] = rng.integers(0, 6, count)
+        elif name.endswith("__held"):
+            columns[name] = rng.integers(0, 3, count)
+        elif name in (F.REQUIRES_DRIVING, F.ANY_EVIDENCE):
+            columns[name] = rng.integers(0, 2, count)
+        else:
+            columns[name] = rng.integers(0, 8 * year, count)
+    return pd.DataFrame(columns)
+
+
+def as_lists(statuses: dict[str, np.ndarray[Any, Any]]) -> dict[str, list[Any]]:
+    return {subject: column.tolist() for subject, column in statuses.items()}
+
+
+def test_registering_the_same_ruleset_twice_is_harmless() -> None:
+    register(ALAMEDA_RULES)
+    register(ALAMEDA_RULES)
+    again = compile_spec(load_spec(ALAMEDA))  # a new object with the same name
+    register(again)
+    facts = random_facts(ALAMEDA_RULES, 50, seed=1)
+    first = evaluate(ALAMEDA_RULES, facts)
+    second = evaluate(again, facts)
+    assert as_lists(first.statuses) == as_lists(second.statuses)
+    assert all(None not in column for column in as_lists(second.statuses).values())
+
+
+def test_evaluating_from_several_threads_gives_the_sequential_results() -> None:
+    frames = [random_facts(ALAMEDA_RULES, 300, seed=s) for s in range(8)]
+    sequential = [as_lists(evaluate(ALAMEDA_RULES, f).statuses) for f in frames]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        threaded = list(pool.map(lambda f: as_lists(evaluate(ALAMEDA_RULES, f).statuses), frames))
+    assert threaded == sequential
+
+
+def test_more_facts_than_one_batch_all_get_statuses() -> None:
+    count = 5 * engine.BATCH_SIZE
+    facts = random_facts(ALAMEDA_RULES, count, seed=2)
+    result = evaluate(ALAMEDA_RULES, facts)
+    expected = evaluate_vectorised(ALAMEDA_RULES, facts)
+    for subject, column in result.statuses.items():
+        assert len(column) == count
+        assert not pd.isna(column).any(), f"{subject}: some facts got no status"
+    assert as_lists(result.statuses) == as_lists(expected.statuses)
+    # every subject of the ruleset got statuses
+    assert set(result.statuses) == set(ALAMEDA_RULES.subjects())
+
+
+def test_an_exception_inside_an_action_surfaces_as_engine_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def failing_action(binding: Any, rule_index: int) -> Any:
+        def action(c: Any) -> None:
+            raise RuntimeError("boom in action")
+
+        return action
+
+    # a ruleset registered only here, so the failing actions are bound to it alone
+    spec = load_spec(ALAMEDA).model_copy(update={"id": "action-failure-probe"}, deep=True)
+    spec.patterns[0].experience[0].years = 11
+    compiled = compile_spec(spec)
+    monkeypatch.setattr(engine, "_make_action", failing_action)
+    with pytest.raises(EngineError):
+        evaluate(compiled, random_facts(compiled, 5, seed=3))
+
+
+def test_facts_missing_a_rule_input_surface_as_engine_error() -> None:
+    spec = load_spec(ALAMEDA)
+    spec.patterns[0].experience[0].years = 12
+    compiled = compile_spec(spec)
+    frame = random_facts(compiled, 5, seed=4)
+    facts_without_key = frame.rename(columns={F.KEY: "not_the_key"})
+    with pytest.raises(EngineError, match="missing"):
+        evaluate(compiled, facts_without_key)
+
+
+def test_a_fact_no_rule_handles_surfaces_as_engine_error() -> None:
+    spec = load_spec(ALAMEDA)
+    spec.patterns[0].experience[0].years = 13
+    full = compile_spec(spec, joint=False)
+    # without its not_met rule, a short experience fact matches none of the subject's rules
+    dropped = {"typical.experience:not_met"}
+    assert dropped <= {rule.name for rule in full.rules}
+    broken = dataclasses.replace(
+        full,
+        name=full.name + "_broken",
+        rules=tuple(r for r in full.rules if r.name not in dropped),
+        definition={k: v for k, v in full.definition.items() if k not in dropped},
+    )
+    with pytest.raises(EngineError):
+        evaluate(broken, random_facts(broken, 20, seed=5))
+
+
+def test_a_fact_no_joint_rule_handles_surfaces_as_engine_error() -> None:
+    spec = load_spec(ALAMEDA)
+    spec.patterns[0].experience[0].years = 17
+    full = compile_spec(spec)
+    facts = random_facts(full, 200, seed=6)
+    fired = evaluate_vectorised(full, facts).statuses["outcome"]
+    assert fired.tolist().count("not_qualified") > 0
+    # drop every joint rule that decides not_qualified: those facts now match no rule
+    dropped = {rule.name for rule in full.rules if rule.status == "not_qualified"}
+    broken = dataclasses.replace(
+        full,
+        name=full.name + "_broken_joint",
+        rules=tuple(r for r in full.rules if r.name not in dropped),
+        definition={k: v for k, v in full.definition.items() if k not in dropped},
+    )
+    with pytest.raises(EngineError):
+        evaluate(broken, facts)
+
+
+@pytest.mark.parametrize("which", sorted(COMPILED))
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data())
+def test_durable_and_vectorised_evaluation_agree(which: str, data: st.DataObject) -> None:
+    compiled = COMPILED[which]
+    frame = data.draw(_fact_strategy(compiled))
+    durable = evaluate(compiled, frame)
+    vectorised = evaluate_vectorised(compiled, frame)
+    assert as_lists(durable.statuses) == as_lists(vectorised.statuses)
