@@ -221,3 +221,16 @@ def test_unusable_database_url_is_a_clear_error() -> None:
         AuditStore("nosuchdb://x")
     with pytest.raises(AuditError, match="cannot use the audit database"):
         AuditStore("postgresql+psycopg2://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_an_empty_batch_is_recorded_and_verifies(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        summary = store.record_run(FakeResult([]), "alice", now=NOW)
+        assert (summary.run_id, summary.decisions, summary.chain_seq) == (1, 0, 2)
+        assert store.verify().ok
+        assert store.impact(1).applicants == 0
+        assert store.runs()[0].outcome_counts == {
+            "qualified": 0,
+            "not_qualified": 0,
+            "needs_review": 0,
+        }
