@@ -234,3 +234,31 @@ def test_an_empty_batch_is_recorded_and_verifies(store_url: str) -> None:
             "not_qualified": 0,
             "needs_review": 0,
         }
+
+
+def test_a_run_recorded_in_chunks_is_one_run(store_url: str) -> None:
+    first, second = FakeResult(applicants(5)), FakeResult(applicants(4, prefix="B"))
+    with AuditStore(store_url) as store:
+        with store.recording(first, "alice", now=NOW) as run:
+            run.add(first)
+            run.add(second)
+        summary = run.summary()
+        assert (summary.run_id, summary.decisions, summary.chain_seq) == (1, 9, 11)
+        assert store.runs()[0].decisions == 9
+        assert store.final_outcomes(1)["applicant_id"].tolist() == [
+            *(a.applicant_id for a in first.applicants),
+            *(a.applicant_id for a in second.applicants),
+        ]
+        assert store.impact(1).applicants == 9
+        assert store.verify().ok
+
+
+def test_an_applicant_in_two_chunks_is_refused_and_nothing_is_kept(store_url: str) -> None:
+    batch = FakeResult(applicants(3))
+    with AuditStore(store_url) as store:
+        refused = pytest.raises(AuditError, match="'A00000' has two decisions in one run")
+        with refused, store.recording(batch, "alice", now=NOW) as run:
+            run.add(batch)
+            run.add(FakeResult(applicants(1)))
+        assert store.runs() == []
+        assert store.chain_head() == (0, GENESIS_LINK)
