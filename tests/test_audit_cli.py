@@ -150,7 +150,7 @@ def test_impact_writes_csv_and_html(
     csv_path, html_path = tmp_path / "impact.csv", tmp_path / "impact.html"
     assert run(url, "impact", "1", "--csv", str(csv_path), "--html", str(html_path)) == 0
     out = capsys.readouterr().out
-    assert "Overall outcome by sex (reference:" in out
+    assert "Overall outcome by sex\n  reference group: " in out
     frame = pd.read_csv(csv_path)
     overall_sex = frame[(frame.measure == "overall") & (frame.dimension == "sex")]
     assert set(overall_sex.group) == {"Female", "Male", "unknown/declined"}

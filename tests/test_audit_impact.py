@@ -19,7 +19,13 @@ from screening.audit.impact import (
     impact_table,
     normalise_group,
 )
-from screening.audit.report import impact_csv, impact_html, neutralise
+from screening.audit.report import (
+    impact_csv,
+    impact_html,
+    impact_text,
+    neutralise,
+    reference_note,
+)
 
 CRITERIA = ["typical.education", "typical.experience"]
 
@@ -239,6 +245,20 @@ def test_csv_neutralises_formula_like_group_labels() -> None:
     assert ",=HYPERLINK" not in text
     assert neutralise("-12.5") == "-12.5"
     assert neutralise("-x") == "'-x"
+
+
+def test_a_small_reference_group_is_called_out() -> None:
+    frame = frame_from({"A": (2, 0, 0), "B": (40, 60, 0), "C": (45, 55, 0)})
+    table = table_of(impact_report(frame, []), OVERALL, "sex")["table"]
+    assert reference_note(table) == (
+        "A — only 2 decided applicant(s): a small sample, so ratios against it are unstable"
+    )
+    text = impact_text(impact_report(frame, []))
+    assert "reference group: A — only 2 decided applicant(s)" in text
+    big = table_of(
+        impact_report(frame_from({"A": (40, 0, 0), "B": (40, 60, 0)}), []), OVERALL, "sex"
+    )
+    assert reference_note(big["table"]) == "A"
 
 
 def test_html_page_is_escaped_and_has_every_table() -> None:

@@ -72,6 +72,22 @@ def test_eeo_answers_are_stored_apart_from_decisions(store_url: str) -> None:
         assert len(eeo) == 5
 
 
+def test_eeo_answers_in_an_input_record_are_not_stored_with_it(store_url: str) -> None:
+    class Leaky(FakeResult):
+        def input_records(self):  # type: ignore[no-untyped-def]
+            for applicant_id, record in super().input_records():
+                record["applicant"]["eeo_sex"] = "Female"
+                yield applicant_id, {**record, "eeo_race_ethnicity": "Asian"}
+
+    with AuditStore(store_url) as store:
+        store.record_run(Leaky(applicants(2)), "alice", now=NOW)
+        record = store.decision(1, "A00000").input_record
+    assert record is not None
+    assert "eeo_race_ethnicity" not in record
+    assert "eeo_sex" not in record["applicant"]
+    assert record["applicant"]["first_name"] == "NameA00000"
+
+
 def test_overrides_change_the_final_outcome_and_keep_their_history(store_url: str) -> None:
     with AuditStore(store_url) as store:
         store.record_run(FakeResult(applicants(4)), "alice", now=NOW)
@@ -121,6 +137,13 @@ def test_bad_overrides_are_refused_and_nothing_is_written(
         with pytest.raises(AuditError, match=message):
             store.record_override(1, applicant, **arguments)
         assert store.chain_head() == head
+
+
+def test_an_empty_store_verifies(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        report = store.verify()
+    assert report.ok
+    assert (report.records, report.head_seq, report.head_link) == (0, 0, GENESIS_LINK)
 
 
 def test_unknown_run_is_a_clear_error(store_url: str) -> None:
@@ -198,3 +221,44 @@ def test_unusable_database_url_is_a_clear_error() -> None:
         AuditStore("nosuchdb://x")
     with pytest.raises(AuditError, match="cannot use the audit database"):
         AuditStore("postgresql+psycopg2://nobody@127.0.0.1:1/none?connect_timeout=2")
+
+
+def test_an_empty_batch_is_recorded_and_verifies(store_url: str) -> None:
+    with AuditStore(store_url) as store:
+        summary = store.record_run(FakeResult([]), "alice", now=NOW)
+        assert (summary.run_id, summary.decisions, summary.chain_seq) == (1, 0, 2)
+        assert store.verify().ok
+        assert store.impact(1).applicants == 0
+        assert store.runs()[0].outcome_counts == {
+            "qualified": 0,
+            "not_qualified": 0,
+            "needs_review": 0,
+        }
+
+
+def test_a_run_recorded_in_chunks_is_one_run(store_url: str) -> None:
+    first, second = FakeResult(applicants(5)), FakeResult(applicants(4, prefix="B"))
+    with AuditStore(store_url) as store:
+        with store.recording(first, "alice", now=NOW) as run:
+            run.add(first)
+            run.add(second)
+        summary = run.summary()
+        assert (summary.run_id, summary.decisions, summary.chain_seq) == (1, 9, 11)
+        assert store.runs()[0].decisions == 9
+        assert store.final_outcomes(1)["applicant_id"].tolist() == [
+            *(a.applicant_id for a in first.applicants),
+            *(a.applicant_id for a in second.applicants),
+        ]
+        assert store.impact(1).applicants == 9
+        assert store.verify().ok
+
+
+def test_an_applicant_in_two_chunks_is_refused_and_nothing_is_kept(store_url: str) -> None:
+    batch = FakeResult(applicants(3))
+    with AuditStore(store_url) as store:
+        refused = pytest.raises(AuditError, match="'A00000' has two decisions in one run")
+        with refused, store.recording(batch, "alice", now=NOW) as run:
+            run.add(batch)
+            run.add(FakeResult(applicants(1)))
+        assert store.runs() == []
+        assert store.chain_head() == (0, GENESIS_LINK)

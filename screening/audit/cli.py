@@ -206,10 +206,11 @@ def _impact(args: argparse.Namespace) -> int:
     with _store(args) as store:
         report = store.impact(args.run)
         info = store.show(args.run)
-    sys.stdout.write(impact_text(report))
+    written: list[Path] = []
+    # files first: a reader that stops early (| head) must not cost the report
     if args.csv is not None:
         args.csv.write_text(impact_csv(report), encoding="utf-8")
-        print(f"wrote {args.csv}")
+        written.append(args.csv)
     if args.html is not None:
         facts = {
             "title": f"Adverse-impact report — run {args.run}",
@@ -219,7 +220,10 @@ def _impact(args: argparse.Namespace) -> int:
             "as of": info.as_of,
         }
         args.html.write_text(impact_html(report, facts), encoding="utf-8")
-        print(f"wrote {args.html}")
+        written.append(args.html)
+    sys.stdout.write(impact_text(report))
+    for path in written:
+        print(f"wrote {path}")
     return 0
 
 

@@ -315,13 +315,8 @@ def impact_table(
     """Compare groups on one yes/no measure; ``None`` (or NaN) in ``passed`` means pending."""
     frame = pd.DataFrame(
         {
-            "group": list(groups) if not isinstance(groups, pd.Series) else groups.to_numpy(),
-            "passed": pd.array(
-                [math.nan if v is None else float(v) for v in passed]
-                if not isinstance(passed, pd.Series)
-                else passed.to_numpy(dtype=float),
-                dtype=float,
-            ),
+            "group": pd.Series(groups, dtype=object).to_numpy(),
+            "passed": pd.Series(passed, dtype="float64").to_numpy(),  # None -> NaN
         }
     )
     grouped = frame.groupby("group", sort=True)["passed"]

@@ -86,6 +86,20 @@ def _title(table: ImpactTable) -> str:
     return f"{measure} by {table.dimension.replace('_', '/').replace(' x ', ' × ')}"
 
 
+def reference_note(table: ImpactTable) -> str:
+    """The reference group, and a warning when it is too small to compare against."""
+    if table.reference_group is None:
+        return "no group has a decided applicant"
+    reference = next(g for g in table.groups if g.group == table.reference_group)
+    note = table.reference_group
+    if reference.small_sample:
+        note += (
+            f" — only {reference.applicants} decided applicant(s): a small sample, so ratios "
+            "against it are unstable"
+        )
+    return note
+
+
 def impact_text(report: ImpactReport) -> str:
     """A plain-text rendering for the terminal."""
     lines = [
@@ -97,7 +111,7 @@ def impact_text(report: ImpactReport) -> str:
         f"{'4/5':>4} {'fisher p':>9} {'z':>7} {'short':>5}  notes"
     )
     for table in report.tables:
-        lines += ["", _title(table) + f" (reference: {table.reference_group or '–'})", header]
+        lines += ["", _title(table), f"  reference group: {reference_note(table)}", header]
         for g in table.groups:
             notes = ", ".join(
                 n
@@ -180,7 +194,7 @@ def impact_html(report: ImpactReport, facts: dict[str, str]) -> str:
             heading = "Overall outcome" if current == OVERALL else f"Criterion {current}"
             parts.append(f"<section><h2>{e(heading)}</h2>")
         parts.append(f"<h3>{e(_title(table))}</h3>")
-        parts.append(f"<p>Reference group: {e(table.reference_group or '–')}</p>")
+        parts.append(f"<p>Reference group: {e(reference_note(table))}</p>")
         parts.append("<table><thead><tr>")
         parts += [f"<th>{e(c)}</th>" for c in columns]
         parts.append("</tr></thead><tbody>")

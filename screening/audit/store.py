@@ -3,9 +3,9 @@
 ``AuditStore(url)`` opens (and migrates) a SQLite file or a PostgreSQL database. Writers
 append under a lock on the chain head row (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR
 UPDATE`` on PostgreSQL), so concurrent runs get consecutive, well-ordered sequence numbers.
-Nothing chained is ever updated; the only destructive operation is :meth:`purge`, which
-removes applicant-level data past its retention date and keeps every digest, so the chain
-still verifies.
+Records are only ever appended, except by :meth:`purge`, which removes applicant-level
+data past its retention date but keeps every digest and the hashes of what it removed, so
+the chain still verifies.
 """
 
 from __future__ import annotations
@@ -1195,7 +1195,7 @@ def _prepared_decisions(
         statuses = {c.id: _STATUS_TEXT[c.status] for c in decision.criteria}
         statuses_json = compact_json(statuses).decode()
         detail_bytes = to_json(decision)
-        input_bytes = compact_json(record)
+        input_bytes = compact_json(_without_eeo(record))
         detail_sha, input_sha = sha256_bytes(detail_bytes), sha256_bytes(input_bytes)
         outcome = _OUTCOME_TEXT[decision.outcome]
         yield _Prepared(
@@ -1214,6 +1214,15 @@ def _prepared_decisions(
         )
     if next(records, None) is not None:
         raise AuditError("the screening result has more input records than decisions")
+
+
+def _without_eeo(record: dict[str, Any]) -> dict[str, Any]:
+    """The input record minus any eeo_* answer: those live only in the eeo table."""
+    applicant = record.get("applicant")
+    cleaned = {k: v for k, v in record.items() if not str(k).startswith("eeo_")}
+    if isinstance(applicant, dict):
+        cleaned["applicant"] = {k: v for k, v in applicant.items() if not str(k).startswith("eeo_")}
+    return cleaned
 
 
 def _eeo_columns(frame: pd.DataFrame) -> list[str]:
