@@ -151,7 +151,16 @@ def experience_reasons(
 ) -> Texts:
     """One sentence per applicant for an experience criterion."""
     count = len(facts)
-    certain = credit_years(facts[F.experience_certain(req.id)].to_numpy(), full_time_hours)
+    # certain years are shown rounded down, as in the results' qualifying_years
+    certain = (
+        np.floor(
+            np.round(
+                credit_years(facts[F.experience_certain(req.id)].to_numpy(), full_time_hours) * 100,
+                6,
+            )
+        )
+        / 100
+    )
     possible = credit_years(facts[F.experience_possible(req.id)].to_numpy(), full_time_hours)
     required = float(req.years)
     certain_credit = facts[F.experience_certain(req.id)].to_numpy(dtype=np.int64)
