@@ -140,6 +140,55 @@ class ScreeningResult:
         """Every decision, in input order (one pass over the evidence, however large)."""
         yield from self._decisions(np.arange(len(self.results)))
 
+    def decision_summaries(self) -> Iterator[DecisionSummary]:
+        """What the audit store records of each decision, in input order, built fast.
+
+        The recorded detail holds the outcome, the pattern, years, every criterion's
+        status, reason and values, the principal reasons and the conditions. Clause texts
+        live in the recorded spec, and how each entry was read can be re-derived from the
+        recorded input record (`audit rescreen`), so neither is repeated per applicant.
+        """
+        metas = self._criteria_meta()
+        results = self.results
+        ids = results["applicant_id"].astype(str).tolist()
+        rows = self.batch.applicants["row"].astype(int).tolist()
+        outcomes = results["outcome"].tolist()
+        patterns = results["pattern"].tolist()
+        years = results["qualifying_years"].astype(float).tolist()
+        possible = [None if pd.isna(v) else float(v) for v in results["possible_years"].tolist()]
+        reasons = results["reasons"].astype(str).tolist()
+        conditions = results["conditions"].astype(str).tolist()
+        statuses = {m["id"]: self.statuses[m["id"]].tolist() for m in metas}
+        criterion_reasons = {m["id"]: self.criterion_reasons[m["id"]].tolist() for m in metas}
+        facts = self.evidence.facts
+        values = {
+            name: facts[name].tolist() for name in {n for meta in metas for n in meta["facts"]}
+        }
+        for i, applicant_id in enumerate(ids):
+            status_of = {m["id"]: str(statuses[m["id"]][i]) for m in metas}
+            detail = {
+                "applicant_id": applicant_id,
+                "row": rows[i],
+                "outcome": outcomes[i],
+                "pattern": patterns[i] or None,
+                "qualifying_years": years[i],
+                "possible_years": possible[i],
+                "criteria": [
+                    {
+                        "id": m["id"],
+                        "kind": m["kind"],
+                        "pattern": m["pattern"],
+                        "status": status_of[m["id"]],
+                        "reason": str(criterion_reasons[m["id"]][i]),
+                        "values": {name: values[name][i] for name in m["facts"]},
+                    }
+                    for m in metas
+                ],
+                "reasons": [r for r in reasons[i].split(" | ") if r],
+                "conditions": [c for c in conditions[i].split(" | ") if c],
+            }
+            yield DecisionSummary(applicant_id, rows[i], outcomes[i], status_of, detail)
+
     def _decision_at(self, position: int) -> Decision:
         return next(self._decisions(np.array([position])))
 
@@ -261,6 +310,17 @@ class ScreeningResult:
     def input_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(applicant id, normalised input record) for every screened applicant."""
         yield from batch_records(self.batch)
+
+
+@dataclass(frozen=True)
+class DecisionSummary:
+    """One decision as the audit store records it: ids, outcome, statuses, JSON-ready detail."""
+
+    applicant_id: str
+    row: int
+    outcome: str
+    statuses: dict[str, str]
+    detail: dict[str, Any]
 
 
 def _grouped(frame: pd.DataFrame, positions: np.ndarray[Any, Any], make: Any) -> list[list[Any]]:

@@ -24,6 +24,7 @@ from importlib import resources
 from typing import Any
 
 import pandas as pd
+import pydantic_core
 import sqlalchemy as sa
 import yaml
 from alembic import command
@@ -1171,36 +1172,36 @@ def _prepared_decisions(
 ) -> Iterator[_Prepared]:
     """Each decision serialised and hashed, checked against its input record."""
     records = result.input_records()
-    to_json = Decision.__pydantic_serializer__.to_json
     seen = set() if seen is None else seen
-    for decision in result.decisions():
+    for applicant_id, row_number, outcome_value, statuses_of, detail_bytes in _decision_sources(
+        result
+    ):
         try:
             record_id, record = next(records)
         except StopIteration:
             raise AuditError(
-                f"no input record for applicant {decision.applicant_id!r}: the screening "
+                f"no input record for applicant {applicant_id!r}: the screening "
                 "result's decisions and input records do not match"
             ) from None
-        if record_id != decision.applicant_id:
+        if record_id != applicant_id:
             raise AuditError(
                 f"input record {record_id!r} does not belong to decision "
-                f"{decision.applicant_id!r}: decisions and input records must be in the same order"
+                f"{applicant_id!r}: decisions and input records must be in the same order"
             )
-        if decision.applicant_id in seen:
+        if applicant_id in seen:
             raise AuditError(
-                f"applicant {decision.applicant_id!r} has two decisions in one run; applicant "
+                f"applicant {applicant_id!r} has two decisions in one run; applicant "
                 "ids must be unique within a batch"
             )
-        seen.add(decision.applicant_id)
-        statuses = {c.id: _STATUS_TEXT[c.status] for c in decision.criteria}
+        seen.add(applicant_id)
+        statuses = {k: _STATUS_TEXT[v] for k, v in statuses_of.items()}
         statuses_json = compact_json(statuses).decode()
-        detail_bytes = to_json(decision)
         input_bytes = compact_json(_without_eeo(record))
         detail_sha, input_sha = sha256_bytes(detail_bytes), sha256_bytes(input_bytes)
-        outcome = _OUTCOME_TEXT[decision.outcome]
+        outcome = _OUTCOME_TEXT[outcome_value]
         yield _Prepared(
-            decision.applicant_id,
-            decision.row,
+            applicant_id,
+            row_number,
             outcome,
             statuses,
             statuses_json,
@@ -1209,11 +1210,30 @@ def _prepared_decisions(
             input_bytes.decode(),
             input_sha,
             _decision_content_of(
-                decision.applicant_id, decision.row, outcome, statuses_json, detail_sha, input_sha
+                applicant_id, row_number, outcome, statuses_json, detail_sha, input_sha
             ),
         )
     if next(records, None) is not None:
         raise AuditError("the screening result has more input records than decisions")
+
+
+def _decision_sources(
+    result: ScreeningResultLike,
+) -> Iterator[tuple[str, int, Any, dict[str, Any], bytes]]:
+    """(applicant id, row, outcome, statuses, detail JSON) of each decision.
+
+    The pipeline's compact summaries when the result offers them (a million decisions
+    must not each become a full model); otherwise the full explained decisions.
+    """
+    summaries = getattr(result, "decision_summaries", None)
+    if summaries is not None:
+        for s in summaries():
+            yield s.applicant_id, s.row, s.outcome, s.statuses, pydantic_core.to_json(s.detail)
+        return
+    to_json = Decision.__pydantic_serializer__.to_json
+    for decision in result.decisions():
+        statuses = {c.id: c.status for c in decision.criteria}
+        yield decision.applicant_id, decision.row, decision.outcome, statuses, to_json(decision)
 
 
 def _without_eeo(record: dict[str, Any]) -> dict[str, Any]:
