@@ -396,17 +396,26 @@ def batch_records(batch: Batch) -> Iterator[tuple[str, dict[str, Any]]]:
     position = {applicant_id: index for index, applicant_id in enumerate(ids)}
     jobs = _entries_by_applicant(batch.jobs, JOB_FIELDS, position)
     education = _entries_by_applicant(batch.education, EDUCATION_FIELDS, position)
-    fields = [f for f in APPLICANT_FIELDS if f in batch.applicants.columns]
-    people = batch.applicants[fields].astype(object).to_dict("records") if fields else []
+    people = _rows_of(batch.applicants, APPLICANT_FIELDS)
     for index, applicant_id in enumerate(ids):
-        person = people[index] if people else {}
         record: dict[str, Any] = {
             "applicant": {"applicant_id": applicant_id}
-            | {f: _text(person.get(f)) for f in APPLICANT_FIELDS},
+            | dict(zip(APPLICANT_FIELDS, people[index], strict=True)),
             "jobs": jobs[index],
             "education": education[index],
         }
         yield applicant_id, record
+
+
+def _rows_of(frame: pd.DataFrame, fields: list[str]) -> list[tuple[str | None, ...]]:
+    """The frame's rows as tuples of text or None (blank), column by column for speed."""
+    columns = []
+    for name in fields:
+        if name in frame.columns:
+            columns.append([_text(v) for v in frame[name].tolist()])
+        else:
+            columns.append([None] * len(frame))
+    return list(zip(*columns, strict=True)) if columns else [() for _ in range(len(frame))]
 
 
 def _entries_by_applicant(
@@ -416,12 +425,11 @@ def _entries_by_applicant(
     out: list[list[dict[str, str | None]]] = [[] for _ in position]
     if frame.empty:
         return out
-    present = [f for f in fields if f in frame.columns]
-    rows = frame[present].astype(object).to_dict("records")
+    rows = _rows_of(frame, fields)
     for applicant_id, row in zip(frame["applicant_id"].astype(str).tolist(), rows, strict=True):
         where = position.get(applicant_id)
         if where is not None:
-            out[where].append({f: _text(row.get(f)) for f in fields})
+            out[where].append(dict(zip(fields, row, strict=True)))
     return out
 
 
