@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from screening import facts as F
+from screening.places import US_STATES
 from screening.results import InputIssue
 from screening.spec import (
     LEVEL_ORDER,
@@ -901,27 +902,13 @@ def _education_facts(
 
 # ---------------------------------------------------------------------------- licenses
 
-_STATES = {
-    "AL": "alabama", "AK": "alaska", "AZ": "arizona", "AR": "arkansas", "CA": "california",
-    "CO": "colorado", "CT": "connecticut", "DE": "delaware", "FL": "florida", "GA": "georgia",
-    "HI": "hawaii", "ID": "idaho", "IL": "illinois", "IN": "indiana", "IA": "iowa",
-    "KS": "kansas", "KY": "kentucky", "LA": "louisiana", "ME": "maine", "MD": "maryland",
-    "MA": "massachusetts", "MI": "michigan", "MN": "minnesota", "MS": "mississippi",
-    "MO": "missouri", "MT": "montana", "NE": "nebraska", "NV": "nevada", "NH": "new hampshire",
-    "NJ": "new jersey", "NM": "new mexico", "NY": "new york", "NC": "north carolina",
-    "ND": "north dakota", "OH": "ohio", "OK": "oklahoma", "OR": "oregon", "PA": "pennsylvania",
-    "RI": "rhode island", "SC": "south carolina", "SD": "south dakota", "TN": "tennessee",
-    "TX": "texas", "UT": "utah", "VT": "vermont", "VA": "virginia", "WA": "washington",
-    "WV": "west virginia", "WI": "wisconsin", "WY": "wyoming", "DC": "district of columbia",
-}  # fmt: skip
-
 
 def state_code(text: str) -> str | None:
     """A US state's two-letter code from its code or name, else None."""
     value = normalise_text(text)
-    if value.upper() in _STATES:
+    if value.upper() in US_STATES:
         return value.upper()
-    for code, name in _STATES.items():
+    for code, name in US_STATES.items():
         if value == name:
             return code
     return None

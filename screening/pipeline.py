@@ -33,6 +33,7 @@ from screening.explain import (
     years_text,
 )
 from screening.loading import Batch, InputFile, iter_batches, load_batch
+from screening.places import US_STATES
 from screening.results import (
     ERROR_COLUMNS,
     CriterionResult,
@@ -637,9 +638,7 @@ def _results_frame(
 
 
 def _license_words(kind: str, state: str | None) -> str:
-    from screening.evidence import _STATES
-
-    place = _STATES.get((state or "").upper(), state or "")
+    place = US_STATES.get((state or "").upper(), state or "")
     words = f"valid {place.title()} {kind}" if place else f"valid {kind}"
     if "driver" in kind.lower():
         words += " and satisfactory driving record"

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Literal
 
 from screening.documents import Document, read_document
+from screening.places import STATE_CODES
 from screening.spec import (
     LEVEL_YEARS,
     Certificate,
@@ -362,20 +363,7 @@ def _paragraph_items(paragraph: str, items: list[Item]) -> None:
 
 # --- reading sentences ------------------------------------------------------------------
 
-_STATES = {
-    "alabama": "AL", "alaska": "AK", "arizona": "AZ", "arkansas": "AR", "california": "CA",
-    "colorado": "CO", "connecticut": "CT", "delaware": "DE", "florida": "FL", "georgia": "GA",
-    "hawaii": "HI", "idaho": "ID", "illinois": "IL", "indiana": "IN", "iowa": "IA",
-    "kansas": "KS", "kentucky": "KY", "louisiana": "LA", "maine": "ME", "maryland": "MD",
-    "massachusetts": "MA", "michigan": "MI", "minnesota": "MN", "mississippi": "MS",
-    "missouri": "MO", "montana": "MT", "nebraska": "NE", "nevada": "NV",
-    "new hampshire": "NH", "new jersey": "NJ", "new mexico": "NM", "new york": "NY",
-    "north carolina": "NC", "north dakota": "ND", "ohio": "OH", "oklahoma": "OK",
-    "oregon": "OR", "pennsylvania": "PA", "rhode island": "RI", "south carolina": "SC",
-    "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT",
-    "virginia": "VA", "washington": "WA", "west virginia": "WV", "wisconsin": "WI",
-    "wyoming": "WY",
-}  # fmt: skip
+_STATES = STATE_CODES
 _STATE_RE = re.compile(
     r"\b(" + "|".join(sorted(_STATES, key=len, reverse=True)) + r")\b", re.IGNORECASE
 )
