@@ -58,6 +58,12 @@ def credit_years(credit: np.ndarray[Any, Any], full_time_hours: int) -> np.ndarr
     return np.where(credit >= F.UNBOUNDED, np.nan, values)
 
 
+def _floor_hundredths(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Years rounded down to hundredths (what an applicant certainly has is never rounded up)."""
+    floored: np.ndarray[Any, Any] = np.floor(np.round(values * 100, 6)) / 100
+    return floored
+
+
 def _month_texts(days: np.ndarray[Any, Any]) -> Texts:
     uniques, inverse = np.unique(days, return_inverse=True)
     table = np.array(
@@ -259,7 +265,14 @@ def education_reasons(
         facts[F.education_substitution_certain(req.id)].to_numpy(), spec.full_time_hours
     )
     experience = (
-        credit_years(facts[F.experience_certain(first.id)].to_numpy(), spec.full_time_hours)
+        _floor_hundredths(
+            credit_years(facts[F.experience_certain(first.id)].to_numpy(), spec.full_time_hours)
+        )
+        if first is not None
+        else np.zeros(count)
+    )
+    experience_possible = (
+        credit_years(facts[F.experience_possible(first.id)].to_numpy(), spec.full_time_hours)
         if first is not None
         else np.zeros(count)
     )
@@ -275,13 +288,21 @@ def education_reasons(
         if value == Status.met.value:
             out[rows] = head + has + f" meets {wanted}{in_fields}"
             continue
-        if value == Status.review.value:
-            out[rows] = head + needs + "; uncertain: " + _where(doubt[rows] != "", doubt[rows], has)
-            continue
         needed = years_texts(
             (float(first.years) if first is not None else 0.0) + education_years - credited[rows]
         )
         experience_text = years_texts(experience[rows])
+        if value == Status.review.value:
+            # uncertain education, or experience that would substitute if uncertain jobs count
+            substitution_text = (
+                head + needs + "; has " + has + "; substitution needs " + needed
+                + " years of qualifying experience, has " + experience_text + ", up to "
+                + years_texts(experience_possible[rows]) + " if uncertain jobs count"
+            )  # fmt: skip
+            out[rows] = _where(
+                doubt[rows] != "", head + needs + "; uncertain: " + doubt[rows], substitution_text
+            )
+            continue
         if value == Status.substituted.value:
             out[rows] = (
                 head + has + "; " + experience_text

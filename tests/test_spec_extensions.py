@@ -128,3 +128,29 @@ def test_a_job_showing_two_areas_counts_under_the_more_favourable(tmp_path: Path
     # names retail as its own industry, so the job qualifies through it
     assert status(result, "main.experience", "BOTH") == "met"
     assert "account management" in result.decision("BOTH").jobs[0].matched
+
+
+def test_a_review_that_hinges_on_substitution_says_so(tmp_path: Path) -> None:
+    """An associate's degree is certain; whether experience substitutes for the rest is not."""
+    result = screen(
+        tmp_path,
+        [
+            row(
+                "A1",
+                edu(1, degree="AA", major="Business Administration"),
+                job(1, start="2022-01-01", end="2024-12-31"),
+                job(
+                    2,
+                    title="Project Coordinator",
+                    employer="Acme Consulting",
+                    industry="",
+                    start="2017-01-01",
+                    end="2021-12-31",
+                ),
+            )
+        ],  # fmt: skip
+    )
+    assert status(result, "typical.education") == "review"
+    reason = result.decision("A1").criteria[0].reason
+    assert "substitution needs 5 years of qualifying experience, has 3" in reason
+    assert "if uncertain jobs count" in reason
