@@ -152,3 +152,15 @@ def test_durable_and_vectorised_evaluation_agree(which: str, data: st.DataObject
     durable = evaluate(compiled, frame)
     vectorised = evaluate_vectorised(compiled, frame)
     assert as_lists(durable.statuses) == as_lists(vectorised.statuses)
+
+
+def test_worker_processes_decide_exactly_as_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large batches are split over worker processes; the decisions must not change."""
+    monkeypatch.setattr(engine, "PARALLEL_MINIMUM", 100)
+    facts = random_facts(ALAMEDA_RULES, 3_000, seed=11)
+    single = evaluate(ALAMEDA_RULES, facts, workers=1)
+    parallel = evaluate(ALAMEDA_RULES, facts, workers=2)
+    assert as_lists(parallel.statuses) == as_lists(single.statuses)
+    assert as_lists(parallel.statuses) == as_lists(
+        evaluate_vectorised(ALAMEDA_RULES, facts).statuses
+    )
