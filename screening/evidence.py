@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from screening import columns
 from screening import facts as F
 from screening.places import US_STATES
 from screening.results import InputIssue
@@ -36,25 +37,9 @@ from screening.spec import (
 )
 from screening.vocabulary import Vocabulary, normalise_text, phrase_pattern
 
-JOB_FIELDS = [
-    "title",
-    "employer",
-    "industry",
-    "start",
-    "end",
-    "hours_per_week",
-    "duties",
-    "qualifying_percent",
-]
-EDUCATION_FIELDS = [
-    "degree",
-    "major",
-    "institution",
-    "accredited",
-    "completed",
-    "units",
-    "unit_type",
-]
+#: The text fields of a job and an education entry, as the loader names them.
+JOB_FIELDS = list(columns.JOB_FIELDS)
+EDUCATION_FIELDS = list(columns.EDUCATION_FIELDS)
 
 QUALIFYING = "qualifying"
 UNCERTAIN = "uncertain"

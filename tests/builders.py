@@ -8,6 +8,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from screening import columns
 from screening import facts as F
 from screening.pipeline import ScreeningResult, screen_files
 
@@ -21,25 +22,8 @@ AS_OF = date(2026, 11, 26)
 DAY = F.daily_cap(40)
 YEAR = F.year_credit(40)
 
-JOB_FIELDS = [
-    "title",
-    "employer",
-    "industry",
-    "start",
-    "end",
-    "hours_per_week",
-    "duties",
-    "qualifying_percent",
-]
-EDUCATION_FIELDS = [
-    "degree",
-    "major",
-    "institution",
-    "accredited",
-    "completed",
-    "units",
-    "unit_type",
-]
+JOB_FIELDS = list(columns.JOB_FIELDS)
+EDUCATION_FIELDS = list(columns.EDUCATION_FIELDS)
 
 
 def job(
