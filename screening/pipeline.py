@@ -238,75 +238,33 @@ class ScreeningResult:
             )
 
     def _criteria_meta(self) -> list[dict[str, Any]]:
+        """Each criterion's id, kind, pattern, clause and the facts its values come from."""
         metas: list[dict[str, Any]] = []
+
+        def add(item: Any, kind: str, pattern: str | None, facts: list[str]) -> None:
+            metas.append(
+                {"id": item.id, "kind": kind, "pattern": pattern, "clause": item.clause,
+                 "facts": facts}
+            )  # fmt: skip
+
+        def add_held(pattern: str | None, licenses: Any, certificates: Any) -> None:
+            for lic in licenses:
+                add(lic, "license", pattern, [F.license_code(lic.id)])
+            for cert in certificates:
+                add(cert, "certificate", pattern, [F.certificate_code(cert.id)])
+
         for pattern in self.spec.patterns:
-            if pattern.education is not None:
-                e = pattern.education
-                metas.append(
-                    {
-                        "id": e.id,
-                        "kind": "education",
-                        "pattern": pattern.id,
-                        "clause": e.clause,
-                        "facts": [
-                            F.education_level_certain(e.id),
-                            F.education_level_possible(e.id),
-                            F.education_years_certain(e.id),
-                            F.education_years_possible(e.id),
-                        ],
-                    }
-                )
+            if (e := pattern.education) is not None:
+                add(e, "education", pattern.id, [
+                    F.education_level_certain(e.id), F.education_level_possible(e.id),
+                    F.education_years_certain(e.id), F.education_years_possible(e.id),
+                ])  # fmt: skip
             for x in pattern.experience:
-                metas.append(
-                    {
-                        "id": x.id,
-                        "kind": "experience",
-                        "pattern": pattern.id,
-                        "clause": x.clause,
-                        "facts": [F.experience_certain(x.id), F.experience_possible(x.id)],
-                    }
-                )
-            for lic in pattern.licenses:
-                metas.append(
-                    {
-                        "id": lic.id,
-                        "kind": "license",
-                        "pattern": pattern.id,
-                        "clause": lic.clause,
-                        "facts": [F.license_code(lic.id)],
-                    }
-                )
-            for c in pattern.certificates:
-                metas.append(
-                    {
-                        "id": c.id,
-                        "kind": "certificate",
-                        "pattern": pattern.id,
-                        "clause": c.clause,
-                        "facts": [F.certificate_code(c.id)],
-                    }
-                )
-        for lic in self.spec.licenses:
-            metas.append(
-                {
-                    "id": lic.id,
-                    "kind": "license",
-                    "pattern": None,
-                    "clause": lic.clause,
-                    "facts": [F.license_code(lic.id)],
-                }
-            )
-        for c in self.spec.certificates:
-            metas.append(
-                {
-                    "id": c.id,
-                    "kind": "certificate",
-                    "pattern": None,
-                    "clause": c.clause,
-                    "facts": [F.certificate_code(c.id)],
-                }
-            )
-        return metas  # fmt: skip
+                add(x, "experience", pattern.id,
+                    [F.experience_certain(x.id), F.experience_possible(x.id)])  # fmt: skip
+            add_held(pattern.id, pattern.licenses, pattern.certificates)
+        add_held(None, self.spec.licenses, self.spec.certificates)
+        return metas
 
     def input_records(self) -> Iterator[tuple[str, dict[str, Any]]]:
         """(applicant id, normalised input record) for every screened applicant."""
