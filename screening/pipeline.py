@@ -8,8 +8,6 @@ are evaluated by the rule engine once.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import time
 from collections.abc import Iterator
@@ -30,7 +28,6 @@ from screening.explain import (
     education_reasons,
     experience_reasons,
     held_reasons,
-    years_text,
 )
 from screening.loading import Batch, InputFile, iter_batches, load_batch
 from screening.places import US_STATES
@@ -296,12 +293,6 @@ def _grouped(frame: pd.DataFrame, positions: np.ndarray[Any, Any], make: Any) ->
     return out
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, np.integer):
-        return int(value)
-    return value
-
-
 def _text(value: Any) -> str | None:
     if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
         return None
@@ -390,11 +381,6 @@ def _entries_by_applicant(
         if where is not None:
             out[where].append(dict(zip(fields, row, strict=True)))
     return out
-
-
-def record_digest(record: dict[str, Any]) -> str:
-    """SHA-256 of a normalised input record's canonical JSON."""
-    return hashlib.sha256(json.dumps(record, sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def default_workers() -> int:
@@ -849,8 +835,3 @@ def screen_records(
         spec_path=spec_path,
         engine=engine,
     )
-
-
-def years_label(value: float) -> str:
-    """Years for display (re-exported for the app and CLI)."""
-    return years_text(value)
