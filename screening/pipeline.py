@@ -8,6 +8,7 @@ are evaluated by the rule engine once.
 
 from __future__ import annotations
 
+import operator
 import os
 import time
 from collections.abc import Iterator
@@ -119,7 +120,10 @@ class ScreeningResult:
 
     def errors_frame(self) -> pd.DataFrame:
         """The errors table (errors and warnings), as DESIGN.md's Errors CSV."""
-        return pd.DataFrame([i.model_dump() for i in self.issues], columns=ERROR_COLUMNS).astype(
+        # one tuple of attributes per issue: the frame model_dump's dicts gave, a few times
+        # cheaper when a big batch has thousands of warnings
+        fields = operator.attrgetter(*ERROR_COLUMNS)
+        return pd.DataFrame([fields(i) for i in self.issues], columns=ERROR_COLUMNS).astype(
             {"row": "Int64"}
         )
 
