@@ -11,7 +11,7 @@ from __future__ import annotations
 import operator
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -395,18 +395,67 @@ def default_workers() -> int:
         return max(1, os.cpu_count() or 1)
 
 
+class DecisionMemo:
+    """Statuses of the distinct fact rows this process has already evaluated.
+
+    Screening is a pure function of the (clipped) facts, so a process screening one
+    chunk after another keeps what the rules said of each distinct row and evaluates only
+    rows it has not seen. Bounded: past `limit` rows it starts afresh.
+    """
+
+    def __init__(self, compiled: CompiledRuleset, limit: int = 1_000_000) -> None:
+        self.compiled = compiled
+        self.limit = limit
+        self._position: dict[bytes, int] = {}
+        self._statuses: dict[str, np.ndarray[Any, Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self._position)
+
+    def statuses(
+        self,
+        distinct: np.ndarray[Any, Any],
+        evaluate: Callable[[np.ndarray[Any, Any]], dict[str, np.ndarray[Any, Any]]],
+    ) -> dict[str, np.ndarray[Any, Any]]:
+        """Statuses of each distinct row, evaluating with `evaluate` only the unseen ones."""
+        if len(self._position) + len(distinct) > self.limit:
+            self._position.clear()
+            self._statuses.clear()
+        rows = np.ascontiguousarray(distinct)
+        keys = rows.view(np.dtype((np.void, rows.dtype.itemsize * rows.shape[1]))).ravel()
+        keys_bytes = [k.tobytes() for k in keys]
+        positions = np.fromiter(
+            (self._position.get(k, -1) for k in keys_bytes), dtype=np.int64, count=len(keys)
+        )
+        unseen = np.flatnonzero(positions < 0)
+        if len(unseen):
+            fresh = evaluate(rows[unseen])
+            first = len(self._position)
+            for offset, row in enumerate(unseen.tolist()):
+                self._position[keys_bytes[row]] = first + offset
+            positions[unseen] = np.arange(first, first + len(unseen))
+            for subject, column in fresh.items():
+                known = self._statuses.get(subject)
+                self._statuses[subject] = (
+                    column if known is None else np.concatenate([known, column])
+                )
+        return {subject: known[positions] for subject, known in self._statuses.items()}
+
+
 def decide(
     compiled: CompiledRuleset,
     facts: pd.DataFrame,
     engine: EngineKind = "durable",
     *,
     workers: int | None = None,
+    memo: DecisionMemo | None = None,
 ) -> dict[str, np.ndarray[Any, Any]]:
     """Statuses of every subject for every fact row, evaluating each distinct fact once.
 
     Facts are first clipped at the largest threshold any rule compares them with (above
     it nothing changes), so applicants whose facts differ only beyond every threshold
-    share one evaluation.
+    share one evaluation. With a memo, rows an earlier call evaluated are not evaluated
+    again.
     """
     names = [n for n in compiled.fact_names if n != F.KEY]
     values = facts[names].to_numpy(dtype=np.int64, copy=True)
@@ -418,15 +467,23 @@ def decide(
         inverse = inverse.reshape(-1)
     else:
         unique, inverse = values, np.zeros(0, dtype=np.int64)
-    distinct = pd.DataFrame(unique, columns=names)
-    distinct.insert(0, F.KEY, np.arange(len(distinct), dtype=np.int64))
-    if engine == "durable":
-        evaluation = rule_engine.evaluate(
-            compiled, distinct, workers=workers if workers is not None else default_workers()
-        )
+
+    def evaluate(rows: np.ndarray[Any, Any]) -> dict[str, np.ndarray[Any, Any]]:
+        distinct = pd.DataFrame(rows, columns=names)
+        distinct.insert(0, F.KEY, np.arange(len(distinct), dtype=np.int64))
+        if engine == "durable":
+            evaluation = rule_engine.evaluate(
+                compiled, distinct, workers=workers if workers is not None else default_workers()
+            )
+        else:
+            evaluation = rule_engine.evaluate_vectorised(compiled, distinct)
+        return evaluation.statuses
+
+    if memo is not None and memo.compiled is compiled and len(unique):
+        by_row = memo.statuses(unique, evaluate)
     else:
-        evaluation = rule_engine.evaluate_vectorised(compiled, distinct)
-    return {subject: column[inverse] for subject, column in evaluation.statuses.items()}
+        by_row = evaluate(unique)
+    return {subject: column[inverse] for subject, column in by_row.items()}
 
 
 def screen_batch(
@@ -438,8 +495,15 @@ def screen_batch(
     spec_path: str | Path | None = None,
     vocabulary: Vocabulary | None = None,
     engine: EngineKind = "durable",
+    memo: DecisionMemo | None = None,
+    rule_workers: int | None = None,
 ) -> ScreeningResult:
-    """Screen a loaded batch against a spec."""
+    """Screen a loaded batch against a spec.
+
+    `memo` keeps the rules' statuses of fact rows between calls (for a process screening
+    chunk after chunk); `rule_workers` caps the processes of the rule step (1 in a worker
+    that is itself one of a pool).
+    """
     timings: dict[str, float] = {}
     vocab = vocabulary if vocabulary is not None else vocabulary_for(spec, spec_path)
     compiled = compiled_ruleset(spec)
@@ -457,7 +521,7 @@ def screen_batch(
     )
     timings["evidence"] = time.perf_counter() - started
     started = time.perf_counter()
-    statuses = decide(compiled, evidence.facts, engine)
+    statuses = decide(compiled, evidence.facts, engine, workers=rule_workers, memo=memo)
     timings["rules"] = time.perf_counter() - started
     started = time.perf_counter()
     results, criterion_reasons = _results_frame(spec, compiled, batch, evidence, statuses, as_of)

@@ -1,0 +1,290 @@
+"""Screening a large batch on every core.
+
+A run is split into chunks of applicants. Each chunk is screened in a worker process that
+holds its own durable_rules host (the engine is single-threaded and its state is
+per-process), and comes back as what the run's outputs need of it: the results and error
+CSV bytes, the counts of the summary and, when the run is recorded, the audit store's
+prepared rows. The parent only writes bytes and appends audit rows, in input order, while
+the workers screen the chunks that follow; at most a few chunks are in flight, so memory
+stays flat however large the file.
+
+Screening is a pure function of an applicant's facts, so the chunks' outputs joined in
+order are exactly the one-batch outputs. Small batches are screened in this process, where
+starting workers would cost more than it saves.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from screening import engine as rule_engine
+from screening.engine import EngineError
+from screening.export import csv_utf8
+from screening.loading import Batch, iter_batches, load_batch
+from screening.pipeline import (
+    DecisionMemo,
+    EngineKind,
+    ScreeningResult,
+    compiled_ruleset,
+    default_workers,
+    screen_batch,
+)
+from screening.results import ERROR_COLUMNS
+from screening.spec import JobSpec, load_spec
+from screening.vocabulary import Vocabulary, vocabulary_for
+
+#: Applicants per chunk: big enough that the per-chunk overhead (pickling, pandas set-up)
+#: is small, small enough that a few chunks in flight keep memory low and both cores busy.
+CHUNK_ROWS = 12_500
+#: Files smaller than this are screened in this process: a pool costs about a second.
+PARALLEL_MINIMUM_BYTES = 8_000_000
+
+
+@dataclass(frozen=True)
+class ScreenJob:
+    """What every chunk of a run is screened against."""
+
+    spec: JobSpec
+    spec_path: str | None
+    as_of: date
+    requires_driving: bool
+    engine: EngineKind
+    record_audit: bool
+
+
+@dataclass
+class ChunkOutput:
+    """One screened chunk, as the run's outputs need it."""
+
+    index: int
+    results_csv: bytes
+    errors_csv: bytes
+    warnings_csv: bytes
+    outcomes: dict[str, int]
+    screened: int
+    error_rows: int
+    errors: int
+    warnings: int
+    timings: dict[str, float]
+    audit: Any = None
+    audit_source: Any = None
+
+
+@dataclass
+class _WorkerState:
+    job: ScreenJob
+    vocabulary: Vocabulary
+    memo: DecisionMemo | None = field(default=None)
+
+
+_STATE: _WorkerState | None = None
+
+
+def start_worker(job: ScreenJob) -> None:
+    """Prepare this process to screen chunks of `job`: compile and register the rules once."""
+    global _STATE
+    compiled = compiled_ruleset(job.spec)
+    if job.engine == "durable":
+        rule_engine.register(compiled)
+    vocabulary = vocabulary_for(job.spec, job.spec_path)
+    _STATE = _WorkerState(job, vocabulary, DecisionMemo(compiled))
+
+
+def _ready() -> int:
+    """A no-op task: waiting for one per worker means every worker has started."""
+    return os.getpid()
+
+
+def screen_chunk(index: int, batch: Batch) -> ChunkOutput:
+    """Screen one chunk in a prepared process (see `start_worker`) and render its outputs."""
+    if _STATE is None:
+        raise RuntimeError("start_worker must run in this process before screen_chunk")
+    job = _STATE.job
+    result = screen_batch(
+        job.spec,
+        batch,
+        as_of=job.as_of,
+        requires_driving=job.requires_driving,
+        spec_path=job.spec_path,
+        vocabulary=_STATE.vocabulary,
+        engine=job.engine,
+        memo=_STATE.memo,
+        rule_workers=1,
+    )
+    return render(index, result, record_audit=job.record_audit)
+
+
+def render(index: int, result: ScreeningResult, *, record_audit: bool) -> ChunkOutput:
+    """The outputs of one screened chunk: CSV bytes, counts and prepared audit rows."""
+    started = time.perf_counter()
+    errors = result.errors_frame()
+    is_error = (errors["severity"] == "error").to_numpy(dtype=bool)
+    output = ChunkOutput(
+        index=index,
+        results_csv=csv_utf8(result.results, header=index == 0),
+        errors_csv=csv_utf8(errors[is_error], header=False),
+        warnings_csv=csv_utf8(errors[~is_error], header=False),
+        outcomes=result.outcome_counts(),
+        screened=len(result.results),
+        error_rows=result.batch.error_rows,
+        errors=int(is_error.sum()),
+        warnings=int((~is_error).sum()),
+        timings=dict(result.timings),
+    )
+    output.timings["write"] = time.perf_counter() - started
+    return output
+
+
+def errors_header() -> bytes:
+    """The header line of the errors CSV."""
+    return csv_utf8(pd.DataFrame(columns=ERROR_COLUMNS), header=True)
+
+
+class ParallelRun:
+    """A screening run over one batch of files, chunk by chunk, on every core.
+
+    Constructing it checks the spec and every file-level problem (raising SpecError or
+    FileLevelError before anything is screened) and starts the workers; iterating yields
+    each chunk's `ChunkOutput` in input order. Use it as a context manager so the workers
+    stop with the run.
+    """
+
+    def __init__(
+        self,
+        applicants: str | Path,
+        spec: str | Path | JobSpec,
+        *,
+        jobs: str | Path | None = None,
+        education: str | Path | None = None,
+        columns: str | Path | None = None,
+        as_of: date | None = None,
+        requires_driving: bool = False,
+        engine: EngineKind = "durable",
+        record_audit: bool = True,
+        workers: int | None = None,
+        chunk_rows: int = CHUNK_ROWS,
+        parallel_minimum_bytes: int = PARALLEL_MINIMUM_BYTES,
+    ) -> None:
+        spec_path = None if isinstance(spec, JobSpec) else str(spec)
+        job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
+        compiled_ruleset(job_spec)  # a bad spec fails before any applicant is read
+        self.job = ScreenJob(
+            job_spec, spec_path, as_of or date.today(), requires_driving, engine, record_audit
+        )
+        self.timings: dict[str, float] = {}
+        self._pool: ProcessPoolExecutor | None = None
+        workers = workers if workers is not None else default_workers()
+        long_form = jobs is not None or education is not None
+        in_process = workers < 2 or long_form or _size(applicants) < parallel_minimum_bytes
+        if not in_process:
+            self._pool = _start_pool(self.job, workers)
+            self._in_flight = workers + 1
+        started = time.perf_counter()
+        if long_form:
+            self._batches: Iterator[Batch] = iter(
+                [load_batch(applicants, jobs=jobs, education=education, columns=columns)]
+            )
+        else:
+            self._batches = iter_batches(applicants, columns=columns, chunk_rows=chunk_rows)
+        self.timings["plan"] = time.perf_counter() - started
+
+    def __enter__(self) -> ParallelRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the workers (pending chunks are cancelled)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def __iter__(self) -> Iterator[ChunkOutput]:
+        if self._pool is None:
+            yield from self._in_this_process()
+        else:
+            yield from self._in_workers(self._pool)
+
+    def _in_this_process(self) -> Iterator[ChunkOutput]:
+        start_worker(self.job)
+        index = 0
+        while True:
+            started = time.perf_counter()
+            batch = next(self._batches, None)
+            if batch is None:
+                return
+            load = time.perf_counter() - started
+            output = screen_chunk(index, batch)
+            output.timings["load"] = load
+            yield output
+            index += 1
+
+    def _in_workers(self, pool: ProcessPoolExecutor) -> Iterator[ChunkOutput]:
+        pending: deque[Future[ChunkOutput]] = deque()
+        index = 0
+        try:
+            while True:
+                while len(pending) < self._in_flight:
+                    started = time.perf_counter()
+                    batch = next(self._batches, None)
+                    self.timings["load"] = self.timings.get("load", 0.0) + (
+                        time.perf_counter() - started
+                    )
+                    if batch is None:
+                        break
+                    pending.append(pool.submit(screen_chunk, index, batch))
+                    index += 1
+                if not pending:
+                    return
+                yield pending.popleft().result()
+        except BrokenProcessPool as exc:
+            raise EngineError(f"a screening worker process stopped unexpectedly ({exc})") from None
+
+
+def _size(path: str | Path) -> int:
+    try:
+        return Path(path).stat().st_size
+    except OSError:
+        return 0  # the loader reports a missing file with its own message
+
+
+def _start_pool(job: ScreenJob, workers: int) -> ProcessPoolExecutor:
+    """Workers forked from a server that has already imported the screening package."""
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=start_worker, initargs=(job,)
+    )
+    try:
+        # every worker starts (imports, compiles, registers) while the file is planned
+        for _ in range(workers):
+            pool.submit(_ready)
+    except BrokenProcessPool as exc:
+        pool.shutdown(cancel_futures=True)
+        raise EngineError(f"the screening workers could not start ({exc})") from None
+    return pool
+
+
+__all__ = [
+    "CHUNK_ROWS",
+    "ChunkOutput",
+    "ParallelRun",
+    "ScreenJob",
+    "errors_header",
+    "render",
+    "screen_chunk",
+    "start_worker",
+]

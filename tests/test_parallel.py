@@ -1,0 +1,139 @@
+"""Screening on a process pool gives, chunk by chunk, exactly the one-batch outputs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from screening.engine import EngineError
+from screening.export import csv_utf8
+from screening.parallel import ParallelRun, errors_header
+from screening.pipeline import DecisionMemo, compiled_ruleset, decide, screen_files
+from screening.results import ERROR_COLUMNS
+from screening.spec import load_spec
+from tests.builders import ALAMEDA, AS_OF, ROOT
+
+SAMPLE = ROOT / "data" / "account-manager-applicants.csv"
+
+
+def _one_batch_outputs(path: Path) -> tuple[bytes, bytes]:
+    whole = screen_files(path, ALAMEDA, as_of=AS_OF)
+    return csv_utf8(whole.results, header=True), csv_utf8(whole.errors_frame(), header=True)
+
+
+def _run_outputs(run: ParallelRun) -> tuple[bytes, bytes, int]:
+    results, errors, warnings, chunks = [], [], [], 0
+    for chunk in run:
+        assert chunk.index == chunks
+        results.append(chunk.results_csv)
+        errors.append(chunk.errors_csv)
+        warnings.append(chunk.warnings_csv)
+        chunks += 1
+    return b"".join(results), errors_header() + b"".join(errors + warnings), chunks
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_chunks_on_workers_join_into_the_one_batch_outputs(workers: int) -> None:
+    expected_results, expected_errors = _one_batch_outputs(SAMPLE)
+    with ParallelRun(
+        SAMPLE,
+        ALAMEDA,
+        as_of=AS_OF,
+        record_audit=False,
+        workers=workers,
+        chunk_rows=41,
+        parallel_minimum_bytes=0,
+    ) as run:
+        results, errors, chunks = _run_outputs(run)
+    assert chunks > 3
+    assert results == expected_results
+    assert errors == expected_errors
+
+
+def test_the_vectorised_reference_on_workers_decides_as_durable_rules() -> None:
+    expected_results, _ = _one_batch_outputs(SAMPLE)
+    with ParallelRun(
+        SAMPLE,
+        ALAMEDA,
+        as_of=AS_OF,
+        engine="vectorised",
+        record_audit=False,
+        workers=2,
+        chunk_rows=53,
+        parallel_minimum_bytes=0,
+    ) as run:
+        results, _, _ = _run_outputs(run)
+    assert results == expected_results
+
+
+def test_a_small_file_is_screened_without_starting_workers() -> None:
+    with ParallelRun(SAMPLE, ALAMEDA, as_of=AS_OF, record_audit=False, workers=2) as run:
+        assert run._pool is None
+        assert sum(c.screened for c in run) > 0
+
+
+def test_counts_add_up_to_the_one_batch_counts() -> None:
+    whole = screen_files(SAMPLE, ALAMEDA, as_of=AS_OF)
+    with ParallelRun(
+        SAMPLE, ALAMEDA, as_of=AS_OF, record_audit=False, workers=2, chunk_rows=29,
+        parallel_minimum_bytes=0,
+    ) as run:  # fmt: skip
+        chunks = list(run)
+    assert sum(c.screened for c in chunks) == len(whole.results)
+    assert sum(c.error_rows for c in chunks) == whole.batch.error_rows
+    assert sum(c.errors for c in chunks) == sum(i.severity == "error" for i in whole.issues)
+    assert sum(c.warnings for c in chunks) == sum(i.severity == "warning" for i in whole.issues)
+    for outcome, count in whole.outcome_counts().items():
+        assert sum(c.outcomes[outcome] for c in chunks) == count
+
+
+def test_a_worker_that_dies_is_reported_as_an_engine_failure() -> None:
+    with ParallelRun(
+        SAMPLE, ALAMEDA, as_of=AS_OF, record_audit=False, workers=2, chunk_rows=41,
+        parallel_minimum_bytes=0,
+    ) as run:  # fmt: skip
+        assert run._pool is not None
+        for process in list(run._pool._processes.values()):  # type: ignore[union-attr]
+            process.kill()
+            process.join()
+        with pytest.raises(EngineError, match="worker process stopped"):
+            list(run)
+
+
+def test_the_memo_evaluates_each_distinct_fact_row_once_across_batches() -> None:
+    compiled = compiled_ruleset(load_spec(ALAMEDA))
+    whole = screen_files(SAMPLE, ALAMEDA, as_of=AS_OF)
+    facts = whole.evidence.facts
+    memo = DecisionMemo(compiled)
+    halves = [facts.iloc[: len(facts) // 2], facts.iloc[len(facts) // 2 :]]
+    first = decide(compiled, halves[0], memo=memo, workers=1)
+    seen = len(memo)
+    again = decide(compiled, halves[0], memo=memo, workers=1)
+    assert len(memo) == seen  # nothing new was evaluated
+    second = decide(compiled, halves[1], memo=memo, workers=1)
+    expected = decide(compiled, facts, workers=1)
+    for subject, statuses in expected.items():
+        joined = np.concatenate([first[subject], second[subject]])
+        assert joined.tolist() == statuses.tolist()
+        assert again[subject].tolist() == first[subject].tolist()
+
+
+def test_a_full_memo_starts_afresh_and_still_decides_right() -> None:
+    compiled = compiled_ruleset(load_spec(ALAMEDA))
+    facts = screen_files(SAMPLE, ALAMEDA, as_of=AS_OF).evidence.facts
+    memo = DecisionMemo(compiled, limit=5)
+    expected = decide(compiled, facts, workers=1)
+    for start in range(0, len(facts), 3):
+        part = facts.iloc[start : start + 3]
+        got = decide(compiled, part, memo=memo, workers=1)
+        assert len(memo) <= 5
+        for subject, statuses in expected.items():
+            assert got[subject].tolist() == statuses[start : start + 3].tolist()
+
+
+def test_an_empty_errors_table_has_just_the_header() -> None:
+    header = errors_header().decode("utf-8")
+    assert header.endswith("\r\n") and header.count("\r\n") == 1
+    assert header.strip().split(",") == ERROR_COLUMNS
