@@ -31,12 +31,14 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 import pandas as pd
 import pydantic_core
 
@@ -187,17 +189,22 @@ def prepare_chunk(result: ScreeningResultLike) -> PreparedChunk:
     records do not match or an applicant id repeats within the chunk.
     """
     chunk = _prepare_columnar(result) if _columnar(result) else _prepare_generic(result)
-    if len(set(chunk.applicant_ids)) != len(chunk.applicant_ids):
-        seen: set[str] = set()
-        for applicant_id in chunk.applicant_ids:
-            if applicant_id in seen:
-                raise PrepareError(
-                    f"applicant {applicant_id!r} has two decisions in one run; applicant "
-                    "ids must be unique within a batch"
-                )
-            seen.add(applicant_id)
+    _check_unique(chunk.applicant_ids)
     _add_eeo(chunk, result.eeo)
     return chunk
+
+
+def _check_unique(ids: list[str]) -> None:
+    if len(set(ids)) == len(ids):
+        return
+    seen: set[str] = set()
+    for applicant_id in ids:
+        if applicant_id in seen:
+            raise PrepareError(
+                f"applicant {applicant_id!r} has two decisions in one run; applicant "
+                "ids must be unique within a batch"
+            )
+        seen.add(applicant_id)
 
 
 def _empty_chunk(layout: str | None, criteria: list[str]) -> PreparedChunk:
@@ -250,6 +257,7 @@ def _prepare_columnar(result: Any) -> PreparedChunk:
         return chunk
     ids = frame["applicant_id"].astype(str).tolist()
     chunk.applicant_ids = ids
+    _check_unique(ids)
     chunk.rows = result.batch.applicants["row"].astype(int).tolist()
     outcomes = frame["outcome"].astype(str).tolist()
     chunk.outcomes = outcomes
@@ -316,18 +324,9 @@ def _principal_reasons(texts: list[str], criterion_reasons: list[list[str]]) -> 
     (they usually repeat the criterion reasons word for word)."""
     out: list[list[Any]] = []
     for text, own in zip(texts, zip(*criterion_reasons, strict=True), strict=True):
-        if not text:
-            out.append([])
-            continue
-        encoded: list[Any] = []
-        for part in text.split(" | "):
-            if not part:
-                continue
-            try:
-                encoded.append(own.index(part))
-            except ValueError:
-                encoded.append(part)
-        out.append(encoded)
+        out.append(
+            [own.index(p) if p in own else p for p in text.split(" | ") if p] if text else []
+        )
     return out
 
 
@@ -335,11 +334,22 @@ def _text_column(frame: pd.DataFrame, name: str) -> list[str | None]:
     """A column as text, blank and missing as None (what the input record stores)."""
     if name not in frame.columns:
         return [None] * len(frame)
-    values = frame[name].astype(object)
-    blank = values.isna().to_numpy() | (values == "").to_numpy()
-    text = values.astype(str).to_numpy(dtype=object)
-    text[blank] = None
-    return list(text.tolist())
+    series = frame[name]
+    values: list[Any] = series.tolist()
+    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
+        return [_text(v) for v in values]
+    # the loader's text columns: only missing values (None or NaN) and "" need a change
+    for index in np.flatnonzero(series.isna().to_numpy()).tolist():
+        values[index] = None
+    if "" in values:
+        values = [v or None for v in values]
+    return values
+
+
+def _text(value: Any) -> str | None:
+    if value is None or (isinstance(value, float) and math.isnan(value)) or value == "":
+        return None
+    return str(value)
 
 
 def _input_rows(batch: Any, ids: list[str], fields: dict[str, list[str]]) -> Iterator[Any]:
@@ -347,18 +357,24 @@ def _input_rows(batch: Any, ids: list[str], fields: dict[str, list[str]]) -> Ite
     people = list(
         zip(ids, *(_text_column(batch.applicants, f) for f in fields["applicant"][1:]), strict=True)
     )
-    position = {applicant_id: index for index, applicant_id in enumerate(ids)}
-    entries = []
+    index = pd.Index(ids)
+    entries: list[list[list[tuple[Any, ...]]]] = []
     for frame, names in ((batch.jobs, fields["jobs"]), (batch.education, fields["education"])):
-        out: list[list[tuple[Any, ...]]] = [[] for _ in ids]
-        if not frame.empty:
-            columns = [_text_column(frame, f) for f in names]
-            owners = frame["applicant_id"].astype(str).tolist()
-            for owner, row in zip(owners, zip(*columns, strict=True), strict=True):
-                where = position.get(owner)
-                if where is not None:
-                    out[where].append(row)
-        entries.append(out)
+        if frame.empty:
+            entries.append([[] for _ in ids])
+            continue
+        owner = index.get_indexer(frame["applicant_id"].astype(str))
+        columns = [_text_column(frame, f) for f in names]
+        if len(owner) and (owner[0] < 0 or (np.diff(owner) < 0).any()):
+            # each applicant's entries together, in file order; entries of no applicant
+            # dropped (the loader already gives them in this order)
+            order = np.argsort(owner, kind="stable")
+            order = order[owner[order] >= 0]
+            owner = owner[order]
+            columns = [np.asarray(c, dtype=object)[order].tolist() for c in columns]
+        rows = list(zip(*columns, strict=True))
+        bounds = np.searchsorted(owner, np.arange(len(ids) + 1)).tolist()
+        entries.append([rows[a:b] for a, b in zip(bounds, bounds[1:], strict=False)])
     return zip(people, entries[0], entries[1], strict=True)
 
 
