@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import pickle
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -166,3 +167,36 @@ def test_edits_to_compact_records_are_named(
         with store.engine.begin() as conn:
             assert conn.execute(sa.text(statement)).rowcount == 1
         assert [p.problem for p in store.verify().problems] == [problem]
+
+
+def test_workers_import_no_database_driver_and_the_cli_no_alembic() -> None:
+    import subprocess
+    import sys
+
+    light = (
+        "import sys; from screening.audit import prepare_chunk, run_source\n"
+        "heavy = [m for m in ('sqlalchemy', 'alembic', 'scipy') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "import screening.audit.store\n"
+        "assert 'alembic' not in sys.modules and 'mako' not in sys.modules\n"
+    )
+    root = Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run([sys.executable, "-c", light], check=True, cwd=root, env=env)
+
+
+def test_the_schema_head_is_alembics_head() -> None:
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from screening.audit import impact, prepare
+    from screening.audit.store import SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("screening.audit") / "migrations")
+    )
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+    assert (prepare.SEX_COLUMN, prepare.RACE_COLUMN) == (impact.SEX_COLUMN, impact.RACE_COLUMN)

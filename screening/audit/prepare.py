@@ -29,13 +29,16 @@ apart by the first character (``[`` or ``{``).
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import math
 from collections import Counter
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from json.encoder import encode_basestring_ascii as _quoted  # what json.dumps(str) returns
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -50,6 +53,10 @@ from screening.spec import dump_spec
 if TYPE_CHECKING:
     from screening.audit.impact import ImpactReport
 
+#: the self-identification columns the impact report groups by (as in screening.audit.impact,
+#: not imported from there: it loads SciPy, which a worker does not need)
+SEX_COLUMN = "eeo_sex"
+RACE_COLUMN = "eeo_race_ethnicity"
 LAYOUT_FORMAT = 2
 LAYOUT_EVENT = "decision_layout"
 
@@ -188,10 +195,27 @@ def prepare_chunk(result: ScreeningResultLike) -> PreparedChunk:
     Pure: reads only the result. Raises :class:`PrepareError` when decisions and input
     records do not match or an applicant id repeats within the chunk.
     """
-    chunk = _prepare_columnar(result) if _columnar(result) else _prepare_generic(result)
-    _check_unique(chunk.applicant_ids)
-    _add_eeo(chunk, result.eeo)
+    with no_gc():
+        chunk = _prepare_columnar(result) if _columnar(result) else _prepare_generic(result)
+        _check_unique(chunk.applicant_ids)
+        _add_eeo(chunk, result.eeo)
     return chunk
+
+
+@contextmanager
+def no_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small containers.
+
+    Nothing built here forms cycles; without this, collections triggered by hundreds of
+    thousands of new tuples and lists scan them all again and again (a third of the time).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def _check_unique(ids: list[str]) -> None:
@@ -218,7 +242,7 @@ def _content(
 ) -> str:
     # the applicant id is JSON-quoted so no value can fake a field separator
     return hashlib.sha256(
-        f"{json.dumps(applicant_id)}\x1f{row}\x1f{outcome}\x1f{statuses_json}"
+        f"{_quoted(applicant_id)}\x1f{row}\x1f{outcome}\x1f{statuses_json}"
         f"\x1f{detail}\x1f{input_}".encode()
     ).hexdigest()
 
@@ -481,9 +505,13 @@ def _answers(frame: pd.DataFrame, ids: list[str], column: str) -> list[str]:
     """Each decision's raw answer in one eeo column ('' when blank or missing)."""
     if column not in frame.columns or not len(frame):
         return [""] * len(ids)
-    pairs = frame[["applicant_id", column]].astype({"applicant_id": str})
-    first: pd.Series = pairs.drop_duplicates("applicant_id").set_index("applicant_id")[column]
-    values = first.reindex(ids).astype(object)
+    keys = frame["applicant_id"].astype(str).tolist()
+    if keys == ids:  # the pipeline's eeo frame: one row per decision, in order
+        values = frame[column].astype(object)
+    else:
+        pairs = frame[["applicant_id", column]].astype({"applicant_id": str})
+        first: pd.Series = pairs.drop_duplicates("applicant_id").set_index("applicant_id")[column]
+        values = first.reindex(ids).astype(object)
     return [str(v) for v in values.where(values.notna(), "").tolist()]
 
 
@@ -495,20 +523,21 @@ def _tally(
     eeo: pd.DataFrame,
 ) -> None:
     """Counts per (measure, sex answer, race answer, class): what the impact summary needs."""
-    from screening.audit.impact import RACE_COLUMN, SEX_COLUMN
-
-    sex, race = _answers(eeo, ids, SEX_COLUMN), _answers(eeo, ids, RACE_COLUMN)
-    chunk.sex_answers = list(dict.fromkeys(sex))
-    chunk.race_answers = list(dict.fromkeys(race))
+    # answers coded in order of first appearance (the first spelling names a group)
+    sex_codes, sex = pd.factorize(np.asarray(_answers(eeo, ids, SEX_COLUMN), dtype=object))
+    race_codes, race = pd.factorize(np.asarray(_answers(eeo, ids, RACE_COLUMN), dtype=object))
+    chunk.sex_answers, chunk.race_answers = list(sex), list(race)
+    cell = (sex_codes * len(race) + race_codes) * 3
+    size = len(sex) * len(race) * 3
     measures = [_classes(outcomes, _OUTCOME_CLASS, "outcome")]
     measures.extend(_classes(column, _STATUS_CLASS, "status") for column in status_columns)
     counts: list[tuple[int, str, str, int, int]] = []
     for index, classes in enumerate(measures):
-        grouped = pd.DataFrame({"s": sex, "r": race, "c": classes}).value_counts(sort=False)
-        counts.extend(
-            (index, s, r, int(c), int(n))
-            for (s, r, c), n in zip(grouped.index, grouped.tolist(), strict=True)
-        )
+        tally = np.bincount(cell + np.asarray(classes, dtype=np.int64), minlength=size)
+        for key in np.flatnonzero(tally).tolist():
+            pair, klass = divmod(key, 3)
+            s, r = divmod(pair, len(race))
+            counts.append((index, str(sex[s]), str(race[r]), klass, int(tally[key])))
     chunk.impact_counts = counts
 
 

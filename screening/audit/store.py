@@ -51,6 +51,7 @@ from screening.audit.prepare import (
     RunSource,
     expand_detail,
     expand_input,
+    no_gc,
     prepare_chunk,
     run_source,
 )
@@ -1156,6 +1157,11 @@ class RunRecorder:
         except PrepareError as exc:
             raise AuditError(str(exc)) from exc
         self._seen.update(ids)
+        with no_gc():
+            self._append(chunk)
+
+    def _append(self, chunk: PreparedChunk) -> None:
+        ids = chunk.applicant_ids
         writer, run_id = self._writer, self.run_id
         first = writer.seq + 1
         digests, links = self._store._linker.chain(
