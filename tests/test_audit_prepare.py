@@ -200,3 +200,21 @@ def test_the_schema_head_is_alembics_head() -> None:
     )
     assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
     assert (prepare.SEX_COLUMN, prepare.RACE_COLUMN) == (impact.SEX_COLUMN, impact.RACE_COLUMN)
+
+
+def test_awkward_text_is_stored_exactly(store_url: str) -> None:
+    # the bulk paths (executemany, PostgreSQL COPY) must keep tabs, newlines, backslashes
+    from tests.audit_helpers import FakeResult, applicants
+
+    people = applicants(3)
+    people[0].applicant_id = "tab\there"
+    people[1].applicant_id = "back\\slash\nnew line\r"
+    people[2].sex = "N\\A\t"
+    with AuditStore(store_url) as store:
+        run_id = store.record_run(FakeResult(people), "alice", now=NOW).run_id
+        assert store.verify().ok
+        stored = store.final_outcomes(run_id)["applicant_id"].tolist()
+        assert stored == [p.applicant_id for p in people]
+        record = store.decision(run_id, "back\\slash\nnew line\r")
+        assert record.input_record is not None
+        assert record.input_record["applicant"]["applicant_id"] == "back\\slash\nnew line\r"
