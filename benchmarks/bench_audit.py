@@ -16,15 +16,9 @@ are the audit's own cost, split as a process pool splits it:
 A SQLite database goes to a temporary directory; a PostgreSQL one gets a fresh schema,
 dropped afterwards.
 
-Measured on a shared 2-core virtual machine, Python 3.11, SQLite in WAL mode (32 KB
-pages), PostgreSQL 15 on the same machine, CPU seconds per 100,000 applicants:
-
-| database | prepare (workers) | unpickle (main) | add_prepared (main) | totals + commit (main) |
-| --- | --- | --- | --- | --- |
-| SQLite | 1.5 s | 0.2 s | 0.9 s | 0.4 s |
-| PostgreSQL | 1.5 s | 0.2 s | @PGADD@ | @PGFIN@ |
-
-Before this split the same 100,000 cost 11.9 s in one process (``RunRecorder.add``).
+Figures (CPU seconds per 100,000 applicants, SQLite and PostgreSQL): docs/audit.md,
+section Benchmarks. Before recording was split, the same 100,000 cost 11.9 s of CPU in
+one process (``RunRecorder.add``).
 """
 
 from __future__ import annotations
