@@ -218,3 +218,25 @@ def test_awkward_text_is_stored_exactly(store_url: str) -> None:
         record = store.decision(run_id, "back\\slash\nnew line\r")
         assert record.input_record is not None
         assert record.input_record["applicant"]["applicant_id"] == "back\\slash\nnew line\r"
+
+
+def test_a_compact_run_purges_and_still_verifies(store_url: str, wide: Path) -> None:
+    with AuditStore(store_url) as store:
+        results = chunks(wide)
+        first = next(results)
+        old = datetime(2020, 1, 2, tzinfo=UTC)
+        with store.recording(run_source(first), "alice", now=old) as recorder:
+            for result in [first, *results]:
+                recorder.add_prepared(prepare_chunk(result))
+        run_id = recorder.summary().run_id
+        before = store.impact(run_id).to_dict()
+        report = store.purge(now=datetime(2025, 1, 3, tzinfo=UTC))
+        assert report.runs == [run_id] and report.decisions == recorder.summary().decisions
+        verified = store.verify()
+        assert verified.ok and verified.purged_decisions == report.decisions
+        applicant = store.final_outcomes(run_id)["applicant_id"].iloc[0]
+        record = store.decision(run_id, applicant)
+        assert record.detail is None and record.input_record is None and record.statuses
+        after = store.impact(run_id).to_dict()
+        assert after["source"].startswith("stored at purge")
+        assert canonical_json(after["tables"]) == canonical_json(before["tables"])
