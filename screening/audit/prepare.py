@@ -282,6 +282,11 @@ def _prepare_columnar(result: Any) -> PreparedChunk:
     ids = frame["applicant_id"].astype(str).tolist()
     chunk.applicant_ids = ids
     _check_unique(ids)
+    if result.batch.applicants["applicant_id"].astype(str).tolist() != ids:
+        raise PrepareError(
+            "the screening result's decisions and input records do not match: they must "
+            "be the same applicants in the same order"
+        )
     chunk.rows = result.batch.applicants["row"].astype(int).tolist()
     outcomes = frame["outcome"].astype(str).tolist()
     chunk.outcomes = outcomes
@@ -310,12 +315,13 @@ def _prepare_columnar(result: Any) -> PreparedChunk:
         per_criterion.append(list(zip(reasons, value_rows, strict=True)))
     patterns = [p or None for p in frame["pattern"].tolist()]
     years = frame["qualifying_years"].astype(float).tolist()
-    possible = frame["possible_years"].astype(float).tolist()  # NaN is stored as null
+    # as the decision summaries give it: an unknown (NaN) possible total is null
+    possible = [None if v != v else v for v in frame["possible_years"].astype(float).tolist()]
     principal = _principal_reasons(frame["reasons"].astype(str).tolist(), reason_columns)
     conditions = _split_cached(frame["conditions"].astype(str).tolist())
     to_json = pydantic_core.to_json
     details = [
-        to_json(row, inf_nan_mode="null")
+        to_json(row)
         for row in zip(
             patterns,
             years,
