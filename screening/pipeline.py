@@ -150,7 +150,7 @@ class ScreeningResult:
         live in the recorded spec, and how each entry was read can be re-derived from the
         recorded input record (`audit rescreen`), so neither is repeated per applicant.
         """
-        metas = self._criteria_meta()
+        metas = self.criteria_meta()
         results = self.results
         ids = results["applicant_id"].astype(str).tolist()
         rows = self.batch.applicants["row"].astype(int).tolist()
@@ -195,7 +195,7 @@ class ScreeningResult:
         return next(self._decisions(np.array([position])))
 
     def _decisions(self, positions: np.ndarray[Any, Any]) -> Iterator[Decision]:
-        metas = self._criteria_meta()
+        metas = self.criteria_meta()
         results = self.results.iloc[positions].to_dict("records")
         rows = self.batch.applicants["row"].to_numpy()[positions]
         facts = self.evidence.facts
@@ -238,7 +238,7 @@ class ScreeningResult:
                 education=education[index],
             )
 
-    def _criteria_meta(self) -> list[dict[str, Any]]:
+    def criteria_meta(self) -> list[dict[str, Any]]:
         """Each criterion's id, kind, pattern, clause and the facts its values come from."""
         metas: list[dict[str, Any]] = []
 

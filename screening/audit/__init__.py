@@ -1,24 +1,65 @@
-"""Audit trail: hash-chained records of runs, decisions and overrides; adverse impact."""
+"""Audit trail: hash-chained records of runs, decisions and overrides; adverse impact.
 
-from screening.audit.impact import ImpactReport, impact_report
-from screening.audit.store import (
-    AuditError,
-    AuditStore,
-    PurgeReport,
-    RescreenReport,
-    RunSummary,
-    VerifyReport,
-    database_url,
-)
+``prepare_chunk`` and ``run_source`` (from ``screening.audit.prepare``) are loaded eagerly
+and need no database driver: a worker process importing them stays light. The store and
+the impact report load on first use.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from screening.audit.prepare import PreparedChunk, RunSource, prepare_chunk, run_source
+
+if TYPE_CHECKING:
+    from screening.audit.impact import ImpactReport, impact_report
+    from screening.audit.store import (
+        AuditError,
+        AuditStore,
+        PurgeReport,
+        RescreenReport,
+        RunRecorder,
+        RunSummary,
+        VerifyReport,
+        database_url,
+    )
+
+_LAZY = {
+    "ImpactReport": "screening.audit.impact",
+    "impact_report": "screening.audit.impact",
+    "AuditError": "screening.audit.store",
+    "AuditStore": "screening.audit.store",
+    "PurgeReport": "screening.audit.store",
+    "RescreenReport": "screening.audit.store",
+    "RunRecorder": "screening.audit.store",
+    "RunSummary": "screening.audit.store",
+    "VerifyReport": "screening.audit.store",
+    "database_url": "screening.audit.store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)
+
 
 __all__ = [
     "AuditError",
     "AuditStore",
     "ImpactReport",
+    "PreparedChunk",
     "PurgeReport",
     "RescreenReport",
+    "RunRecorder",
+    "RunSource",
     "RunSummary",
     "VerifyReport",
     "database_url",
     "impact_report",
+    "prepare_chunk",
+    "run_source",
 ]

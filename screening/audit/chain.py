@@ -64,6 +64,30 @@ class Linker:
     def __init__(self, key: bytes | None) -> None:
         self.key = key
 
+    def chain(
+        self, previous: str, kind: str, first_seq: int, parent: int | None, contents: list[str]
+    ) -> tuple[list[str], list[str]]:
+        """Record digests and links of consecutive records of one kind and parent.
+
+        The same values as ``record_digest`` and ``link`` one by one, with the hex
+        conversions of the running link kept out of the loop.
+        """
+        sha256, key = hashlib.sha256, self.key
+        prefix = f"{kind}\x1f"
+        suffix = f"\x1f{'' if parent is None else parent}\x1f"
+        running = bytes.fromhex(previous)
+        digests: list[str] = []
+        links: list[str] = []
+        for seq, content in enumerate(contents, first_seq):
+            digest = sha256(f"{prefix}{seq}{suffix}{content}".encode()).digest()
+            if key is None:
+                running = sha256(running + digest).digest()
+            else:
+                running = hmac.new(key, running + digest, hashlib.sha256).digest()
+            digests.append(digest.hex())
+            links.append(running.hex())
+        return digests, links
+
     def link(self, previous: str, digest: str) -> str:
         """The link of a record whose digest follows the given link."""
         message = bytes.fromhex(previous) + bytes.fromhex(digest)

@@ -325,6 +325,14 @@ def impact_table(
         str(g): Counts(int(decided[g]), int(selected[g]), int(total[g] - decided[g]))
         for g in total.index
     }
+    return impact_table_from_counts(tallies, measure=measure, dimension=dimension)
+
+
+def impact_table_from_counts(
+    counts: dict[str, Counts], *, measure: str, dimension: str
+) -> ImpactTable:
+    """Compare groups from their counts (decided, selected, pending) per group label."""
+    tallies = dict(counts)
     unknown = tallies.pop(UNKNOWN, Counts(0, 0, 0))
     reference, _, _ = _top(tallies)
     return ImpactTable(

@@ -13,9 +13,9 @@ from __future__ import annotations
 import hashlib
 import heapq
 import importlib
+import io
 import json
 import os
-from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -24,11 +24,8 @@ from importlib import resources
 from typing import Any
 
 import pandas as pd
-import pydantic_core
 import sqlalchemy as sa
 import yaml
-from alembic import command
-from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 import screening
@@ -42,17 +39,30 @@ from screening.audit.chain import (
     content_digest,
     key_id,
     record_digest,
-    sha256_bytes,
     sha256_text,
 )
 from screening.audit.impact import ImpactReport, impact_report
+from screening.audit.prepare import (
+    LAYOUT_EVENT,
+    ImpactTally,
+    PreparedChunk,
+    PrepareError,
+    RunSource,
+    expand_detail,
+    expand_input,
+    no_gc,
+    prepare_chunk,
+    run_source,
+)
 from screening.audit.protocols import ScreeningResultLike
-from screening.results import Decision, Outcome, Status
-from screening.spec import JobSpec, dump_spec, spec_from_data
+from screening.results import Outcome
+from screening.spec import JobSpec, spec_from_data
 
 DATABASE_ENV = "SCREENING_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///screening-audit.db"
 RETENTION_YEARS = 4
+#: the newest migration; a store already at it is opened without loading Alembic
+SCHEMA_HEAD = "0001"
 _CHUNK = 20_000
 _OUTCOMES = [o.value for o in Outcome]
 
@@ -179,6 +189,10 @@ class _EeoDigest:
 
     def add(self, applicant_id: str, data_json: str) -> None:
         self._hash.update(compact_json([applicant_id, data_json]) + b"\n")
+
+    def update(self, lines: bytes) -> None:
+        """Add lines already made by ``prepare_chunk`` (one per eeo row, in order)."""
+        self._hash.update(lines)
 
     def hexdigest(self) -> str:
         return self._hash.hexdigest()
@@ -386,6 +400,12 @@ class AuditStore:
         )
 
     def _migrate(self) -> None:
+        if self._schema_current():
+            return
+        # Alembic (and Mako under it) load only when a schema must be created or upgraded
+        from alembic import command
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option(
             "script_location", str(resources.files("screening.audit") / "migrations")
@@ -399,6 +419,16 @@ class AuditStore:
                 command.upgrade(config, "head")
         except sa.exc.OperationalError as exc:
             raise self._connect_error(exc) from exc
+
+    def _schema_current(self) -> bool:
+        try:
+            with self.engine.connect() as conn:
+                if not sa.inspect(conn).has_table("alembic_version"):
+                    return False
+                versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        except sa.exc.OperationalError as exc:
+            raise self._connect_error(exc) from exc
+        return [tuple(v) for v in versions] == [(SCHEMA_HEAD,)]
 
     def _write(self) -> _Writer:
         return _Writer(self)
@@ -440,40 +470,43 @@ class AuditStore:
     @contextmanager
     def recording(
         self,
-        first: ScreeningResultLike,
+        source: RunSource | ScreeningResultLike,
         user: str,
         *,
         now: datetime | None = None,
         retention_years: int = RETENTION_YEARS,
     ) -> Iterator[RunRecorder]:
-        """Record one run whose decisions arrive in chunks (each a screening result).
+        """Record one run whose decisions arrive in chunks.
 
-        The run record is taken from `first` (spec, ruleset, files, settings); every chunk
-        added is appended in the same transaction; the closing totals are written when
-        the block ends without an error. Nothing is kept if it raises.
+        ``source`` describes the run: ``run_source(first_chunk)`` (small and picklable), or
+        the first screening result itself. Every chunk added (``add`` a result, or
+        ``add_prepared`` a ``prepare_chunk`` of one) is appended in the same transaction;
+        the closing totals are written when the block ends without an error. Nothing is
+        kept if it raises.
         """
         if not user.strip():
             raise AuditError("a run must name its user (--user)")
+        if not isinstance(source, RunSource):
+            source = run_source(source)
         moment = now or utc_now()
-        spec = first.spec
         run = {
             "created_at": _iso(moment),
             "user_name": user,
-            "spec_id": spec.id,
-            "spec_revision": spec.revision,
-            "spec_sha256": spec.sha256(),
-            "spec_yaml": dump_spec(spec),
-            "spec_path": first.spec_path,
-            "ruleset_hash": first.ruleset_hash,
-            "ruleset_json": canonical_json(first.ruleset),
+            "spec_id": source.spec_id,
+            "spec_revision": source.spec_revision,
+            "spec_sha256": source.spec_sha256,
+            "spec_yaml": source.spec_yaml,
+            "spec_path": source.spec_path,
+            "ruleset_hash": source.ruleset_hash,
+            "ruleset_json": source.ruleset_json,
             "files_json": canonical_json(
                 [
-                    {"role": f.role, "path": f.path, "sha256": f.sha256, "rows": f.rows}
-                    for f in first.files
+                    {"role": role, "path": path, "sha256": sha256, "rows": rows}
+                    for role, path, sha256, rows in source.files
                 ]
             ),
-            "as_of": first.as_of.isoformat(),
-            "settings_json": canonical_json({"requires_driving": first.requires_driving}),
+            "as_of": source.as_of.isoformat(),
+            "settings_json": canonical_json({"requires_driving": source.requires_driving}),
             "engine_version": screening.__version__,
             "retention_until": add_years(
                 moment.astimezone(UTC).date(), retention_years
@@ -481,20 +514,12 @@ class AuditStore:
         }
         with self._write() as writer:
             run_id = writer.append("run", run)
-            recorder = RunRecorder(self, writer, run_id, spec.criterion_ids())
+            if source.layout is not None:
+                # the columns of the run's compact decisions, chained before the first one
+                writer.append_event(run_id, LAYOUT_EVENT, user, moment, json.loads(source.layout))
+            recorder = RunRecorder(self, writer, run_id, source)
             yield recorder
             recorder.finish(user, moment)
-
-    def _flush(
-        self,
-        conn: Connection,
-        decision_rows: list[tuple[Any, ...]],
-        eeo_rows: list[tuple[Any, ...]],
-    ) -> None:
-        self._insert_many(conn, t.decisions, _DECISION_INSERT, decision_rows)
-        self._insert_many(conn, t.eeo, ("decision_id", "run_id", "data_json"), eeo_rows)
-        decision_rows.clear()
-        eeo_rows.clear()
 
     def _insert_many(
         self,
@@ -509,12 +534,11 @@ class AuditStore:
             return
         names = ", ".join(columns)
         if self._postgres:
-            extras = importlib.import_module("psycopg2.extras")
+            # COPY: one stream per chunk instead of statements
+            buffer = io.StringIO("".join(map(_copy_line, rows)))
             cursor = conn.connection.driver_connection.cursor()  # type: ignore[union-attr]
             try:
-                extras.execute_values(
-                    cursor, f"INSERT INTO {table.name} ({names}) VALUES %s", rows, page_size=1000
-                )
+                cursor.copy_expert(f"COPY {table.name} ({names}) FROM STDIN", buffer)
             finally:
                 cursor.close()
         else:
@@ -718,6 +742,8 @@ class AuditStore:
             if row is None:
                 raise AuditError(f"run {run_id} has no applicant {applicant_id!r}")
             history = [o for o in _overrides(conn, run_id) if o.applicant_id == applicant_id]
+            layout = _layout(conn, run_id)
+            statuses = json.loads(row.statuses_json)
             return DecisionRecord(
                 decision_id=row.id,
                 run_id=run_id,
@@ -725,9 +751,15 @@ class AuditStore:
                 row=row.row_number,
                 outcome=row.outcome,
                 final_outcome=history[-1].to_outcome if history else row.outcome,
-                statuses=json.loads(row.statuses_json),
-                detail=json.loads(row.detail_json) if row.detail_json is not None else None,
-                input_record=json.loads(row.input_json) if row.input_json is not None else None,
+                statuses=statuses,
+                detail=None
+                if row.detail_json is None
+                else expand_detail(
+                    row.detail_json, layout, applicant_id, row.row_number, row.outcome, statuses
+                ),
+                input_record=None
+                if row.input_json is None
+                else expand_input(row.input_json, layout),
                 overrides=history,
             )
 
@@ -760,12 +792,13 @@ class AuditStore:
                 .where(t.decisions.c.run_id == run_id)
                 .order_by(t.decisions.c.id)
             ).all()
+            layout = _layout(conn, run_id)
         if any(r.input_json is None for r in rows):
             raise AuditError(
                 f"run {run_id}'s input records were purged at the end of retention; "
                 "it can no longer be re-screened"
             )
-        return [(r.applicant_id, json.loads(r.input_json)) for r in rows]
+        return [(r.applicant_id, expand_input(r.input_json, layout)) for r in rows]
 
     # ------------------------------------------------------------ verifying
 
@@ -950,6 +983,22 @@ class AuditStore:
 # ---------------------------------------------------------------- helpers
 
 
+def _copy_field(value: Any) -> str:
+    """One field in PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    text = value if isinstance(value, str) else str(value)
+    if "\\" in text:
+        text = text.replace("\\", "\\\\")
+    if "\t" in text or "\n" in text or "\r" in text:
+        text = text.replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    return text
+
+
+def _copy_line(row: tuple[Any, ...]) -> str:
+    return "\t".join(map(_copy_field, row)) + "\n"
+
+
 def _make_engine(url: str) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
@@ -962,6 +1011,9 @@ def _make_engine(url: str) -> Engine:
         # take transaction control from pysqlite so BEGIN IMMEDIATE below is what runs
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
+        # large pages: far fewer page writes for ~1.5 KB decision rows (a new file only;
+        # an existing database keeps the page size it was created with)
+        cursor.execute("PRAGMA page_size=32768")
         if not in_memory:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
@@ -1055,26 +1107,6 @@ class _Writer:
         self._stack.__exit__(exc_type, exc, tb)
 
 
-@dataclass(frozen=True, slots=True)
-class _Prepared:
-    """A decision serialised and hashed, waiting for its place in the chain."""
-
-    applicant_id: str
-    row_number: int
-    outcome: str
-    statuses: dict[str, str]
-    statuses_json: str
-    detail_json: str
-    detail_sha256: str
-    input_json: str
-    input_sha256: str
-    content: str
-
-
-# enum .value is a slow descriptor; these lookups are on the per-decision path
-_STATUS_TEXT = {status: status.value for status in Status}
-_OUTCOME_TEXT = {outcome: outcome.value for outcome in Outcome}
-
 _DECISION_INSERT = (
     "id",
     "run_id",
@@ -1094,70 +1126,107 @@ _DECISION_INSERT = (
 class RunRecorder:
     """Appends one run's decisions, chunk by chunk, inside the run's transaction."""
 
-    def __init__(self, store: AuditStore, writer: Any, run_id: int, criteria: list[str]) -> None:
+    def __init__(self, store: AuditStore, writer: Any, run_id: int, source: RunSource) -> None:
         self._store = store
         self._writer = writer
         self.run_id = run_id
-        self._tally = _Tally(criteria)
+        self._layout = source.layout
+        self._impact = ImpactTally(source.criteria)
+        self._outcomes: dict[str, int] = {}
         self._eeo_digest = _EeoDigest()
-        self._eeo_frames: list[pd.DataFrame] = []
         self._seen: set[str] = set()
         self._summary: RunSummary | None = None
 
     def add(self, result: ScreeningResultLike) -> None:
         """Append every decision of one screened chunk, with its input and eeo rows."""
-        writer = self._writer
-        eeo_by_applicant = _eeo_by_applicant(result.eeo)
-        self._eeo_frames.append(result.eeo)
-        seq, link, linker = writer.seq, writer.link, self._store._linker
-        decision_rows: list[tuple[Any, ...]] = []
-        eeo_rows: list[tuple[Any, ...]] = []
-        for p in _prepared_decisions(result, self._seen):
-            self._tally.add(p)
-            seq += 1
-            digest = record_digest("decision", seq, self.run_id, p.content)
-            link = linker.link(link, digest)
-            decision_rows.append(
-                (
-                    seq,
-                    self.run_id,
-                    p.applicant_id,
-                    p.row_number,
-                    p.outcome,
-                    p.statuses_json,
-                    p.detail_json,
-                    p.detail_sha256,
-                    p.input_json,
-                    p.input_sha256,
-                    digest,
-                    link,
-                )
+        try:
+            chunk = prepare_chunk(result)
+        except PrepareError as exc:
+            raise AuditError(str(exc)) from exc
+        self.add_prepared(chunk)
+
+    def add_prepared(self, chunk: PreparedChunk) -> None:
+        """Append a chunk prepared by ``prepare_chunk`` (in this or another process).
+
+        Only the chain is extended here: each decision's sequence number, record digest
+        and link; then the rows are inserted in bulk.
+        """
+        if chunk.layout is not None and chunk.layout != self._layout:
+            raise AuditError(
+                "a chunk was screened under another decision layout than the run it is "
+                "recorded in (another spec or engine version)"
             )
-            data_json = eeo_by_applicant.get(p.applicant_id)
-            if data_json is not None:
-                eeo_rows.append((seq, self.run_id, data_json))
-                self._eeo_digest.add(p.applicant_id, data_json)
-            if len(decision_rows) == _CHUNK:
-                self._store._flush(writer.conn, decision_rows, eeo_rows)
-        self._store._flush(writer.conn, decision_rows, eeo_rows)
-        writer.seq, writer.link = seq, link
+        ids = chunk.applicant_ids
+        if not self._seen.isdisjoint(ids):
+            repeated = next(i for i in ids if i in self._seen)
+            raise AuditError(
+                f"applicant {repeated!r} has two decisions in one run; applicant "
+                "ids must be unique within a batch"
+            )
+        try:
+            self._impact.add(chunk)
+        except PrepareError as exc:
+            raise AuditError(str(exc)) from exc
+        self._seen.update(ids)
+        with no_gc():
+            self._append(chunk)
+
+    def _append(self, chunk: PreparedChunk) -> None:
+        ids = chunk.applicant_ids
+        writer, run_id = self._writer, self.run_id
+        first = writer.seq + 1
+        digests, links = self._store._linker.chain(
+            writer.link, "decision", first, run_id, chunk.contents
+        )
+        seqs = range(first, first + len(ids))
+        conn = writer.conn
+        for start in range(0, len(ids), _CHUNK):
+            part = slice(start, start + _CHUNK)
+            self._store._insert_many(
+                conn,
+                t.decisions,
+                _DECISION_INSERT,
+                list(
+                    zip(
+                        seqs[part],
+                        [run_id] * len(ids[part]),
+                        ids[part],
+                        chunk.rows[part],
+                        chunk.outcomes[part],
+                        chunk.statuses_json[part],
+                        chunk.detail_json[part],
+                        chunk.detail_sha256[part],
+                        chunk.input_json[part],
+                        chunk.input_sha256[part],
+                        digests[part],
+                        links[part],
+                        strict=True,
+                    )
+                ),
+            )
+        self._store._insert_many(
+            conn,
+            t.eeo,
+            ("decision_id", "run_id", "data_json"),
+            [(first + index, run_id, data) for index, data in chunk.eeo],
+        )
+        self._eeo_digest.update(chunk.eeo_digest_lines)
+        for outcome, n in chunk.outcome_counts.items():
+            self._outcomes[outcome] = self._outcomes.get(outcome, 0) + n
+        if ids:
+            writer.seq, writer.link = seqs[-1], links[-1]
 
     def finish(self, user: str, moment: datetime) -> None:
         """Write the closing totals record (counts, eeo digest, impact at record time)."""
-        eeo = (
-            pd.concat(self._eeo_frames, ignore_index=True)
-            if self._eeo_frames
-            else pd.DataFrame({"applicant_id": []})
-        )
         totals = {
-            "decisions": self._tally.count,
-            "outcome_counts": {o: self._tally.outcomes.get(o, 0) for o in _OUTCOMES},
+            "decisions": self._impact.applicants,
+            "outcome_counts": {o: self._outcomes.get(o, 0) for o in _OUTCOMES},
             "eeo_digest": self._eeo_digest.hexdigest(),
-            "impact": self._tally.impact(eeo).to_dict(),
+            "impact": self._impact.report("stored at record time").to_dict(),
         }
         self._writer.append_event(self.run_id, "run_totals", user, moment, totals)
         self._summary = RunSummary(
-            self.run_id, self._tally.count, self._writer.link, self._writer.seq
+            self.run_id, self._impact.applicants, self._writer.link, self._writer.seq
         )
 
     def summary(self) -> RunSummary:
@@ -1165,131 +1234,6 @@ class RunRecorder:
         if self._summary is None:
             raise AuditError("the run was not recorded: its recording did not finish")
         return self._summary
-
-
-def _prepared_decisions(
-    result: ScreeningResultLike, seen: set[str] | None = None
-) -> Iterator[_Prepared]:
-    """Each decision serialised and hashed, checked against its input record."""
-    records = result.input_records()
-    seen = set() if seen is None else seen
-    for applicant_id, row_number, outcome_value, statuses_of, detail_bytes in _decision_sources(
-        result
-    ):
-        try:
-            record_id, record = next(records)
-        except StopIteration:
-            raise AuditError(
-                f"no input record for applicant {applicant_id!r}: the screening "
-                "result's decisions and input records do not match"
-            ) from None
-        if record_id != applicant_id:
-            raise AuditError(
-                f"input record {record_id!r} does not belong to decision "
-                f"{applicant_id!r}: decisions and input records must be in the same order"
-            )
-        if applicant_id in seen:
-            raise AuditError(
-                f"applicant {applicant_id!r} has two decisions in one run; applicant "
-                "ids must be unique within a batch"
-            )
-        seen.add(applicant_id)
-        statuses = {k: _STATUS_TEXT[v] for k, v in statuses_of.items()}
-        statuses_json = compact_json(statuses).decode()
-        input_bytes = compact_json(_without_eeo(record))
-        detail_sha, input_sha = sha256_bytes(detail_bytes), sha256_bytes(input_bytes)
-        outcome = _OUTCOME_TEXT[outcome_value]
-        yield _Prepared(
-            applicant_id,
-            row_number,
-            outcome,
-            statuses,
-            statuses_json,
-            detail_bytes.decode(),
-            detail_sha,
-            input_bytes.decode(),
-            input_sha,
-            _decision_content_of(
-                applicant_id, row_number, outcome, statuses_json, detail_sha, input_sha
-            ),
-        )
-    if next(records, None) is not None:
-        raise AuditError("the screening result has more input records than decisions")
-
-
-def _decision_sources(
-    result: ScreeningResultLike,
-) -> Iterator[tuple[str, int, Any, dict[str, Any], bytes]]:
-    """(applicant id, row, outcome, statuses, detail JSON) of each decision.
-
-    The pipeline's compact summaries when the result offers them (a million decisions
-    must not each become a full model); otherwise the full explained decisions.
-    """
-    summaries = getattr(result, "decision_summaries", None)
-    if summaries is not None:
-        for s in summaries():
-            yield s.applicant_id, s.row, s.outcome, s.statuses, pydantic_core.to_json(s.detail)
-        return
-    to_json = Decision.__pydantic_serializer__.to_json
-    for decision in result.decisions():
-        statuses = {c.id: c.status for c in decision.criteria}
-        yield decision.applicant_id, decision.row, decision.outcome, statuses, to_json(decision)
-
-
-def _without_eeo(record: dict[str, Any]) -> dict[str, Any]:
-    """The input record minus any eeo_* answer: those live only in the eeo table."""
-    applicant = record.get("applicant")
-    cleaned = {k: v for k, v in record.items() if not str(k).startswith("eeo_")}
-    if isinstance(applicant, dict):
-        cleaned["applicant"] = {k: v for k, v in applicant.items() if not str(k).startswith("eeo_")}
-    return cleaned
-
-
-def _eeo_columns(frame: pd.DataFrame) -> list[str]:
-    return [str(c) for c in frame.columns if str(c).startswith("eeo_")]
-
-
-def _eeo_by_applicant(frame: pd.DataFrame) -> dict[str, str]:
-    """applicant id -> JSON of that applicant's eeo_* answers."""
-    if not len(frame):
-        return {}
-    columns = _eeo_columns(frame)
-    data = frame[["applicant_id", *columns]].astype(object)
-    data = data.where(pd.notna(data), None)
-    return {
-        str(values[0]): compact_json(dict(zip(columns, values[1:], strict=True))).decode()
-        for values in data.itertuples(index=False, name=None)
-    }
-
-
-class _Tally:
-    """What a run's totals and its record-time impact summary need, kept lean."""
-
-    def __init__(self, criteria: list[str]) -> None:
-        self.criteria = criteria
-        self.count = 0
-        self.outcomes: Counter[str] = Counter()
-        self.applicants: list[str] = []
-        self.outcome_list: list[str] = []
-        self.statuses: dict[str, list[str | None]] = {c: [] for c in criteria}
-
-    def add(self, p: _Prepared) -> None:
-        self.count += 1
-        self.outcomes[p.outcome] += 1
-        self.applicants.append(p.applicant_id)
-        self.outcome_list.append(p.outcome)
-        for criterion, column in self.statuses.items():
-            column.append(p.statuses.get(criterion))
-
-    def impact(self, eeo_frame: pd.DataFrame) -> ImpactReport:
-        frame = pd.DataFrame({"applicant_id": self.applicants, **self.statuses})
-        frame["final_outcome"] = self.outcome_list
-        if len(eeo_frame):
-            eeo = eeo_frame[["applicant_id", *_eeo_columns(eeo_frame)]].astype(
-                {"applicant_id": str}
-            )
-            frame = frame.merge(eeo.drop_duplicates("applicant_id"), on="applicant_id", how="left")
-        return impact_report(frame, self.criteria, source="stored at record time")
 
 
 def _stream(conn: Connection, kind: _Kind) -> Iterator[tuple[str, dict[str, Any]]]:
@@ -1474,6 +1418,12 @@ def _impact_from_db(conn: Connection, run_id: int, source: str = "live") -> Impa
     for column in eeo.columns:
         frame[column] = eeo[column].to_numpy()
     return impact_report(frame, criteria, source=source)
+
+
+def _layout(conn: Connection, run_id: int) -> dict[str, Any] | None:
+    """The run's decision layout (format 2), None for a run of self-describing rows."""
+    layouts = _events(conn, run_id, LAYOUT_EVENT)
+    return layouts[-1] if layouts else None
 
 
 def _criteria_of(spec_yaml: str) -> list[str]:

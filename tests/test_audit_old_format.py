@@ -1,0 +1,76 @@
+"""A store written by an earlier release (one JSON object per decision and input record)
+still verifies and reads the same: new writers must never orphan existing audit trails."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from screening.audit import AuditStore
+
+FIXTURE = Path(__file__).parent / "fixtures" / "audit" / "v1-chain.sqlite"
+HEAD = "d1b1fed554ed10b20cbe5810abf878ba142f866e22a3f0ff6df14e990a4f2acd"
+SCREENED_RUN, FAKE_RUN, PURGED_RUN = 9, 22, 1
+
+
+@pytest.fixture
+def old_store(tmp_path: Path) -> AuditStore:
+    copy = tmp_path / "old.sqlite"
+    shutil.copy(FIXTURE, copy)  # opening a store may write (WAL); never touch the fixture
+    return AuditStore(f"sqlite:///{copy}")
+
+
+def _fingerprint(store: AuditStore, run_id: int) -> str:
+    """One digest of everything the readers return for a run."""
+    parts: list[object] = [dataclasses.asdict(store.show(run_id))]
+    finals = store.final_outcomes(run_id)
+    parts.append(finals.to_dict("list"))
+    parts.extend(dataclasses.asdict(store.decision(run_id, a)) for a in finals["applicant_id"])
+    parts.append(store.impact(run_id).to_dict())
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def test_an_old_store_verifies_against_its_noted_head(old_store: AuditStore) -> None:
+    report = old_store.verify(expected_head=HEAD)
+    assert report.ok, [str(p) for p in report.problems]
+    assert (report.records, report.head_seq, report.purged_decisions) == (30, 30, 6)
+
+
+def test_an_old_store_reads_as_it_did(old_store: AuditStore) -> None:
+    assert [r.run_id for r in old_store.runs()] == [PURGED_RUN, SCREENED_RUN, FAKE_RUN]
+    detail = old_store.show(SCREENED_RUN)
+    assert detail.info.decisions == 9 and detail.info.legal_hold and len(detail.overrides) == 1
+    record = old_store.decision(SCREENED_RUN, "100002")
+    assert record.detail is not None and record.input_record is not None
+    assert record.input_record["applicant"]["applicant_id"] == "100002"
+    assert [c["id"] for c in record.detail["criteria"]] == list(record.statuses)
+    assert record.final_outcome != record.outcome
+    assert len(old_store.input_records(SCREENED_RUN)) == 9
+    assert old_store.impact(PURGED_RUN).source.startswith("stored at purge")
+    assert {run: _fingerprint(old_store, run) for run in (SCREENED_RUN, FAKE_RUN, PURGED_RUN)} == {
+        SCREENED_RUN: "a1b682fd09e87d5804d90c21679cca4549938adfa5547b3e6eebd6e4ea220580",
+        FAKE_RUN: "25f0a66eebde76606aee68a9b2112fe904a3f5060f36042d468e3f24845eb077",
+        PURGED_RUN: "d4be8a384a5a2b8c92e034ca8699574d7b1d0e955457eb8edd2190bc8e8430c2",
+    }
+
+
+def test_an_old_run_rescreens_without_differences(old_store: AuditStore) -> None:
+    report = old_store.rescreen(SCREENED_RUN)
+    assert report.decisions == 9 and not report.flips and not report.missing
+
+
+def test_an_edit_to_an_old_decision_is_caught(old_store: AuditStore, tmp_path: Path) -> None:
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "old.sqlite") as con:
+        con.execute("UPDATE audit_decisions SET outcome = 'qualified' WHERE id = 12")
+    problems = [str(p) for p in old_store.verify().problems]
+    assert problems == [
+        "audit_decisions id 12 (seq 12): edited: its contents no longer match its digest"
+    ]

@@ -1,0 +1,242 @@
+"""Recording split in two: prepare_chunk (in a worker) and add_prepared (in the process
+that holds the database) store exactly what one-shot recording stores, in the compact
+format, and every edit to it is still caught."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import pickle
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from data.generate import generate_applicants
+from screening.audit import AuditError, AuditStore, prepare_chunk, run_source
+from screening.audit.chain import canonical_json
+from screening.audit.prepare import PreparedChunk, RunSource
+from screening.pipeline import ScreeningResult, screen_files, screen_stream
+from tests.audit_helpers import SPEC_PATH, store_url
+
+__all__ = ["store_url"]
+
+NOW = datetime(2026, 11, 26, 9, 0, tzinfo=UTC)
+AS_OF = date(2026, 11, 26)
+
+
+@pytest.fixture(scope="module")
+def wide(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("prepare") / "wide.csv"
+    generate_applicants(60, seed=20261126, as_of=AS_OF).write_wide(path)
+    return path
+
+
+def chunks(wide: Path) -> Iterator[ScreeningResult]:
+    return screen_stream(wide, SPEC_PATH, as_of=AS_OF, chunk_rows=17)
+
+
+def everything(store: AuditStore, run_id: int) -> str:
+    """What the readers return for a run, as one text (chain positions left out)."""
+    finals = store.final_outcomes(run_id)
+    decisions = []
+    for applicant_id in finals["applicant_id"]:
+        record = dataclasses.asdict(store.decision(run_id, applicant_id))
+        del record["decision_id"], record["run_id"]
+        decisions.append(record)
+    impact = store.impact(run_id).to_dict()
+    return canonical_json([finals.to_dict("list"), decisions, store.input_records(run_id), impact])
+
+
+def record_prepared(store: AuditStore, wide: Path) -> int:
+    """As a process pool does it: the source and each chunk prepared and pickled apart."""
+    results = chunks(wide)
+    first = next(results)
+    source: RunSource = pickle.loads(pickle.dumps(run_source(first)))
+    with store.recording(source, "alice", now=NOW) as recorder:
+        for result in [first, *results]:
+            recorder.add_prepared(pickle.loads(pickle.dumps(prepare_chunk(result))))
+    return recorder.summary().run_id
+
+
+def test_chunks_prepared_apart_store_what_one_shot_recording_stores(
+    store_url: str, wide: Path, tmp_path: Path
+) -> None:
+    whole = screen_files(wide, SPEC_PATH, as_of=AS_OF)
+    with AuditStore(f"sqlite:///{tmp_path / 'one-shot.db'}") as reference:
+        one_shot = reference.record_run(whole, "alice", now=NOW)
+        expected = everything(reference, one_shot.run_id)
+        assert reference.verify().ok
+    with AuditStore(store_url) as store:
+        run_id = record_prepared(store, wide)
+        assert everything(store, run_id) == expected
+        report = store.verify(expected_head=store.chain_head()[1])
+        assert report.ok, [str(p) for p in report.problems]
+        assert store.show(run_id).info.decisions == len(whole.results) == one_shot.decisions
+
+
+def test_compact_rows_expand_to_the_decisions_and_inputs_of_the_result(
+    store_url: str, wide: Path
+) -> None:
+    whole = screen_files(wide, SPEC_PATH, as_of=AS_OF)
+    with AuditStore(store_url) as store:
+        run_id = store.record_run(whole, "alice", now=NOW).run_id
+        with store.engine.connect() as conn:
+            detail, layout = conn.execute(
+                sa.text("SELECT detail_json, (SELECT count(*) FROM audit_events WHERE kind = "
+                        "'decision_layout') FROM audit_decisions ORDER BY id LIMIT 1")
+            ).one()  # fmt: skip
+        assert detail.startswith("[") and layout == 1  # the compact format is what is stored
+        for summary in whole.decision_summaries():
+            stored = store.decision(run_id, summary.applicant_id)
+            assert stored.detail == json.loads(json.dumps(summary.detail))
+            assert stored.statuses == summary.statuses
+        assert store.input_records(run_id) == [
+            (i, json.loads(json.dumps(r))) for i, r in whole.input_records()
+        ]
+        assert not store.rescreen(run_id).flips
+
+
+def test_totals_impact_summed_from_chunks_equals_the_live_report(
+    store_url: str, wide: Path
+) -> None:
+    with AuditStore(store_url) as store:
+        run_id = record_prepared(store, wide)
+        with store.engine.connect() as conn:
+            payload = conn.execute(
+                sa.text("SELECT payload_json FROM audit_events WHERE kind = 'run_totals'")
+            ).scalar_one()
+        stored = json.loads(payload)["impact"]
+        live = store.impact(run_id).to_dict()
+        assert stored["source"] == "stored at record time"
+        stored["source"] = live["source"]
+        assert canonical_json(stored) == canonical_json(live)
+        assert stored["applicants"] == store.show(run_id).info.decisions > 0
+
+
+def test_a_prepared_chunk_survives_pickling_whole(wide: Path) -> None:
+    chunk = prepare_chunk(next(chunks(wide)))
+    copy = pickle.loads(pickle.dumps(chunk))
+    assert isinstance(copy, PreparedChunk) and copy == chunk and len(copy) > 10
+    # columns, not a dict per decision
+    assert all(isinstance(text, str) for text in copy.detail_json)
+    assert all(isinstance(pair, tuple) for pair in copy.eeo)
+
+
+def test_a_chunk_of_another_spec_layout_is_refused(store_url: str, wide: Path) -> None:
+    first = next(chunks(wide))
+    source = dataclasses.replace(run_source(first), layout='{"format":2,"criteria":[]}')
+    with AuditStore(store_url) as store:
+        with (
+            pytest.raises(AuditError, match="decision layout"),
+            store.recording(source, "alice", now=NOW) as recorder,
+        ):
+            recorder.add_prepared(prepare_chunk(first))
+        assert store.runs() == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "problem"),
+    [
+        (
+            "UPDATE audit_decisions SET detail_json = replace(detail_json, '\"typical\"', "
+            "'\"forged\"') WHERE id = 3",
+            "edited: detail_json does not match its hash",
+        ),
+        (
+            "UPDATE audit_decisions SET input_json = replace(input_json, '[[\"', '[[\"X') "
+            "WHERE id = 4",
+            "edited: input_json does not match its hash",
+        ),
+        (
+            "UPDATE audit_events SET payload_json = replace(payload_json, 'jobs', 'jobz') "
+            "WHERE kind = 'decision_layout'",
+            "edited: its contents no longer match its digest",
+        ),
+    ],
+)
+def test_edits_to_compact_records_are_named(
+    store_url: str, wide: Path, statement: str, problem: str
+) -> None:
+    with AuditStore(store_url) as store:
+        record_prepared(store, wide)
+        assert store.verify().ok
+        with store.engine.begin() as conn:
+            assert conn.execute(sa.text(statement)).rowcount == 1
+        assert [p.problem for p in store.verify().problems] == [problem]
+
+
+def test_workers_import_no_database_driver_and_the_cli_no_alembic() -> None:
+    import subprocess
+    import sys
+
+    light = (
+        "import sys; from screening.audit import prepare_chunk, run_source\n"
+        "heavy = [m for m in ('sqlalchemy', 'alembic', 'scipy') if m in sys.modules]\n"
+        "assert not heavy, heavy\n"
+        "import screening.audit.store\n"
+        "assert 'alembic' not in sys.modules and 'mako' not in sys.modules\n"
+    )
+    root = Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run([sys.executable, "-c", light], check=True, cwd=root, env=env)
+
+
+def test_the_schema_head_is_alembics_head() -> None:
+    from importlib import resources
+
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from screening.audit import impact, prepare
+    from screening.audit.store import SCHEMA_HEAD
+
+    config = Config()
+    config.set_main_option(
+        "script_location", str(resources.files("screening.audit") / "migrations")
+    )
+    assert ScriptDirectory.from_config(config).get_current_head() == SCHEMA_HEAD
+    assert (prepare.SEX_COLUMN, prepare.RACE_COLUMN) == (impact.SEX_COLUMN, impact.RACE_COLUMN)
+
+
+def test_awkward_text_is_stored_exactly(store_url: str) -> None:
+    # the bulk paths (executemany, PostgreSQL COPY) must keep tabs, newlines, backslashes
+    from tests.audit_helpers import FakeResult, applicants
+
+    people = applicants(3)
+    people[0].applicant_id = "tab\there"
+    people[1].applicant_id = "back\\slash\nnew line\r"
+    people[2].sex = "N\\A\t"
+    with AuditStore(store_url) as store:
+        run_id = store.record_run(FakeResult(people), "alice", now=NOW).run_id
+        assert store.verify().ok
+        stored = store.final_outcomes(run_id)["applicant_id"].tolist()
+        assert stored == [p.applicant_id for p in people]
+        record = store.decision(run_id, "back\\slash\nnew line\r")
+        assert record.input_record is not None
+        assert record.input_record["applicant"]["applicant_id"] == "back\\slash\nnew line\r"
+
+
+def test_a_compact_run_purges_and_still_verifies(store_url: str, wide: Path) -> None:
+    with AuditStore(store_url) as store:
+        results = chunks(wide)
+        first = next(results)
+        old = datetime(2020, 1, 2, tzinfo=UTC)
+        with store.recording(run_source(first), "alice", now=old) as recorder:
+            for result in [first, *results]:
+                recorder.add_prepared(prepare_chunk(result))
+        run_id = recorder.summary().run_id
+        before = store.impact(run_id).to_dict()
+        report = store.purge(now=datetime(2025, 1, 3, tzinfo=UTC))
+        assert report.runs == [run_id] and report.decisions == recorder.summary().decisions
+        verified = store.verify()
+        assert verified.ok and verified.purged_decisions == report.decisions
+        applicant = store.final_outcomes(run_id)["applicant_id"].iloc[0]
+        record = store.decision(run_id, applicant)
+        assert record.detail is None and record.input_record is None and record.statuses
+        after = store.impact(run_id).to_dict()
+        assert after["source"].startswith("stored at purge")
+        assert canonical_json(after["tables"]) == canonical_json(before["tables"])
