@@ -6,10 +6,12 @@ import argparse
 import contextlib
 import getpass
 import itertools
+import shutil
 import sys
+import tempfile
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -19,9 +21,8 @@ from screening import __version__
 from screening.audit.cli import add_audit_parser, run_recorded_message
 from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
 from screening.engine import EngineError
-from screening.export import write_csv
 from screening.loading import FileLevelError
-from screening.pipeline import ScreeningResult, screen_stream
+from screening.parallel import ChunkOutput, ParallelRun, errors_header
 from screening.results import Outcome
 from screening.spec import SpecError
 from screening.speccompiler_cli import add_compile_parser, add_diff_parser
@@ -99,19 +100,34 @@ class RunTotals:
     error_rows: int = 0
     errors: int = 0
     warnings: int = 0
-    timings: Counter[str] = field(default_factory=Counter)
+    timings: dict[str, float] = field(default_factory=dict)
 
-    def add(self, result: ScreeningResult) -> None:
+    @classmethod
+    def of(cls, run: ParallelRun) -> RunTotals:
+        """Empty totals of a run (what it screens against)."""
+        job = run.job
+        return cls(
+            spec_id=job.spec.id,
+            revision=job.spec.revision,
+            ruleset=run.ruleset_name,
+            as_of=job.as_of.isoformat(),
+            requires_driving=job.requires_driving,
+            timings=dict(run.timings),
+        )
+
+    def add(self, chunk: ChunkOutput) -> None:
         """Count one chunk's results."""
-        self.spec_id, self.revision = result.spec.id, result.spec.revision
-        self.ruleset, self.as_of = result.compiled.name, result.as_of.isoformat()
-        self.requires_driving = result.requires_driving
-        self.outcomes.update(result.outcome_counts())
-        self.screened += len(result.results)
-        self.error_rows += result.batch.error_rows
-        self.errors += sum(1 for i in result.issues if i.severity == "error")
-        self.warnings += sum(1 for i in result.issues if i.severity == "warning")
-        self.timings.update(result.timings)
+        self.outcomes.update(chunk.outcomes)
+        self.screened += chunk.screened
+        self.error_rows += chunk.error_rows
+        self.errors += chunk.errors
+        self.warnings += chunk.warnings
+        self.add_times(chunk.timings)
+
+    def add_times(self, timings: dict[str, float]) -> None:
+        """Add stage times (seconds; a worker's stages add up over the workers)."""
+        for stage, seconds in timings.items():
+            self.timings[stage] = self.timings.get(stage, 0.0) + seconds
 
 
 def summary_lines(totals: RunTotals) -> list[str]:
@@ -128,11 +144,15 @@ def summary_lines(totals: RunTotals) -> list[str]:
     ]
 
 
+def _engine_failed(exc: EngineError) -> str:
+    return f"error: the rule engine failed, no results were written: {exc}"
+
+
 def run_screen(args: argparse.Namespace) -> int:
-    """Handle `screening screen`: stream the batch through the pipeline chunk by chunk."""
+    """Handle `screening screen`: screen the batch chunk by chunk on every core."""
     started = time.perf_counter()
     try:
-        chunks = screen_stream(
+        run = ParallelRun(
             args.applicants,
             args.spec,
             jobs=args.jobs,
@@ -141,53 +161,33 @@ def run_screen(args: argparse.Namespace) -> int:
             as_of=args.as_of,
             requires_driving=args.requires_driving,
             engine=args.engine,
+            record_audit=not args.no_audit,
         )
-        first = next(chunks)
     except (FileLevelError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except EngineError as exc:
-        print(f"error: the rule engine failed, no results were written: {exc}", file=sys.stderr)
+        print(_engine_failed(exc), file=sys.stderr)
         return EXIT_UNUSABLE
-    totals = RunTotals()
-    summary_message = ""
-    try:
-        with contextlib.ExitStack() as files:
-            recorder: RunRecorder | None = None
-            if not args.no_audit:
-                store = files.enter_context(AuditStore(args.database or database_url()))
-                recorder = files.enter_context(
-                    store.recording(first, args.user or getpass.getuser())
-                )
-            out: IO[str] = (
-                files.enter_context(open(args.out, "w", encoding="utf-8", newline=""))
-                if args.out
-                else sys.stdout
-            )
-            errors: IO[str] | None = (
-                files.enter_context(open(args.errors, "w", encoding="utf-8", newline=""))
-                if args.errors
-                else None
-            )
-            for index, result in enumerate(itertools.chain([first], chunks)):
-                write_started = time.perf_counter()
-                write_csv(result.results, out, header=index == 0)
-                if errors is not None:
-                    write_csv(result.errors_frame(), errors, header=index == 0)
-                result.timings["write"] = time.perf_counter() - write_started
-                if recorder is not None:
-                    audit_started = time.perf_counter()
-                    recorder.add(result)
-                    result.timings["audit"] = time.perf_counter() - audit_started
-                totals.add(result)
-        if recorder is not None:
-            summary_message = run_recorded_message(recorder.summary())
-    except (FileLevelError, EngineError, AuditError) as exc:
-        for written in (args.out, args.errors):
-            if written:
-                Path(written).unlink(missing_ok=True)
-        print(f"error: {exc}; no results were written", file=sys.stderr)
-        return EXIT_UNUSABLE
+    with run:
+        chunks = iter(run)
+        try:
+            first = next(chunks)
+        except FileLevelError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return EXIT_UNUSABLE
+        except EngineError as exc:
+            print(_engine_failed(exc), file=sys.stderr)
+            return EXIT_UNUSABLE
+        totals = RunTotals.of(run)
+        try:
+            summary_message = _write_outputs(args, first, chunks, totals)
+        except (FileLevelError, EngineError, AuditError) as exc:
+            for written in (args.out, args.errors):
+                if written:
+                    Path(written).unlink(missing_ok=True)
+            print(f"error: {exc}; no results were written", file=sys.stderr)
+            return EXIT_UNUSABLE
     for line in summary_lines(totals):
         print(line, file=sys.stderr)
     if summary_message:
@@ -202,6 +202,53 @@ def run_screen(args: argparse.Namespace) -> int:
         stages = "  ".join(f"{k}: {v:.2f}s" for k, v in totals.timings.items())
         print(f"  time: {total:.2f}s  ({stages})", file=sys.stderr)
     return EXIT_OK
+
+
+def _write_outputs(
+    args: argparse.Namespace, first: ChunkOutput, rest: Iterator[ChunkOutput], totals: RunTotals
+) -> str:
+    """Write every chunk's results, problems and audit rows; the audit line of the summary."""
+    with contextlib.ExitStack() as files:
+        recorder: RunRecorder | None = None
+        if not args.no_audit:
+            store = files.enter_context(AuditStore(args.database or database_url()))
+            recorder = files.enter_context(
+                store.recording(first.audit_source, args.user or getpass.getuser())
+            )
+        if args.out:
+            out: IO[bytes] = files.enter_context(open(args.out, "wb"))
+        else:
+            sys.stdout.flush()
+            out = sys.stdout.buffer
+        errors: IO[bytes] | None = None
+        # warnings follow every error, as in the one-batch errors table: they wait here
+        warnings: IO[bytes] | None = None
+        if args.errors:
+            errors = files.enter_context(open(args.errors, "wb"))
+            errors.write(errors_header())
+            warnings = files.enter_context(tempfile.TemporaryFile())
+        for chunk in itertools.chain([first], rest):
+            write_started = time.perf_counter()
+            out.write(chunk.results_csv)
+            if errors is not None and warnings is not None:
+                errors.write(chunk.errors_csv)
+                warnings.write(chunk.warnings_csv)
+            output = {"output": time.perf_counter() - write_started}
+            if recorder is not None:
+                audit_started = time.perf_counter()
+                recorder.add_prepared(chunk.audit)
+                output["audit_store"] = time.perf_counter() - audit_started
+            totals.add(chunk)
+            totals.add_times(output)
+        if errors is not None and warnings is not None:
+            warnings.seek(0)
+            shutil.copyfileobj(warnings, errors)
+        out.flush()
+        if recorder is None:
+            return ""
+        finish_started = time.perf_counter()
+    totals.add_times({"audit_store": time.perf_counter() - finish_started})
+    return run_recorded_message(recorder.summary())
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -144,6 +144,14 @@ def render(index: int, result: ScreeningResult, *, record_audit: bool) -> ChunkO
         timings=dict(result.timings),
     )
     output.timings["write"] = time.perf_counter() - started
+    if record_audit:
+        from screening.audit import prepare_chunk, run_source
+
+        started = time.perf_counter()
+        output.audit = prepare_chunk(result)
+        if index == 0:
+            output.audit_source = run_source(result)
+        output.timings["audit"] = time.perf_counter() - started
     return output
 
 
@@ -179,7 +187,8 @@ class ParallelRun:
     ) -> None:
         spec_path = None if isinstance(spec, JobSpec) else str(spec)
         job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
-        compiled_ruleset(job_spec)  # a bad spec fails before any applicant is read
+        # a bad spec fails before any applicant is read
+        self.ruleset_name = compiled_ruleset(job_spec).name
         self.job = ScreenJob(
             job_spec, spec_path, as_of or date.today(), requires_driving, engine, record_audit
         )
