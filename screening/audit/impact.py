@@ -20,7 +20,6 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 import pandas as pd
-from scipy.stats import fisher_exact
 
 from screening.results import Outcome, Status
 
@@ -276,6 +275,9 @@ def _group_impact(name: str, counts: dict[str, Counts]) -> GroupImpact:
     small = n < SMALL_GROUP
     if n and rest_n:
         total, total_s = n + rest_n, s + rest_s
+        # SciPy takes half a second to import: only a report that needs it pays for it
+        from scipy.stats import fisher_exact
+
         fisher_p = float(fisher_exact([[s, n - s], [rest_s, rest_n - rest_s]]).pvalue)
         pooled = total_s / total
         se = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / rest_n))
