@@ -282,6 +282,9 @@ def _row_numbers(count: int, first_data_row: int = 0) -> np.ndarray:
     return np.arange(count, dtype=np.int64) + (first_data_row + 2)
 
 
+_NONE_SLOT = np.array([None], dtype=object)
+
+
 @dataclass
 class _Cells:
     """One column's cells, cleaned: cell i is `texts[codes[i]]`; the last text is None.
@@ -309,6 +312,10 @@ class _Cells:
 
 def _dictionary(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """(index of each cell's text, distinct texts) of a text column."""
+    if isinstance(raw, pa.ChunkedArray) and not pa.types.is_dictionary(raw.type):
+        # One array first: unifying many chunks' dictionaries costs far more than the copy
+        # when almost every text is distinct (ids, e-mail addresses).
+        raw = raw.combine_chunks()
     if isinstance(raw, pa.Array):
         raw = pa.chunked_array([raw])
     if not pa.types.is_dictionary(raw.type):
@@ -331,7 +338,6 @@ def _clean_cells(raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False) -
     lowered = pc.utf8_lower(stripped)
     markers = pa.array(sorted(BLANK_MARKERS), type=dictionary.type)
     blank = pc.is_in(lowered, value_set=markers).to_numpy(zero_copy_only=False)
-    is_none = pc.equal(lowered, "none").to_numpy(zero_copy_only=False)
     # Distinct raw texts can clean to one text (" BA" and "BA"): they share its slot.
     distinct = pc.dictionary_encode(stripped)
     slots = distinct.indices.to_numpy(zero_copy_only=False).astype(np.intp)
@@ -341,6 +347,7 @@ def _clean_cells(raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False) -
     plain_blank = np.zeros(count + 1, dtype=bool)
     plain_blank[-1] = True
     if none_is_value:
+        is_none = pc.equal(lowered, "none").to_numpy(zero_copy_only=False)
         blank &= ~is_none
         plain_blank[slots[is_none]] = True
     slots[blank] = count
@@ -460,20 +467,19 @@ def _wide_entries(
         "row": kept_rows[at].astype(np.int64, copy=False),
         "column_prefix": _as_object(prefixes[number_index]),
     }
-    of_number = [number_index == j for j in range(len(numbers))] if len(numbers) > 1 else None
     for name in FIELDS_OF[group]:
-        values = np.full(count, None, dtype=object)
+        # The field's columns' texts end to end, a None last; slots[row, j] is the cell of
+        # entry number j in that row, so every entry's value is one take.
+        texts = [cells[by_number[n][name]].texts for n in numbers if name in by_number[n]]
+        combined = np.concatenate([*texts, _NONE_SLOT])
+        slots = np.full((len(kept), len(numbers)), len(combined) - 1, dtype=np.intp)
+        offset = 0
         for j, number in enumerate(numbers):
-            field_position = by_number[number].get(name)
-            if field_position is None:
-                continue
-            column = cells[field_position]
-            if of_number is None:
-                values = column.texts[column.codes[kept[at]]]
-            else:
-                chosen = of_number[j]
-                values[chosen] = column.texts[column.codes[kept[at[chosen]]]]
-        result[name] = _as_object(values)
+            if name in by_number[number]:
+                column = cells[by_number[number][name]]
+                slots[:, j] = column.codes[kept] + offset
+                offset += len(column.texts)
+        result[name] = _as_object(combined[slots[at, number_index]])
     return pd.DataFrame(result, index=pd.RangeIndex(count))
 
 
@@ -730,7 +736,7 @@ def _applicant_rows(
 def _pandas_text(values: pd.Series) -> pa.ChunkedArray:
     """A read_table column as pyarrow text (no copy for pyarrow-backed text)."""
     if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
-        return pa.chunked_array([pa.array(values.array)])
+        return values.array.__arrow_array__()
     return pa.chunked_array([pa.array(values.astype(str).to_numpy(dtype=object))])
 
 
