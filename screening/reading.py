@@ -381,32 +381,32 @@ def scan_records(path: Path, delimiter: str, start: int) -> RecordScan | None:
     line break inside a quoted name): such a file is read whole instead.
     """
     with path.open("rb") as handle:
-        size = os.fstat(handle.fileno()).st_size
-        if size == 0:
+        if os.fstat(handle.fileno()).st_size == 0:
             return None
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            if view.find(b"\x00") != -1:
+                return None
+            returns = view.find(b"\r") != -1  # most files have none: one test less a byte
             data = np.frombuffer(view, dtype=np.uint8)
             try:
-                return _scan(data, ord(delimiter), start)
+                return _scan(data, ord(delimiter), start, returns)
             finally:
                 del data  # the mapping cannot close while an array still uses it
 
 
-def _scan(data: np.ndarray, delimiter: int, start: int) -> RecordScan | None:
+def _scan(data: np.ndarray, delimiter: int, start: int, returns: bool) -> RecordScan | None:
     size = len(data)
     found = [np.empty(0, dtype=np.int64)]
     for offset in range(start, size, SCAN_BYTES):
         part = data[offset : offset + SCAN_BYTES]
         # One pass picks every byte that matters; most of the file is none of them.
-        hits = np.flatnonzero(
-            (part == _NEWLINE) | (part == _QUOTE) | (part == _RETURN) | (part >= 128) | (part == 0)
-        )
-        found.append(hits + offset)
+        wanted = (part == _NEWLINE) | (part == _QUOTE) | (part >= 128)
+        if returns:
+            wanted |= part == _RETURN
+        found.append(np.flatnonzero(wanted) + offset)
         del part
     where = np.concatenate(found)
     byte = data[where]
-    if (byte == 0).any():
-        return None
     quotes = where[byte == _QUOTE]
     if len(quotes) % 2:
         return None  # a quoted cell is never closed
@@ -414,36 +414,37 @@ def _scan(data: np.ndarray, delimiter: int, start: int) -> RecordScan | None:
     before = data[opening[opening > start] - 1]
     if not np.isin(before, [delimiter, _NEWLINE, _QUOTE]).all():
         return None  # a quote inside an unquoted cell
-    after = closing[closing + 1 < size] + 1
-    if not np.isin(data[after], [delimiter, _NEWLINE, _RETURN, _QUOTE]).all():
+    after = data[closing[closing + 1 < size] + 1]
+    if not np.isin(after, [delimiter, _NEWLINE, _RETURN, _QUOTE]).all():
         return None  # text after a closing quote
-    newlines = where[byte == _NEWLINE]
-    outside = np.searchsorted(quotes, newlines) % 2 == 0
-    returns = where[byte == _RETURN]
-    lone = returns[np.searchsorted(quotes, returns) % 2 == 0]
-    if len(lone) and (
-        (lone + 1 >= size).any() or (data[np.minimum(lone + 1, size - 1)] != _NEWLINE).any()
-    ):
+    carriage = where[byte == _RETURN]
+    carriage = carriage[np.searchsorted(quotes, carriage) % 2 == 0]
+    if len(carriage) and (carriage[-1] + 1 == size or (data[carriage + 1] != _NEWLINE).any()):
         return None  # a line ended by a carriage return alone
-    ends = newlines[outside] + 1
+    newlines = where[byte == _NEWLINE]
+    ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0] + 1
     if len(newlines) and (not len(ends) or ends[0] != newlines[0] + 1):
         return None  # a line break inside a header cell
     if not len(ends) or ends[-1] != size:
         ends = np.append(ends, size)  # the last record has no line break
-    high = where[byte >= 128]
-    utf8 = cp1252 = True
-    if len(high):
-        values = data[high]
-        cp1252 = not np.isin(values, _CP1252_UNDEFINED).any()
-        # A multi-byte character lies inside one run of bytes >= 128, so the runs,
-        # each closed by a line break, decode as UTF-8 exactly when the whole file does.
-        run_ends = np.flatnonzero(np.diff(high) != 1) + 1
-        runs = np.insert(values, np.append(run_ends, len(values)), _NEWLINE)
-        try:
-            runs.tobytes().decode("utf-8")
-        except UnicodeDecodeError:
-            utf8 = False
+    utf8, cp1252 = _text_checks(data, where[byte >= 128])
     return RecordScan(ends.astype(np.int64), utf8, cp1252)
+
+
+def _text_checks(data: np.ndarray, high: np.ndarray) -> tuple[bool, bool]:
+    """(all UTF-8, all Windows-1252) of a file whose bytes >= 128 are at `high`."""
+    if not len(high):
+        return True, True
+    values = data[high]
+    cp1252 = not np.isin(values, _CP1252_UNDEFINED).any()
+    # A multi-byte character lies inside one run of bytes >= 128, so the runs, each
+    # closed by a line break, decode as UTF-8 exactly when the whole file does.
+    run_ends = np.append(np.flatnonzero(np.diff(high) != 1) + 1, len(values))
+    try:
+        np.insert(values, run_ends, _NEWLINE).tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False, cp1252
+    return True, cp1252
 
 
 def read_range(path: Path, start: int, end: int) -> bytes:
