@@ -936,6 +936,8 @@ def plan_wide_file(
     rows = len(scan.offsets) - 1
     id_position = _position_of(plan_columns, "applicant_id")
     wanted = sorted({id_position, *plan_columns.blank_headers})
+    if ids is None and rows == 0:
+        ids = pa.table({str(p): pa.array([], type=pa.string()) for p in wanted})
     if ids is None:
         ids = _read_ids(source, encoding, len(headers), wanted)
     if ids is None or ids.num_rows != rows:
