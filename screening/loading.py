@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import difflib
+import functools
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -295,13 +296,20 @@ class _Cells:
     """
 
     codes: np.ndarray  # intp, one per cell
-    texts: np.ndarray  # object: distinct cleaned texts, then None
-    plain_blank: np.ndarray  # bool, one per text
+    distinct: pa.Array  # the distinct cleaned texts; code len(distinct) is None
+    plain_blank: np.ndarray  # bool, one per code
+
+    @functools.cached_property
+    def texts(self) -> np.ndarray:
+        """The distinct texts as str objects, then None (made when first needed)."""
+        texts = np.empty(len(self.distinct) + 1, dtype=object)  # the last slot stays None
+        texts[:-1] = self.distinct.to_numpy(zero_copy_only=False)
+        return texts
 
     @property
     def filled(self) -> np.ndarray:
         """Cells that hold a value."""
-        filled: np.ndarray = self.codes != len(self.texts) - 1
+        filled: np.ndarray = self.codes != len(self.distinct)
         return filled
 
     def values(self, index: np.ndarray | None = None) -> pd.Series:
@@ -342,8 +350,6 @@ def _clean_cells(raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False) -
     distinct = pc.dictionary_encode(stripped)
     slots = distinct.indices.to_numpy(zero_copy_only=False).astype(np.intp)
     count = len(distinct.dictionary)
-    texts = np.empty(count + 1, dtype=object)  # the last slot stays None
-    texts[:-1] = distinct.dictionary.to_numpy(zero_copy_only=False)
     plain_blank = np.zeros(count + 1, dtype=bool)
     plain_blank[-1] = True
     if none_is_value:
@@ -351,7 +357,7 @@ def _clean_cells(raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False) -
         blank &= ~is_none
         plain_blank[slots[is_none]] = True
     slots[blank] = count
-    return _Cells(slots[indices], texts, plain_blank)
+    return _Cells(slots[indices], distinct.dictionary, plain_blank)
 
 
 def _role_cells(
@@ -369,7 +375,7 @@ def _role_cells(
 def _shared_ids(ids: _Cells, rows: np.ndarray) -> dict[str, list[int]]:
     """Every id given to more than one row, with the rows sharing it (of the whole file)."""
     filled = ids.filled
-    counts = np.bincount(ids.codes[filled], minlength=len(ids.texts))
+    counts = np.bincount(ids.codes[filled], minlength=len(ids.distinct) + 1)
     duplicated = filled & (counts[ids.codes] > 1)
     if not duplicated.any():
         return {}
@@ -378,7 +384,9 @@ def _shared_ids(ids: _Cells, rows: np.ndarray) -> dict[str, list[int]]:
     codes, shared_rows = codes[order], rows[duplicated][order]
     starts = np.flatnonzero(np.diff(codes, prepend=-1))
     groups = np.split(shared_rows, starts[1:])
-    return {ids.texts[codes[s]]: group.tolist() for s, group in zip(starts, groups, strict=True)}
+    # Only the shared ids become str objects: a file's ids are nearly all distinct.
+    texts = ids.distinct.take(pa.array(codes[starts])).to_pylist()
+    return {text: group.tolist() for text, group in zip(texts, groups, strict=True)}
 
 
 def _applicant_errors(

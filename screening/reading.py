@@ -377,15 +377,13 @@ def scan_records(path: Path, delimiter: str, start: int) -> RecordScan | None:
     tells a record's line break from one inside a quoted cell, which holds when every
     quote opens a cell, closes it, or is doubled inside it: both CSV parsers then read
     the file exactly as the parity says. None for anything else (a stray quote inside an
-    unquoted cell, a quote left open, a lone carriage return, a NUL byte, a header with a
-    line break inside a quoted name): such a file is read whole instead.
+    unquoted cell, a quote left open, a lone carriage return, a header with a line break
+    inside a quoted name): such a file is read whole instead.
     """
     with path.open("rb") as handle:
         if os.fstat(handle.fileno()).st_size == 0:
             return None
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            if view.find(b"\x00") != -1:
-                return None
             returns = view.find(b"\r") != -1  # most files have none: one test less a byte
             data = np.frombuffer(view, dtype=np.uint8)
             try:
