@@ -335,21 +335,28 @@ def _dictionary(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     return np.concatenate(indices).astype(np.intp, copy=False), raw.chunk(0).dictionary
 
 
-def _clean_cells(raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False) -> _Cells:
+def _clean_cells(
+    raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False, *, distinct: bool = False
+) -> _Cells:
     """`clean` of a text column, computed once per distinct text instead of once per cell.
 
     The same pyarrow kernels as `clean` on read_table's columns (trim whitespace, lower
-    case, blank markers), so every cell gets exactly the text `clean` gives it.
+    case, blank markers), so every cell gets exactly the text `clean` gives it. With
+    `distinct` (nearly every cell differs, as ids do) the cells are cleaned directly.
     """
-    indices, dictionary = _dictionary(raw)
+    indices: np.ndarray | None = None
+    if distinct:
+        dictionary = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    else:
+        indices, dictionary = _dictionary(raw)
     stripped = pc.utf8_trim_whitespace(dictionary)
     lowered = pc.utf8_lower(stripped)
     markers = pa.array(sorted(BLANK_MARKERS), type=dictionary.type)
     blank = pc.is_in(lowered, value_set=markers).to_numpy(zero_copy_only=False)
     # Distinct raw texts can clean to one text (" BA" and "BA"): they share its slot.
-    distinct = pc.dictionary_encode(stripped)
-    slots = distinct.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-    count = len(distinct.dictionary)
+    encoded = pc.dictionary_encode(stripped)
+    slots = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    count = len(encoded.dictionary)
     plain_blank = np.zeros(count + 1, dtype=bool)
     plain_blank[-1] = True
     if none_is_value:
@@ -357,7 +364,8 @@ def _clean_cells(raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False) -
         blank &= ~is_none
         plain_blank[slots[is_none]] = True
     slots[blank] = count
-    return _Cells(slots[indices], distinct.dictionary, plain_blank)
+    codes = slots if indices is None else slots[indices]
+    return _Cells(codes, encoded.dictionary, plain_blank)
 
 
 def _role_cells(
@@ -951,7 +959,7 @@ def plan_wide_file(
     if ids is None or ids.num_rows != rows:
         return None
     _check_forms(source.shown, plan_columns, {"job": None, "edu": None})
-    cells = {p: _clean_cells(ids.column(str(p))) for p in wanted}
+    cells = {p: _clean_cells(ids.column(str(p)), distinct=p == id_position) for p in wanted}
     shared = _shared_ids(cells[id_position], _row_numbers(rows))
     file_issues = _unknown_issues(plan_columns, None, source.shown)
     file_issues += _blank_header_issues(
