@@ -909,10 +909,14 @@ def plan_wide_file(
     reports its problem.
     """
     mapping = read_column_mapping(columns) if columns is not None else {}
+    try:
+        # Before the file is hashed: a change after this is caught by every chunk.
+        stat = Path(applicants).stat()
+    except OSError:
+        stat = None  # inspect_file says what is wrong
     source = inspect_file(applicants, "applicants")
-    if source.kind != "csv":
+    if source.kind != "csv" or stat is None:
         return None
-    stat = source.path.stat()
     bom = source.encoding == "utf-8-sig" and _has_bom(source.path)
     scan = scan_records(source.path, source.delimiter, 3 if bom else 0)
     # read_table's order: the encoding of the first bytes; Windows-1252 for the whole file
