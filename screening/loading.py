@@ -353,10 +353,16 @@ def _clean_cells(
     lowered = pc.utf8_lower(stripped)
     markers = pa.array(sorted(BLANK_MARKERS), type=dictionary.type)
     blank = pc.is_in(lowered, value_set=markers).to_numpy(zero_copy_only=False)
-    # Distinct raw texts can clean to one text (" BA" and "BA"): they share its slot.
-    encoded = pc.dictionary_encode(stripped)
-    slots = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
-    count = len(encoded.dictionary)
+    if indices is not None and _text_bytes(stripped) == _text_bytes(dictionary):
+        # Nothing was trimmed (trimming only shortens): the texts are still distinct.
+        distinct_texts = stripped
+        slots = np.arange(len(stripped), dtype=np.intp)
+    else:
+        # Distinct raw texts can clean to one text (" BA" and "BA"): they share its slot.
+        encoded = pc.dictionary_encode(stripped)
+        distinct_texts = encoded.dictionary
+        slots = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    count = len(distinct_texts)
     plain_blank = np.zeros(count + 1, dtype=bool)
     plain_blank[-1] = True
     if none_is_value:
@@ -365,7 +371,13 @@ def _clean_cells(
         plain_blank[slots[is_none]] = True
     slots[blank] = count
     codes = slots if indices is None else slots[indices]
-    return _Cells(codes, encoded.dictionary, plain_blank)
+    return _Cells(codes, distinct_texts, plain_blank)
+
+
+def _text_bytes(texts: pa.Array) -> int:
+    """Bytes of all the texts of a text array (from its offsets, without reading them)."""
+    total = pc.sum(pc.binary_length(texts)).as_py()
+    return int(total or 0)
 
 
 def _role_cells(
