@@ -5,20 +5,25 @@ numbers (the evidence stage does, and reports bad values). Every input row of th
 applicants file is either a screenable applicant or an error row with an InputIssue.
 Self-identification (`eeo_*`) columns are split off into `Batch.eeo` at once.
 
-`iter_batches` reads a wide-form CSV file in chunks of rows through the same functions, so
-that a large file never has to be held whole; together its batches are load_batch's batch.
+A wide-form CSV file can also be read in chunks of whole records, each in its own worker
+process: `plan_wide_file` checks the file and reads its ids once, `ChunkPlan.ranges` splits
+it, and `load_chunk` loads one range through the same functions as load_batch, so that the
+chunks' batches together are load_batch's batch. `iter_batches` does so in one process.
 """
 
 from __future__ import annotations
 
+import codecs
 import difflib
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from screening.columns import (
     APPLICANT_FIELDS,
@@ -38,21 +43,27 @@ from screening.reading import (
     InputFile,
     RawTable,
     SourceFile,
-    csv_chunks,
+    arrow_text_options,
     csv_headers,
     inspect_file,
+    read_csv_bytes,
+    read_csv_file,
+    read_range,
     read_table,
-    stream_csv,
-    text_series,
+    scan_records,
 )
 from screening.results import InputIssue
 
 __all__ = [
     "Batch",
+    "ChunkPlan",
+    "ChunkRange",
     "FileLevelError",
     "InputFile",
     "iter_batches",
     "load_batch",
+    "load_chunk",
+    "plan_wide_file",
     "read_column_mapping",
     "BLANK_MARKERS",
 ]
@@ -272,31 +283,155 @@ def _row_numbers(count: int, first_data_row: int = 0) -> np.ndarray:
     return np.arange(count, dtype=np.int64) + (first_data_row + 2)
 
 
-def _shared_ids(ids: pd.Series, rows: np.ndarray) -> dict[str, list[int]]:
+_NONE_SLOT = np.array([None], dtype=object)
+
+
+@dataclass
+class _Cells:
+    """One column's cells, cleaned: cell i is `texts[codes[i]]`; the last text is None.
+
+    Each distinct text is one str object, cleaned once however many cells hold it.
+    `plain_blank` marks the texts that are blank when "None" is no value (for a column
+    where it is one, the degree): an error row is "empty" by that rule.
+    """
+
+    codes: np.ndarray  # intp, one per cell
+    distinct: pa.Array  # the distinct cleaned texts; code len(distinct) is None
+    plain_blank: np.ndarray  # bool, one per code
+
+    @functools.cached_property
+    def texts(self) -> np.ndarray:
+        """The distinct texts as str objects, then None (made when first needed)."""
+        texts = np.empty(len(self.distinct) + 1, dtype=object)  # the last slot stays None
+        texts[:-1] = self.distinct.to_numpy(zero_copy_only=False)
+        return texts
+
+    @property
+    def filled(self) -> np.ndarray:
+        """Cells that hold a value."""
+        filled: np.ndarray = self.codes != len(self.distinct)
+        return filled
+
+    def values(self, index: np.ndarray | None = None) -> pd.Series:
+        """The cells (those at `index`) as the Batch's object column."""
+        codes = self.codes if index is None else self.codes[index]
+        return _as_object(self.texts[codes])
+
+
+def _dictionary(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """(index of each cell's text, distinct texts) of a text column."""
+    if isinstance(raw, pa.ChunkedArray) and not pa.types.is_dictionary(raw.type):
+        # One array first: unifying many chunks' dictionaries costs far more than the copy
+        # when almost every text is distinct (ids, e-mail addresses).
+        raw = raw.combine_chunks()
+    if isinstance(raw, pa.Array):
+        raw = pa.chunked_array([raw])
+    if not pa.types.is_dictionary(raw.type):
+        raw = pc.dictionary_encode(raw)
+    if raw.num_chunks == 0:
+        return np.empty(0, dtype=np.intp), pa.array([], type=pa.string())
+    raw = raw.unify_dictionaries()
+    indices = [chunk.indices.to_numpy(zero_copy_only=False) for chunk in raw.chunks]
+    return np.concatenate(indices).astype(np.intp, copy=False), raw.chunk(0).dictionary
+
+
+def _clean_cells(
+    raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False, *, distinct: bool = False
+) -> _Cells:
+    """`clean` of a text column, computed once per distinct text instead of once per cell.
+
+    The same pyarrow kernels as `clean` on read_table's columns (trim whitespace, lower
+    case, blank markers), so every cell gets exactly the text `clean` gives it. With
+    `distinct` (nearly every cell differs, as ids do) the cells are cleaned directly.
+    """
+    indices: np.ndarray | None = None
+    if distinct:
+        dictionary = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    else:
+        indices, dictionary = _dictionary(raw)
+    stripped = pc.utf8_trim_whitespace(dictionary)
+    lowered = pc.utf8_lower(stripped)
+    markers = pa.array(sorted(BLANK_MARKERS), type=dictionary.type)
+    blank = pc.is_in(lowered, value_set=markers).to_numpy(zero_copy_only=False)
+    if indices is not None and _text_bytes(stripped) == _text_bytes(dictionary):
+        # Nothing was trimmed (trimming only shortens): the texts are still distinct.
+        distinct_texts = stripped
+        slots = np.arange(len(stripped), dtype=np.intp)
+    else:
+        # Distinct raw texts can clean to one text (" BA" and "BA"): they share its slot.
+        encoded = pc.dictionary_encode(stripped)
+        distinct_texts = encoded.dictionary
+        slots = encoded.indices.to_numpy(zero_copy_only=False).astype(np.intp)
+    count = len(distinct_texts)
+    plain_blank = np.zeros(count + 1, dtype=bool)
+    plain_blank[-1] = True
+    if none_is_value:
+        is_none = pc.equal(lowered, "none").to_numpy(zero_copy_only=False)
+        blank &= ~is_none
+        plain_blank[slots[is_none]] = True
+    slots[blank] = count
+    codes = slots if indices is None else slots[indices]
+    return _Cells(codes, distinct_texts, plain_blank)
+
+
+def _text_bytes(texts: pa.Array) -> int:
+    """Bytes of all the texts of a text array (from its offsets, without reading them)."""
+    total = pc.sum(pc.binary_length(texts)).as_py()
+    return int(total or 0)
+
+
+def _role_cells(
+    columns: _Columns, raw_column: Callable[[int], pa.Array | pa.ChunkedArray]
+) -> dict[int, _Cells]:
+    """The cleaned cells of every column read, by header position."""
+    cells = {}
+    for position in _read_positions(columns):
+        role = columns.roles.get(position)
+        none_is_value = role is not None and role.kind == "entry" and role.name in NONE_IS_A_VALUE
+        cells[position] = _clean_cells(raw_column(position), none_is_value)
+    return cells
+
+
+def _shared_ids(ids: _Cells, rows: np.ndarray) -> dict[str, list[int]]:
     """Every id given to more than one row, with the rows sharing it (of the whole file)."""
-    duplicated = (ids.duplicated(keep=False) & ids.notna()).to_numpy()
+    filled = ids.filled
+    counts = np.bincount(ids.codes[filled], minlength=len(ids.distinct) + 1)
+    duplicated = filled & (counts[ids.codes] > 1)
     if not duplicated.any():
         return {}
-    shared = pd.DataFrame({"id": ids[duplicated].to_numpy(), "row": rows[duplicated]})
-    grouped = shared.groupby("id", sort=False)["row"].agg(list)
-    return {str(applicant_id): rows for applicant_id, rows in grouped.items()}
+    codes = ids.codes[duplicated]
+    order = np.argsort(codes, kind="stable")  # rows stay in file order within an id
+    codes, shared_rows = codes[order], rows[duplicated][order]
+    starts = np.flatnonzero(np.diff(codes, prepend=-1))
+    groups = np.split(shared_rows, starts[1:])
+    # Only the shared ids become str objects: a file's ids are nearly all distinct.
+    texts = ids.distinct.take(pa.array(codes[starts])).to_pylist()
+    return {text: group.tolist() for text, group in zip(texts, groups, strict=True)}
 
 
 def _applicant_errors(
-    table: RawTable, ids: pd.Series, rows: np.ndarray, shared: dict[str, list[int]]
+    shown: str,
+    cells: dict[int, _Cells],
+    id_position: int,
+    rows: np.ndarray,
+    shared: dict[str, list[int]],
 ) -> tuple[np.ndarray, list[InputIssue]]:
     """Rows without an id, and every row whose id is `shared`; issues for them."""
-    shown = table.file.path
-    missing = ids.isna().to_numpy()
+    ids = cells[id_position]
+    missing = ~ids.filled
     if shared:
-        duplicated = (ids.isin(list(shared)) & ids.notna()).to_numpy()
+        is_shared = np.array([text in shared for text in ids.texts[:-1]] + [False], dtype=bool)
+        duplicated = is_shared[ids.codes]
     else:
-        duplicated = np.zeros(len(ids), dtype=bool)
+        duplicated = np.zeros(len(ids.codes), dtype=bool)
     issues: list[InputIssue] = []
     if missing.any():
         # Per-row work only over the error rows.
-        empty = table.data.loc[missing].apply(lambda col: clean(col).isna()).all(axis=1).to_numpy()
-        for row, is_empty in zip(rows[missing], empty, strict=True):
+        at = np.flatnonzero(missing)
+        empty = np.ones(len(at), dtype=bool)
+        for column in cells.values():
+            empty &= column.plain_blank[column.codes[at]]
+        for row, is_empty in zip(rows[at], empty, strict=True):
             issues.append(
                 InputIssue(
                     file=shown,
@@ -309,7 +444,8 @@ def _applicant_errors(
                 )
             )
     if duplicated.any():
-        for applicant_id, row in zip(ids[duplicated], rows[duplicated], strict=True):
+        at = np.flatnonzero(duplicated)
+        for applicant_id, row in zip(ids.texts[ids.codes[at]], rows[at], strict=True):
             others = ", ".join(str(r) for r in shared[applicant_id])
             issues.append(
                 InputIssue(
@@ -324,6 +460,55 @@ def _applicant_errors(
                 )
             )
     return missing | duplicated, issues
+
+
+def _wide_entries(
+    group: EntryGroup,
+    shown: str,
+    columns: _Columns,
+    cells: dict[int, _Cells],
+    kept: np.ndarray,
+    kept_ids: np.ndarray,
+    kept_rows: np.ndarray,
+) -> pd.DataFrame:
+    """The job{n}_ / edu{n}_ column groups of the kept rows as one row per entry.
+
+    Ordered by applicant then entry number (row-major order of the rows x numbers grid of
+    entries holding a value), in the Batch dtypes.
+    """
+    by_number: dict[int, dict[str, int]] = {}
+    for position, role in columns.roles.items():
+        if role.kind == "entry" and role.group == group and role.number is not None:
+            by_number.setdefault(role.number, {})[role.name] = position
+    numbers = sorted(by_number)
+    has_value = np.zeros((len(kept), len(numbers)), dtype=bool)
+    for j, number in enumerate(numbers):
+        for position in by_number[number].values():
+            has_value[:, j] |= cells[position].filled[kept]
+    at, number_index = np.nonzero(has_value)
+    count = len(at)
+    prefixes = np.array([f"{CANONICAL_PREFIX[group]}{n}_" for n in numbers] or [""], dtype=object)
+    result: dict[str, object] = {
+        "applicant_id": _as_object(kept_ids[at]),
+        "entry": np.asarray(numbers or [0], dtype=np.int64)[number_index],
+        "file": _as_object(np.full(count, shown, dtype=object)),
+        "row": kept_rows[at].astype(np.int64, copy=False),
+        "column_prefix": _as_object(prefixes[number_index]),
+    }
+    for name in FIELDS_OF[group]:
+        # The field's columns' texts end to end, a None last; slots[row, j] is the cell of
+        # entry number j in that row, so every entry's value is one take.
+        texts = [cells[by_number[n][name]].texts for n in numbers if name in by_number[n]]
+        combined = np.concatenate([*texts, _NONE_SLOT])
+        slots = np.full((len(kept), len(numbers)), len(combined) - 1, dtype=np.intp)
+        offset = 0
+        for j, number in enumerate(numbers):
+            if name in by_number[number]:
+                column = cells[by_number[number][name]]
+                slots[:, j] = column.codes[kept] + offset
+                offset += len(column.texts)
+        result[name] = _as_object(combined[slots[at, number_index]])
+    return pd.DataFrame(result, index=pd.RangeIndex(count))
 
 
 def _entry_frame(
@@ -392,49 +577,6 @@ def _finish_entries(
 
 def _nones(count: int) -> pd.Series:
     return pd.Series(np.full(count, None, dtype=object), dtype=object, copy=False)
-
-
-def _screenable_column(
-    table: RawTable, position: int, screenable: np.ndarray, name: str = ""
-) -> pd.Series:
-    """One column of the screenable rows, cleaned, indexed 0..k-1."""
-    # The raw column is popped: its memory is freed as the batch is built.
-    values = clean(
-        table.data.pop(position),  # type: ignore[arg-type]  # int labels
-        none_is_value=name in NONE_IS_A_VALUE,
-    )
-    if not screenable.all():
-        values = values[screenable]
-    return values.reset_index(drop=True)
-
-
-def _wide_entries(
-    group: EntryGroup,
-    table: RawTable,
-    columns: _Columns,
-    screenable: np.ndarray,
-    kept_ids: pd.Series,
-    rows: np.ndarray,
-    sources: list[tuple[str, str]],
-) -> list[pd.DataFrame]:
-    """Stack the job{n}_ / edu{n}_ column groups of screenable rows into one row per entry."""
-    by_number: dict[int, dict[str, int]] = {}
-    for position, role in columns.roles.items():
-        if role.kind == "entry" and role.group == group and role.number is not None:
-            by_number.setdefault(role.number, {})[role.name] = position
-    kept_rows = rows[screenable]
-    positions = np.flatnonzero(screenable)
-    frames = []
-    for number in sorted(by_number):
-        fields = {
-            name: _screenable_column(table, position, screenable, name)
-            for name, position in by_number[number].items()
-        }
-        sources.append((table.file.path, f"{CANONICAL_PREFIX[group]}{number}_"))
-        frames.append(
-            _entry_frame(group, kept_ids, positions, number, kept_rows, len(sources) - 1, fields)
-        )
-    return frames
 
 
 def _long_entries(
@@ -562,32 +704,33 @@ class _ApplicantRows:
     eeo: pd.DataFrame
     screenable: np.ndarray
     issues: list[InputIssue]  # row issues, by row
-    entries: dict[EntryGroup, list[pd.DataFrame]]  # of the wide-form entry columns
-    sources: dict[EntryGroup, list[tuple[str, str]]]
+    entries: dict[EntryGroup, pd.DataFrame]  # of the wide-form entry columns
 
 
 def _applicant_rows(
-    table: RawTable,
+    shown: str,
     columns: _Columns,
-    ids: pd.Series,
+    cells: dict[int, _Cells],
     rows: np.ndarray,
     shared: dict[str, list[int]],
 ) -> _ApplicantRows:
-    """Error rows, applicants, demographics and wide-form entries of the rows of `table`.
+    """Error rows, applicants, demographics and wide-form entries of a stretch of rows.
 
-    `ids` are the cleaned ids of the rows, `rows` their spreadsheet row numbers and
-    `shared` the ids shared by several rows of the whole file. The columns are popped from
-    `table` as they are used.
+    `cells` are the cleaned columns read, `rows` the spreadsheet row numbers of the rows
+    and `shared` the ids shared by several rows of the whole file.
     """
-    shown = table.file.path
-    errors, row_issues = _applicant_errors(table, ids, rows, shared)
+    id_position = _position_of(columns, "applicant_id")
+    errors, row_issues = _applicant_errors(shown, cells, id_position, rows, shared)
     screenable = ~errors
-    kept_ids = ids[screenable].reset_index(drop=True)
+    kept = np.flatnonzero(screenable)
+    ids = cells[id_position]
+    kept_ids = ids.texts[ids.codes[kept]]
+    kept_rows = rows[kept]
 
     applicant_columns: dict[str, object] = {
         "applicant_id": _as_object(kept_ids),
-        "file": _as_object(np.full(len(kept_ids), shown, dtype=object)),
-        "row": rows[screenable],
+        "file": _as_object(np.full(len(kept), shown, dtype=object)),
+        "row": kept_rows,
     }
     for name in APPLICANT_FIELDS[1:]:
         position = next(
@@ -595,33 +738,39 @@ def _applicant_rows(
             None,
         )
         applicant_columns[name] = (
-            _nones(len(kept_ids))
-            if position is None
-            else _as_object(_screenable_column(table, position, screenable))
+            _nones(len(kept)) if position is None else cells[position].values(kept)
         )
-    applicant_frame = pd.DataFrame(applicant_columns, index=pd.RangeIndex(len(kept_ids)))
+    applicant_frame = pd.DataFrame(applicant_columns, index=pd.RangeIndex(len(kept)))
 
     eeo_columns: dict[str, object] = {"applicant_id": applicant_columns["applicant_id"]}
     for position, role in columns.roles.items():
         if role.kind == "eeo":
-            eeo_columns[role.name] = _as_object(_screenable_column(table, position, screenable))
-    eeo_frame = pd.DataFrame(eeo_columns, index=pd.RangeIndex(len(kept_ids)))
+            eeo_columns[role.name] = cells[position].values(kept)
+    eeo_frame = pd.DataFrame(eeo_columns, index=pd.RangeIndex(len(kept)))
 
-    entries: dict[EntryGroup, list[pd.DataFrame]] = {}
-    sources: dict[EntryGroup, list[tuple[str, str]]] = {}
-    for group in FIELDS_OF:
-        sources[group] = []
-        entries[group] = _wide_entries(
-            group, table, columns, screenable, kept_ids, rows, sources[group]
-        )
+    entries = {
+        group: _wide_entries(group, shown, columns, cells, kept, kept_ids, kept_rows)
+        for group in FIELDS_OF
+    }
     return _ApplicantRows(
         applicant_frame,
         eeo_frame,
         screenable,
         sorted(row_issues, key=lambda i: i.row or 0),
         entries,
-        sources,
     )
+
+
+def _pandas_text(values: pd.Series) -> pa.ChunkedArray:
+    """A read_table column as pyarrow text (no copy for pyarrow-backed text)."""
+    if isinstance(values.dtype, pd.StringDtype) and values.dtype.storage == "pyarrow":
+        return values.array.__arrow_array__()
+    return pa.chunked_array([pa.array(values.astype(str).to_numpy(dtype=object))])
+
+
+def _with_values(cells: dict[int, _Cells], columns: _Columns) -> set[int]:
+    """The blank-header columns holding a value."""
+    return {p for p in columns.blank_headers if cells[p].filled.any()}
 
 
 def load_batch(
@@ -642,44 +791,49 @@ def load_batch(
     long_paths: dict[EntryGroup, str | Path | None] = {"job": jobs, "edu": education}
     _check_forms(shown, app_columns, long_paths)
 
+    file = table.file
+    # Popped from the frame (no copy): each raw column is freed once it is cleaned.
+    raw = {p: _pandas_text(table.data.pop(p)) for p in _read_positions(app_columns)}  # type: ignore[arg-type]
+    del table
+    cells = _role_cells(app_columns, raw.pop)
     issues = _unknown_issues(app_columns, None, shown)
-    issues += _blank_header_issues(
-        shown, app_columns, _blank_headers_with_values(table.data, app_columns)
-    )
+    issues += _blank_header_issues(shown, app_columns, _with_values(cells, app_columns))
     unknown = [h for _, h in app_columns.unknown]
-    rows = _row_numbers(len(table.data))
-    ids = clean(table.data[_position_of(app_columns, "applicant_id")])
-    part = _applicant_rows(table, app_columns, ids, rows, _shared_ids(ids, rows))
+    id_cells = cells[_position_of(app_columns, "applicant_id")]
+    rows = _row_numbers(len(id_cells.codes))
+    part = _applicant_rows(shown, app_columns, cells, rows, _shared_ids(id_cells, rows))
+    del cells
     issues.extend(part.issues)
 
-    files = [table.file]
+    files = [file]
     entry_frames: dict[EntryGroup, pd.DataFrame] = {}
     for group, long_path in long_paths.items():
-        sources = part.sources[group]
-        frames = part.entries[group]
-        if long_path is not None:
-            long_table, long_columns = _read_with_columns(long_path, ROLE_OF[group], mapping, group)
-            files.append(long_table.file)
-            long_shown = long_table.file.path
-            issues.extend(_unknown_issues(long_columns, group, long_shown))
-            issues.extend(
-                _blank_header_issues(
-                    long_shown,
-                    long_columns,
-                    _blank_headers_with_values(long_table.data, long_columns),
-                )
+        if long_path is None:
+            entry_frames[group] = part.entries[group]
+            continue
+        long_table, long_columns = _read_with_columns(long_path, ROLE_OF[group], mapping, group)
+        files.append(long_table.file)
+        long_shown = long_table.file.path
+        issues.extend(_unknown_issues(long_columns, group, long_shown))
+        issues.extend(
+            _blank_header_issues(
+                long_shown,
+                long_columns,
+                _blank_headers_with_values(long_table.data, long_columns),
             )
-            unknown.extend(h for _, h in long_columns.unknown)
-            frame, long_issues = _long_entries(
-                group, long_table, long_columns, ids, part.screenable, shown, sources
-            )
-            issues.extend(long_issues)
-            frames.append(frame)
-        entry_frames[group] = _finish_entries(group, frames, sources)
+        )
+        unknown.extend(h for _, h in long_columns.unknown)
+        # The long form matches ids as clean gives them (text, NaN for none).
+        ids = pd.Series(id_cells.texts[id_cells.codes], dtype=str)
+        sources: list[tuple[str, str]] = []
+        frame, long_issues = _long_entries(
+            group, long_table, long_columns, ids, part.screenable, shown, sources
+        )
+        issues.extend(long_issues)
+        entry_frames[group] = _finish_entries(group, [frame], sources)
 
     order = {f.path: i for i, f in enumerate(files)}
     issues.sort(key=lambda i: (order.get(i.file, 0), i.row or 0))
-    del table
     return Batch(
         applicants=part.applicants,
         jobs=entry_frames["job"],
@@ -693,104 +847,217 @@ def load_batch(
     )
 
 
+@dataclass(frozen=True)
+class ChunkRange:
+    """One stretch of whole records of the applicants file, for one worker to load."""
+
+    index: int  # 0 for the first chunk, which carries what concerns the whole file
+    start: int  # byte offset of its first record
+    end: int  # byte offset just after its last record
+    first_row: int  # spreadsheet row number of its first record (the header is row 1)
+    rows: int  # records (data rows) in it
+
+
 @dataclass
-class _ChunkPlan:
-    """What reading the applicants file once (cells of each block, then dropped) tells."""
+class ChunkPlan:
+    """What the planning process learned about a wide-form CSV file, for the workers.
 
-    source: SourceFile
-    encoding: str
-    headers: list[str]
-    columns: _Columns
-    shared: dict[str, list[int]]
-    file: InputFile
-    file_issues: list[InputIssue]
-
-
-def _plan_chunks(path: str | Path, mapping: dict[str, str]) -> _ChunkPlan | None:
-    """Check the file as load_batch does and find its shared ids; None if it cannot be chunked.
-
-    Every block is read with the options the chunks are read with, so a file that passes
-    here cannot fail half-way. None (xlsx, or a CSV pyarrow rejects) means load_batch reads
-    the file and reports its problem.
+    Small and picklable: send it once to each worker, then a ChunkRange per chunk. The
+    byte offset of every record stays in the planning process (`ranges` needs them).
     """
-    source = inspect_file(path, "applicants")
-    if source.kind != "csv":
-        return None
-    # read_table's order: the encoding of the first bytes, then Windows-1252 for the whole
-    # file when a later byte is not UTF-8.
-    encodings = [source.encoding] + (["cp1252"] if source.encoding != "cp1252" else [])
-    for encoding in encodings:
-        try:
-            headers = csv_headers(source, encoding)
-        except UnicodeDecodeError:
-            continue
-        columns = _file_columns(headers, mapping, None, "applicants", source.shown)
-        try:
-            ids, with_values = _scan_ids(source, encoding, headers, columns)
-        except (pa.ArrowException, UnicodeError, LookupError):
-            continue
-        _check_forms(source.shown, columns, {"job": None, "edu": None})
-        rows = _row_numbers(len(ids))
-        file = InputFile("applicants", source.shown, source.sha256, len(ids))
-        file_issues = _unknown_issues(columns, None, source.shown)
-        file_issues += _blank_header_issues(source.shown, columns, with_values)
-        shared = _shared_ids(ids, rows)
-        return _ChunkPlan(source, encoding, headers, columns, shared, file, file_issues)
-    return None
 
+    path: Path  # absolute, so a worker with another working directory finds it
+    shown: str  # the path as given, for messages
+    encoding: str  # "utf-8" or "cp1252": read_table's choice for the file
+    delimiter: str
+    width: int  # header cells
+    columns: _Columns
+    shared: dict[str, list[int]]  # ids given to more than one row, with their rows
+    file: InputFile
+    file_issues: list[InputIssue]  # the file's warnings without a row
+    size: int  # bytes, and the modification time, when planned: a change is an error
+    mtime_ns: int
+    offsets: np.ndarray | None = field(default=None, repr=False, compare=False)
 
-def _scan_ids(
-    source: SourceFile, encoding: str, headers: list[str], columns: _Columns
-) -> tuple[pd.Series, set[int]]:
-    """Cleaned ids of every row, and the blank-header columns holding values."""
-    id_name = str(_position_of(columns, "applicant_id"))
-    id_blocks: list[pa.Array] = []
-    with_values: set[int] = set()
-    for block in stream_csv(source, encoding, len(headers), _read_positions(columns)):
-        id_blocks.append(block.column(id_name))
-        for position in set(columns.blank_headers) - with_values:
-            if clean(text_series(block.column(str(position)))).notna().any():
-                with_values.add(position)
-    ids = text_series(pa.chunked_array(id_blocks, type=pa.string()))
-    return clean(ids), with_values
+    def __getstate__(self) -> dict[str, object]:
+        state = dict(self.__dict__)
+        state["offsets"] = None  # 8 bytes a row: not for every worker
+        return state
 
-
-def _chunked_batches(plan: _ChunkPlan, chunk_rows: int) -> Iterator[Batch]:
-    positions = _read_positions(plan.columns)
-    encoding_name = "utf-8" if plan.encoding == "utf-8-sig" else plan.encoding
-    id_position = _position_of(plan.columns, "applicant_id")
-    first_data_row = 0
-    try:
-        for data in csv_chunks(
-            plan.source, plan.encoding, len(plan.headers), positions, chunk_rows
-        ):
-            table = RawTable(plan.headers, data, plan.file, encoding_name)
-            rows = _row_numbers(len(data), first_data_row)
-            first = first_data_row == 0
-            first_data_row += len(data)
-            ids = clean(data[id_position])
-            part = _applicant_rows(table, plan.columns, ids, rows, plan.shared)
-            yield Batch(
-                applicants=part.applicants,
-                jobs=_finish_entries("job", part.entries["job"], part.sources["job"]),
-                education=_finish_entries("edu", part.entries["edu"], part.sources["edu"]),
-                eeo=part.eeo,
-                issues=(plan.file_issues if first else []) + part.issues,
-                files=[plan.file] if first else [],
-                input_rows=len(rows),
-                error_rows=int((~part.screenable).sum()),
-                unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
+    def ranges(self, chunk_rows: int) -> list[ChunkRange]:
+        """The file's records in chunks of `chunk_rows` (the last one shorter); at least
+        one chunk, empty for a header-only file. Only in the process that planned."""
+        if chunk_rows < 1:
+            raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
+        if self.offsets is None:
+            raise RuntimeError("ChunkPlan.ranges is for the process that made the plan")
+        offsets = self.offsets
+        count = len(offsets) - 1
+        chunks = []
+        for index, first in enumerate(range(0, max(count, 1), chunk_rows)):
+            last = min(first + chunk_rows, count)
+            chunks.append(
+                ChunkRange(index, int(offsets[first]), int(offsets[last]), first + 2, last - first)
             )
+        return chunks
+
+
+def _has_bom(path: Path) -> bool:
+    with path.open("rb") as handle:
+        return handle.read(3) == codecs.BOM_UTF8
+
+
+def plan_wide_file(
+    applicants: str | Path, *, columns: str | Path | None = None
+) -> ChunkPlan | None:
+    """Check a wide-form applicants file as load_batch does, and plan reading it in chunks.
+
+    Raises load_batch's FileLevelError for a file that cannot be used, before any chunk is
+    read. Finds where every record starts (line breaks outside quoted cells), reads the
+    applicant_id column of the whole file (an id shared by rows of different chunks makes
+    all of them error rows) and the columns without a header. Returns None when the file
+    is not a CSV file whose chunks read exactly as load_batch reads the whole (.xlsx,
+    ragged rows, stray quotes, bytes that are not text ...): load_batch then reads it, and
+    reports its problem.
+    """
+    mapping = read_column_mapping(columns) if columns is not None else {}
+    try:
+        # Before the file is hashed: a change after this is caught by every chunk.
+        stat = Path(applicants).stat()
+    except OSError:
+        stat = None  # inspect_file says what is wrong
+    source = inspect_file(applicants, "applicants")
+    if source.kind != "csv" or stat is None:
+        return None
+    bom = source.encoding == "utf-8-sig" and _has_bom(source.path)
+    scan = scan_records(source.path, source.delimiter, 3 if bom else 0)
+    # read_table's order: the encoding of the first bytes; Windows-1252 for the whole file
+    # when a later byte is not UTF-8 (pandas reads the header from a larger first block).
+    encoding = "utf-8" if source.encoding == "utf-8-sig" else "cp1252"
+    ids: pa.Table | None = None
+    if encoding == "utf-8":
+        try:
+            headers = csv_headers(source, source.encoding)
+        except UnicodeDecodeError:
+            encoding = "cp1252"
+        else:
+            plan_columns = _file_columns(headers, mapping, None, "applicants", source.shown)
+            if scan is None:
+                return None
+            if not scan.utf8:
+                # pyarrow checks only the columns it converts: bytes that are not UTF-8 in
+                # an unread column leave the file UTF-8 to read_table. Read as it does.
+                positions = _read_positions(plan_columns)
+                ids = _read_ids(source, encoding, len(headers), positions)
+                if ids is None:
+                    encoding = "cp1252"
+    if encoding == "cp1252":
+        if scan is None or bom or not scan.cp1252:
+            return None
+        try:
+            headers = csv_headers(source, "cp1252")
+            plan_columns = _file_columns(headers, mapping, None, "applicants", source.shown)
+        except UnicodeDecodeError:
+            return None
+        except FileLevelError:
+            if source.encoding == "cp1252":
+                raise  # load_batch's first and only reading of the header: its error
+            return None  # load_batch decides which problem it reports first
+    if scan is None:
+        return None
+    rows = len(scan.offsets) - 1
+    id_position = _position_of(plan_columns, "applicant_id")
+    wanted = sorted({id_position, *plan_columns.blank_headers})
+    if ids is None and rows == 0:
+        ids = pa.table({str(p): pa.array([], type=pa.string()) for p in wanted})
+    if ids is None:
+        ids = _read_ids(source, encoding, len(headers), wanted)
+    if ids is None or ids.num_rows != rows:
+        return None
+    _check_forms(source.shown, plan_columns, {"job": None, "edu": None})
+    cells = {p: _clean_cells(ids.column(str(p)), distinct=p == id_position) for p in wanted}
+    shared = _shared_ids(cells[id_position], _row_numbers(rows))
+    file_issues = _unknown_issues(plan_columns, None, source.shown)
+    file_issues += _blank_header_issues(
+        source.shown, plan_columns, _with_values(cells, plan_columns)
+    )
+    return ChunkPlan(
+        path=source.path.absolute(),
+        shown=source.shown,
+        encoding=encoding,
+        delimiter=source.delimiter,
+        width=len(headers),
+        columns=plan_columns,
+        shared=shared,
+        file=InputFile("applicants", source.shown, source.sha256, rows),
+        file_issues=file_issues,
+        size=stat.st_size,
+        mtime_ns=stat.st_mtime_ns,
+        offsets=scan.offsets,
+    )
+
+
+def _read_ids(
+    source: SourceFile, encoding: str, width: int, positions: list[int]
+) -> pa.Table | None:
+    """Columns `positions` of every data row as read_table reads them; None if pyarrow fails."""
+    options = arrow_text_options(encoding, source.delimiter, width, positions, skip_header=True)
+    try:
+        return read_csv_file(source.path, options)
+    except (pa.ArrowException, UnicodeError, LookupError):
+        return None
+
+
+def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
+    """Load one chunk of a planned file: exactly load_batch's batch for those rows.
+
+    Reads only the chunk's bytes (single-threaded). Row numbers are those of the whole
+    file; an id shared with a row of another chunk is an error row here too. The chunk of
+    index 0 also carries the file's warnings without a row, `files` and `unknown_columns`.
+    Raises FileLevelError if the file changed since it was planned.
+    """
+    try:
+        stat = plan.path.stat()
+    except OSError as exc:
+        raise _changed(plan, exc.strerror or type(exc).__name__) from None
+    if stat.st_size != plan.size:
+        raise _changed(plan, f"{plan.size} bytes first, {stat.st_size} bytes now")
+    if stat.st_mtime_ns != plan.mtime_ns:
+        raise _changed(plan, "it was saved again after it was first read")
+    data = read_range(plan.path, chunk.start, chunk.end)
+    positions = _read_positions(plan.columns)
+    options = arrow_text_options(
+        plan.encoding, plan.delimiter, plan.width, positions, skip_header=False
+    )
+    try:
+        table = read_csv_bytes(data, options, positions)
     except (pa.ArrowException, UnicodeError) as exc:
-        # The whole file was read without error before the first chunk.
         raise _changed(plan, type(exc).__name__) from None
-    if first_data_row != plan.file.rows:
-        raise _changed(plan, f"{plan.file.rows} rows first, {first_data_row} rows now")
+    if len(data) != chunk.end - chunk.start or table.num_rows != chunk.rows:
+        raise _changed(plan, f"{chunk.rows} rows planned, {table.num_rows} read")
+    del data
+    raw = {p: table.column(str(p)) for p in positions}
+    del table  # each raw column is freed once it is cleaned
+    cells = _role_cells(plan.columns, raw.pop)
+    rows = _row_numbers(chunk.rows, chunk.first_row - 2)
+    part = _applicant_rows(plan.shown, plan.columns, cells, rows, plan.shared)
+    first = chunk.index == 0
+    return Batch(
+        applicants=part.applicants,
+        jobs=part.entries["job"],
+        education=part.entries["edu"],
+        eeo=part.eeo,
+        issues=(list(plan.file_issues) if first else []) + part.issues,
+        files=[plan.file] if first else [],
+        input_rows=chunk.rows,
+        error_rows=int((~part.screenable).sum()),
+        unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
+    )
 
 
-def _changed(plan: _ChunkPlan, detail: str) -> FileLevelError:
+def _changed(plan: ChunkPlan, detail: str) -> FileLevelError:
     return FileLevelError(
-        f"applicants file {plan.source.shown!r} changed while it was being read ({detail}). "
+        f"applicants file {plan.shown!r} changed while it was being read ({detail}). "
         "Do not edit the file during a run; run again."
     )
 
@@ -810,15 +1077,14 @@ def iter_batches(
     `unknown_columns` -- is in the first batch only. An id shared by rows in different
     batches makes each of them an error row, as in load_batch.
 
-    The file is checked and its ids are read (one pass, block by block) when this is
-    called, so FileLevelError is raised before any batch exists. A CSV file is then read
-    again one chunk at a time; an .xlsx file (or a CSV file only the slower parser reads)
-    comes as the single batch of load_batch.
+    The file is planned (plan_wide_file) when this is called, so FileLevelError is raised
+    before any batch exists; each batch is then one load_chunk. A file the plan does not
+    cover (.xlsx, or a CSV file only the slower parser reads) comes as the single batch of
+    load_batch.
     """
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
-    mapping = read_column_mapping(columns) if columns is not None else {}
-    plan = _plan_chunks(applicants, mapping)
+    plan = plan_wide_file(applicants, columns=columns)
     if plan is None:
         return iter([load_batch(applicants, columns=columns)])
-    return _chunked_batches(plan, chunk_rows)
+    return (load_chunk(plan, chunk) for chunk in plan.ranges(chunk_rows))

@@ -10,8 +10,9 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import mmap
+import os
 import zipfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -318,46 +319,137 @@ def _text_frame(table: pa.Table, positions: list[int]) -> pd.DataFrame:
     return data
 
 
-def text_series(values: pa.ChunkedArray | pa.Array) -> pd.Series:
-    """A pyarrow text column as the pandas text Series read_table gives."""
-    return pd.Series(values.to_pandas(types_mapper=_text_dtype))
+#: pyarrow block size of a single-threaded read: larger blocks parse faster, up to ~4 MiB.
+RANGE_BLOCK_BYTES = 1 << 22
 
 
-def stream_csv(
-    source: SourceFile, encoding: str, width: int, positions: list[int]
-) -> Iterator[pa.RecordBatch]:
-    """The CSV file's data rows as pyarrow record batches, read as read_table reads them.
+def arrow_text_options(
+    encoding: str, delimiter: str, width: int, positions: list[int], *, skip_header: bool
+) -> dict[str, Any]:
+    """read_table's pyarrow options, single-threaded: exactly read_table's cells.
 
-    Only one block of the file is held at a time. Columns are named by header position
-    ("0", "1", ...). Raises pyarrow's errors (ragged rows, bad bytes) as they come.
+    For reading a stretch of a file inside a worker process (the workers already use every
+    core), or one column of the whole file.
     """
-    reader = pa_csv.open_csv(
-        source.path, **_arrow_options(encoding, source.delimiter, width, positions)
+    options = _arrow_options(encoding, delimiter, width, positions)
+    options["read_options"] = pa_csv.ReadOptions(
+        skip_rows=1 if skip_header else 0,
+        column_names=[str(i) for i in range(width)],
+        encoding="utf8" if encoding in ("utf-8", "utf-8-sig") else encoding,
+        use_threads=False,
+        block_size=RANGE_BLOCK_BYTES,
     )
-    yield from reader
+    return options
 
 
-def csv_chunks(
-    source: SourceFile, encoding: str, width: int, positions: list[int], chunk_rows: int
-) -> Iterator[pd.DataFrame]:
-    """The CSV file's cells in frames of `chunk_rows` rows (the last one shorter), as
-    read_table's data; at least one frame, empty for a header-only file."""
-    names = [str(p) for p in positions]
-    pending: list[pa.RecordBatch] = []
-    pending_rows = 0
-    yielded = False
-    schema = pa.schema([(name, pa.string()) for name in names])
-    for record_batch in stream_csv(source, encoding, width, positions):
-        pending.append(record_batch.select(names))
-        pending_rows += record_batch.num_rows
-        while pending_rows >= chunk_rows:
-            table = pa.Table.from_batches(pending, schema=schema)
-            yield _text_frame(table.slice(0, chunk_rows), positions)
-            yielded = True
-            rest = table.slice(chunk_rows)
-            pending, pending_rows = rest.to_batches(), rest.num_rows
-    if pending_rows or not yielded:
-        yield _text_frame(pa.Table.from_batches(pending, schema=schema), positions)
+def read_csv_bytes(data: bytes, options: dict[str, Any], positions: list[int]) -> pa.Table:
+    """Data rows of a stretch of CSV bytes (whole records); raises pyarrow's errors."""
+    if not data:
+        return pa.table({str(p): pa.array([], type=pa.string()) for p in positions})
+    return pa_csv.read_csv(pa.BufferReader(data), **options)
+
+
+def read_csv_file(path: Path, options: dict[str, Any]) -> pa.Table:
+    """Data rows of a whole CSV file with `options`; raises pyarrow's errors."""
+    return pa_csv.read_csv(path, **options)
+
+
+@dataclass
+class RecordScan:
+    """Where the records of a CSV file start and whether its bytes are valid text."""
+
+    offsets: np.ndarray  # int64; data row i is bytes offsets[i]:offsets[i + 1]
+    utf8: bool  # all of the file is UTF-8
+    cp1252: bool  # every byte is a Windows-1252 character
+
+
+#: The file is scanned in slices of this many bytes (bounds the scan's scratch memory).
+SCAN_BYTES = 1 << 24
+_NEWLINE, _RETURN, _QUOTE = 10, 13, 34
+#: Bytes that Windows-1252 leaves undefined (Python's codec rejects them).
+_CP1252_UNDEFINED = np.array([0x81, 0x8D, 0x8F, 0x90, 0x9D], dtype=np.uint8)
+
+
+def scan_records(path: Path, delimiter: str, start: int) -> RecordScan | None:
+    """Byte offsets of the data records of a CSV file, found outside quoted cells.
+
+    `start` is the offset of the header (3 after a UTF-8 byte order mark). Quote parity
+    tells a record's line break from one inside a quoted cell, which holds when every
+    quote opens a cell, closes it, or is doubled inside it: both CSV parsers then read
+    the file exactly as the parity says. None for anything else (a stray quote inside an
+    unquoted cell, a quote left open, a lone carriage return, a header with a line break
+    inside a quoted name): such a file is read whole instead.
+    """
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return None
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            returns = view.find(b"\r") != -1  # most files have none: one test less a byte
+            data = np.frombuffer(view, dtype=np.uint8)
+            try:
+                return _scan(data, ord(delimiter), start, returns)
+            finally:
+                del data  # the mapping cannot close while an array still uses it
+
+
+def _scan(data: np.ndarray, delimiter: int, start: int, returns: bool) -> RecordScan | None:
+    size = len(data)
+    found = [np.empty(0, dtype=np.int64)]
+    for offset in range(start, size, SCAN_BYTES):
+        part = data[offset : offset + SCAN_BYTES]
+        # One pass picks every byte that matters; most of the file is none of them.
+        wanted = (part == _NEWLINE) | (part == _QUOTE) | (part >= 128)
+        if returns:
+            wanted |= part == _RETURN
+        found.append(np.flatnonzero(wanted) + offset)
+        del part
+    where = np.concatenate(found)
+    byte = data[where]
+    quotes = where[byte == _QUOTE]
+    if len(quotes) % 2:
+        return None  # a quoted cell is never closed
+    opening, closing = quotes[0::2], quotes[1::2]
+    before = data[opening[opening > start] - 1]
+    if not np.isin(before, [delimiter, _NEWLINE, _QUOTE]).all():
+        return None  # a quote inside an unquoted cell
+    after = data[closing[closing + 1 < size] + 1]
+    if not np.isin(after, [delimiter, _NEWLINE, _RETURN, _QUOTE]).all():
+        return None  # text after a closing quote
+    carriage = where[byte == _RETURN]
+    carriage = carriage[np.searchsorted(quotes, carriage) % 2 == 0]
+    if len(carriage) and (carriage[-1] + 1 == size or (data[carriage + 1] != _NEWLINE).any()):
+        return None  # a line ended by a carriage return alone
+    newlines = where[byte == _NEWLINE]
+    ends = newlines[np.searchsorted(quotes, newlines) % 2 == 0] + 1
+    if len(newlines) and (not len(ends) or ends[0] != newlines[0] + 1):
+        return None  # a line break inside a header cell
+    if not len(ends) or ends[-1] != size:
+        ends = np.append(ends, size)  # the last record has no line break
+    utf8, cp1252 = _text_checks(data, where[byte >= 128])
+    return RecordScan(ends.astype(np.int64), utf8, cp1252)
+
+
+def _text_checks(data: np.ndarray, high: np.ndarray) -> tuple[bool, bool]:
+    """(all UTF-8, all Windows-1252) of a file whose bytes >= 128 are at `high`."""
+    if not len(high):
+        return True, True
+    values = data[high]
+    cp1252 = not np.isin(values, _CP1252_UNDEFINED).any()
+    # A multi-byte character lies inside one run of bytes >= 128, so the runs, each
+    # closed by a line break, decode as UTF-8 exactly when the whole file does.
+    run_ends = np.append(np.flatnonzero(np.diff(high) != 1) + 1, len(values))
+    try:
+        np.insert(values, run_ends, _NEWLINE).tobytes().decode("utf-8")
+    except UnicodeDecodeError:
+        return False, cp1252
+    return True, cp1252
+
+
+def read_range(path: Path, start: int, end: int) -> bytes:
+    """Bytes start:end of a file; fewer if the file has become shorter."""
+    with path.open("rb") as handle:
+        handle.seek(start)
+        return handle.read(end - start)
 
 
 def _text_dtype(arrow_type: pa.DataType) -> ExtensionDtype | None:

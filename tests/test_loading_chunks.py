@@ -336,5 +336,5 @@ def test_rows_added_between_the_id_pass_and_the_chunks_are_a_file_level_error(
     batches = iter_batches(path, chunk_rows=4)
     with path.open("a", encoding="utf-8") as handle:
         handle.write("0,Ann,Analyst,2019,,,BA,F\n")  # would share id 0 unseen
-    with pytest.raises(FileLevelError, match="6 rows first, 7 rows now"):
+    with pytest.raises(FileLevelError, match="bytes first, .* bytes now"):
         list(batches)
