@@ -32,7 +32,7 @@ import pandas as pd
 from screening import engine as rule_engine
 from screening.engine import EngineError
 from screening.export import csv_utf8
-from screening.loading import Batch, iter_batches, load_batch
+from screening.loading import Batch, ChunkPlan, ChunkRange, load_batch, load_chunk, plan_wide_file
 from screening.pipeline import (
     DecisionMemo,
     EngineKind,
@@ -108,7 +108,7 @@ def _ready() -> int:
 
 
 def screen_chunk(index: int, batch: Batch) -> ChunkOutput:
-    """Screen one chunk in a prepared process (see `start_worker`) and render its outputs."""
+    """Screen one loaded chunk in a prepared process (see `start_worker`), render its outputs."""
     if _STATE is None:
         raise RuntimeError("start_worker must run in this process before screen_chunk")
     job = _STATE.job
@@ -124,6 +124,16 @@ def screen_chunk(index: int, batch: Batch) -> ChunkOutput:
         rule_workers=1,
     )
     return render(index, result, record_audit=job.record_audit)
+
+
+def load_and_screen(plan: ChunkPlan, chunk: ChunkRange) -> ChunkOutput:
+    """Read one stretch of the applicants file and screen it (in a prepared process)."""
+    started = time.perf_counter()
+    batch = load_chunk(plan, chunk)
+    load = time.perf_counter() - started
+    output = screen_chunk(chunk.index, batch)
+    output.timings = {"load": load, **output.timings}
+    return output
 
 
 def render(index: int, result: ScreeningResult, *, record_audit: bool) -> ChunkOutput:
@@ -196,17 +206,27 @@ class ParallelRun:
         self._pool: ProcessPoolExecutor | None = None
         workers = workers if workers is not None else default_workers()
         long_form = jobs is not None or education is not None
-        in_process = workers < 2 or long_form or _size(applicants) < parallel_minimum_bytes
+        in_process = workers < 2 or _size(applicants) < parallel_minimum_bytes
         if not in_process:
             self._pool = _start_pool(self.job, workers)
             self._in_flight = workers + 1
         started = time.perf_counter()
-        if long_form:
-            self._batches: Iterator[Batch] = iter(
-                [load_batch(applicants, jobs=jobs, education=education, columns=columns)]
-            )
-        else:
-            self._batches = iter_batches(applicants, columns=columns, chunk_rows=chunk_rows)
+        self._plan: ChunkPlan | None = None
+        self._ranges: list[ChunkRange] = []
+        self._whole: Batch | None = None
+        try:
+            if not long_form:
+                self._plan = plan_wide_file(applicants, columns=columns)
+            if self._plan is None:
+                # long form, .xlsx or a CSV only the slower reader takes: one batch
+                self._whole = load_batch(
+                    applicants, jobs=jobs, education=education, columns=columns
+                )
+            else:
+                self._ranges = self._plan.ranges(chunk_rows)
+        except BaseException:
+            self.close()
+            raise
         self.timings["plan"] = time.perf_counter() - started
 
     def __enter__(self) -> ParallelRun:
@@ -225,42 +245,44 @@ class ParallelRun:
         if self._pool is None:
             yield from self._in_this_process()
         else:
-            yield from self._in_workers(self._pool)
+            try:
+                yield from self._in_workers(self._pool)
+            except BrokenProcessPool as exc:
+                raise EngineError(
+                    f"a screening worker process stopped unexpectedly ({exc})"
+                ) from None
 
     def _in_this_process(self) -> Iterator[ChunkOutput]:
         start_worker(self.job)
-        index = 0
-        while True:
+        if self._whole is not None:
             started = time.perf_counter()
-            batch = next(self._batches, None)
-            if batch is None:
-                return
-            load = time.perf_counter() - started
-            output = screen_chunk(index, batch)
-            output.timings["load"] = load
+            output = screen_chunk(0, self._whole)
+            output.timings = {"load": time.perf_counter() - started, **output.timings}
             yield output
-            index += 1
+            return
+        assert self._plan is not None
+        for chunk in self._ranges:
+            yield load_and_screen(self._plan, chunk)
 
     def _in_workers(self, pool: ProcessPoolExecutor) -> Iterator[ChunkOutput]:
+        if self._whole is not None:
+            # one batch (long form, .xlsx): one worker screens it
+            whole, self._whole = self._whole, None
+            yield pool.submit(screen_chunk, 0, whole).result()
+            return
+        plan = self._plan
+        assert plan is not None
         pending: deque[Future[ChunkOutput]] = deque()
-        index = 0
-        try:
-            while True:
-                while len(pending) < self._in_flight:
-                    started = time.perf_counter()
-                    batch = next(self._batches, None)
-                    self.timings["load"] = self.timings.get("load", 0.0) + (
-                        time.perf_counter() - started
-                    )
-                    if batch is None:
-                        break
-                    pending.append(pool.submit(screen_chunk, index, batch))
-                    index += 1
-                if not pending:
-                    return
-                yield pending.popleft().result()
-        except BrokenProcessPool as exc:
-            raise EngineError(f"a screening worker process stopped unexpectedly ({exc})") from None
+        remaining = iter(self._ranges)
+        while True:
+            while len(pending) < self._in_flight:
+                chunk = next(remaining, None)
+                if chunk is None:
+                    break
+                pending.append(pool.submit(load_and_screen, plan, chunk))
+            if not pending:
+                return
+            yield pending.popleft().result()
 
 
 def _size(path: str | Path) -> int:

@@ -137,3 +137,19 @@ def test_an_empty_errors_table_has_just_the_header() -> None:
     header = errors_header().decode("utf-8")
     assert header.endswith("\r\n") and header.count("\r\n") == 1
     assert header.strip().split(",") == ERROR_COLUMNS
+
+
+def test_the_long_form_is_screened_as_one_batch_by_a_worker() -> None:
+    folder = ROOT / "data" / "account-manager-long"
+    files = {
+        "jobs": folder / "jobs.csv",
+        "education": folder / "education.csv",
+    }
+    whole = screen_files(folder / "applicants.csv", ALAMEDA, as_of=AS_OF, **files)
+    with ParallelRun(
+        folder / "applicants.csv", ALAMEDA, as_of=AS_OF, record_audit=False, workers=2,
+        parallel_minimum_bytes=0, **files,
+    ) as run:  # fmt: skip
+        chunks = list(run)
+    assert len(chunks) == 1
+    assert chunks[0].results_csv == csv_utf8(whole.results, header=True)
