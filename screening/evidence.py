@@ -226,13 +226,48 @@ def lookup(series: pd.Series, func: Any, dtype: Any = object) -> np.ndarray[Any,
     Text columns repeat a lot (titles, industries, date spellings), so this is where
     per-value Python work stays cheap on large batches.
     """
-    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
+    codes, uniques = distinct(series)
+    return per_distinct(uniques, func, dtype)[codes]
+
+
+def distinct(values: Any) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """(code of each value, distinct values in order of first appearance) of a column."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def per_distinct(uniques: Any, func: Any, dtype: Any = object) -> np.ndarray[Any, Any]:
+    """func of each distinct value, as a table to index with `distinct`'s codes."""
     table = np.empty(len(uniques), dtype=object)
     for index, value in enumerate(uniques):
         table[index] = func(value)
     if dtype is not object:
         table = table.astype(dtype)
-    return table[codes]
+    return table
+
+
+def combined_codes(
+    *codes: np.ndarray[Any, Any],
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
+    """Codes of the distinct combinations of several code columns, and one row of each.
+
+    Returns (combination code per row, in order of first appearance; position of the
+    first row of each combination). Columns are folded in one at a time and re-coded, so
+    the numbers never exceed rows squared.
+    """
+    rows = len(codes[0]) if codes else 0
+    key = np.zeros(rows, dtype=np.int64)
+    for column in codes:
+        column = np.asarray(column, dtype=np.int64)
+        if rows:
+            key = key * (int(column.max()) + 1) + column
+        key = pd.factorize(key)[0].astype(np.int64)
+    # factorize numbers values in order of first appearance, so the running maximum steps
+    # up exactly at each combination's first row
+    climbed = np.diff(np.maximum.accumulate(key), prepend=-1) > 0
+    return key, np.flatnonzero(climbed).astype(np.int64)
 
 
 def compute_evidence(
@@ -300,10 +335,10 @@ def compute_evidence(
     if len(edu_frame):
         # "an education entry above level none" for discretionary equivalency: the entry's
         # own possible degree level, whatever its field or accreditation
-        degrees = _map_unique(edu_frame["degree"], _degree_reader(vocab))
-        may_be_completed = ~edu_frame["completed"].str.lower().isin(_NO).to_numpy()
-        levels = np.array([d.level_possible.rank for d in degrees], dtype=np.int64)
-        levels = np.where(may_be_completed, levels, 0)
+        may_be_completed = _yes_no(edu_frame["completed"])[1]
+        levels = np.where(
+            may_be_completed, _degree_columns(edu_frame["degree"], vocab).level_possible, 0
+        )
         has_level = np.zeros(count, dtype=bool)
         has_level[edu_frame["applicant_pos"].to_numpy()[levels > 0]] = True
         any_evidence |= has_level
@@ -639,7 +674,23 @@ class _Degree:
     field: str | None
 
 
+#: Degree readers of the vocabularies in use, by identity (a worker screens many chunks
+#: with one vocabulary; the reader's patterns and its answers are built once).
+_DEGREE_READERS: dict[int, tuple[Vocabulary, Any]] = {}
+
+
 def _degree_reader(vocab: Vocabulary) -> Any:
+    cached = _DEGREE_READERS.get(id(vocab))
+    if cached is not None and cached[0] is vocab:
+        return cached[1]
+    read = _build_degree_reader(vocab)
+    if len(_DEGREE_READERS) >= 8:
+        _DEGREE_READERS.clear()
+    _DEGREE_READERS[id(vocab)] = (vocab, read)
+    return read
+
+
+def _build_degree_reader(vocab: Vocabulary) -> Any:
     forms: list[tuple[int, int, Level, re.Pattern[str]]] = []
     for level, spellings in vocab.degrees.items():
         for spelling in spellings:
@@ -649,13 +700,19 @@ def _degree_reader(vocab: Vocabulary) -> Any:
                 forms.append((len(normalised), level.rank, level, pattern))
     forms.sort(key=lambda f: (f[0], f[1]), reverse=True)
     degree_fields = {normalise_text(k): v for k, v in vocab.degree_fields.items()}
+    field_forms = [
+        (p, value)
+        for key, value in sorted(degree_fields.items(), key=lambda kv: -len(kv[0]))
+        if (p := phrase_pattern([key])) is not None
+    ]
 
+    @lru_cache(maxsize=65536)
     def read(text: str) -> _Degree:
         normalised = normalise_text(text)
         field = degree_fields.get(normalised)
         if field is None:
-            for key, value in sorted(degree_fields.items(), key=lambda kv: -len(kv[0])):
-                if (p := phrase_pattern([key])) is not None and p.search(normalised):
+            for p, value in field_forms:
+                if p.search(normalised):
                     field = value
                     break
         if normalised == "none":
@@ -666,6 +723,40 @@ def _degree_reader(vocab: Vocabulary) -> Any:
         return _Degree(Level.none, Level.doctorate, False, field)
 
     return read
+
+
+@dataclass
+class _DegreeColumns:
+    """How each entry's degree text reads, as columns (each distinct text read once)."""
+
+    level_certain: np.ndarray[Any, np.dtype[np.int64]]
+    level_possible: np.ndarray[Any, np.dtype[np.int64]]
+    recognised: np.ndarray[Any, np.dtype[np.bool_]]
+    #: per entry, an index into `fields` (the field the degree names, "" when none)
+    field_code: np.ndarray[Any, np.dtype[np.int64]]
+    fields: np.ndarray[Any, Any]
+
+
+def _degree_columns(degree: pd.Series, vocab: Vocabulary) -> _DegreeColumns:
+    codes, texts = distinct(degree)
+    read = per_distinct(texts, _degree_reader(vocab))
+    field_codes, fields = distinct(np.array([d.field or "" for d in read], dtype=object))
+    return _DegreeColumns(
+        level_certain=np.array([d.level_certain.rank for d in read], dtype=np.int64)[codes],
+        level_possible=np.array([d.level_possible.rank for d in read], dtype=np.int64)[codes],
+        recognised=np.array([d.recognised for d in read], dtype=bool)[codes],
+        field_code=field_codes.astype(np.int64)[codes],
+        fields=fields,
+    )
+
+
+def _yes_no(column: pd.Series) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """(yes or blank, anything but no) of a yes/no text column, case-insensitively."""
+    codes, texts = distinct(column)
+    lowered = [text.lower() for text in texts]
+    yes = np.array([text in _YES or text == "" for text in lowered], dtype=bool)
+    not_no = np.array([text not in _NO for text in lowered], dtype=bool)
+    return yes[codes], not_no[codes]
 
 
 def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFrame:
@@ -703,9 +794,10 @@ def _units_credit(
     hundredths = np.where(
         unreadable, 0, np.round(np.minimum(np.nan_to_num(parsed), 10_000) * 100)
     ).astype(np.int64)
-    kind = unit_type.str.strip().str.lower()
-    semester = kind.str.startswith("sem").to_numpy(dtype=bool)
-    quarter = kind.str.startswith("quar").to_numpy(dtype=bool)
+    kind_codes, kinds = distinct(unit_type)
+    lowered = [kind.strip().lower() for kind in kinds]
+    semester = np.array([k.startswith("sem") for k in lowered], dtype=bool)[kind_codes]
+    quarter = np.array([k.startswith("quar") for k in lowered], dtype=bool)[kind_codes]
     divisor_certain = np.where(semester, semester_per_year, quarter_per_year) * 100
     divisor_possible = np.where(quarter, quarter_per_year, semester_per_year) * 100
     scaled = hundredths * one_year
@@ -726,15 +818,10 @@ def _assess_education(
 ) -> pd.DataFrame:
     out = frame.copy()
     one_year = F.year_credit(spec.full_time_hours)
-    read_degree = _degree_reader(vocab)
-    degrees = _map_unique(out["degree"], read_degree)
-    completed = out["completed"].str.lower()
-    completed_certain = (completed.isin(_YES) | (completed == "")).to_numpy(dtype=bool)
-    completed_possible = (~completed.isin(_NO)).to_numpy(dtype=bool)
-    accredited = out["accredited"].str.lower()
+    degrees = _degree_columns(out["degree"], vocab)
+    completed_certain, completed_possible = _yes_no(out["completed"])
     if req.accredited:
-        accredited_certain = (accredited.isin(_YES) | (accredited == "")).to_numpy(dtype=bool)
-        accredited_possible = (~accredited.isin(_NO)).to_numpy(dtype=bool)
+        accredited_certain, accredited_possible = _yes_no(out["accredited"])
     else:
         accredited_certain = np.ones(len(out), dtype=bool)
         accredited_possible = np.ones(len(out), dtype=bool)
@@ -751,8 +838,7 @@ def _assess_education(
     related = phrase_pattern(list(related_of))
     unrelated = phrase_pattern([u for f in req.fields for u in vocab.field_unrelated(f)])
 
-    def field_status(key: str) -> tuple[str, str]:
-        major, degree_field = key.split("\x1f", 1)
+    def field_status(major: str, degree_field: str) -> tuple[str, str]:
         if not req.fields:
             return "any", ""
         subject = major or degree_field
@@ -772,19 +858,24 @@ def _assess_education(
             return "uncertain", f"{source} '{subject}' is not a listed or recognised related field"
         return "not_met", f"{source} '{subject}' is not a listed field"
 
-    degree_field = degrees.map(lambda d: d.field or "")
-    fields = _map_unique(out["major"] + "\x1f" + degree_field.astype(object), field_status)
-    out["field_status"] = _texts(fields.map(lambda f: f[0]).to_numpy(dtype=object), out.index)
-    out["field_note"] = _texts(fields.map(lambda f: f[1]).to_numpy(dtype=object), out.index)
+    # classified once per distinct (major, field the degree names) pair
+    major_codes, majors = distinct(out["major"])
+    pair, first = combined_codes(major_codes, degrees.field_code)
+    status_table = np.empty(len(first), dtype=object)
+    note_table = np.empty(len(first), dtype=object)
+    for index, row in enumerate(first):
+        status_table[index], note_table[index] = field_status(
+            majors[major_codes[row]], degrees.fields[degrees.field_code[row]]
+        )
+    out["field_status"] = _texts(status_table[pair], out.index)
+    out["field_note"] = _texts(note_table[pair], out.index)
     field_status_values = out["field_status"].to_numpy(dtype=object)
     field_certain = np.isin(field_status_values, ["listed", "related", "any"])
     field_possible = field_certain | (field_status_values == "uncertain")
 
-    level_c = degrees.map(lambda d: d.level_certain.rank).to_numpy(dtype=np.int64)
-    level_p = degrees.map(lambda d: d.level_possible.rank).to_numpy(dtype=np.int64)
-    recognised = degrees.map(lambda d: d.recognised).to_numpy(dtype=bool)
-    level_c = np.where(completed_certain, level_c, 0)
-    level_p = np.where(completed_possible, level_p, 0)
+    recognised = degrees.recognised
+    level_c = np.where(completed_certain, degrees.level_certain, 0)
+    level_p = np.where(completed_possible, degrees.level_possible, 0)
     degree_years = np.array([LEVEL_YEARS[level] for level in LEVEL_ORDER], dtype=np.int64)
     degree_credit_c = np.where(recognised & completed_certain, degree_years[level_c], 0) * one_year
     degree_credit_p = (
