@@ -507,13 +507,12 @@ def _classify_jobs(
             result = UNCERTAIN
         return result, "; ".join(parts)
 
-    def classify(key: str) -> tuple[str | None, str, str]:
+    def classify(job_title: str, duties: str, source: str, text: str) -> tuple[str | None, str, str]:
         """(area, classification ignoring bad values, what matched) of one distinct job text.
 
         A job that shows several areas counts under the most favourable one (areas may
         name their own industries).
         """
-        job_title, duties, source, text = key.split("\x1f")
         matches = matcher.match_all(job_title, duties)
         if not matches:
             return None, NOT_QUALIFYING, "no experience area matched the title or duties"
@@ -525,31 +524,18 @@ def _classify_jobs(
         assert best is not None
         return best
 
-    key = pd.Series(
-        title
-        + "\x1f"
-        + out["duties"].to_numpy(dtype=object)
-        + "\x1f"
-        + industry_source
-        + "\x1f"
-        + industry_text
-    )
-    classified = lookup(key, classify)
-    area = (
-        np.array([c[0] for c in classified], dtype=object)
-        if len(classified)
-        else np.zeros(0, dtype=object)
-    )
-    classification = (
-        np.array([c[1] for c in classified], dtype=object)
-        if len(classified)
-        else np.zeros(0, dtype=object)
-    )
-    matched = (
-        np.array([c[2] for c in classified], dtype=object)
-        if len(classified)
-        else np.zeros(0, dtype=object)
-    )
+    # classified once per distinct (title, duties, industry or employer) combination
+    duties = out["duties"].to_numpy(dtype=object)
+    title_codes, _ = distinct(title)
+    duties_codes, _ = distinct(duties)
+    text_codes, _ = distinct(industry_text)
+    combination, first = combined_codes(title_codes, duties_codes, text_codes, has_industry)
+    tables = [np.empty(len(first), dtype=object) for _ in range(3)]
+    for index, row in enumerate(first):
+        found = classify(title[row], duties[row], industry_source[row], industry_text[row])
+        for table, value in zip(tables, found, strict=True):
+            table[index] = value
+    area, classification, matched = (table[combination] for table in tables)
     invalid = (out["problem"].to_numpy(dtype=object) != "") & (classification != NOT_QUALIFYING)
     classification[invalid] = INVALID
     out["area"] = _texts(area, out.index)
