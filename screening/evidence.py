@@ -309,7 +309,8 @@ def compute_evidence(
     jobs_evidence = (
         pd.concat(job_rows, ignore_index=True) if job_rows else job_frame.assign(requirement="")
     )
-    issues += _job_issues(jobs_evidence)
+    # every requirement's rows carry the same problems as the jobs read once
+    issues += _job_issues(job_frame)
     edu_frame = _read_education(education, position)
     edu_rows: list[pd.DataFrame] = []
     for pattern in spec.patterns:
@@ -614,23 +615,26 @@ def _sweep(jobs: pd.DataFrame, cap: int, count: int) -> np.ndarray[Any, np.dtype
 
 def _job_issues(jobs: pd.DataFrame) -> list[InputIssue]:
     """A warning for each job entry with a bad value (once, whatever the requirement)."""
-    bad = jobs[jobs["problem"] != ""].drop_duplicates(
+    bad = jobs[jobs["problem"].to_numpy(dtype=object) != ""].drop_duplicates(
         subset=["applicant_pos", "entry", "row", "file"]
     )
+    wanted = ["file", "row", "applicant_id", "column_prefix", "problem", "problem_column"]
+    fields = [name for name in JOB_FIELDS if name in set(bad["problem_column"].tolist())]
+    columns = {name: bad[name].tolist() for name in [*wanted, *fields]}
     issues = []
-    for record in bad.to_dict("records"):
-        column = f"{record['column_prefix'] or ''}{record['problem_column']}"
-        value = record[str(record["problem_column"])]
-        row = record["row"]
+    for i in range(len(bad)):
+        problem_column = str(columns["problem_column"][i])
+        row = columns["row"][i]
+        # built without validation: every value is already of its field's type
         issues.append(
-            InputIssue(
-                file=str(record["file"] or ""),
+            InputIssue.model_construct(
+                file=str(columns["file"][i] or ""),
                 row=int(row) if row is not None and not pd.isna(row) else None,
-                applicant_id=str(record["applicant_id"]),
-                column=column,
-                value=str(value),
-                problem=f"job entry: {record['problem']}",
-                fix=_JOB_FIXES[str(record["problem_column"])],
+                applicant_id=str(columns["applicant_id"][i]),
+                column=f"{columns['column_prefix'][i] or ''}{problem_column}",
+                value=str(columns[problem_column][i]),
+                problem=f"job entry: {columns['problem'][i]}",
+                fix=_JOB_FIXES[problem_column],
                 severity="warning",
             )
         )
