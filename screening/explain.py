@@ -8,6 +8,7 @@ million applicants cost seconds, not minutes.
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Any
 
@@ -64,13 +65,56 @@ def _floor_hundredths(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return floored
 
 
+#: date.toordinal() of 1970-01-01, where numpy's datetime64 days start.
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def _month_texts(days: np.ndarray[Any, Any]) -> Texts:
-    uniques, inverse = np.unique(days, return_inverse=True)
-    table = np.array(
-        [date.fromordinal(int(d)).strftime("%b %Y") if d > 0 else "?" for d in uniques],
-        dtype=object,
+    """'Jun 2024' for each day ordinal, '?' for none (formatted once per distinct month)."""
+    days = np.asarray(days, dtype=np.int64)
+    out: Texts = np.full(len(days), "?", dtype=object)
+    known = days > 0
+    if known.any():
+        since_1970 = (days[known] - _EPOCH_ORDINAL).astype("datetime64[D]")
+        months = since_1970.astype("datetime64[M]").astype(np.int64)
+        uniques, inverse = np.unique(months, return_inverse=True)
+        table = np.array(
+            [date(1970 + m // 12, m % 12 + 1, 1).strftime("%b %Y") for m in uniques.tolist()],
+            dtype=object,
+        )
+        out[known] = table[inverse.reshape(-1)]
+    return out
+
+
+def concat(*parts: str | Texts) -> Texts:
+    """Element-wise concatenation of texts and equal-length text arrays, in one pass.
+
+    One join per row instead of one intermediate array per `+`: about twice as fast on
+    large batches, with the same result (every array element must be a str).
+    """
+    arrays = [p for p in parts if isinstance(p, np.ndarray)]
+    if not arrays:
+        raise ValueError("concat needs at least one array")
+    count = len(arrays[0])
+    columns = [
+        p.tolist() if isinstance(p, np.ndarray) else itertools.repeat(p, count) for p in parts
+    ]
+    out: Texts = np.empty(count, dtype=object)
+    out[:] = list(map("".join, zip(*columns, strict=False)))
+    return out
+
+
+def group_rank(who: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Position of each row within its run of equal `who` values (0 for the first)."""
+    if not len(who):
+        return np.zeros(0, dtype=np.int64)
+    first = np.ones(len(who), dtype=bool)
+    first[1:] = who[1:] != who[:-1]
+    positions = np.arange(len(who), dtype=np.int64)
+    rank: np.ndarray[Any, np.dtype[np.int64]] = positions - np.maximum.accumulate(
+        np.where(first, positions, 0)
     )
-    return table[inverse.reshape(-1)]
+    return rank
 
 
 def _where(condition: np.ndarray[Any, Any], yes: Any, no: Any) -> Texts:
@@ -85,10 +129,7 @@ def _joined_per_applicant(
     out = np.full(count, "", dtype=object)
     if not len(who):
         return out
-    first = np.ones(len(who), dtype=bool)
-    first[1:] = who[1:] != who[:-1]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(len(who)), 0))
-    rank = np.arange(len(who)) - group_start
+    rank = group_rank(who)
     for k in range(limit):
         chosen = rank == k
         if not chosen.any():
@@ -110,41 +151,67 @@ def job_summaries(
     limit: int = 3,
 ) -> Texts:
     """Per applicant, up to `limit` jobs: 'Title, Employer, Jun 2024 – present, full time'."""
-    rows = jobs[(jobs["requirement"] == requirement) & jobs["classification"].isin(classes)]
-    if rows.empty:
+    wanted = (jobs["requirement"].to_numpy(dtype=object) == requirement) & jobs[
+        "classification"
+    ].isin(classes).to_numpy(dtype=bool)
+    where = np.flatnonzero(wanted)
+    if not len(where):
         return np.full(count, "", dtype=object)
-    rows = rows.sort_values(["applicant_pos", "credit"], ascending=[True, False], kind="stable")
-    title = rows["title"].to_numpy(dtype=object)
-    employer = rows["employer"].to_numpy(dtype=object)
-    label = _where(employer != "", title + ", " + employer, title)
+    who = jobs["applicant_pos"].to_numpy(dtype=np.int64)[where]
+    credit = jobs["credit"].to_numpy()[where]
+    # each applicant's jobs by credit, most first (ties in entry order); only the first
+    # `limit` are shown, so only theirs are written out
+    order = np.lexsort((-credit, who))
+    where, who = where[order], who[order]
+    shown = group_rank(who) < limit
+    where, who = where[shown], who[shown]
+
+    def column(name: str, dtype: Any = object) -> np.ndarray[Any, Any]:
+        return jobs[name].to_numpy(dtype=dtype)[where]
+
+    title = column("title")
+    employer = column("employer")
+    label = _where(employer != "", concat(title, ", ", employer), title)
     label = _where(label == "", "(untitled job)", label)
-    end_text = rows["end"].fillna("").astype(str).str.strip().str.lower().to_numpy(dtype=object)
-    current = np.isin(end_text, ["", "present", "current"]) | (
-        rows["end_day"].to_numpy() >= as_of_day
+    end_codes, end_texts = pd.factorize(column("end"), use_na_sentinel=False)
+    open_ended = np.array([_open_end(text) for text in end_texts], dtype=bool)
+    end_day = column("end_day", np.int64)
+    current = open_ended[end_codes] | (end_day >= as_of_day)
+    span = concat(
+        _month_texts(column("start_day", np.int64)),
+        " – ",
+        _where(current, "present", _month_texts(end_day)),
     )
-    span = (
-        _month_texts(rows["start_day"].to_numpy())
-        + " – "
-        + _where(current, "present", _month_texts(rows["end_day"].to_numpy()))
-    )
-    hours = rows["hours_value"].to_numpy(dtype=float)
-    percent = rows["percent_value"].to_numpy(dtype=float)
+    hours = column("hours_value", float)
+    percent = column("percent_value", float)
     full = (hours >= 40) & (percent >= 100)
-    time = _where(full, "full time", years_texts(hours) + " h/week")
-    time = _where(percent < 100, time + " at " + years_texts(percent) + "%", time)
-    invalid = rows["classification"].to_numpy(dtype=object) == INVALID
-    # name the field and the value, so the recruiter can check the application
-    field = rows["problem_column"].to_numpy(dtype=object)
-    value = np.full(len(rows), "", dtype=object)
-    for name in np.unique(field[invalid]):
-        chosen = field == name
-        value[chosen] = rows[str(name)].to_numpy(dtype=object)[chosen]
-    problem = rows["problem"].to_numpy(dtype=object)
-    unreadable = _where(value != "", field + " '" + value + "': " + problem, field + ": " + problem)
-    detail = _where(invalid, unreadable, span + ", " + time)
-    return _joined_per_applicant(
-        rows["applicant_pos"].to_numpy(dtype=np.int64), label + ", " + detail, count, limit
-    )
+    time = _where(full, "full time", concat(years_texts(hours), " h/week"))
+    part = percent < 100
+    if part.any():
+        time[part] = concat(time[part], " at ", years_texts(percent[part]), "%")
+    invalid = column("classification") == INVALID
+    detail = _where(invalid, "", concat(span, ", ", time))
+    if invalid.any():
+        # name the field and the value, so the recruiter can check the application
+        field = column("problem_column")[invalid]
+        problem = column("problem")[invalid]
+        value = np.full(len(field), "", dtype=object)
+        for name in pd.unique(field):
+            chosen = field == name
+            value[chosen] = column(str(name))[invalid][chosen]
+        detail[invalid] = _where(
+            value != "",
+            concat(field, " '", value, "': ", problem),
+            concat(field, ": ", problem),
+        )
+    return _joined_per_applicant(who, concat(label, ", ", detail), count, limit)
+
+
+def _open_end(text: Any) -> bool:
+    """An end text that means the job goes on (blank, 'present', 'current')."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return True
+    return str(text).strip().lower() in ("", "present", "current")
 
 
 def experience_reasons(
