@@ -242,39 +242,37 @@ def experience_reasons(
     counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
     doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
     window = f" within the last {req.within_years} years" if req.within_years else ""
+    of_required = f" of {years_text(required)} required years{window}"
+    jobs_text = np.full(count, " (no qualifying job)", dtype=object)
+    listed = counted != ""
+    if listed.any():
+        jobs_text[listed] = concat(" (", counted[listed], ")")
+    head = f"{req.id}: "
     out = np.empty(count, dtype=object)
-    for value in np.unique(status):
+    for value in pd.unique(status):
         rows = status == value
-        base = (
-            f"{req.id}: "
-            + years_texts(certain[rows])
-            + f" of {years_text(required)} required years{window}"
-            + _where(counted[rows] != "", " (" + counted[rows] + ")", " (no qualifying job)")
-        )
         if value == Status.met.value:
-            out[rows] = base + "; met"
+            out[rows] = concat(head, years_texts(certain[rows]), of_required, jobs_text[rows], "; met")
         elif value == Status.review.value:
             upto = _where(
                 np.isnan(possible[rows]),
                 "an unknown amount",
-                years_texts(possible[rows]) + " years",
+                concat(years_texts(possible[rows]), " years"),
             )
-            out[rows] = base + "; up to " + upto + " if these count: " + doubtful[rows]
+            out[rows] = concat(
+                head, years_texts(certain[rows]), of_required, jobs_text[rows],
+                "; up to ", upto, " if these count: ", doubtful[rows],
+            )  # fmt: skip
         else:
             # floor what the applicant has and round the shortfall up, so one day short
             # never reads as "3 of 3 required years; short by 0 years"
             credit = certain_credit[rows]
             has = (credit * 100 // year).astype(np.float64) / 100
             short = (-(-np.maximum(needed - credit, 0) * 100 // year)).astype(np.float64) / 100
-            out[rows] = (
-                f"{req.id}: "
-                + years_texts(has)
-                + f" of {years_text(required)} required years{window}"
-                + _where(counted[rows] != "", " (" + counted[rows] + ")", " (no qualifying job)")
-                + "; short by "
-                + years_texts(short)
-                + " years"
-            )
+            out[rows] = concat(
+                head, years_texts(has), of_required, jobs_text[rows],
+                "; short by ", years_texts(short), " years",
+            )  # fmt: skip
     return out
 
 
