@@ -286,34 +286,47 @@ def education_reasons(
 ) -> Texts:
     """One sentence per applicant for an education criterion."""
     count = len(facts)
-    rows = education[education["requirement"] == req.id]
     best = np.full(count, "", dtype=object)
     doubt = np.full(count, "", dtype=object)
-    if not rows.empty:
-        rows = rows.sort_values(
-            ["applicant_pos", "level_certain_rank", "level_possible_rank"],
-            ascending=[True, False, False],
-            kind="stable",
-        )
-        degree = rows["degree"].to_numpy(dtype=object)
-        major = rows["major"].to_numpy(dtype=object)
+    where = np.flatnonzero(education["requirement"].to_numpy(dtype=object) == req.id)
+    if len(where):
+        # each applicant's entries best first (ties in entry order)
+        who = education["applicant_pos"].to_numpy(dtype=np.int64)[where]
+        certain = education["level_certain_rank"].to_numpy()[where]
+        possible = education["level_possible_rank"].to_numpy()[where]
+        order = np.lexsort((-possible, -certain, who))
+        where, who = where[order], who[order]
+
+        def column(name: str, dtype: Any = object) -> np.ndarray[Any, Any]:
+            return education[name].to_numpy(dtype=dtype)[where]
+
+        recognised = column("recognised", bool)
+        doubtful = (~column("counts_certain", bool) & column("counts_possible", bool)) | ~recognised
+        # only the best entry and the first three doubtful ones are ever written out
+        first = group_rank(who) == 0
+        doubt_shown = np.zeros(len(who), dtype=bool)
+        doubt_shown[doubtful] = group_rank(who[doubtful]) < 3
+        written = first | doubt_shown
+        degree = column("degree")[written]
+        major = column("major")[written]
         label = _where(degree != "", degree, "degree not given")
-        label = _where(major != "", label + " in " + major, label)
+        with_major = major != ""
+        if with_major.any():
+            label[with_major] = concat(label[with_major], " in ", major[with_major])
         note = _where(
-            rows["accredited_excluded"].to_numpy(dtype=bool),
+            column("accredited_excluded", bool)[written],
             "not accredited",
-            rows["field_note"].to_numpy(dtype=object),
+            column("field_note")[written],
         )
-        text = _where(note != "", label + " (" + note + ")", label)
-        who = rows["applicant_pos"].to_numpy(dtype=np.int64)
-        best = _joined_per_applicant(who, text, count, 1)
-        recognised = rows["recognised"].to_numpy(dtype=bool)
-        doubtful = (
-            ~rows["counts_certain"].to_numpy(dtype=bool)
-            & rows["counts_possible"].to_numpy(dtype=bool)
-        ) | ~recognised
-        doubt_text = _where(recognised, text, "degree '" + degree + "' not recognised")
-        doubt = _joined_per_applicant(who[doubtful], doubt_text[doubtful], count, 3)
+        text = np.empty(len(who), dtype=object)
+        text[written] = _where(note != "", concat(label, " (", note, ")"), label)
+        best = _joined_per_applicant(who[first], text[first], count, 1)
+        unrecognised = written & ~recognised
+        if unrecognised.any():
+            text[unrecognised] = concat(
+                "degree '", column("degree")[unrecognised], "' not recognised"
+            )
+        doubt = _joined_per_applicant(who[doubt_shown], text[doubt_shown], count, 3)
     wanted = _LEVEL_WORDS[req.min_level.value]
     fields = ", ".join(req.fields)
     in_fields = (
