@@ -360,11 +360,11 @@ def education_reasons(
     can_substitute = (
         substitution is not None and substitution.experience_for_education and first is not None
     )
-    for value in np.unique(status):
+    for value in pd.unique(status):
         rows = status == value
         has = _where(best[rows] != "", best[rows], "no education entry")
         if value == Status.met.value:
-            out[rows] = head + has + f" meets {wanted}{in_fields}"
+            out[rows] = concat(head, has, f" meets {wanted}{in_fields}")
             continue
         needed = years_texts(
             (float(first.years) if first is not None else 0.0) + education_years - credited[rows]
@@ -372,27 +372,28 @@ def education_reasons(
         experience_text = years_texts(experience[rows])
         if value == Status.review.value:
             # uncertain education, or experience that would substitute if uncertain jobs count
-            substitution_text = (
-                head + needs + "; has " + has + "; substitution needs " + needed
-                + " years of qualifying experience, has " + experience_text + ", up to "
-                + years_texts(experience_possible[rows]) + " if uncertain jobs count"
+            text = concat(
+                head, needs, "; has ", has, "; substitution needs ", needed,
+                " years of qualifying experience, has ", experience_text, ", up to ",
+                years_texts(experience_possible[rows]), " if uncertain jobs count",
             )  # fmt: skip
-            out[rows] = _where(
-                doubt[rows] != "", head + needs + "; uncertain: " + doubt[rows], substitution_text
-            )
+            uncertain = doubt[rows] != ""
+            if uncertain.any():
+                text[uncertain] = concat(head, needs, "; uncertain: ", doubt[rows][uncertain])
+            out[rows] = text
             continue
         if value == Status.substituted.value:
-            out[rows] = (
-                head + has + "; " + experience_text
-                + " years of qualifying experience substitute for it (needs " + needed + ")"
+            out[rows] = concat(
+                head, has, "; ", experience_text,
+                " years of qualifying experience substitute for it (needs ", needed, ")",
             )  # fmt: skip
         elif can_substitute:
-            out[rows] = (
-                head + needs + "; has " + has + "; substitution needs " + needed
-                + " years of qualifying experience, has " + experience_text
+            out[rows] = concat(
+                head, needs, "; has ", has, "; substitution needs ", needed,
+                " years of qualifying experience, has ", experience_text,
             )  # fmt: skip
         else:
-            out[rows] = head + needs + "; has " + has
+            out[rows] = concat(head, needs, "; has ", has)
     return out
 
 
@@ -405,26 +406,28 @@ def held_reasons(
     """Sentences for a license or certificate criterion."""
     count = len(status)
     if codes is None:
-        reported = np.full(count, "", dtype=object)
+        words = [""]
+        reported = np.zeros(count, dtype=np.int64)
     else:
-        reported = np.select(
-            [codes == F.HELD, codes == F.NOT_HELD],
-            ["reported", "not reported"],
-            "not clearly reported",
-        ).astype(object)
+        words = ["reported", "not reported", "not clearly reported"]
+        reported = np.select([codes == F.HELD, codes == F.NOT_HELD], [0, 1], 2).astype(np.int64)
     head = f"{criterion_id}: "
-    return np.select(
-        [
-            status == Status.not_applicable.value,
-            status == Status.condition.value,
-            status == Status.met.value,
-            status == Status.review.value,
-        ],
-        [
-            np.full(count, head + "not required for this position", dtype=object),
-            head + description + " required at appointment (" + reported + " by the applicant)",
-            head + description + " " + reported,
-            head + description + " " + reported + "; verify",
-        ],
-        head + description + " required; " + reported,
-    ).astype(object)
+
+    def sentence(value: Any, said: str) -> str:
+        if value == Status.not_applicable.value:
+            return head + "not required for this position"
+        if value == Status.condition.value:
+            return head + description + " required at appointment (" + said + " by the applicant)"
+        if value == Status.met.value:
+            return head + description + " " + said
+        if value == Status.review.value:
+            return head + description + " " + said + "; verify"
+        return head + description + " required; " + said
+
+    # a handful of (status, what was reported) pairs: each sentence is written once
+    status_codes, values = pd.factorize(np.asarray(status, dtype=object), use_na_sentinel=False)
+    table = np.array(
+        [sentence(value, said) for value in values for said in words] or [""], dtype=object
+    )
+    sentences: Texts = table[status_codes * len(words) + reported]
+    return sentences
