@@ -458,6 +458,68 @@ def _classify_jobs(
     as_of: date,
 ) -> pd.DataFrame:
     """Classify every job against one experience requirement and say what matched."""
+    classify = _job_classifier(req, vocab)
+    out = frame.copy()
+    title = out["title"].to_numpy(dtype=object)
+    has_industry = out["industry"].to_numpy(dtype=object) != ""
+    industry_text = np.where(
+        has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object)
+    )
+    industry_source = np.where(has_industry, "industry", "employer").astype(object)
+    # classified once per distinct (title, duties, industry or employer) combination
+    duties = out["duties"].to_numpy(dtype=object)
+    title_codes, _ = distinct(title)
+    duties_codes, _ = distinct(duties)
+    text_codes, _ = distinct(industry_text)
+    combination, first = combined_codes(title_codes, duties_codes, text_codes, has_industry)
+    tables = [np.empty(len(first), dtype=object) for _ in range(3)]
+    for index, row in enumerate(first):
+        found = classify(title[row], duties[row], industry_source[row], industry_text[row])
+        for table, value in zip(tables, found, strict=True):
+            table[index] = value
+    area, classification, matched = (table[combination] for table in tables)
+    invalid = (out["problem"].to_numpy(dtype=object) != "") & (classification != NOT_QUALIFYING)
+    classification[invalid] = INVALID
+    out["area"] = _texts(area, out.index)
+    out["matched"] = _texts(matched, out.index)
+    out["classification"] = _texts(classification, out.index)
+    out["requirement"] = req.id
+    out["window_start"] = (
+        window_start(as_of, req.within_years)
+        if req.within_years is not None
+        else np.iinfo(np.int64).min
+    )
+    cap = F.daily_cap(spec.full_time_hours)
+    days = np.maximum(
+        0,
+        out["end_day"].to_numpy()
+        - np.maximum(out["start_day"].to_numpy(), out["window_start"].to_numpy())
+        + 1,
+    )
+    counted = np.isin(classification, [QUALIFYING, UNCERTAIN])
+    out["credit"] = np.where(counted, np.minimum(out["rate"].to_numpy(), cap) * days, 0)
+    return out
+
+
+#: Job classifiers by (requirement, vocabulary) identity, with the answers they gave: a
+#: worker screens chunk after chunk with one spec, and job texts recur between chunks.
+_JOB_CLASSIFIERS: dict[tuple[int, int], tuple[ExperienceRequirement, Vocabulary, Any]] = {}
+
+
+def _job_classifier(req: ExperienceRequirement, vocab: Vocabulary) -> Any:
+    """(title, duties, 'industry'|'employer', its text) -> (area, classification, matched)."""
+    key = (id(req), id(vocab))
+    cached = _JOB_CLASSIFIERS.get(key)
+    if cached is not None and cached[0] is req and cached[1] is vocab:
+        return cached[2]
+    classify = lru_cache(maxsize=1 << 16)(_build_job_classifier(req, vocab))
+    if len(_JOB_CLASSIFIERS) >= 64:
+        _JOB_CLASSIFIERS.clear()
+    _JOB_CLASSIFIERS[key] = (req, vocab, classify)
+    return classify
+
+
+def _build_job_classifier(req: ExperienceRequirement, vocab: Vocabulary) -> Any:
     areas = [
         (area, pattern)
         for area, keywords in req.areas.items()
@@ -469,14 +531,6 @@ def _classify_jobs(
         area: _industry_matcher(req, names, vocab) for area, names in req.area_industries.items()
     }
     non_professional = phrase_pattern(vocab.non_professional_words) if req.professional else None
-
-    out = frame.copy()
-    title = out["title"].to_numpy(dtype=object)
-    has_industry = out["industry"].to_numpy(dtype=object) != ""
-    industry_text = np.where(
-        has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object)
-    )
-    industry_source = np.where(has_industry, "industry", "employer").astype(object)
 
     def classify_area(found: _TextMatch, job_title: str, source: str, text: str) -> tuple[str, str]:
         """(classification ignoring bad values, what matched) for one matched area."""
@@ -525,39 +579,7 @@ def _classify_jobs(
         assert best is not None
         return best
 
-    # classified once per distinct (title, duties, industry or employer) combination
-    duties = out["duties"].to_numpy(dtype=object)
-    title_codes, _ = distinct(title)
-    duties_codes, _ = distinct(duties)
-    text_codes, _ = distinct(industry_text)
-    combination, first = combined_codes(title_codes, duties_codes, text_codes, has_industry)
-    tables = [np.empty(len(first), dtype=object) for _ in range(3)]
-    for index, row in enumerate(first):
-        found = classify(title[row], duties[row], industry_source[row], industry_text[row])
-        for table, value in zip(tables, found, strict=True):
-            table[index] = value
-    area, classification, matched = (table[combination] for table in tables)
-    invalid = (out["problem"].to_numpy(dtype=object) != "") & (classification != NOT_QUALIFYING)
-    classification[invalid] = INVALID
-    out["area"] = _texts(area, out.index)
-    out["matched"] = _texts(matched, out.index)
-    out["classification"] = _texts(classification, out.index)
-    out["requirement"] = req.id
-    out["window_start"] = (
-        window_start(as_of, req.within_years)
-        if req.within_years is not None
-        else np.iinfo(np.int64).min
-    )
-    cap = F.daily_cap(spec.full_time_hours)
-    days = np.maximum(
-        0,
-        out["end_day"].to_numpy()
-        - np.maximum(out["start_day"].to_numpy(), out["window_start"].to_numpy())
-        + 1,
-    )
-    counted = np.isin(classification, [QUALIFYING, UNCERTAIN])
-    out["credit"] = np.where(counted, np.minimum(out["rate"].to_numpy(), cap) * days, 0)
-    return out
+    return classify
 
 
 def _credit(
