@@ -227,7 +227,8 @@ def lookup(series: pd.Series, func: Any, dtype: Any = object) -> np.ndarray[Any,
     per-value Python work stays cheap on large batches.
     """
     codes, uniques = distinct(series)
-    return per_distinct(uniques, func, dtype)[codes]
+    spread: np.ndarray[Any, Any] = per_distinct(uniques, func, dtype)[codes]
+    return spread
 
 
 def distinct(values: Any) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
@@ -562,7 +563,9 @@ def _build_job_classifier(req: ExperienceRequirement, vocab: Vocabulary) -> Any:
             result = UNCERTAIN
         return result, "; ".join(parts)
 
-    def classify(job_title: str, duties: str, source: str, text: str) -> tuple[str | None, str, str]:
+    def classify(
+        job_title: str, duties: str, source: str, text: str
+    ) -> tuple[str | None, str, str]:
         """(area, classification ignoring bad values, what matched) of one distinct job text.
 
         A job that shows several areas counts under the most favourable one (areas may

@@ -252,7 +252,9 @@ def experience_reasons(
     for value in pd.unique(status):
         rows = status == value
         if value == Status.met.value:
-            out[rows] = concat(head, years_texts(certain[rows]), of_required, jobs_text[rows], "; met")
+            out[rows] = concat(
+                head, years_texts(certain[rows]), of_required, jobs_text[rows], "; met"
+            )
         elif value == Status.review.value:
             upto = _where(
                 np.isnan(possible[rows]),
