@@ -25,6 +25,7 @@ from screening import engine as rule_engine
 from screening import facts as F
 from screening.evidence import EDUCATION_FIELDS, JOB_FIELDS, Evidence, compute_evidence
 from screening.explain import (
+    concat,
     credit_years,
     education_reasons,
     experience_reasons,
@@ -627,23 +628,34 @@ def _principal_reasons(
     chosen_pattern = np.array(pattern_ids, dtype=object)[pattern_order[:, 0]] if count else []
     qualified = outcome == Outcome.qualified.value
     out = np.full(count, "", dtype=object)
+    rank_codes = {
+        criterion_id: _rank_codes(statuses[criterion_id], ranked)
+        for criterion_id in {c for ids in by_pattern.values() for c in ids}
+    }
     for pattern_id, ids in by_pattern.items():
-        mine = chosen_pattern == pattern_id
-        text = np.full(count, "", dtype=object)
-        added = np.zeros(count, dtype=np.int64)
-        for status in ranked:
-            for criterion_id in ids:
-                shown = statuses[criterion_id] == status
+        mine = np.flatnonzero(chosen_pattern == pattern_id)
+        if not len(mine):
+            continue
+        # which criterion fills each of the four slots, by status rank then criterion order
+        slots = np.full((len(mine), 4), -1, dtype=np.int64)
+        added = np.zeros(len(mine), dtype=np.int64)
+        for rank, status in enumerate(ranked):
+            for number, criterion_id in enumerate(ids):
+                shown = rank_codes[criterion_id][mine] == rank
                 if status not in (Status.not_met.value, Status.review.value):
-                    shown &= qualified
-                take = mine & shown & (added < 4)
-                text[take] = np.where(
-                    added[take] > 0,
-                    text[take] + " | " + reasons[criterion_id][take],
-                    reasons[criterion_id][take],
-                )
+                    shown &= qualified[mine]
+                take = np.flatnonzero(shown & (added < 4))
+                slots[take, added[take]] = number
                 added[take] += 1
-        out[mine] = text[mine]
+        text = np.full(len(mine), "", dtype=object)
+        for slot in range(4):
+            for number, criterion_id in enumerate(ids):
+                chosen = np.flatnonzero(slots[:, slot] == number)
+                if not len(chosen):
+                    continue
+                reason = reasons[criterion_id][mine[chosen]]
+                text[chosen] = reason if slot == 0 else concat(text[chosen], " | ", reason)
+        out[mine] = text
     # needs_review although every pattern fails: sent to HR by a discretionary equivalency
     discretion = [
         s.clause or "any equivalent combination acceptable to the agency"
@@ -671,6 +683,15 @@ def _principal_reasons(
             texts = [str(reasons[c][i]) for c in chosen]
             out[i] = " | ".join([f"closest pattern: {ordered_patterns[0]}", *texts])
     return out
+
+
+def _rank_codes(status: np.ndarray[Any, Any], ranked: list[str]) -> np.ndarray[Any, Any]:
+    """Each status's position in `ranked` (len(ranked) for any other), as small integers."""
+    codes, values = pd.factorize(np.asarray(status, dtype=object), use_na_sentinel=False)
+    position = {value: n for n, value in enumerate(ranked)}
+    table = np.array([position.get(value, len(ranked)) for value in values], dtype=np.int64)
+    ranks: np.ndarray[Any, Any] = table[codes] if len(values) else np.zeros(0, dtype=np.int64)
+    return ranks
 
 
 def _rejection_reasons(
