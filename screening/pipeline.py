@@ -23,7 +23,13 @@ import pandas as pd
 from screening import __version__
 from screening import engine as rule_engine
 from screening import facts as F
-from screening.evidence import EDUCATION_FIELDS, JOB_FIELDS, Evidence, compute_evidence
+from screening.evidence import (
+    EDUCATION_FIELDS,
+    JOB_FIELDS,
+    Evidence,
+    combined_codes,
+    compute_evidence,
+)
 from screening.explain import (
     concat,
     credit_years,
@@ -676,12 +682,32 @@ def _principal_reasons(
             out[i] = " | ".join([cause, *failing])
     if len(spec.patterns) > 1:
         # a rejection under several patterns says why each failed, closest first
-        rank = {status: n for n, status in enumerate([*ranked, Status.not_applicable.value])}
-        for i in np.flatnonzero(outcome == Outcome.not_qualified.value):
-            ordered_patterns = [pattern_ids[j] for j in pattern_order[i]]
-            chosen = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(i))
-            texts = [str(reasons[c][i]) for c in chosen]
-            out[i] = " | ".join([f"closest pattern: {ordered_patterns[0]}", *texts])
+        every_status = [*ranked, Status.not_applicable.value]
+        rank = {status: n for n, status in enumerate(every_status)}
+        rejected = np.flatnonzero(outcome == Outcome.not_qualified.value)
+        criteria = sorted({c for ids in by_pattern.values() for c in ids})
+        # the choice depends only on the pattern order and the criteria's statuses: make it
+        # once per distinct combination, then write each applicant's sentence from it
+        combination, first = combined_codes(
+            *(pattern_order[rejected, j] for j in range(len(pattern_ids))),
+            *(_rank_codes(statuses[c], every_status)[rejected] for c in criteria),
+        )
+        closest = np.empty(len(first), dtype=object)
+        picked = np.full((len(first), 3), -1, dtype=np.int64)
+        for index, row in enumerate(rejected[first]):
+            ordered_patterns = [pattern_ids[j] for j in pattern_order[row]]
+            closest[index] = f"closest pattern: {ordered_patterns[0]}"
+            chosen = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(row))
+            picked[index, : len(chosen)] = [criteria.index(c) for c in chosen]
+        text = closest[combination]
+        slots = picked[combination]
+        for slot in range(3):
+            for number, criterion_id in enumerate(criteria):
+                where = np.flatnonzero(slots[:, slot] == number)
+                if len(where):
+                    reason = reasons[criterion_id][rejected[where]]
+                    text[where] = concat(text[where], " | ", reason)
+        out[rejected] = text
     return out
 
 
