@@ -645,9 +645,9 @@ def _principal_reasons(
         # which criterion fills each of the four slots, by status rank then criterion order
         slots = np.full((len(mine), 4), -1, dtype=np.int64)
         added = np.zeros(len(mine), dtype=np.int64)
-        for rank, status in enumerate(ranked):
+        for position, status in enumerate(ranked):
             for number, criterion_id in enumerate(ids):
-                shown = rank_codes[criterion_id][mine] == rank
+                shown = rank_codes[criterion_id][mine] == position
                 if status not in (Status.not_met.value, Status.review.value):
                     shown &= qualified[mine]
                 take = np.flatnonzero(shown & (added < 4))
@@ -656,11 +656,11 @@ def _principal_reasons(
         text = np.full(len(mine), "", dtype=object)
         for slot in range(4):
             for number, criterion_id in enumerate(ids):
-                chosen = np.flatnonzero(slots[:, slot] == number)
-                if not len(chosen):
+                filled = np.flatnonzero(slots[:, slot] == number)
+                if not len(filled):
                     continue
-                reason = reasons[criterion_id][mine[chosen]]
-                text[chosen] = reason if slot == 0 else concat(text[chosen], " | ", reason)
+                reason = reasons[criterion_id][mine[filled]]
+                text[filled] = reason if slot == 0 else concat(text[filled], " | ", reason)
         out[mine] = text
     # needs_review although every pattern fails: sent to HR by a discretionary equivalency
     discretion = [
@@ -697,8 +697,8 @@ def _principal_reasons(
         for index, row in enumerate(rejected[first]):
             ordered_patterns = [pattern_ids[j] for j in pattern_order[row]]
             closest[index] = f"closest pattern: {ordered_patterns[0]}"
-            chosen = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(row))
-            picked[index, : len(chosen)] = [criteria.index(c) for c in chosen]
+            failing = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(row))
+            picked[index, : len(failing)] = [criteria.index(c) for c in failing]
         text = closest[combination]
         slots = picked[combination]
         for slot in range(3):
