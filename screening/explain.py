@@ -151,9 +151,9 @@ def job_summaries(
     limit: int = 3,
 ) -> Texts:
     """Per applicant, up to `limit` jobs: 'Title, Employer, Jun 2024 – present, full time'."""
-    wanted = (jobs["requirement"].to_numpy(dtype=object) == requirement) & jobs[
-        "classification"
-    ].isin(classes).to_numpy(dtype=bool)
+    wanted = (jobs["requirement"] == requirement).to_numpy(dtype=bool) & np.isin(
+        jobs["classification"].to_numpy(dtype=object), classes
+    )
     where = np.flatnonzero(wanted)
     if not len(where):
         return np.full(count, "", dtype=object)
@@ -290,7 +290,7 @@ def education_reasons(
     count = len(facts)
     best = np.full(count, "", dtype=object)
     doubt = np.full(count, "", dtype=object)
-    where = np.flatnonzero(education["requirement"].to_numpy(dtype=object) == req.id)
+    where = np.flatnonzero((education["requirement"] == req.id).to_numpy(dtype=bool))
     if len(where):
         # each applicant's entries best first (ties in entry order)
         who = education["applicant_pos"].to_numpy(dtype=np.int64)[where]
