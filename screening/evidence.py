@@ -1009,7 +1009,11 @@ def _license_codes(
     applicants: pd.DataFrame, kind: str, state: str | None, license_class: str | None = None
 ) -> np.ndarray[Any, Any]:
     if "driver" in kind.lower():
-        held = _text_column(applicants, "drivers_license").str.strip().str.lower()
+        # read once per distinct answer
+        answer_codes, answers = distinct(_text_column(applicants, "drivers_license"))
+        said = [answer.strip().lower() for answer in answers]
+        said_no = np.array([a in _NO for a in said], dtype=bool)[answer_codes]
+        said_yes = np.array([a in _YES for a in said], dtype=bool)[answer_codes]
         where = _text_column(applicants, "drivers_license_state")
         wanted = state_code(state) if state else None
         state_ok = (
@@ -1018,9 +1022,9 @@ def _license_codes(
             else np.ones(len(applicants), dtype=bool)
         )
         codes = np.full(len(applicants), F.UNKNOWN, dtype=np.int64)
-        codes[held.isin(_NO).to_numpy()] = F.NOT_HELD
+        codes[said_no] = F.NOT_HELD
         # the applicant file never shows a license's class: a required class stays unknown
-        codes[held.isin(_YES).to_numpy() & state_ok] = F.UNKNOWN if license_class else F.HELD
+        codes[said_yes & state_ok] = F.UNKNOWN if license_class else F.HELD
         return codes
     # Other licenses have no column of their own: one listed among the certificates is
     # held; one not listed may still be held (the export has no place for it), so review.
