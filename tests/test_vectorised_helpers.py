@@ -22,6 +22,7 @@ from screening.explain import (
     group_rank,
     held_reasons,
 )
+from screening.pipeline import _rank_codes
 from screening.results import Status
 
 TEXTS = ["", "Café", "café", "", "naïve – x", "Café", "日本語", "a\x1fb", "Café"]
@@ -186,3 +187,10 @@ def test_held_reasons_match_the_sentence_of_every_status_and_code() -> None:
     without = held_reasons("cert", "PMP", status, None)
     assert without.tolist() == [_held_reference("cert", "PMP", s, None) for s in status]
     assert held_reasons("cert", "PMP", objects([]), np.zeros(0, dtype=np.int64)).tolist() == []
+
+
+def test_rank_codes_number_statuses_by_their_place_and_others_last() -> None:
+    ranked = ["not_met", "review", "met"]
+    status = objects(["met", "condition", "not_met", None, "review", "met"])
+    assert _rank_codes(status, ranked).tolist() == [2, 3, 0, 3, 1, 2]
+    assert _rank_codes(objects([]), ranked).tolist() == []
