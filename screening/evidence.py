@@ -235,7 +235,11 @@ def distinct(values: Any) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
     """(code of each value, distinct values in order of first appearance) of a column."""
     if isinstance(values, pd.Series):
         values = values.to_numpy(dtype=object)
-    codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    # the sentinel form is cheaper (no separate missing-value pass); a missing value, rare
+    # in text columns already filled with "", is then coded as a value of its own
+    codes, uniques = pd.factorize(values)
+    if len(codes) and codes.min() < 0:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
     return codes, np.asarray(uniques, dtype=object)
 
 
