@@ -226,13 +226,53 @@ def lookup(series: pd.Series, func: Any, dtype: Any = object) -> np.ndarray[Any,
     Text columns repeat a lot (titles, industries, date spellings), so this is where
     per-value Python work stays cheap on large batches.
     """
-    codes, uniques = pd.factorize(series.to_numpy(dtype=object), use_na_sentinel=False)
+    codes, uniques = distinct(series)
+    spread: np.ndarray[Any, Any] = per_distinct(uniques, func, dtype)[codes]
+    return spread
+
+
+def distinct(values: Any) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """(code of each value, distinct values in order of first appearance) of a column."""
+    if isinstance(values, pd.Series):
+        values = values.to_numpy(dtype=object)
+    # the sentinel form is cheaper (no separate missing-value pass); a missing value, rare
+    # in text columns already filled with "", is then coded as a value of its own
+    codes, uniques = pd.factorize(values)
+    if len(codes) and codes.min() < 0:
+        codes, uniques = pd.factorize(values, use_na_sentinel=False)
+    return codes, np.asarray(uniques, dtype=object)
+
+
+def per_distinct(uniques: Any, func: Any, dtype: Any = object) -> np.ndarray[Any, Any]:
+    """func of each distinct value, as a table to index with `distinct`'s codes."""
     table = np.empty(len(uniques), dtype=object)
     for index, value in enumerate(uniques):
         table[index] = func(value)
     if dtype is not object:
         table = table.astype(dtype)
-    return table[codes]
+    return table
+
+
+def combined_codes(
+    *codes: np.ndarray[Any, Any],
+) -> tuple[np.ndarray[Any, np.dtype[np.int64]], np.ndarray[Any, np.dtype[np.int64]]]:
+    """Codes of the distinct combinations of several code columns, and one row of each.
+
+    Returns (combination code per row, in order of first appearance; position of the
+    first row of each combination). Columns are folded in one at a time and re-coded, so
+    the numbers never exceed rows squared.
+    """
+    rows = len(codes[0]) if codes else 0
+    key = np.zeros(rows, dtype=np.int64)
+    for column in codes:
+        column = np.asarray(column, dtype=np.int64)
+        if rows:
+            key = key * (int(column.max()) + 1) + column
+        key = pd.factorize(key)[0].astype(np.int64)
+    # factorize numbers values in order of first appearance, so the running maximum steps
+    # up exactly at each combination's first row
+    climbed = np.diff(np.maximum.accumulate(key), prepend=-1) > 0
+    return key, np.flatnonzero(climbed).astype(np.int64)
 
 
 def compute_evidence(
@@ -274,7 +314,8 @@ def compute_evidence(
     jobs_evidence = (
         pd.concat(job_rows, ignore_index=True) if job_rows else job_frame.assign(requirement="")
     )
-    issues += _job_issues(jobs_evidence)
+    # every requirement's rows carry the same problems as the jobs read once
+    issues += _job_issues(job_frame)
     edu_frame = _read_education(education, position)
     edu_rows: list[pd.DataFrame] = []
     for pattern in spec.patterns:
@@ -300,10 +341,10 @@ def compute_evidence(
     if len(edu_frame):
         # "an education entry above level none" for discretionary equivalency: the entry's
         # own possible degree level, whatever its field or accreditation
-        degrees = _map_unique(edu_frame["degree"], _degree_reader(vocab))
-        may_be_completed = ~edu_frame["completed"].str.lower().isin(_NO).to_numpy()
-        levels = np.array([d.level_possible.rank for d in degrees], dtype=np.int64)
-        levels = np.where(may_be_completed, levels, 0)
+        may_be_completed = _yes_no(edu_frame["completed"])[1]
+        levels = np.where(
+            may_be_completed, _degree_columns(edu_frame["degree"], vocab).level_possible, 0
+        )
         has_level = np.zeros(count, dtype=bool)
         has_level[edu_frame["applicant_pos"].to_numpy()[levels > 0]] = True
         any_evidence |= has_level
@@ -422,6 +463,68 @@ def _classify_jobs(
     as_of: date,
 ) -> pd.DataFrame:
     """Classify every job against one experience requirement and say what matched."""
+    classify = _job_classifier(req, vocab)
+    out = frame.copy()
+    title = out["title"].to_numpy(dtype=object)
+    has_industry = out["industry"].to_numpy(dtype=object) != ""
+    industry_text = np.where(
+        has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object)
+    )
+    industry_source = np.where(has_industry, "industry", "employer").astype(object)
+    # classified once per distinct (title, duties, industry or employer) combination
+    duties = out["duties"].to_numpy(dtype=object)
+    title_codes, _ = distinct(title)
+    duties_codes, _ = distinct(duties)
+    text_codes, _ = distinct(industry_text)
+    combination, first = combined_codes(title_codes, duties_codes, text_codes, has_industry)
+    tables = [np.empty(len(first), dtype=object) for _ in range(3)]
+    for index, row in enumerate(first):
+        found = classify(title[row], duties[row], industry_source[row], industry_text[row])
+        for table, value in zip(tables, found, strict=True):
+            table[index] = value
+    area, classification, matched = (table[combination] for table in tables)
+    invalid = (out["problem"].to_numpy(dtype=object) != "") & (classification != NOT_QUALIFYING)
+    classification[invalid] = INVALID
+    out["area"] = _texts(area, out.index)
+    out["matched"] = _texts(matched, out.index)
+    out["classification"] = _texts(classification, out.index)
+    out["requirement"] = req.id
+    out["window_start"] = (
+        window_start(as_of, req.within_years)
+        if req.within_years is not None
+        else np.iinfo(np.int64).min
+    )
+    cap = F.daily_cap(spec.full_time_hours)
+    days = np.maximum(
+        0,
+        out["end_day"].to_numpy()
+        - np.maximum(out["start_day"].to_numpy(), out["window_start"].to_numpy())
+        + 1,
+    )
+    counted = np.isin(classification, [QUALIFYING, UNCERTAIN])
+    out["credit"] = np.where(counted, np.minimum(out["rate"].to_numpy(), cap) * days, 0)
+    return out
+
+
+#: Job classifiers by (requirement, vocabulary) identity, with the answers they gave: a
+#: worker screens chunk after chunk with one spec, and job texts recur between chunks.
+_JOB_CLASSIFIERS: dict[tuple[int, int], tuple[ExperienceRequirement, Vocabulary, Any]] = {}
+
+
+def _job_classifier(req: ExperienceRequirement, vocab: Vocabulary) -> Any:
+    """(title, duties, 'industry'|'employer', its text) -> (area, classification, matched)."""
+    key = (id(req), id(vocab))
+    cached = _JOB_CLASSIFIERS.get(key)
+    if cached is not None and cached[0] is req and cached[1] is vocab:
+        return cached[2]
+    classify = lru_cache(maxsize=1 << 16)(_build_job_classifier(req, vocab))
+    if len(_JOB_CLASSIFIERS) >= 64:
+        _JOB_CLASSIFIERS.clear()
+    _JOB_CLASSIFIERS[key] = (req, vocab, classify)
+    return classify
+
+
+def _build_job_classifier(req: ExperienceRequirement, vocab: Vocabulary) -> Any:
     areas = [
         (area, pattern)
         for area, keywords in req.areas.items()
@@ -433,14 +536,6 @@ def _classify_jobs(
         area: _industry_matcher(req, names, vocab) for area, names in req.area_industries.items()
     }
     non_professional = phrase_pattern(vocab.non_professional_words) if req.professional else None
-
-    out = frame.copy()
-    title = out["title"].to_numpy(dtype=object)
-    has_industry = out["industry"].to_numpy(dtype=object) != ""
-    industry_text = np.where(
-        has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object)
-    )
-    industry_source = np.where(has_industry, "industry", "employer").astype(object)
 
     def classify_area(found: _TextMatch, job_title: str, source: str, text: str) -> tuple[str, str]:
         """(classification ignoring bad values, what matched) for one matched area."""
@@ -472,13 +567,14 @@ def _classify_jobs(
             result = UNCERTAIN
         return result, "; ".join(parts)
 
-    def classify(key: str) -> tuple[str | None, str, str]:
+    def classify(
+        job_title: str, duties: str, source: str, text: str
+    ) -> tuple[str | None, str, str]:
         """(area, classification ignoring bad values, what matched) of one distinct job text.
 
         A job that shows several areas counts under the most favourable one (areas may
         name their own industries).
         """
-        job_title, duties, source, text = key.split("\x1f")
         matches = matcher.match_all(job_title, duties)
         if not matches:
             return None, NOT_QUALIFYING, "no experience area matched the title or duties"
@@ -490,52 +586,7 @@ def _classify_jobs(
         assert best is not None
         return best
 
-    key = pd.Series(
-        title
-        + "\x1f"
-        + out["duties"].to_numpy(dtype=object)
-        + "\x1f"
-        + industry_source
-        + "\x1f"
-        + industry_text
-    )
-    classified = lookup(key, classify)
-    area = (
-        np.array([c[0] for c in classified], dtype=object)
-        if len(classified)
-        else np.zeros(0, dtype=object)
-    )
-    classification = (
-        np.array([c[1] for c in classified], dtype=object)
-        if len(classified)
-        else np.zeros(0, dtype=object)
-    )
-    matched = (
-        np.array([c[2] for c in classified], dtype=object)
-        if len(classified)
-        else np.zeros(0, dtype=object)
-    )
-    invalid = (out["problem"].to_numpy(dtype=object) != "") & (classification != NOT_QUALIFYING)
-    classification[invalid] = INVALID
-    out["area"] = _texts(area, out.index)
-    out["matched"] = _texts(matched, out.index)
-    out["classification"] = _texts(classification, out.index)
-    out["requirement"] = req.id
-    out["window_start"] = (
-        window_start(as_of, req.within_years)
-        if req.within_years is not None
-        else np.iinfo(np.int64).min
-    )
-    cap = F.daily_cap(spec.full_time_hours)
-    days = np.maximum(
-        0,
-        out["end_day"].to_numpy()
-        - np.maximum(out["start_day"].to_numpy(), out["window_start"].to_numpy())
-        + 1,
-    )
-    counted = np.isin(classification, [QUALIFYING, UNCERTAIN])
-    out["credit"] = np.where(counted, np.minimum(out["rate"].to_numpy(), cap) * days, 0)
-    return out
+    return classify
 
 
 def _credit(
@@ -593,23 +644,26 @@ def _sweep(jobs: pd.DataFrame, cap: int, count: int) -> np.ndarray[Any, np.dtype
 
 def _job_issues(jobs: pd.DataFrame) -> list[InputIssue]:
     """A warning for each job entry with a bad value (once, whatever the requirement)."""
-    bad = jobs[jobs["problem"] != ""].drop_duplicates(
+    bad = jobs[jobs["problem"].to_numpy(dtype=object) != ""].drop_duplicates(
         subset=["applicant_pos", "entry", "row", "file"]
     )
+    wanted = ["file", "row", "applicant_id", "column_prefix", "problem", "problem_column"]
+    fields = [name for name in JOB_FIELDS if name in set(bad["problem_column"].tolist())]
+    columns = {name: bad[name].tolist() for name in [*wanted, *fields]}
     issues = []
-    for record in bad.to_dict("records"):
-        column = f"{record['column_prefix'] or ''}{record['problem_column']}"
-        value = record[str(record["problem_column"])]
-        row = record["row"]
+    for i in range(len(bad)):
+        problem_column = str(columns["problem_column"][i])
+        row = columns["row"][i]
+        # built without validation: every value is already of its field's type
         issues.append(
-            InputIssue(
-                file=str(record["file"] or ""),
+            InputIssue.model_construct(
+                file=str(columns["file"][i] or ""),
                 row=int(row) if row is not None and not pd.isna(row) else None,
-                applicant_id=str(record["applicant_id"]),
-                column=column,
-                value=str(value),
-                problem=f"job entry: {record['problem']}",
-                fix=_JOB_FIXES[str(record["problem_column"])],
+                applicant_id=str(columns["applicant_id"][i]),
+                column=f"{columns['column_prefix'][i] or ''}{problem_column}",
+                value=str(columns[problem_column][i]),
+                problem=f"job entry: {columns['problem'][i]}",
+                fix=_JOB_FIXES[problem_column],
                 severity="warning",
             )
         )
@@ -639,7 +693,23 @@ class _Degree:
     field: str | None
 
 
+#: Degree readers of the vocabularies in use, by identity (a worker screens many chunks
+#: with one vocabulary; the reader's patterns and its answers are built once).
+_DEGREE_READERS: dict[int, tuple[Vocabulary, Any]] = {}
+
+
 def _degree_reader(vocab: Vocabulary) -> Any:
+    cached = _DEGREE_READERS.get(id(vocab))
+    if cached is not None and cached[0] is vocab:
+        return cached[1]
+    read = _build_degree_reader(vocab)
+    if len(_DEGREE_READERS) >= 8:
+        _DEGREE_READERS.clear()
+    _DEGREE_READERS[id(vocab)] = (vocab, read)
+    return read
+
+
+def _build_degree_reader(vocab: Vocabulary) -> Any:
     forms: list[tuple[int, int, Level, re.Pattern[str]]] = []
     for level, spellings in vocab.degrees.items():
         for spelling in spellings:
@@ -649,13 +719,19 @@ def _degree_reader(vocab: Vocabulary) -> Any:
                 forms.append((len(normalised), level.rank, level, pattern))
     forms.sort(key=lambda f: (f[0], f[1]), reverse=True)
     degree_fields = {normalise_text(k): v for k, v in vocab.degree_fields.items()}
+    field_forms = [
+        (p, value)
+        for key, value in sorted(degree_fields.items(), key=lambda kv: -len(kv[0]))
+        if (p := phrase_pattern([key])) is not None
+    ]
 
+    @lru_cache(maxsize=65536)
     def read(text: str) -> _Degree:
         normalised = normalise_text(text)
         field = degree_fields.get(normalised)
         if field is None:
-            for key, value in sorted(degree_fields.items(), key=lambda kv: -len(kv[0])):
-                if (p := phrase_pattern([key])) is not None and p.search(normalised):
+            for p, value in field_forms:
+                if p.search(normalised):
                     field = value
                     break
         if normalised == "none":
@@ -666,6 +742,40 @@ def _degree_reader(vocab: Vocabulary) -> Any:
         return _Degree(Level.none, Level.doctorate, False, field)
 
     return read
+
+
+@dataclass
+class _DegreeColumns:
+    """How each entry's degree text reads, as columns (each distinct text read once)."""
+
+    level_certain: np.ndarray[Any, np.dtype[np.int64]]
+    level_possible: np.ndarray[Any, np.dtype[np.int64]]
+    recognised: np.ndarray[Any, np.dtype[np.bool_]]
+    #: per entry, an index into `fields` (the field the degree names, "" when none)
+    field_code: np.ndarray[Any, np.dtype[np.int64]]
+    fields: np.ndarray[Any, Any]
+
+
+def _degree_columns(degree: pd.Series, vocab: Vocabulary) -> _DegreeColumns:
+    codes, texts = distinct(degree)
+    read = per_distinct(texts, _degree_reader(vocab))
+    field_codes, fields = distinct(np.array([d.field or "" for d in read], dtype=object))
+    return _DegreeColumns(
+        level_certain=np.array([d.level_certain.rank for d in read], dtype=np.int64)[codes],
+        level_possible=np.array([d.level_possible.rank for d in read], dtype=np.int64)[codes],
+        recognised=np.array([d.recognised for d in read], dtype=bool)[codes],
+        field_code=field_codes.astype(np.int64)[codes],
+        fields=fields,
+    )
+
+
+def _yes_no(column: pd.Series) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]:
+    """(yes or blank, anything but no) of a yes/no text column, case-insensitively."""
+    codes, texts = distinct(column)
+    lowered = [text.lower() for text in texts]
+    yes = np.array([text in _YES or text == "" for text in lowered], dtype=bool)
+    not_no = np.array([text not in _NO for text in lowered], dtype=bool)
+    return yes[codes], not_no[codes]
 
 
 def _read_education(education: pd.DataFrame, position: pd.Series) -> pd.DataFrame:
@@ -703,9 +813,10 @@ def _units_credit(
     hundredths = np.where(
         unreadable, 0, np.round(np.minimum(np.nan_to_num(parsed), 10_000) * 100)
     ).astype(np.int64)
-    kind = unit_type.str.strip().str.lower()
-    semester = kind.str.startswith("sem").to_numpy(dtype=bool)
-    quarter = kind.str.startswith("quar").to_numpy(dtype=bool)
+    kind_codes, kinds = distinct(unit_type)
+    lowered = [kind.strip().lower() for kind in kinds]
+    semester = np.array([k.startswith("sem") for k in lowered], dtype=bool)[kind_codes]
+    quarter = np.array([k.startswith("quar") for k in lowered], dtype=bool)[kind_codes]
     divisor_certain = np.where(semester, semester_per_year, quarter_per_year) * 100
     divisor_possible = np.where(quarter, quarter_per_year, semester_per_year) * 100
     scaled = hundredths * one_year
@@ -726,15 +837,10 @@ def _assess_education(
 ) -> pd.DataFrame:
     out = frame.copy()
     one_year = F.year_credit(spec.full_time_hours)
-    read_degree = _degree_reader(vocab)
-    degrees = _map_unique(out["degree"], read_degree)
-    completed = out["completed"].str.lower()
-    completed_certain = (completed.isin(_YES) | (completed == "")).to_numpy(dtype=bool)
-    completed_possible = (~completed.isin(_NO)).to_numpy(dtype=bool)
-    accredited = out["accredited"].str.lower()
+    degrees = _degree_columns(out["degree"], vocab)
+    completed_certain, completed_possible = _yes_no(out["completed"])
     if req.accredited:
-        accredited_certain = (accredited.isin(_YES) | (accredited == "")).to_numpy(dtype=bool)
-        accredited_possible = (~accredited.isin(_NO)).to_numpy(dtype=bool)
+        accredited_certain, accredited_possible = _yes_no(out["accredited"])
     else:
         accredited_certain = np.ones(len(out), dtype=bool)
         accredited_possible = np.ones(len(out), dtype=bool)
@@ -751,8 +857,7 @@ def _assess_education(
     related = phrase_pattern(list(related_of))
     unrelated = phrase_pattern([u for f in req.fields for u in vocab.field_unrelated(f)])
 
-    def field_status(key: str) -> tuple[str, str]:
-        major, degree_field = key.split("\x1f", 1)
+    def field_status(major: str, degree_field: str) -> tuple[str, str]:
         if not req.fields:
             return "any", ""
         subject = major or degree_field
@@ -772,19 +877,24 @@ def _assess_education(
             return "uncertain", f"{source} '{subject}' is not a listed or recognised related field"
         return "not_met", f"{source} '{subject}' is not a listed field"
 
-    degree_field = degrees.map(lambda d: d.field or "")
-    fields = _map_unique(out["major"] + "\x1f" + degree_field.astype(object), field_status)
-    out["field_status"] = _texts(fields.map(lambda f: f[0]).to_numpy(dtype=object), out.index)
-    out["field_note"] = _texts(fields.map(lambda f: f[1]).to_numpy(dtype=object), out.index)
+    # classified once per distinct (major, field the degree names) pair
+    major_codes, majors = distinct(out["major"])
+    pair, first = combined_codes(major_codes, degrees.field_code)
+    status_table = np.empty(len(first), dtype=object)
+    note_table = np.empty(len(first), dtype=object)
+    for index, row in enumerate(first):
+        status_table[index], note_table[index] = field_status(
+            majors[major_codes[row]], degrees.fields[degrees.field_code[row]]
+        )
+    out["field_status"] = _texts(status_table[pair], out.index)
+    out["field_note"] = _texts(note_table[pair], out.index)
     field_status_values = out["field_status"].to_numpy(dtype=object)
     field_certain = np.isin(field_status_values, ["listed", "related", "any"])
     field_possible = field_certain | (field_status_values == "uncertain")
 
-    level_c = degrees.map(lambda d: d.level_certain.rank).to_numpy(dtype=np.int64)
-    level_p = degrees.map(lambda d: d.level_possible.rank).to_numpy(dtype=np.int64)
-    recognised = degrees.map(lambda d: d.recognised).to_numpy(dtype=bool)
-    level_c = np.where(completed_certain, level_c, 0)
-    level_p = np.where(completed_possible, level_p, 0)
+    recognised = degrees.recognised
+    level_c = np.where(completed_certain, degrees.level_certain, 0)
+    level_p = np.where(completed_possible, degrees.level_possible, 0)
     degree_years = np.array([LEVEL_YEARS[level] for level in LEVEL_ORDER], dtype=np.int64)
     degree_credit_c = np.where(recognised & completed_certain, degree_years[level_c], 0) * one_year
     degree_credit_p = (
@@ -903,7 +1013,11 @@ def _license_codes(
     applicants: pd.DataFrame, kind: str, state: str | None, license_class: str | None = None
 ) -> np.ndarray[Any, Any]:
     if "driver" in kind.lower():
-        held = _text_column(applicants, "drivers_license").str.strip().str.lower()
+        # read once per distinct answer
+        answer_codes, answers = distinct(_text_column(applicants, "drivers_license"))
+        said = [answer.strip().lower() for answer in answers]
+        said_no = np.array([a in _NO for a in said], dtype=bool)[answer_codes]
+        said_yes = np.array([a in _YES for a in said], dtype=bool)[answer_codes]
         where = _text_column(applicants, "drivers_license_state")
         wanted = state_code(state) if state else None
         state_ok = (
@@ -912,9 +1026,9 @@ def _license_codes(
             else np.ones(len(applicants), dtype=bool)
         )
         codes = np.full(len(applicants), F.UNKNOWN, dtype=np.int64)
-        codes[held.isin(_NO).to_numpy()] = F.NOT_HELD
+        codes[said_no] = F.NOT_HELD
         # the applicant file never shows a license's class: a required class stays unknown
-        codes[held.isin(_YES).to_numpy() & state_ok] = F.UNKNOWN if license_class else F.HELD
+        codes[said_yes & state_ok] = F.UNKNOWN if license_class else F.HELD
         return codes
     # Other licenses have no column of their own: one listed among the certificates is
     # held; one not listed may still be held (the export has no place for it), so review.

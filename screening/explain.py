@@ -8,6 +8,7 @@ million applicants cost seconds, not minutes.
 
 from __future__ import annotations
 
+import itertools
 from datetime import date
 from typing import Any
 
@@ -64,13 +65,56 @@ def _floor_hundredths(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
     return floored
 
 
+#: date.toordinal() of 1970-01-01, where numpy's datetime64 days start.
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def _month_texts(days: np.ndarray[Any, Any]) -> Texts:
-    uniques, inverse = np.unique(days, return_inverse=True)
-    table = np.array(
-        [date.fromordinal(int(d)).strftime("%b %Y") if d > 0 else "?" for d in uniques],
-        dtype=object,
+    """'Jun 2024' for each day ordinal, '?' for none (formatted once per distinct month)."""
+    days = np.asarray(days, dtype=np.int64)
+    out: Texts = np.full(len(days), "?", dtype=object)
+    known = days > 0
+    if known.any():
+        since_1970 = (days[known] - _EPOCH_ORDINAL).astype("datetime64[D]")
+        months = since_1970.astype("datetime64[M]").astype(np.int64)
+        uniques, inverse = np.unique(months, return_inverse=True)
+        table = np.array(
+            [date(1970 + m // 12, m % 12 + 1, 1).strftime("%b %Y") for m in uniques.tolist()],
+            dtype=object,
+        )
+        out[known] = table[inverse.reshape(-1)]
+    return out
+
+
+def concat(*parts: str | Texts) -> Texts:
+    """Element-wise concatenation of texts and equal-length text arrays, in one pass.
+
+    One join per row instead of one intermediate array per `+`: about twice as fast on
+    large batches, with the same result (every array element must be a str).
+    """
+    arrays = [p for p in parts if isinstance(p, np.ndarray)]
+    if not arrays:
+        raise ValueError("concat needs at least one array")
+    count = len(arrays[0])
+    columns = [
+        p.tolist() if isinstance(p, np.ndarray) else itertools.repeat(p, count) for p in parts
+    ]
+    out: Texts = np.empty(count, dtype=object)
+    out[:] = list(map("".join, zip(*columns, strict=False)))
+    return out
+
+
+def group_rank(who: np.ndarray[Any, Any]) -> np.ndarray[Any, np.dtype[np.int64]]:
+    """Position of each row within its run of equal `who` values (0 for the first)."""
+    if not len(who):
+        return np.zeros(0, dtype=np.int64)
+    first = np.ones(len(who), dtype=bool)
+    first[1:] = who[1:] != who[:-1]
+    positions = np.arange(len(who), dtype=np.int64)
+    rank: np.ndarray[Any, np.dtype[np.int64]] = positions - np.maximum.accumulate(
+        np.where(first, positions, 0)
     )
-    return table[inverse.reshape(-1)]
+    return rank
 
 
 def _where(condition: np.ndarray[Any, Any], yes: Any, no: Any) -> Texts:
@@ -85,10 +129,7 @@ def _joined_per_applicant(
     out = np.full(count, "", dtype=object)
     if not len(who):
         return out
-    first = np.ones(len(who), dtype=bool)
-    first[1:] = who[1:] != who[:-1]
-    group_start = np.maximum.accumulate(np.where(first, np.arange(len(who)), 0))
-    rank = np.arange(len(who)) - group_start
+    rank = group_rank(who)
     for k in range(limit):
         chosen = rank == k
         if not chosen.any():
@@ -110,41 +151,67 @@ def job_summaries(
     limit: int = 3,
 ) -> Texts:
     """Per applicant, up to `limit` jobs: 'Title, Employer, Jun 2024 – present, full time'."""
-    rows = jobs[(jobs["requirement"] == requirement) & jobs["classification"].isin(classes)]
-    if rows.empty:
+    wanted = (jobs["requirement"] == requirement).to_numpy(dtype=bool) & np.isin(
+        jobs["classification"].to_numpy(dtype=object), classes
+    )
+    where = np.flatnonzero(wanted)
+    if not len(where):
         return np.full(count, "", dtype=object)
-    rows = rows.sort_values(["applicant_pos", "credit"], ascending=[True, False], kind="stable")
-    title = rows["title"].to_numpy(dtype=object)
-    employer = rows["employer"].to_numpy(dtype=object)
-    label = _where(employer != "", title + ", " + employer, title)
+    who = jobs["applicant_pos"].to_numpy(dtype=np.int64)[where]
+    credit = jobs["credit"].to_numpy()[where]
+    # each applicant's jobs by credit, most first (ties in entry order); only the first
+    # `limit` are shown, so only theirs are written out
+    order = np.lexsort((-credit, who))
+    where, who = where[order], who[order]
+    shown = group_rank(who) < limit
+    where, who = where[shown], who[shown]
+
+    def column(name: str, dtype: Any = object) -> np.ndarray[Any, Any]:
+        return jobs[name].to_numpy(dtype=dtype)[where]
+
+    title = column("title")
+    employer = column("employer")
+    label = _where(employer != "", concat(title, ", ", employer), title)
     label = _where(label == "", "(untitled job)", label)
-    end_text = rows["end"].fillna("").astype(str).str.strip().str.lower().to_numpy(dtype=object)
-    current = np.isin(end_text, ["", "present", "current"]) | (
-        rows["end_day"].to_numpy() >= as_of_day
+    end_codes, end_texts = pd.factorize(column("end"), use_na_sentinel=False)
+    open_ended = np.array([_open_end(text) for text in end_texts], dtype=bool)
+    end_day = column("end_day", np.int64)
+    current = open_ended[end_codes] | (end_day >= as_of_day)
+    span = concat(
+        _month_texts(column("start_day", np.int64)),
+        " – ",
+        _where(current, "present", _month_texts(end_day)),
     )
-    span = (
-        _month_texts(rows["start_day"].to_numpy())
-        + " – "
-        + _where(current, "present", _month_texts(rows["end_day"].to_numpy()))
-    )
-    hours = rows["hours_value"].to_numpy(dtype=float)
-    percent = rows["percent_value"].to_numpy(dtype=float)
+    hours = column("hours_value", float)
+    percent = column("percent_value", float)
     full = (hours >= 40) & (percent >= 100)
-    time = _where(full, "full time", years_texts(hours) + " h/week")
-    time = _where(percent < 100, time + " at " + years_texts(percent) + "%", time)
-    invalid = rows["classification"].to_numpy(dtype=object) == INVALID
-    # name the field and the value, so the recruiter can check the application
-    field = rows["problem_column"].to_numpy(dtype=object)
-    value = np.full(len(rows), "", dtype=object)
-    for name in np.unique(field[invalid]):
-        chosen = field == name
-        value[chosen] = rows[str(name)].to_numpy(dtype=object)[chosen]
-    problem = rows["problem"].to_numpy(dtype=object)
-    unreadable = _where(value != "", field + " '" + value + "': " + problem, field + ": " + problem)
-    detail = _where(invalid, unreadable, span + ", " + time)
-    return _joined_per_applicant(
-        rows["applicant_pos"].to_numpy(dtype=np.int64), label + ", " + detail, count, limit
-    )
+    time = _where(full, "full time", concat(years_texts(hours), " h/week"))
+    part = percent < 100
+    if part.any():
+        time[part] = concat(time[part], " at ", years_texts(percent[part]), "%")
+    invalid = column("classification") == INVALID
+    detail = _where(invalid, "", concat(span, ", ", time))
+    if invalid.any():
+        # name the field and the value, so the recruiter can check the application
+        field = column("problem_column")[invalid]
+        problem = column("problem")[invalid]
+        value = np.full(len(field), "", dtype=object)
+        for name in pd.unique(field):
+            chosen = field == name
+            value[chosen] = column(str(name))[invalid][chosen]
+        detail[invalid] = _where(
+            value != "",
+            concat(field, " '", value, "': ", problem),
+            concat(field, ": ", problem),
+        )
+    return _joined_per_applicant(who, concat(label, ", ", detail), count, limit)
+
+
+def _open_end(text: Any) -> bool:
+    """An end text that means the job goes on (blank, 'present', 'current')."""
+    if text is None or (isinstance(text, float) and np.isnan(text)):
+        return True
+    return str(text).strip().lower() in ("", "present", "current")
 
 
 def experience_reasons(
@@ -175,39 +242,39 @@ def experience_reasons(
     counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
     doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
     window = f" within the last {req.within_years} years" if req.within_years else ""
+    of_required = f" of {years_text(required)} required years{window}"
+    jobs_text = np.full(count, " (no qualifying job)", dtype=object)
+    listed = counted != ""
+    if listed.any():
+        jobs_text[listed] = concat(" (", counted[listed], ")")
+    head = f"{req.id}: "
     out = np.empty(count, dtype=object)
-    for value in np.unique(status):
+    for value in pd.unique(status):
         rows = status == value
-        base = (
-            f"{req.id}: "
-            + years_texts(certain[rows])
-            + f" of {years_text(required)} required years{window}"
-            + _where(counted[rows] != "", " (" + counted[rows] + ")", " (no qualifying job)")
-        )
         if value == Status.met.value:
-            out[rows] = base + "; met"
+            out[rows] = concat(
+                head, years_texts(certain[rows]), of_required, jobs_text[rows], "; met"
+            )
         elif value == Status.review.value:
             upto = _where(
                 np.isnan(possible[rows]),
                 "an unknown amount",
-                years_texts(possible[rows]) + " years",
+                concat(years_texts(possible[rows]), " years"),
             )
-            out[rows] = base + "; up to " + upto + " if these count: " + doubtful[rows]
+            out[rows] = concat(
+                head, years_texts(certain[rows]), of_required, jobs_text[rows],
+                "; up to ", upto, " if these count: ", doubtful[rows],
+            )  # fmt: skip
         else:
             # floor what the applicant has and round the shortfall up, so one day short
             # never reads as "3 of 3 required years; short by 0 years"
             credit = certain_credit[rows]
             has = (credit * 100 // year).astype(np.float64) / 100
             short = (-(-np.maximum(needed - credit, 0) * 100 // year)).astype(np.float64) / 100
-            out[rows] = (
-                f"{req.id}: "
-                + years_texts(has)
-                + f" of {years_text(required)} required years{window}"
-                + _where(counted[rows] != "", " (" + counted[rows] + ")", " (no qualifying job)")
-                + "; short by "
-                + years_texts(short)
-                + " years"
-            )
+            out[rows] = concat(
+                head, years_texts(has), of_required, jobs_text[rows],
+                "; short by ", years_texts(short), " years",
+            )  # fmt: skip
     return out
 
 
@@ -221,34 +288,47 @@ def education_reasons(
 ) -> Texts:
     """One sentence per applicant for an education criterion."""
     count = len(facts)
-    rows = education[education["requirement"] == req.id]
     best = np.full(count, "", dtype=object)
     doubt = np.full(count, "", dtype=object)
-    if not rows.empty:
-        rows = rows.sort_values(
-            ["applicant_pos", "level_certain_rank", "level_possible_rank"],
-            ascending=[True, False, False],
-            kind="stable",
-        )
-        degree = rows["degree"].to_numpy(dtype=object)
-        major = rows["major"].to_numpy(dtype=object)
+    where = np.flatnonzero((education["requirement"] == req.id).to_numpy(dtype=bool))
+    if len(where):
+        # each applicant's entries best first (ties in entry order)
+        who = education["applicant_pos"].to_numpy(dtype=np.int64)[where]
+        certain = education["level_certain_rank"].to_numpy()[where]
+        possible = education["level_possible_rank"].to_numpy()[where]
+        order = np.lexsort((-possible, -certain, who))
+        where, who = where[order], who[order]
+
+        def column(name: str, dtype: Any = object) -> np.ndarray[Any, Any]:
+            return education[name].to_numpy(dtype=dtype)[where]
+
+        recognised = column("recognised", bool)
+        doubtful = (~column("counts_certain", bool) & column("counts_possible", bool)) | ~recognised
+        # only the best entry and the first three doubtful ones are ever written out
+        first = group_rank(who) == 0
+        doubt_shown = np.zeros(len(who), dtype=bool)
+        doubt_shown[doubtful] = group_rank(who[doubtful]) < 3
+        written = first | doubt_shown
+        degree = column("degree")[written]
+        major = column("major")[written]
         label = _where(degree != "", degree, "degree not given")
-        label = _where(major != "", label + " in " + major, label)
+        with_major = major != ""
+        if with_major.any():
+            label[with_major] = concat(label[with_major], " in ", major[with_major])
         note = _where(
-            rows["accredited_excluded"].to_numpy(dtype=bool),
+            column("accredited_excluded", bool)[written],
             "not accredited",
-            rows["field_note"].to_numpy(dtype=object),
+            column("field_note")[written],
         )
-        text = _where(note != "", label + " (" + note + ")", label)
-        who = rows["applicant_pos"].to_numpy(dtype=np.int64)
-        best = _joined_per_applicant(who, text, count, 1)
-        recognised = rows["recognised"].to_numpy(dtype=bool)
-        doubtful = (
-            ~rows["counts_certain"].to_numpy(dtype=bool)
-            & rows["counts_possible"].to_numpy(dtype=bool)
-        ) | ~recognised
-        doubt_text = _where(recognised, text, "degree '" + degree + "' not recognised")
-        doubt = _joined_per_applicant(who[doubtful], doubt_text[doubtful], count, 3)
+        text = np.empty(len(who), dtype=object)
+        text[written] = _where(note != "", concat(label, " (", note, ")"), label)
+        best = _joined_per_applicant(who[first], text[first], count, 1)
+        unrecognised = written & ~recognised
+        if unrecognised.any():
+            text[unrecognised] = concat(
+                "degree '", column("degree")[unrecognised], "' not recognised"
+            )
+        doubt = _joined_per_applicant(who[doubt_shown], text[doubt_shown], count, 3)
     wanted = _LEVEL_WORDS[req.min_level.value]
     fields = ", ".join(req.fields)
     in_fields = (
@@ -282,11 +362,11 @@ def education_reasons(
     can_substitute = (
         substitution is not None and substitution.experience_for_education and first is not None
     )
-    for value in np.unique(status):
+    for value in pd.unique(status):
         rows = status == value
         has = _where(best[rows] != "", best[rows], "no education entry")
         if value == Status.met.value:
-            out[rows] = head + has + f" meets {wanted}{in_fields}"
+            out[rows] = concat(head, has, f" meets {wanted}{in_fields}")
             continue
         needed = years_texts(
             (float(first.years) if first is not None else 0.0) + education_years - credited[rows]
@@ -294,27 +374,28 @@ def education_reasons(
         experience_text = years_texts(experience[rows])
         if value == Status.review.value:
             # uncertain education, or experience that would substitute if uncertain jobs count
-            substitution_text = (
-                head + needs + "; has " + has + "; substitution needs " + needed
-                + " years of qualifying experience, has " + experience_text + ", up to "
-                + years_texts(experience_possible[rows]) + " if uncertain jobs count"
+            text = concat(
+                head, needs, "; has ", has, "; substitution needs ", needed,
+                " years of qualifying experience, has ", experience_text, ", up to ",
+                years_texts(experience_possible[rows]), " if uncertain jobs count",
             )  # fmt: skip
-            out[rows] = _where(
-                doubt[rows] != "", head + needs + "; uncertain: " + doubt[rows], substitution_text
-            )
+            uncertain = doubt[rows] != ""
+            if uncertain.any():
+                text[uncertain] = concat(head, needs, "; uncertain: ", doubt[rows][uncertain])
+            out[rows] = text
             continue
         if value == Status.substituted.value:
-            out[rows] = (
-                head + has + "; " + experience_text
-                + " years of qualifying experience substitute for it (needs " + needed + ")"
+            out[rows] = concat(
+                head, has, "; ", experience_text,
+                " years of qualifying experience substitute for it (needs ", needed, ")",
             )  # fmt: skip
         elif can_substitute:
-            out[rows] = (
-                head + needs + "; has " + has + "; substitution needs " + needed
-                + " years of qualifying experience, has " + experience_text
+            out[rows] = concat(
+                head, needs, "; has ", has, "; substitution needs ", needed,
+                " years of qualifying experience, has ", experience_text,
             )  # fmt: skip
         else:
-            out[rows] = head + needs + "; has " + has
+            out[rows] = concat(head, needs, "; has ", has)
     return out
 
 
@@ -327,26 +408,28 @@ def held_reasons(
     """Sentences for a license or certificate criterion."""
     count = len(status)
     if codes is None:
-        reported = np.full(count, "", dtype=object)
+        words = [""]
+        reported = np.zeros(count, dtype=np.int64)
     else:
-        reported = np.select(
-            [codes == F.HELD, codes == F.NOT_HELD],
-            ["reported", "not reported"],
-            "not clearly reported",
-        ).astype(object)
+        words = ["reported", "not reported", "not clearly reported"]
+        reported = np.select([codes == F.HELD, codes == F.NOT_HELD], [0, 1], 2).astype(np.int64)
     head = f"{criterion_id}: "
-    return np.select(
-        [
-            status == Status.not_applicable.value,
-            status == Status.condition.value,
-            status == Status.met.value,
-            status == Status.review.value,
-        ],
-        [
-            np.full(count, head + "not required for this position", dtype=object),
-            head + description + " required at appointment (" + reported + " by the applicant)",
-            head + description + " " + reported,
-            head + description + " " + reported + "; verify",
-        ],
-        head + description + " required; " + reported,
-    ).astype(object)
+
+    def sentence(value: Any, said: str) -> str:
+        if value == Status.not_applicable.value:
+            return head + "not required for this position"
+        if value == Status.condition.value:
+            return head + description + " required at appointment (" + said + " by the applicant)"
+        if value == Status.met.value:
+            return head + description + " " + said
+        if value == Status.review.value:
+            return head + description + " " + said + "; verify"
+        return head + description + " required; " + said
+
+    # a handful of (status, what was reported) pairs: each sentence is written once
+    status_codes, values = pd.factorize(np.asarray(status, dtype=object), use_na_sentinel=False)
+    table = np.array(
+        [sentence(value, said) for value in values for said in words] or [""], dtype=object
+    )
+    sentences: Texts = table[status_codes * len(words) + reported]
+    return sentences

@@ -23,8 +23,15 @@ import pandas as pd
 from screening import __version__
 from screening import engine as rule_engine
 from screening import facts as F
-from screening.evidence import EDUCATION_FIELDS, JOB_FIELDS, Evidence, compute_evidence
+from screening.evidence import (
+    EDUCATION_FIELDS,
+    JOB_FIELDS,
+    Evidence,
+    combined_codes,
+    compute_evidence,
+)
 from screening.explain import (
+    concat,
     credit_years,
     education_reasons,
     experience_reasons,
@@ -691,23 +698,34 @@ def _principal_reasons(
     chosen_pattern = np.array(pattern_ids, dtype=object)[pattern_order[:, 0]] if count else []
     qualified = outcome == Outcome.qualified.value
     out = np.full(count, "", dtype=object)
+    rank_codes = {
+        criterion_id: _rank_codes(statuses[criterion_id], ranked)
+        for criterion_id in {c for ids in by_pattern.values() for c in ids}
+    }
     for pattern_id, ids in by_pattern.items():
-        mine = chosen_pattern == pattern_id
-        text = np.full(count, "", dtype=object)
-        added = np.zeros(count, dtype=np.int64)
-        for status in ranked:
-            for criterion_id in ids:
-                shown = statuses[criterion_id] == status
+        mine = np.flatnonzero(chosen_pattern == pattern_id)
+        if not len(mine):
+            continue
+        # which criterion fills each of the four slots, by status rank then criterion order
+        slots = np.full((len(mine), 4), -1, dtype=np.int64)
+        added = np.zeros(len(mine), dtype=np.int64)
+        for position, status in enumerate(ranked):
+            for number, criterion_id in enumerate(ids):
+                shown = rank_codes[criterion_id][mine] == position
                 if status not in (Status.not_met.value, Status.review.value):
-                    shown &= qualified
-                take = mine & shown & (added < 4)
-                text[take] = np.where(
-                    added[take] > 0,
-                    text[take] + " | " + reasons[criterion_id][take],
-                    reasons[criterion_id][take],
-                )
+                    shown &= qualified[mine]
+                take = np.flatnonzero(shown & (added < 4))
+                slots[take, added[take]] = number
                 added[take] += 1
-        out[mine] = text[mine]
+        text = np.full(len(mine), "", dtype=object)
+        for slot in range(4):
+            for number, criterion_id in enumerate(ids):
+                filled = np.flatnonzero(slots[:, slot] == number)
+                if not len(filled):
+                    continue
+                reason = reasons[criterion_id][mine[filled]]
+                text[filled] = reason if slot == 0 else concat(text[filled], " | ", reason)
+        out[mine] = text
     # needs_review although every pattern fails: sent to HR by a discretionary equivalency
     discretion = [
         s.clause or "any equivalent combination acceptable to the agency"
@@ -728,13 +746,42 @@ def _principal_reasons(
             out[i] = " | ".join([cause, *failing])
     if len(spec.patterns) > 1:
         # a rejection under several patterns says why each failed, closest first
-        rank = {status: n for n, status in enumerate([*ranked, Status.not_applicable.value])}
-        for i in np.flatnonzero(outcome == Outcome.not_qualified.value):
-            ordered_patterns = [pattern_ids[j] for j in pattern_order[i]]
-            chosen = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(i))
-            texts = [str(reasons[c][i]) for c in chosen]
-            out[i] = " | ".join([f"closest pattern: {ordered_patterns[0]}", *texts])
+        every_status = [*ranked, Status.not_applicable.value]
+        rank = {status: n for n, status in enumerate(every_status)}
+        rejected = np.flatnonzero(outcome == Outcome.not_qualified.value)
+        criteria = sorted({c for ids in by_pattern.values() for c in ids})
+        # the choice depends only on the pattern order and the criteria's statuses: make it
+        # once per distinct combination, then write each applicant's sentence from it
+        combination, first = combined_codes(
+            *(pattern_order[rejected, j] for j in range(len(pattern_ids))),
+            *(_rank_codes(statuses[c], every_status)[rejected] for c in criteria),
+        )
+        closest = np.empty(len(first), dtype=object)
+        picked = np.full((len(first), 3), -1, dtype=np.int64)
+        for index, row in enumerate(rejected[first]):
+            ordered_patterns = [pattern_ids[j] for j in pattern_order[row]]
+            closest[index] = f"closest pattern: {ordered_patterns[0]}"
+            failing = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(row))
+            picked[index, : len(failing)] = [criteria.index(c) for c in failing]
+        text = closest[combination]
+        slots = picked[combination]
+        for slot in range(3):
+            for number, criterion_id in enumerate(criteria):
+                where = np.flatnonzero(slots[:, slot] == number)
+                if len(where):
+                    reason = reasons[criterion_id][rejected[where]]
+                    text[where] = concat(text[where], " | ", reason)
+        out[rejected] = text
     return out
+
+
+def _rank_codes(status: np.ndarray[Any, Any], ranked: list[str]) -> np.ndarray[Any, Any]:
+    """Each status's position in `ranked` (len(ranked) for any other), as small integers."""
+    codes, values = pd.factorize(np.asarray(status, dtype=object), use_na_sentinel=False)
+    position = {value: n for n, value in enumerate(ranked)}
+    table = np.array([position.get(value, len(ranked)) for value in values], dtype=np.int64)
+    ranks: np.ndarray[Any, Any] = table[codes] if len(values) else np.zeros(0, dtype=np.int64)
+    return ranks
 
 
 def _rejection_reasons(

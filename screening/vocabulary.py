@@ -106,6 +106,12 @@ def normalise_text(text: str) -> str:
 
 def phrase_pattern(phrases: list[str]) -> re.Pattern[str] | None:
     """A regex matching any phrase as whole words, case-insensitively; longest first."""
+    # cached: every chunk of a large batch asks for the same patterns again
+    return _phrase_pattern(tuple(phrases))
+
+
+@lru_cache(maxsize=4096)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str] | None:
     cleaned = sorted(
         {normalise_text(p) for p in phrases if normalise_text(p)}, key=len, reverse=True
     )
