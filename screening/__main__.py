@@ -1,5 +1,6 @@
 """`python -m screening` runs the command line."""
 
-from screening.cli import main
+from screening.launch import main
 
-raise SystemExit(main())
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -19,6 +19,7 @@ from typing import IO
 
 from screening import __version__
 from screening.audit.cli import add_audit_parser, run_recorded_message
+from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
 from screening.engine import EngineError
 from screening.loading import FileLevelError
@@ -211,6 +212,7 @@ def _write_outputs(
     with contextlib.ExitStack() as files:
         recorder: RunRecorder | None = None
         if not args.no_audit:
+            import_statistics_in_background()
             store = files.enter_context(AuditStore(args.database or database_url()))
             recorder = files.enter_context(
                 store.recording(first.audit_source, args.user or getpass.getuser())

@@ -32,6 +32,7 @@ import pandas as pd
 from screening import engine as rule_engine
 from screening.engine import EngineError
 from screening.export import csv_utf8
+from screening.launch import PARALLEL_MINIMUM_BYTES, start_worker_server
 from screening.loading import Batch, ChunkPlan, ChunkRange, load_batch, load_chunk, plan_wide_file
 from screening.pipeline import (
     DecisionMemo,
@@ -48,8 +49,6 @@ from screening.vocabulary import Vocabulary, vocabulary_for
 #: Applicants per chunk: big enough that the per-chunk overhead (pickling, pandas set-up)
 #: is small, small enough that a few chunks in flight keep memory low and both cores busy.
 CHUNK_ROWS = 12_500
-#: Files smaller than this are screened in this process: a pool costs about a second.
-PARALLEL_MINIMUM_BYTES = 8_000_000
 
 
 @dataclass(frozen=True)
@@ -294,8 +293,8 @@ def _size(path: str | Path) -> int:
 
 def _start_pool(job: ScreenJob, workers: int) -> ProcessPoolExecutor:
     """Workers forked from a server that has already imported the screening package."""
+    start_worker_server()  # no-op when already running
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=start_worker, initargs=(job,)
     )
