@@ -30,9 +30,10 @@ from typing import Any
 import pandas as pd
 
 from screening import engine as rule_engine
+from screening import launch
 from screening.engine import EngineError
 from screening.export import csv_utf8
-from screening.launch import PARALLEL_MINIMUM_BYTES, start_worker_server
+from screening.launch import start_worker_server
 from screening.loading import Batch, ChunkPlan, ChunkRange, load_batch, load_chunk, plan_wide_file
 from screening.pipeline import (
     DecisionMemo,
@@ -175,7 +176,9 @@ class ParallelRun:
     Constructing it checks the spec and every file-level problem (raising SpecError or
     FileLevelError before anything is screened) and starts the workers; iterating yields
     each chunk's `ChunkOutput` in input order. Use it as a context manager so the workers
-    stop with the run.
+    stop with the run. `chunk_rows` defaults to CHUNK_ROWS; files smaller than
+    `parallel_minimum_bytes` (default `launch.PARALLEL_MINIMUM_BYTES`) are screened in
+    this process.
     """
 
     def __init__(
@@ -191,8 +194,8 @@ class ParallelRun:
         engine: EngineKind = "durable",
         record_audit: bool = True,
         workers: int | None = None,
-        chunk_rows: int = CHUNK_ROWS,
-        parallel_minimum_bytes: int = PARALLEL_MINIMUM_BYTES,
+        chunk_rows: int | None = None,
+        parallel_minimum_bytes: int | None = None,
     ) -> None:
         spec_path = None if isinstance(spec, JobSpec) else str(spec)
         job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
@@ -205,6 +208,8 @@ class ParallelRun:
         self._pool: ProcessPoolExecutor | None = None
         workers = workers if workers is not None else default_workers()
         long_form = jobs is not None or education is not None
+        if parallel_minimum_bytes is None:
+            parallel_minimum_bytes = launch.PARALLEL_MINIMUM_BYTES
         in_process = workers < 2 or _size(applicants) < parallel_minimum_bytes
         if not in_process:
             self._pool = _start_pool(self.job, workers)
@@ -222,7 +227,7 @@ class ParallelRun:
                     applicants, jobs=jobs, education=education, columns=columns
                 )
             else:
-                self._ranges = self._plan.ranges(chunk_rows)
+                self._ranges = self._plan.ranges(chunk_rows or CHUNK_ROWS)
         except BaseException:
             self.close()
             raise

@@ -188,3 +188,35 @@ def test_unusable_input_exits_2_with_a_clear_message_and_no_output(
         assert word in captured.err, f"{word!r} not in message: {captured.err}"
     assert "Traceback" not in captured.err
     assert list(out.parent.iterdir()) == []
+
+
+def test_a_run_on_worker_processes_writes_and_records_what_one_process_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from screening import launch, parallel
+    from screening.audit.store import AuditStore
+
+    database = f"sqlite:///{tmp_path / 'runs.db'}"
+    outputs: dict[str, tuple[bytes, bytes]] = {}
+    for mode in ("one process", "workers"):
+        if mode == "workers":
+            monkeypatch.setattr(launch, "PARALLEL_MINIMUM_BYTES", 0)
+            monkeypatch.setattr(parallel, "CHUNK_ROWS", 43)
+        out, errors = tmp_path / f"{mode}.csv", tmp_path / f"{mode}-errors.csv"
+        code, _, err = run(
+            ["screen", str(SAMPLE), "--spec", str(ALAMEDA), "--as-of", AS_OF, "--out", str(out),
+             "--errors", str(errors), "--database", database, "--user", "tester"],
+            capsys,
+        )  # fmt: skip
+        assert code == 0, err
+        outputs[mode] = (out.read_bytes(), errors.read_bytes())
+    assert outputs["workers"] == outputs["one process"]
+    with AuditStore(database) as store:
+        assert store.verify().ok
+        first, second = (info.run_id for info in store.runs())
+        outcomes = store.final_outcomes(first)
+        assert outcomes.equals(store.final_outcomes(second))
+        assert store.input_records(first) == store.input_records(second)
+        for applicant_id in outcomes["applicant_id"].astype(str).iloc[::37]:
+            one, other = store.decision(first, applicant_id), store.decision(second, applicant_id)
+            assert (one.detail, one.statuses) == (other.detail, other.statuses)
