@@ -17,8 +17,8 @@ A SQLite database goes to a temporary directory; a PostgreSQL one gets a fresh s
 dropped afterwards.
 
 Figures (CPU seconds per 100,000 applicants, SQLite and PostgreSQL): docs/audit.md,
-section Benchmarks. Before recording was split, the same 100,000 cost 11.9 s of CPU in
-one process (``RunRecorder.add``).
+section Benchmarks. Before recording was split, the same 100,000 cost about 5.9 s of CPU
+in one process (``RunRecorder.add`` and the closing totals).
 """
 
 from __future__ import annotations
