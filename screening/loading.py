@@ -875,8 +875,12 @@ class ChunkPlan:
     shared: dict[str, list[int]]  # ids given to more than one row, with their rows
     file: InputFile
     file_issues: list[InputIssue]  # the file's warnings without a row
-    size: int  # bytes, and the modification time, when planned: a change is an error
+    size: int  # bytes, times and inode when planned: a change is an error
     mtime_ns: int
+    # the status-change time moves on every write, even when the modification time is
+    # put back (`cp -p`, sync tools); the inode moves when the file is replaced
+    ctime_ns: int = 0
+    inode: int = 0
     offsets: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __getstate__(self) -> dict[str, object]:
@@ -993,6 +997,8 @@ def plan_wide_file(
         file_issues=file_issues,
         size=stat.st_size,
         mtime_ns=stat.st_mtime_ns,
+        ctime_ns=stat.st_ctime_ns,
+        inode=stat.st_ino,
         offsets=scan.offsets,
     )
 
@@ -1022,9 +1028,16 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
         raise _changed(plan, exc.strerror or type(exc).__name__) from None
     if stat.st_size != plan.size:
         raise _changed(plan, f"{plan.size} bytes first, {stat.st_size} bytes now")
-    if stat.st_mtime_ns != plan.mtime_ns:
+    if (stat.st_mtime_ns, stat.st_ctime_ns, stat.st_ino) != (
+        plan.mtime_ns,
+        plan.ctime_ns,
+        plan.inode,
+    ):
         raise _changed(plan, "it was saved again after it was first read")
-    data = read_range(plan.path, chunk.start, chunk.end)
+    try:
+        data = read_range(plan.path, chunk.start, chunk.end)
+    except OSError as exc:
+        raise _changed(plan, exc.strerror or type(exc).__name__) from None
     positions = _read_positions(plan.columns)
     options = arrow_text_options(
         plan.encoding, plan.delimiter, plan.width, positions, skip_header=False

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import pickle
 import tempfile
 from pathlib import Path
@@ -277,6 +278,30 @@ def test_a_file_saved_again_after_planning_is_a_file_level_error(tmp_path: Path)
     first, second = plan.ranges(3)
     load_chunk(plan, first)
     path.write_bytes(path.read_bytes().replace(b"Name4", b"Name9"))  # same size
+    with pytest.raises(FileLevelError, match="changed while it was being read"):
+        load_chunk(plan, second)
+
+
+def test_a_same_size_edit_with_its_modification_time_put_back_is_caught(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.csv", csv_text(HEADER, [applicant(str(n), n) for n in range(6)]))
+    plan = planned(path)
+    first, second = plan.ranges(3)
+    load_chunk(plan, first)
+    before = path.stat()
+    path.write_bytes(path.read_bytes().replace(b"Name4", b"Name9"))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))  # as `cp -p` would
+    assert path.stat().st_mtime_ns == plan.mtime_ns
+    with pytest.raises(FileLevelError, match="changed while it was being read"):
+        load_chunk(plan, second)
+
+
+def test_a_file_replaced_by_another_after_planning_is_caught(tmp_path: Path) -> None:
+    path = write(tmp_path / "a.csv", csv_text(HEADER, [applicant(str(n), n) for n in range(6)]))
+    plan = planned(path)
+    first, second = plan.ranges(3)
+    copy = tmp_path / "b.csv"
+    copy.write_bytes(path.read_bytes())
+    os.replace(copy, path)
     with pytest.raises(FileLevelError, match="changed while it was being read"):
         load_chunk(plan, second)
 
