@@ -6,12 +6,13 @@ import argparse
 import contextlib
 import getpass
 import itertools
+import os
 import shutil
 import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -23,13 +24,14 @@ from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
 from screening.engine import EngineError
 from screening.loading import FileLevelError
-from screening.parallel import ChunkOutput, ParallelRun, errors_header
+from screening.parallel import ChunkOutput, ParallelRun, WorkerError, errors_header
 from screening.results import Outcome
 from screening.spec import SpecError
 from screening.speccompiler_cli import add_compile_parser, add_diff_parser
 
 EXIT_OK = 0
 EXIT_UNUSABLE = 2
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
 
 
 def _as_of(text: str) -> date:
@@ -149,9 +151,72 @@ def _engine_failed(exc: EngineError) -> str:
     return f"error: the rule engine failed, no results were written: {exc}"
 
 
+class _Outputs:
+    """The run's output files, written under temporary names beside their targets and
+    renamed into place only when the whole run succeeded: a failed or interrupted run
+    leaves any earlier file of that name as it was."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self._stack = stack
+        self._files: list[tuple[IO[bytes], Path]] = []
+
+    def open(self, target: str) -> IO[bytes]:
+        """A new file that becomes `target` on commit."""
+        final = Path(target)
+        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by the exit stack
+            dir=final.parent, prefix=f".{final.name}.", suffix=".partial", delete=False
+        )
+        self._stack.callback(self._discard, Path(handle.name))
+        self._stack.enter_context(handle)
+        self._files.append((handle, final))
+        return handle
+
+    def commit(self) -> None:
+        """Close every finished file and put it in its place."""
+        for handle, final in self._files:
+            handle.close()
+            os.replace(handle.name, final)
+
+    @staticmethod
+    def _discard(partial: Path) -> None:
+        partial.unlink(missing_ok=True)  # gone already once committed
+
+
+def _same_file(one: str, other: str) -> bool:
+    try:
+        return Path(one).resolve() == Path(other).resolve()
+    except OSError:
+        return False
+
+
+def _overwritten_input(args: argparse.Namespace) -> str | None:
+    """A message if --out or --errors names an input file or each other."""
+    inputs = {
+        "the applicants file": args.applicants,
+        "--jobs": args.jobs,
+        "--education": args.education,
+        "--spec": args.spec,
+        "--columns": args.columns,
+    }
+    outputs = {"--out": args.out, "--errors": args.errors}
+    for option, target in outputs.items():
+        if target is None:
+            continue
+        for name, source in inputs.items():
+            if source is not None and _same_file(target, source):
+                return f"{option} {target!r} is {name}; write the results to another file"
+    if args.out and args.errors and _same_file(args.out, args.errors):
+        return f"--out and --errors both name {args.out!r}; give the errors their own file"
+    return None
+
+
 def run_screen(args: argparse.Namespace) -> int:
     """Handle `screening screen`: screen the batch chunk by chunk on every core."""
     started = time.perf_counter()
+    clash = _overwritten_input(args)
+    if clash:
+        print(f"error: {clash}", file=sys.stderr)
+        return EXIT_UNUSABLE
     try:
         run = ParallelRun(
             args.applicants,
@@ -170,25 +235,33 @@ def run_screen(args: argparse.Namespace) -> int:
     except EngineError as exc:
         print(_engine_failed(exc), file=sys.stderr)
         return EXIT_UNUSABLE
-    with run:
-        chunks = iter(run)
-        try:
-            first = next(chunks)
-        except FileLevelError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return EXIT_UNUSABLE
-        except EngineError as exc:
-            print(_engine_failed(exc), file=sys.stderr)
-            return EXIT_UNUSABLE
-        totals = RunTotals.of(run)
-        try:
-            summary_message = _write_outputs(args, first, chunks, totals)
-        except (FileLevelError, EngineError, AuditError) as exc:
-            for written in (args.out, args.errors):
-                if written:
-                    Path(written).unlink(missing_ok=True)
-            print(f"error: {exc}; no results were written", file=sys.stderr)
-            return EXIT_UNUSABLE
+    totals = RunTotals.of(run)
+    # what a failure message says of the results: none written, or stdout cut short
+    unwritten = "no results were written"
+    if not args.out:
+        unwritten = "results already written to standard output are incomplete"
+    try:
+        with run:
+            summary_message = _write_outputs(args, run, totals)
+    except KeyboardInterrupt:
+        print(f"interrupted; {unwritten}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except EngineError as exc:
+        print(f"error: the rule engine failed: {exc}; {unwritten}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except (FileLevelError, WorkerError, AuditError) as exc:
+        print(f"error: {exc}; {unwritten}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except OSError as exc:
+        print(f"error: cannot write the results ({exc}); {unwritten}", file=sys.stderr)
+        return EXIT_UNUSABLE
+    except Exception as exc:  # a defect: still one message, never a traceback
+        print(
+            f"error: screening stopped unexpectedly ({type(exc).__name__}: {exc}); {unwritten}. "
+            "Please report this with the command you ran.",
+            file=sys.stderr,
+        )
+        return EXIT_UNUSABLE
     for line in summary_lines(totals):
         print(line, file=sys.stderr)
     if summary_message:
@@ -205,52 +278,73 @@ def run_screen(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _write_outputs(
-    args: argparse.Namespace, first: ChunkOutput, rest: Iterator[ChunkOutput], totals: RunTotals
-) -> str:
-    """Write every chunk's results, problems and audit rows; the audit line of the summary."""
+class _TextBytes:
+    """Bytes written to a text stream (a standard output replaced by a text buffer)."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self._stream = stream
+
+    def write(self, data: bytes) -> int:
+        return self._stream.write(data.decode("utf-8"))
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
+def _standard_output() -> IO[bytes] | _TextBytes:
+    sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    return binary if binary is not None else _TextBytes(sys.stdout)
+
+
+def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals) -> str:
+    """Write every chunk's results, problems and audit rows; the audit line of the summary.
+
+    The audit record is committed after the last chunk is written, and the output files
+    are put in place after that: a run that fails leaves neither.
+    """
     with contextlib.ExitStack() as files:
-        recorder: RunRecorder | None = None
-        if not args.no_audit:
-            import_statistics_in_background()
-            store = files.enter_context(AuditStore(args.database or database_url()))
-            recorder = files.enter_context(
-                store.recording(first.audit_source, args.user or getpass.getuser())
-            )
-        if args.out:
-            out: IO[bytes] = files.enter_context(open(args.out, "wb"))
-        else:
-            sys.stdout.flush()
-            out = sys.stdout.buffer
+        outputs = _Outputs(files)
+        out = outputs.open(args.out) if args.out else _standard_output()
         errors: IO[bytes] | None = None
         # warnings follow every error, as in the one-batch errors table: they wait here
         warnings: IO[bytes] | None = None
         if args.errors:
-            errors = files.enter_context(open(args.errors, "wb"))
+            errors = outputs.open(args.errors)
             errors.write(errors_header())
             warnings = files.enter_context(tempfile.TemporaryFile())
-        for chunk in itertools.chain([first], rest):
-            write_started = time.perf_counter()
-            out.write(chunk.results_csv)
+        chunks = iter(run)
+        first = next(chunks)
+        recorder: RunRecorder | None = None
+        with contextlib.ExitStack() as audit:
+            if not args.no_audit:
+                import_statistics_in_background()
+                store = audit.enter_context(AuditStore(args.database or database_url()))
+                recorder = audit.enter_context(
+                    store.recording(first.audit_source, args.user or getpass.getuser())
+                )
+            for chunk in itertools.chain([first], chunks):
+                write_started = time.perf_counter()
+                out.write(chunk.results_csv)
+                if errors is not None and warnings is not None:
+                    errors.write(chunk.errors_csv)
+                    warnings.write(chunk.warnings_csv)
+                output = {"output": time.perf_counter() - write_started}
+                if recorder is not None:
+                    audit_started = time.perf_counter()
+                    recorder.add_prepared(chunk.audit)
+                    output["audit_store"] = time.perf_counter() - audit_started
+                totals.add(chunk)
+                totals.add_times(output)
             if errors is not None and warnings is not None:
-                errors.write(chunk.errors_csv)
-                warnings.write(chunk.warnings_csv)
-            output = {"output": time.perf_counter() - write_started}
-            if recorder is not None:
-                audit_started = time.perf_counter()
-                recorder.add_prepared(chunk.audit)
-                output["audit_store"] = time.perf_counter() - audit_started
-            totals.add(chunk)
-            totals.add_times(output)
-        if errors is not None and warnings is not None:
-            warnings.seek(0)
-            shutil.copyfileobj(warnings, errors)
-        out.flush()
-        if recorder is None:
-            return ""
-        finish_started = time.perf_counter()
-    totals.add_times({"audit_store": time.perf_counter() - finish_started})
-    return run_recorded_message(recorder.summary())
+                warnings.seek(0)
+                shutil.copyfileobj(warnings, errors)
+            out.flush()
+            closing_started = time.perf_counter()
+        if recorder is not None:  # the run's closing totals, written as its block ended
+            totals.add_times({"audit_store": time.perf_counter() - closing_started})
+        outputs.commit()
+    return run_recorded_message(recorder.summary()) if recorder is not None else ""
 
 
 def build_parser() -> argparse.ArgumentParser:

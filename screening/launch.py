@@ -8,6 +8,8 @@ nothing heavy itself.
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -19,6 +21,27 @@ PARALLEL_MINIMUM_BYTES = 8_000_000
 WORKER_MODULE = "screening.parallel"
 
 
+#: Options of `screening screen` that take a value (the rest are flags).
+_SCREEN_VALUE_OPTIONS = frozenset(
+    {"--spec", "--jobs", "--education", "--columns", "--as-of", "--out", "--errors", "--user",
+     "--database", "--engine"}
+)  # fmt: skip
+
+
+def usable_cores() -> int:
+    """Cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
+
+
+def workers_can_start() -> bool:
+    """Whether worker processes can be forked from a preloaded server here (not on
+    Windows, which has no forkserver) and there is more than one core to run them."""
+    return usable_cores() >= 2 and "forkserver" in multiprocessing.get_all_start_methods()
+
+
 def start_worker_server() -> None:
     """Start the process that forks screening workers, already importing what they need."""
     from multiprocessing import forkserver
@@ -27,12 +50,28 @@ def start_worker_server() -> None:
     forkserver.ensure_running()
 
 
+def _applicants_argument(arguments: Sequence[str]) -> str | None:
+    """The applicants file of `screening screen` arguments (its one positional argument)."""
+    skip = False
+    for argument in arguments:
+        if skip:
+            skip = False
+        elif argument in _SCREEN_VALUE_OPTIONS:
+            skip = True
+        elif not argument.startswith("-"):
+            return argument
+    return None
+
+
 def _screens_a_large_file(argv: Sequence[str]) -> bool:
     """Whether the arguments ask to screen a file big enough for worker processes."""
-    if len(argv) < 2 or argv[0] != "screen" or "-h" in argv or "--help" in argv:
+    if not argv or argv[0] != "screen" or "-h" in argv or "--help" in argv:
+        return False
+    applicants = _applicants_argument(argv[1:])
+    if applicants is None:
         return False
     try:
-        return Path(argv[1]).stat().st_size >= PARALLEL_MINIMUM_BYTES
+        return Path(applicants).stat().st_size >= PARALLEL_MINIMUM_BYTES
     except OSError:
         return False
 
@@ -40,7 +79,7 @@ def _screens_a_large_file(argv: Sequence[str]) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; for a large screening, with the worker server starting first."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if _screens_a_large_file(arguments):
+    if _screens_a_large_file(arguments) and workers_can_start():
         start_worker_server()
     from screening.cli import main as cli_main
 

@@ -16,7 +16,7 @@ starting workers would cost more than it saves.
 from __future__ import annotations
 
 import multiprocessing
-import os
+import signal
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -31,7 +31,6 @@ import pandas as pd
 
 from screening import engine as rule_engine
 from screening import launch
-from screening.engine import EngineError
 from screening.export import csv_utf8
 from screening.launch import start_worker_server
 from screening.loading import Batch, ChunkPlan, ChunkRange, load_batch, load_chunk, plan_wide_file
@@ -50,6 +49,13 @@ from screening.vocabulary import Vocabulary, vocabulary_for
 #: Applicants per chunk: big enough that the per-chunk overhead (pickling, pandas set-up)
 #: is small, small enough that a few chunks in flight keep memory low and both cores busy.
 CHUNK_ROWS = 12_500
+#: Workers at most: with audit recording the parent (writing, storing) is busy enough at
+#: two or three; more would only add memory.
+MAX_WORKERS = 8
+
+
+class WorkerError(RuntimeError):
+    """A worker process stopped before its chunk was screened (killed, out of memory)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +64,7 @@ class ScreenJob:
 
     spec: JobSpec
     spec_path: str | None
+    vocabulary: Vocabulary
     as_of: date
     requires_driving: bool
     engine: EngineKind
@@ -83,57 +90,62 @@ class ChunkOutput:
 
 
 @dataclass
-class _WorkerState:
+class Screener:
+    """A job made ready to screen chunk after chunk in one process: rules compiled and
+    registered, and the memo of what the rules said of each distinct fact row."""
+
     job: ScreenJob
-    vocabulary: Vocabulary
-    memo: DecisionMemo | None = field(default=None)
+    memo: DecisionMemo = field(init=False)
+    rule_workers: int | None = 1
+
+    def __post_init__(self) -> None:
+        compiled = compiled_ruleset(self.job.spec)
+        if self.job.engine == "durable":
+            rule_engine.register(compiled)
+        self.memo = DecisionMemo(compiled)
+
+    def screen(self, index: int, batch: Batch) -> ChunkOutput:
+        """Screen one loaded chunk and render its outputs."""
+        job = self.job
+        result = screen_batch(
+            job.spec,
+            batch,
+            as_of=job.as_of,
+            requires_driving=job.requires_driving,
+            spec_path=job.spec_path,
+            vocabulary=job.vocabulary,
+            engine=job.engine,
+            memo=self.memo,
+            rule_workers=self.rule_workers,
+        )
+        return render(index, result, record_audit=job.record_audit)
+
+    def load_and_screen(self, plan: ChunkPlan, chunk: ChunkRange) -> ChunkOutput:
+        """Read one stretch of the applicants file and screen it."""
+        started = time.perf_counter()
+        batch = load_chunk(plan, chunk)
+        load = time.perf_counter() - started
+        output = self.screen(chunk.index, batch)
+        output.timings = {"load": load, **output.timings}
+        return output
 
 
-_STATE: _WorkerState | None = None
+# A worker process screens chunks of one run only: its screener and the file's plan.
+_WORKER: tuple[Screener, ChunkPlan] | None = None
 
 
-def start_worker(job: ScreenJob) -> None:
-    """Prepare this process to screen chunks of `job`: compile and register the rules once."""
-    global _STATE
-    compiled = compiled_ruleset(job.spec)
-    if job.engine == "durable":
-        rule_engine.register(compiled)
-    vocabulary = vocabulary_for(job.spec, job.spec_path)
-    _STATE = _WorkerState(job, vocabulary, DecisionMemo(compiled))
+def _start_worker(job: ScreenJob, plan: ChunkPlan) -> None:
+    global _WORKER
+    # Ctrl-C reaches the whole process group: the parent stops the run and says so once
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _WORKER = (Screener(job), plan)
 
 
-def _ready() -> int:
-    """A no-op task: waiting for one per worker means every worker has started."""
-    return os.getpid()
-
-
-def screen_chunk(index: int, batch: Batch) -> ChunkOutput:
-    """Screen one loaded chunk in a prepared process (see `start_worker`), render its outputs."""
-    if _STATE is None:
-        raise RuntimeError("start_worker must run in this process before screen_chunk")
-    job = _STATE.job
-    result = screen_batch(
-        job.spec,
-        batch,
-        as_of=job.as_of,
-        requires_driving=job.requires_driving,
-        spec_path=job.spec_path,
-        vocabulary=_STATE.vocabulary,
-        engine=job.engine,
-        memo=_STATE.memo,
-        rule_workers=1,
-    )
-    return render(index, result, record_audit=job.record_audit)
-
-
-def load_and_screen(plan: ChunkPlan, chunk: ChunkRange) -> ChunkOutput:
-    """Read one stretch of the applicants file and screen it (in a prepared process)."""
-    started = time.perf_counter()
-    batch = load_chunk(plan, chunk)
-    load = time.perf_counter() - started
-    output = screen_chunk(chunk.index, batch)
-    output.timings = {"load": load, **output.timings}
-    return output
+def _screen_in_worker(chunk: ChunkRange) -> ChunkOutput:
+    if _WORKER is None:
+        raise RuntimeError("this process was not started as a screening worker")
+    screener, plan = _WORKER
+    return screener.load_and_screen(plan, chunk)
 
 
 def render(index: int, result: ScreeningResult, *, record_audit: bool) -> ChunkOutput:
@@ -173,12 +185,14 @@ def errors_header() -> bytes:
 class ParallelRun:
     """A screening run over one batch of files, chunk by chunk, on every core.
 
-    Constructing it checks the spec and every file-level problem (raising SpecError or
-    FileLevelError before anything is screened) and starts the workers; iterating yields
-    each chunk's `ChunkOutput` in input order. Use it as a context manager so the workers
-    stop with the run. `chunk_rows` defaults to CHUNK_ROWS; files smaller than
-    `parallel_minimum_bytes` (default `launch.PARALLEL_MINIMUM_BYTES`) are screened in
-    this process.
+    Constructing it checks the spec, its vocabulary and every file-level problem (raising
+    SpecError or FileLevelError before anything is screened) and starts the workers;
+    iterating yields each chunk's `ChunkOutput` in input order. Use it as a context
+    manager so the workers stop with the run. `chunk_rows` defaults to CHUNK_ROWS. Files
+    smaller than `parallel_minimum_bytes` (default `launch.PARALLEL_MINIMUM_BYTES`), long
+    forms and .xlsx workbooks are screened in this process (the rule step may still use
+    the engine's own worker processes); so is everything where processes cannot be
+    started from a server (no forkserver on this platform).
     """
 
     def __init__(
@@ -199,39 +213,45 @@ class ParallelRun:
     ) -> None:
         spec_path = None if isinstance(spec, JobSpec) else str(spec)
         job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
-        # a bad spec fails before any applicant is read
+        # a bad spec or vocabulary fails before any applicant is read
         self.ruleset_name = compiled_ruleset(job_spec).name
+        vocabulary = vocabulary_for(job_spec, spec_path)
         self.job = ScreenJob(
-            job_spec, spec_path, as_of or date.today(), requires_driving, engine, record_audit
+            job_spec,
+            spec_path,
+            vocabulary,
+            as_of or date.today(),
+            requires_driving,
+            engine,
+            record_audit,
         )
         self.timings: dict[str, float] = {}
         self._pool: ProcessPoolExecutor | None = None
-        workers = workers if workers is not None else default_workers()
-        long_form = jobs is not None or education is not None
+        workers = min(workers if workers is not None else default_workers(), MAX_WORKERS)
         if parallel_minimum_bytes is None:
             parallel_minimum_bytes = launch.PARALLEL_MINIMUM_BYTES
-        in_process = workers < 2 or _size(applicants) < parallel_minimum_bytes
-        if not in_process:
-            self._pool = _start_pool(self.job, workers)
-            self._in_flight = workers + 1
+        long_form = jobs is not None or education is not None
         started = time.perf_counter()
         self._plan: ChunkPlan | None = None
         self._ranges: list[ChunkRange] = []
         self._whole: Batch | None = None
-        try:
-            if not long_form:
-                self._plan = plan_wide_file(applicants, columns=columns)
-            if self._plan is None:
-                # long form, .xlsx or a CSV only the slower reader takes: one batch
-                self._whole = load_batch(
-                    applicants, jobs=jobs, education=education, columns=columns
-                )
-            else:
-                self._ranges = self._plan.ranges(chunk_rows or CHUNK_ROWS)
-        except BaseException:
-            self.close()
-            raise
+        if not long_form:
+            self._plan = plan_wide_file(applicants, columns=columns)
+        if self._plan is None:
+            # long form, .xlsx or a CSV only the slower reader takes: one batch
+            self._whole = load_batch(applicants, jobs=jobs, education=education, columns=columns)
+        else:
+            self._ranges = self._plan.ranges(chunk_rows or CHUNK_ROWS)
         self.timings["plan"] = time.perf_counter() - started
+        if (
+            self._plan is not None
+            and workers >= 2
+            and len(self._ranges) > 1
+            and _size(applicants) >= parallel_minimum_bytes
+            and launch.workers_can_start()
+        ):
+            self._pool = _start_pool(self.job, self._plan, workers)
+            self._in_flight = workers + 1
 
     def __enter__(self) -> ParallelRun:
         return self
@@ -245,37 +265,35 @@ class ParallelRun:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
 
+    @property
+    def uses_workers(self) -> bool:
+        """Whether chunks are screened by worker processes."""
+        return self._pool is not None
+
     def __iter__(self) -> Iterator[ChunkOutput]:
         if self._pool is None:
             yield from self._in_this_process()
-        else:
-            try:
-                yield from self._in_workers(self._pool)
-            except BrokenProcessPool as exc:
-                raise EngineError(
-                    f"a screening worker process stopped unexpectedly ({exc})"
-                ) from None
+            return
+        try:
+            yield from self._in_workers(self._pool)
+        except BrokenProcessPool:
+            raise WorkerError(
+                "a screening worker process stopped unexpectedly (was it killed, or out of memory?)"
+            ) from None
 
     def _in_this_process(self) -> Iterator[ChunkOutput]:
-        start_worker(self.job)
         if self._whole is not None:
-            started = time.perf_counter()
-            output = screen_chunk(0, self._whole)
-            output.timings = {"load": time.perf_counter() - started, **output.timings}
-            yield output
+            # the rule step may split a large single batch over the engine's own workers
+            screener = Screener(self.job, rule_workers=None)
+            whole, self._whole = self._whole, None
+            yield screener.screen(0, whole)
             return
+        screener = Screener(self.job)
         assert self._plan is not None
         for chunk in self._ranges:
-            yield load_and_screen(self._plan, chunk)
+            yield screener.load_and_screen(self._plan, chunk)
 
     def _in_workers(self, pool: ProcessPoolExecutor) -> Iterator[ChunkOutput]:
-        if self._whole is not None:
-            # one batch (long form, .xlsx): one worker screens it
-            whole, self._whole = self._whole, None
-            yield pool.submit(screen_chunk, 0, whole).result()
-            return
-        plan = self._plan
-        assert plan is not None
         pending: deque[Future[ChunkOutput]] = deque()
         remaining = iter(self._ranges)
         while True:
@@ -283,7 +301,7 @@ class ParallelRun:
                 chunk = next(remaining, None)
                 if chunk is None:
                     break
-                pending.append(pool.submit(load_and_screen, plan, chunk))
+                pending.append(pool.submit(_screen_in_worker, chunk))
             if not pending:
                 return
             yield pending.popleft().result()
@@ -293,33 +311,27 @@ def _size(path: str | Path) -> int:
     try:
         return Path(path).stat().st_size
     except OSError:
-        return 0  # the loader reports a missing file with its own message
+        return 0
 
 
-def _start_pool(job: ScreenJob, workers: int) -> ProcessPoolExecutor:
-    """Workers forked from a server that has already imported the screening package."""
+def _start_pool(job: ScreenJob, plan: ChunkPlan, workers: int) -> ProcessPoolExecutor:
+    """Workers forked from a server that has already imported the screening package; each
+    gets the job and the file's plan once."""
     start_worker_server()  # no-op when already running
     context = multiprocessing.get_context("forkserver")
-    pool = ProcessPoolExecutor(
-        workers, mp_context=context, initializer=start_worker, initargs=(job,)
+    return ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(job, plan)
     )
-    try:
-        # every worker starts (imports, compiles, registers) while the file is planned
-        for _ in range(workers):
-            pool.submit(_ready)
-    except BrokenProcessPool as exc:
-        pool.shutdown(cancel_futures=True)
-        raise EngineError(f"the screening workers could not start ({exc})") from None
-    return pool
 
 
 __all__ = [
     "CHUNK_ROWS",
+    "MAX_WORKERS",
     "ChunkOutput",
     "ParallelRun",
     "ScreenJob",
+    "Screener",
+    "WorkerError",
     "errors_header",
     "render",
-    "screen_chunk",
-    "start_worker",
 ]

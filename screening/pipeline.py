@@ -9,7 +9,6 @@ are evaluated by the rule engine once.
 from __future__ import annotations
 
 import operator
-import os
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -37,6 +36,7 @@ from screening.explain import (
     experience_reasons,
     held_reasons,
 )
+from screening.launch import usable_cores
 from screening.loading import Batch, InputFile, iter_batches, load_batch
 from screening.places import US_STATES
 from screening.results import (
@@ -396,10 +396,7 @@ def _entries_by_applicant(
 
 def default_workers() -> int:
     """Processes for the rule engine: every core this process may use."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
+    return usable_cores()
 
 
 class DecisionMemo:
@@ -410,7 +407,7 @@ class DecisionMemo:
     rows it has not seen. Bounded: past `limit` rows it starts afresh.
     """
 
-    def __init__(self, compiled: CompiledRuleset, limit: int = 1_000_000) -> None:
+    def __init__(self, compiled: CompiledRuleset, limit: int = 200_000) -> None:
         self.compiled = compiled
         self.limit = limit
         self._position: dict[bytes, int] = {}

@@ -9,10 +9,12 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from screening.cli import main
+from screening.columns import FileLevelError
 from screening.results import ERROR_COLUMNS
 from tests.builders import ALAMEDA, ROOT, VOCABULARY
 
@@ -220,3 +222,127 @@ def test_a_run_on_worker_processes_writes_and_records_what_one_process_does(
         for applicant_id in outcomes["applicant_id"].astype(str).iloc[::37]:
             one, other = store.decision(first, applicant_id), store.decision(second, applicant_id)
             assert (one.detail, one.statuses) == (other.detail, other.statuses)
+
+
+def _fail_at_second_chunk(monkeypatch: pytest.MonkeyPatch, failure: BaseException) -> None:
+    """Make the second chunk of a (one-process) run raise `failure`."""
+    from screening import parallel
+
+    load = parallel.load_chunk
+
+    def load_or_fail(plan: Any, chunk: Any) -> Any:
+        if chunk.index == 1:
+            raise failure
+        return load(plan, chunk)
+
+    monkeypatch.setattr(parallel, "CHUNK_ROWS", 50)
+    monkeypatch.setattr(parallel, "load_chunk", load_or_fail)
+
+
+@pytest.mark.parametrize(
+    ("failure", "code", "message"),
+    [
+        (FileLevelError("applicants file 'a.csv' changed while it was being read"), 2,
+         "changed while it was being read; no results were written"),
+        (KeyboardInterrupt(), 130, "interrupted; no results were written"),
+        (ZeroDivisionError("division by zero"), 2, "screening stopped unexpectedly"),
+    ],
+)  # fmt: skip
+def test_a_run_that_fails_part_way_leaves_no_output_and_no_audit_record(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    failure: BaseException,
+    code: int,
+    message: str,
+) -> None:
+    from screening.audit.store import AuditStore
+
+    _fail_at_second_chunk(monkeypatch, failure)
+    out, errors = tmp_path / "out" / "results.csv", tmp_path / "out" / "errors.csv"
+    out.parent.mkdir()
+    out.write_text("results of an earlier run\n")
+    database = f"sqlite:///{tmp_path / 'runs.db'}"
+    status, stdout, err = run(
+        ["screen", str(SAMPLE), "--spec", str(ALAMEDA), "--as-of", AS_OF, "--out", str(out),
+         "--errors", str(errors), "--database", database],
+        capsys,
+    )  # fmt: skip
+    assert status == code
+    assert message in err and "Traceback" not in err
+    assert out.read_text() == "results of an earlier run\n"
+    assert sorted(p.name for p in out.parent.iterdir()) == ["results.csv"]
+    with AuditStore(database) as store:
+        assert store.runs() == []
+
+
+def test_results_on_standard_output_cut_short_are_called_incomplete(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fail_at_second_chunk(monkeypatch, FileLevelError("the file changed"))
+    status, stdout, err = run(
+        ["screen", str(SAMPLE), "--spec", str(ALAMEDA), "--as-of", AS_OF, "--no-audit"], capsys
+    )
+    assert status == 2
+    assert stdout.startswith("applicant_id,")
+    assert "results already written to standard output are incomplete" in err
+
+
+def test_an_output_that_names_an_input_is_refused_and_the_input_kept(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    applicants = tmp_path / "applicants.csv"
+    applicants.write_bytes(SAMPLE.read_bytes())
+    status, _, err = run(
+        ["screen", str(applicants), "--spec", str(ALAMEDA), "--as-of", AS_OF,
+         "--out", str(tmp_path / "." / "applicants.csv")],
+        capsys,
+    )  # fmt: skip
+    assert status == 2
+    assert "--out" in err and "is the applicants file" in err
+    assert applicants.read_bytes() == SAMPLE.read_bytes()
+
+
+def test_an_output_folder_that_does_not_exist_is_one_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    target = tmp_path / "missing" / "results.csv"
+    status, _, err = run(
+        ["screen", str(SAMPLE), "--spec", str(ALAMEDA), "--as-of", AS_OF, "--out", str(target),
+         "--no-audit"],
+        capsys,
+    )  # fmt: skip
+    assert status == 2
+    assert err.startswith("error: cannot write the results") and "Traceback" not in err
+    assert "No such file or directory" in err
+
+
+def test_an_audit_store_that_cannot_open_keeps_the_earlier_results_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results.csv"
+    out.write_text("earlier\n")
+    status, _, err = run(
+        ["screen", str(SAMPLE), "--spec", str(ALAMEDA), "--as-of", AS_OF, "--out", str(out),
+         "--database", f"sqlite:///{tmp_path / 'no' / 'such' / 'dir' / 'a.db'}"],
+        capsys,
+    )  # fmt: skip
+    assert status == 2 and err.startswith("error:")
+    assert out.read_text() == "earlier\n"
+
+
+def test_results_go_to_a_standard_output_without_a_byte_buffer(tmp_path: Path) -> None:
+    import contextlib
+
+    captured = io.StringIO()
+    with contextlib.redirect_stdout(captured):
+        status = main(
+            ["screen", str(SAMPLE), "--spec", str(ALAMEDA), "--as-of", AS_OF, "--no-audit"]
+        )
+    assert status == 0
+    expected = tmp_path / "results.csv"
+    assert main(
+        ["screen", str(SAMPLE), "--spec", str(ALAMEDA), "--as-of", AS_OF, "--no-audit",
+         "--out", str(expected)]
+    ) == 0  # fmt: skip
+    assert captured.getvalue().encode("utf-8") == expected.read_bytes()

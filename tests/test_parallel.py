@@ -7,12 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from screening.engine import EngineError
 from screening.export import csv_utf8
-from screening.parallel import ParallelRun, errors_header
+from screening.parallel import ParallelRun, WorkerError, errors_header
 from screening.pipeline import DecisionMemo, compiled_ruleset, decide, screen_files
 from screening.results import ERROR_COLUMNS
-from screening.spec import load_spec
+from screening.spec import SpecError, load_spec
 from tests.builders import ALAMEDA, AS_OF, ROOT
 
 SAMPLE = ROOT / "data" / "account-manager-applicants.csv"
@@ -70,7 +69,7 @@ def test_the_vectorised_reference_on_workers_decides_as_durable_rules() -> None:
 
 def test_a_small_file_is_screened_without_starting_workers() -> None:
     with ParallelRun(SAMPLE, ALAMEDA, as_of=AS_OF, record_audit=False, workers=2) as run:
-        assert run._pool is None
+        assert not run.uses_workers
         assert sum(c.screened for c in run) > 0
 
 
@@ -89,17 +88,19 @@ def test_counts_add_up_to_the_one_batch_counts() -> None:
         assert sum(c.outcomes[outcome] for c in chunks) == count
 
 
-def test_a_worker_that_dies_is_reported_as_an_engine_failure() -> None:
+def test_a_worker_that_dies_is_reported_as_a_stopped_worker() -> None:
     with ParallelRun(
         SAMPLE, ALAMEDA, as_of=AS_OF, record_audit=False, workers=2, chunk_rows=41,
         parallel_minimum_bytes=0,
     ) as run:  # fmt: skip
-        assert run._pool is not None
-        for process in list(run._pool._processes.values()):  # type: ignore[union-attr]
+        assert run.uses_workers and run._pool is not None
+        chunks = iter(run)
+        next(chunks)
+        for process in list(run._pool._processes.values()):
             process.kill()
             process.join()
-        with pytest.raises(EngineError, match="worker process stopped"):
-            list(run)
+        with pytest.raises(WorkerError, match="worker process stopped"):
+            list(chunks)
 
 
 def test_the_memo_evaluates_each_distinct_fact_row_once_across_batches() -> None:
@@ -153,3 +154,48 @@ def test_the_long_form_is_screened_as_one_batch_by_a_worker() -> None:
         chunks = list(run)
     assert len(chunks) == 1
     assert chunks[0].results_csv == csv_utf8(whole.results, header=True)
+
+
+def test_two_runs_in_one_process_keep_their_own_settings() -> None:
+    alone = {}
+    for driving in (False, True):
+        with ParallelRun(
+            SAMPLE, ALAMEDA, as_of=AS_OF, requires_driving=driving, record_audit=False,
+            workers=1, chunk_rows=50,
+        ) as run:  # fmt: skip
+            alone[driving] = b"".join(c.results_csv for c in run)
+    assert alone[False] != alone[True]
+    runs = {
+        driving: ParallelRun(
+            SAMPLE,
+            ALAMEDA,
+            as_of=AS_OF,
+            requires_driving=driving,
+            record_audit=False,
+            workers=1,
+            chunk_rows=50,
+        )  # fmt: skip
+        for driving in (False, True)
+    }
+    iterators = {driving: iter(run) for driving, run in runs.items()}
+    joined: dict[bool, list[bytes]] = {False: [], True: []}
+    done: set[bool] = set()
+    while len(done) < 2:  # one chunk of each run in turn
+        for driving, chunks in iterators.items():
+            chunk = next(chunks, None)
+            if chunk is None:
+                done.add(driving)
+            else:
+                joined[driving].append(chunk.results_csv)
+    for driving in (False, True):
+        assert b"".join(joined[driving]) == alone[driving]
+
+
+def test_a_spec_whose_vocabulary_is_missing_fails_before_any_worker_starts(
+    tmp_path: Path,
+) -> None:
+    text = ALAMEDA.read_text(encoding="utf-8")
+    copy = tmp_path / "spec.yaml"
+    copy.write_text(text, encoding="utf-8")
+    with pytest.raises(SpecError, match="vocabulary"):
+        ParallelRun(SAMPLE, copy, as_of=AS_OF, record_audit=False, parallel_minimum_bytes=0)
