@@ -20,6 +20,10 @@ def test_only_a_large_screening_starts_the_worker_server(tmp_path: Path) -> None
     assert not launch._screens_a_large_file(["screen", str(large), "--help"])
     assert not launch._screens_a_large_file(["audit", "verify"])
     assert not launch._screens_a_large_file(["screen", str(tmp_path / "missing.csv")])
+    assert launch._screens_a_large_file(
+        ["screen", "--spec", "x.yaml", "--requires-driving", "--as-of", "2026-11-26", str(large)]
+    )
+    assert not launch._screens_a_large_file(["screen", "--out", str(large), str(small)])
 
 
 def test_the_entry_point_runs_the_command_line(capsys: pytest.CaptureFixture[str]) -> None:
