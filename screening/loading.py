@@ -14,6 +14,7 @@ chunks' batches together are load_batch's batch. `iter_batches` does so in one p
 from __future__ import annotations
 
 import codecs
+import dataclasses
 import difflib
 import functools
 from collections.abc import Callable, Iterator
@@ -862,8 +863,9 @@ class ChunkRange:
 class ChunkPlan:
     """What the planning process learned about a wide-form CSV file, for the workers.
 
-    Small and picklable: send it once to each worker, then a ChunkRange per chunk. The
-    byte offset of every record stays in the planning process (`ranges` needs them).
+    Small and picklable: send it once to each worker, then a ChunkRange per chunk -- or
+    with each chunk `for_chunk`'s cut-down copy. The byte offset of every record stays in
+    the planning process (`ranges` needs them).
     """
 
     path: Path  # absolute, so a worker with another working directory finds it
@@ -882,11 +884,33 @@ class ChunkPlan:
     ctime_ns: int = 0
     inode: int = 0
     offsets: np.ndarray | None = field(default=None, repr=False, compare=False)
+    shared_rows: tuple[np.ndarray, np.ndarray, list[str]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
     def __getstate__(self) -> dict[str, object]:
         state = dict(self.__dict__)
         state["offsets"] = None  # 8 bytes a row: not for every worker
+        state["shared_rows"] = None
         return state
+
+    def for_chunk(self, chunk: ChunkRange) -> ChunkPlan:
+        """This plan with only what loading `chunk` needs of the shared ids (those with a
+        row in it, with all their rows): small to send with every chunk, however many ids
+        the file shares."""
+        if not self.shared:
+            return dataclasses.replace(self, offsets=None, shared_rows=None)
+        if self.shared_rows is None:
+            # every shared row with the index of its id, sorted by row: one search a chunk
+            ids = list(self.shared)
+            rows = np.fromiter((r for i in ids for r in self.shared[i]), dtype=np.int64)
+            owners = np.repeat(np.arange(len(ids)), [len(self.shared[i]) for i in ids])
+            order = np.argsort(rows, kind="stable")
+            self.shared_rows = (rows[order], owners[order], ids)
+        rows, owners, ids = self.shared_rows
+        start, stop = np.searchsorted(rows, [chunk.first_row, chunk.first_row + chunk.rows])
+        shared = {ids[o]: self.shared[ids[o]] for o in np.unique(owners[start:stop]).tolist()}
+        return dataclasses.replace(self, shared=shared, offsets=None, shared_rows=None)
 
     def ranges(self, chunk_rows: int) -> list[ChunkRange]:
         """The file's records in chunks of `chunk_rows` (the last one shorter); at least

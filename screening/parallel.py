@@ -130,22 +130,21 @@ class Screener:
         return output
 
 
-# A worker process screens chunks of one run only: its screener and the file's plan.
-_WORKER: tuple[Screener, ChunkPlan] | None = None
+# A worker process screens chunks of one run only.
+_WORKER: Screener | None = None
 
 
-def _start_worker(job: ScreenJob, plan: ChunkPlan) -> None:
+def _start_worker(job: ScreenJob) -> None:
     global _WORKER
     # Ctrl-C reaches the whole process group: the parent stops the run and says so once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _WORKER = (Screener(job), plan)
+    _WORKER = Screener(job)
 
 
-def _screen_in_worker(chunk: ChunkRange) -> ChunkOutput:
+def _screen_in_worker(plan: ChunkPlan, chunk: ChunkRange) -> ChunkOutput:
     if _WORKER is None:
         raise RuntimeError("this process was not started as a screening worker")
-    screener, plan = _WORKER
-    return screener.load_and_screen(plan, chunk)
+    return _WORKER.load_and_screen(plan, chunk)
 
 
 def render(index: int, result: ScreeningResult, *, record_audit: bool) -> ChunkOutput:
@@ -231,27 +230,34 @@ class ParallelRun:
         if parallel_minimum_bytes is None:
             parallel_minimum_bytes = launch.PARALLEL_MINIMUM_BYTES
         long_form = jobs is not None or education is not None
+        if (
+            not long_form
+            and workers >= 2
+            and _size(applicants) >= parallel_minimum_bytes
+            and launch.workers_can_start()
+        ):
+            # the workers start (fork, compile, register) while the file is planned
+            self._pool = _start_pool(self.job, workers)
+            self._in_flight = workers + 1
         started = time.perf_counter()
         self._plan: ChunkPlan | None = None
         self._ranges: list[ChunkRange] = []
         self._whole: Batch | None = None
-        if not long_form:
-            self._plan = plan_wide_file(applicants, columns=columns)
-        if self._plan is None:
-            # long form, .xlsx or a CSV only the slower reader takes: one batch
-            self._whole = load_batch(applicants, jobs=jobs, education=education, columns=columns)
-        else:
-            self._ranges = self._plan.ranges(chunk_rows or CHUNK_ROWS)
+        try:
+            if not long_form:
+                self._plan = plan_wide_file(applicants, columns=columns)
+            if self._plan is None:
+                # an .xlsx workbook or a CSV only the slower reader takes: one batch
+                self.close()
+                self._whole = load_batch(
+                    applicants, jobs=jobs, education=education, columns=columns
+                )
+            else:
+                self._ranges = self._plan.ranges(chunk_rows or CHUNK_ROWS)
+        except BaseException:
+            self.close()
+            raise
         self.timings["plan"] = time.perf_counter() - started
-        if (
-            self._plan is not None
-            and workers >= 2
-            and len(self._ranges) > 1
-            and _size(applicants) >= parallel_minimum_bytes
-            and launch.workers_can_start()
-        ):
-            self._pool = _start_pool(self.job, self._plan, workers)
-            self._in_flight = workers + 1
 
     def __enter__(self) -> ParallelRun:
         return self
@@ -294,6 +300,8 @@ class ParallelRun:
             yield screener.load_and_screen(self._plan, chunk)
 
     def _in_workers(self, pool: ProcessPoolExecutor) -> Iterator[ChunkOutput]:
+        plan = self._plan
+        assert plan is not None
         pending: deque[Future[ChunkOutput]] = deque()
         remaining = iter(self._ranges)
         while True:
@@ -301,7 +309,7 @@ class ParallelRun:
                 chunk = next(remaining, None)
                 if chunk is None:
                     break
-                pending.append(pool.submit(_screen_in_worker, chunk))
+                pending.append(pool.submit(_screen_in_worker, plan.for_chunk(chunk), chunk))
             if not pending:
                 return
             yield pending.popleft().result()
@@ -314,14 +322,21 @@ def _size(path: str | Path) -> int:
         return 0
 
 
-def _start_pool(job: ScreenJob, plan: ChunkPlan, workers: int) -> ProcessPoolExecutor:
+def _start_pool(job: ScreenJob, workers: int) -> ProcessPoolExecutor:
     """Workers forked from a server that has already imported the screening package; each
-    gets the job and the file's plan once."""
+    gets the job once and starts at once."""
     start_worker_server()  # no-op when already running
     context = multiprocessing.get_context("forkserver")
-    return ProcessPoolExecutor(
-        workers, mp_context=context, initializer=_start_worker, initargs=(job, plan)
+    pool = ProcessPoolExecutor(
+        workers, mp_context=context, initializer=_start_worker, initargs=(job,)
     )
+    for _ in range(workers):
+        pool.submit(_ready)
+    return pool
+
+
+def _ready() -> None:
+    """A no-op task, so that each worker process starts now rather than at its first chunk."""
 
 
 __all__ = [

@@ -219,6 +219,19 @@ def test_shared_ids_and_error_rows_at_chunk_boundaries(tmp_path: Path) -> None:
     assert [b.error_rows for b in batches] == [2, 2, 1, 2]
 
 
+def test_a_plan_cut_down_for_a_chunk_loads_it_the_same(tmp_path: Path) -> None:
+    ids = ["A", "B", "C", "C", "", "D", "E", "F", "A", "N/A", "G", "C", "H", "H"]
+    path = write(tmp_path / "a.csv", csv_text(HEADER, [applicant(i, n) for n, i in enumerate(ids)]))
+    plan = planned(path)
+    assert set(plan.shared) == {"A", "C", "H"}
+    for chunk in plan.ranges(3):
+        cut = pickle.loads(pickle.dumps(plan.for_chunk(chunk)))
+        in_chunk = set(ids[chunk.first_row - 2 : chunk.first_row - 2 + chunk.rows])
+        assert set(cut.shared) == in_chunk & {"A", "C", "H"}
+        assert all(cut.shared[i] == plan.shared[i] for i in cut.shared)
+        assert_same_batch(load_chunk(cut, chunk), load_chunk(plan, chunk))
+
+
 def test_column_mapping_and_file_warnings_come_with_the_first_chunk(tmp_path: Path) -> None:
     header = ["Candidate Ref", "Role 1", "Degree Earned", "Favourite colour", ""]
     rows = [[f"c{n}", "Analyst", "BA", "blue", ""] for n in range(7)]
