@@ -8,6 +8,7 @@ nothing heavy itself.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import sys
@@ -79,8 +80,25 @@ def _screens_a_large_file(argv: Sequence[str]) -> bool:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; for a large screening, with the worker server starting first."""
     arguments = list(sys.argv[1:] if argv is None else argv)
-    if _screens_a_large_file(arguments) and workers_can_start():
+    large = _screens_a_large_file(arguments) and workers_can_start()
+    if large:
         start_worker_server()
     from screening.cli import main as cli_main
 
-    return cli_main(arguments)
+    code = cli_main(arguments)
+    if large:
+        _exit_now(code)
+    return code
+
+
+def _exit_now(code: int) -> None:
+    """End a finished large screening without the interpreter's teardown.
+
+    Everything the run wrote is closed and committed by now (outputs renamed, audit record
+    committed, workers stopped); tearing down pandas, Arrow and SQLAlchemy would only add
+    a quarter of a second of freeing memory to the command's time.
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing reaches it
+            stream.flush()
+    os._exit(code)
