@@ -69,22 +69,27 @@ def run_cli(batch: Path, out_dir: Path, engine: str, extra: list[str]) -> Run:
     ]  # fmt: skip
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     peak = 0
-    started = time.perf_counter()
-    process = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, env=env, cwd=out_dir)
     done = threading.Event()
+    # stderr goes to a file: the time is the command's own, until it exits, as a shell's
+    # `time` reports it (a pipe would also wait for the worker server to close its copy)
+    with tempfile.TemporaryFile("w+") as stderr_file:
+        started = time.perf_counter()
+        process = subprocess.Popen(command, stderr=stderr_file, text=True, env=env, cwd=out_dir)
 
-    def sample() -> None:
-        nonlocal peak
-        while not done.is_set():
-            peak = max(peak, _tree_rss_kib(process.pid))
-            time.sleep(0.05)
+        def sample() -> None:
+            nonlocal peak
+            while not done.is_set():
+                peak = max(peak, _tree_rss_kib(process.pid))
+                time.sleep(0.05)
 
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    _, stderr = process.communicate()
-    seconds = time.perf_counter() - started
-    done.set()
-    sampler.join()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        process.wait()
+        seconds = time.perf_counter() - started
+        done.set()
+        sampler.join()
+        stderr_file.seek(0)
+        stderr = stderr_file.read()
     if process.returncode != 0:
         raise SystemExit(f"screening screen failed ({process.returncode}):\n{stderr}")
     stages = {
@@ -135,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cores available: {len(os.sched_getaffinity(0))}")
         for n in args.n:
             batch = generate(n, folder)
+            os.sync()  # the generator's writes reach the disk now, not during the timed run
             durable = run_cli(batch, folder, "durable", args.cli_args)
             report(n, "durable", durable)
             print(f"{'':13}{durable.summary}")
