@@ -103,7 +103,7 @@ class RunTotals:
     error_rows: int = 0
     errors: int = 0
     warnings: int = 0
-    timings: dict[str, float] = field(default_factory=dict)
+    timings: Counter[str] = field(default_factory=Counter)
 
     @classmethod
     def of(cls, run: ParallelRun) -> RunTotals:
@@ -115,7 +115,7 @@ class RunTotals:
             ruleset=run.ruleset_name,
             as_of=job.as_of.isoformat(),
             requires_driving=job.requires_driving,
-            timings=dict(run.timings),
+            timings=Counter(run.timings),
         )
 
     def add(self, chunk: ChunkOutput) -> None:
@@ -129,8 +129,7 @@ class RunTotals:
 
     def add_times(self, timings: dict[str, float]) -> None:
         """Add stage times (seconds; a worker's stages add up over the workers)."""
-        for stage, seconds in timings.items():
-            self.timings[stage] = self.timings.get(stage, 0.0) + seconds
+        self.timings.update(timings)
 
 
 def summary_lines(totals: RunTotals) -> list[str]:
@@ -145,10 +144,6 @@ def summary_lines(totals: RunTotals) -> list[str]:
         f"  error rows not screened: {totals.error_rows}   "
         f"problems reported: {totals.errors} error(s), {totals.warnings} warning(s)",
     ]
-
-
-def _engine_failed(exc: EngineError) -> str:
-    return f"error: the rule engine failed, no results were written: {exc}"
 
 
 class _Outputs:
@@ -233,7 +228,7 @@ def run_screen(args: argparse.Namespace) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
     except EngineError as exc:
-        print(_engine_failed(exc), file=sys.stderr)
+        print(f"error: the rule engine failed: {exc}; no results were written", file=sys.stderr)
         return EXIT_UNUSABLE
     totals = RunTotals.of(run)
     # what a failure message says of the results: none written, or stdout cut short

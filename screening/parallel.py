@@ -40,11 +40,12 @@ from screening.pipeline import (
     ScreeningResult,
     compiled_ruleset,
     default_workers,
+    prepared_spec,
     screen_batch,
 )
 from screening.results import ERROR_COLUMNS
-from screening.spec import JobSpec, load_spec
-from screening.vocabulary import Vocabulary, vocabulary_for
+from screening.spec import JobSpec
+from screening.vocabulary import Vocabulary
 
 #: Applicants per chunk: big enough that the per-chunk overhead (pickling, pandas set-up)
 #: is small, small enough that a few chunks in flight keep memory low and both cores busy.
@@ -210,11 +211,8 @@ class ParallelRun:
         chunk_rows: int | None = None,
         parallel_minimum_bytes: int | None = None,
     ) -> None:
-        spec_path = None if isinstance(spec, JobSpec) else str(spec)
-        job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
-        # a bad spec or vocabulary fails before any applicant is read
+        job_spec, spec_path, vocabulary = prepared_spec(spec)
         self.ruleset_name = compiled_ruleset(job_spec).name
-        vocabulary = vocabulary_for(job_spec, spec_path)
         self.job = ScreenJob(
             job_spec,
             spec_path,

@@ -807,6 +807,18 @@ def _rejection_reasons(
     return [c for t in taken for c in t][:slots]
 
 
+def prepared_spec(spec: str | Path | JobSpec) -> tuple[JobSpec, str | None, Vocabulary]:
+    """A spec (or the YAML file of one), the path it came from and its vocabulary.
+
+    The spec is compiled here (once per revision), so a bad spec or vocabulary fails
+    before any applicant is read.
+    """
+    spec_path = None if isinstance(spec, JobSpec) else str(spec)
+    job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
+    compiled_ruleset(job_spec)
+    return job_spec, spec_path, vocabulary_for(job_spec, spec_path)
+
+
 def screen_files(
     applicants: str | Path,
     spec: str | Path | JobSpec,
@@ -819,14 +831,7 @@ def screen_files(
     engine: EngineKind = "durable",
 ) -> ScreeningResult:
     """Load applicant files and screen them against a spec (a JobSpec or a YAML path)."""
-    spec_path: str | Path | None = None
-    if isinstance(spec, JobSpec):
-        job_spec = spec
-    else:
-        spec_path = spec
-        job_spec = load_spec(spec)
-    compiled_ruleset(job_spec)  # a bad spec fails before any applicant is read
-    vocab = vocabulary_for(job_spec, spec_path)
+    job_spec, spec_path, vocab = prepared_spec(spec)
     started = time.perf_counter()
     batch = load_batch(applicants, jobs=jobs, education=education, columns=columns)
     load_time = time.perf_counter() - started
@@ -861,14 +866,7 @@ def screen_stream(
     order, are exactly `screen_files`' results (screening is per applicant); each chunk's
     `timings` covers its own stages.
     """
-    spec_path: str | Path | None = None
-    if isinstance(spec, JobSpec):
-        job_spec = spec
-    else:
-        spec_path = spec
-        job_spec = load_spec(spec)
-    compiled_ruleset(job_spec)
-    vocab = vocabulary_for(job_spec, spec_path)
+    job_spec, spec_path, vocab = prepared_spec(spec)
     day = as_of or date.today()
     started = time.perf_counter()
     if jobs is None and education is None:
