@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+from json.encoder import encode_basestring_ascii as _quoted  # what json.dumps(str) returns
 from typing import Any
 
 import pydantic_core
@@ -48,9 +49,34 @@ def content_digest(fields: Any) -> str:
     return sha256_text(canonical_json(fields))
 
 
+def _record_text(kind: str, seq: int, parent: int | None, content: str) -> str:
+    return f"{kind}\x1f{seq}\x1f{'' if parent is None else parent}\x1f{content}"
+
+
 def record_digest(kind: str, seq: int, parent: int | None, content: str) -> str:
     """Digest that places a record's content at its position in the log."""
-    return sha256_text(f"{kind}\x1f{seq}\x1f{'' if parent is None else parent}\x1f{content}")
+    return sha256_text(_record_text(kind, seq, parent, content))
+
+
+def decision_content(
+    applicant_id: str,
+    row_number: int,
+    outcome: str,
+    statuses_json: str,
+    detail_sha256: str,
+    input_sha256: str,
+) -> str:
+    """Content digest of a decision record (what its chain record covers)."""
+    # the applicant id is JSON-quoted so no value can fake a field separator
+    return sha256_text(
+        f"{_quoted(applicant_id)}\x1f{row_number}\x1f{outcome}\x1f{statuses_json}"
+        f"\x1f{detail_sha256}\x1f{input_sha256}"
+    )
+
+
+def eeo_digest_line(applicant_id: str, data_json: str) -> bytes:
+    """One line of a run's eeo digest: an applicant's id and self-identification JSON."""
+    return compact_json([applicant_id, data_json]) + b"\n"
 
 
 def key_id(key: bytes) -> str:
@@ -73,13 +99,11 @@ class Linker:
         conversions of the running link kept out of the loop.
         """
         sha256, key = hashlib.sha256, self.key
-        prefix = f"{kind}\x1f"
-        suffix = f"\x1f{'' if parent is None else parent}\x1f"
         running = bytes.fromhex(previous)
         digests: list[str] = []
         links: list[str] = []
         for seq, content in enumerate(contents, first_seq):
-            digest = sha256(f"{prefix}{seq}{suffix}{content}".encode()).digest()
+            digest = sha256(_record_text(kind, seq, parent, content).encode()).digest()
             if key is None:
                 running = sha256(running + digest).digest()
             else:

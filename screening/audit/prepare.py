@@ -38,14 +38,18 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from json.encoder import encode_basestring_ascii as _quoted  # what json.dumps(str) returns
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pydantic_core
 
-from screening.audit.chain import canonical_json, compact_json
+from screening.audit.chain import (
+    canonical_json,
+    compact_json,
+    decision_content,
+    eeo_digest_line,
+)
 from screening.audit.protocols import ScreeningResultLike
 from screening.results import Decision, Outcome, Status
 from screening.spec import dump_spec
@@ -237,16 +241,6 @@ def _empty_chunk(layout: str | None, criteria: list[str]) -> PreparedChunk:
     )
 
 
-def _content(
-    applicant_id: str, row: int, outcome: str, statuses_json: str, detail: str, input_: str
-) -> str:
-    # the applicant id is JSON-quoted so no value can fake a field separator
-    return hashlib.sha256(
-        f"{_quoted(applicant_id)}\x1f{row}\x1f{outcome}\x1f{statuses_json}"
-        f"\x1f{detail}\x1f{input_}".encode()
-    ).hexdigest()
-
-
 def _finish_rows(chunk: PreparedChunk, details: list[bytes], inputs: list[bytes]) -> None:
     """Hash the serialised texts and compute each decision's content digest."""
     sha = hashlib.sha256
@@ -258,7 +252,7 @@ def _finish_rows(chunk: PreparedChunk, details: list[bytes], inputs: list[bytes]
     chunk.detail_sha256, chunk.input_sha256 = detail_sha, input_sha
     chunk.contents = list(
         map(
-            _content,
+            decision_content,
             chunk.applicant_ids,
             chunk.rows,
             chunk.outcomes,
@@ -281,7 +275,6 @@ def _prepare_columnar(result: Any) -> PreparedChunk:
         return chunk
     ids = frame["applicant_id"].astype(str).tolist()
     chunk.applicant_ids = ids
-    _check_unique(ids)
     if result.batch.applicants["applicant_id"].astype(str).tolist() != ids:
         raise PrepareError(
             "the screening result's decisions and input records do not match: they must "
@@ -503,8 +496,8 @@ def _add_eeo(chunk: PreparedChunk, frame: pd.DataFrame) -> None:
         text = by_applicant.get(applicant_id)
         if text is not None:
             chunk.eeo.append((index, text))
-            lines.append(compact_json([applicant_id, text]))
-    chunk.eeo_digest_lines = b"\n".join(lines) + b"\n" if lines else b""
+            lines.append(eeo_digest_line(applicant_id, text))
+    chunk.eeo_digest_lines = b"".join(lines)
 
 
 def _answers(frame: pd.DataFrame, ids: list[str], column: str) -> list[str]:

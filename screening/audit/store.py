@@ -35,8 +35,9 @@ from screening.audit.chain import (
     KEY_ENV,
     Linker,
     canonical_json,
-    compact_json,
     content_digest,
+    decision_content,
+    eeo_digest_line,
     key_id,
     record_digest,
     sha256_text,
@@ -121,23 +122,8 @@ _RUN_FIELDS = [
 ]
 
 
-def _decision_content_of(
-    applicant_id: str,
-    row_number: int,
-    outcome: str,
-    statuses_json: str,
-    detail_sha256: str,
-    input_sha256: str,
-) -> str:
-    # the applicant id is JSON-quoted so no value can fake a field separator
-    return sha256_text(
-        f"{json.dumps(applicant_id)}\x1f{row_number}\x1f{outcome}\x1f{statuses_json}"
-        f"\x1f{detail_sha256}\x1f{input_sha256}"
-    )
-
-
 def _decision_content(row: dict[str, Any]) -> str:
-    return _decision_content_of(
+    return decision_content(
         row["applicant_id"],
         row["row_number"],
         row["outcome"],
@@ -188,7 +174,7 @@ class _EeoDigest:
         self._hash = hashlib.sha256()
 
     def add(self, applicant_id: str, data_json: str) -> None:
-        self._hash.update(compact_json([applicant_id, data_json]) + b"\n")
+        self._hash.update(eeo_digest_line(applicant_id, data_json))
 
     def update(self, lines: bytes) -> None:
         """Add lines already made by ``prepare_chunk`` (one per eeo row, in order)."""
