@@ -169,6 +169,24 @@ def test_edits_to_compact_records_are_named(
         assert [p.problem for p in store.verify().problems] == [problem]
 
 
+def test_a_compact_record_that_cannot_be_read_is_an_audit_error(store_url: str, wide: Path) -> None:
+    with AuditStore(store_url) as store:
+        run_id = record_prepared(store, wide)
+        with store.engine.begin() as conn:
+            applicant_id = conn.execute(
+                sa.text("SELECT applicant_id FROM audit_decisions WHERE id = 3")
+            ).scalar_one()
+            conn.execute(
+                sa.text(
+                    "UPDATE audit_decisions SET detail_json = '[1]', input_json = '[' WHERE id = 3"
+                )
+            )
+        with pytest.raises(AuditError, match="cannot be read.*audit verify"):
+            store.decision(run_id, applicant_id)
+        with pytest.raises(AuditError, match="cannot be read.*audit verify"):
+            store.input_records(run_id)
+
+
 def test_workers_import_no_database_driver_and_the_cli_no_alembic() -> None:
     import subprocess
     import sys

@@ -729,25 +729,31 @@ class AuditStore:
                 raise AuditError(f"run {run_id} has no applicant {applicant_id!r}")
             history = [o for o in _overrides(conn, run_id) if o.applicant_id == applicant_id]
             layout = _layout(conn, run_id)
-            statuses = json.loads(row.statuses_json)
-            return DecisionRecord(
-                decision_id=row.id,
-                run_id=run_id,
-                applicant_id=applicant_id,
-                row=row.row_number,
-                outcome=row.outcome,
-                final_outcome=history[-1].to_outcome if history else row.outcome,
-                statuses=statuses,
-                detail=None
-                if row.detail_json is None
-                else expand_detail(
-                    row.detail_json, layout, applicant_id, row.row_number, row.outcome, statuses
-                ),
-                input_record=None
-                if row.input_json is None
-                else expand_input(row.input_json, layout),
-                overrides=history,
-            )
+            with _readable(run_id):
+                statuses = json.loads(row.statuses_json)
+                return DecisionRecord(
+                    decision_id=row.id,
+                    run_id=run_id,
+                    applicant_id=applicant_id,
+                    row=row.row_number,
+                    outcome=row.outcome,
+                    final_outcome=history[-1].to_outcome if history else row.outcome,
+                    statuses=statuses,
+                    detail=None
+                    if row.detail_json is None
+                    else expand_detail(
+                        row.detail_json,
+                        layout,
+                        applicant_id,
+                        row.row_number,
+                        row.outcome,
+                        statuses,
+                    ),
+                    input_record=None
+                    if row.input_json is None
+                    else expand_input(row.input_json, layout),
+                    overrides=history,
+                )
 
     def final_outcomes(self, run_id: int) -> pd.DataFrame:
         """applicant_id, engine outcome, final outcome after overrides, overridden (bool)."""
@@ -784,7 +790,8 @@ class AuditStore:
                 f"run {run_id}'s input records were purged at the end of retention; "
                 "it can no longer be re-screened"
             )
-        return [(r.applicant_id, expand_input(r.input_json, layout)) for r in rows]
+        with _readable(run_id):
+            return [(r.applicant_id, expand_input(r.input_json, layout)) for r in rows]
 
     # ------------------------------------------------------------ verifying
 
@@ -983,6 +990,18 @@ def _copy_field(value: Any) -> str:
 
 def _copy_line(row: tuple[Any, ...]) -> str:
     return "\t".join(map(_copy_field, row)) + "\n"
+
+
+@contextmanager
+def _readable(run_id: int) -> Iterator[None]:
+    """Stored decisions that cannot be expanded are an audit problem, said as one."""
+    try:
+        yield
+    except (PrepareError, ValueError) as exc:  # json's decode error is a ValueError
+        raise AuditError(
+            f"run {run_id}: a stored decision cannot be read ({exc}); "
+            "run 'screening audit verify' to see which records were changed"
+        ) from None
 
 
 def _make_engine(url: str) -> Engine:
