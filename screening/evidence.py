@@ -648,7 +648,8 @@ def _job_issues(jobs: pd.DataFrame) -> list[InputIssue]:
         subset=["applicant_pos", "entry", "row", "file"]
     )
     wanted = ["file", "row", "applicant_id", "column_prefix", "problem", "problem_column"]
-    fields = [name for name in JOB_FIELDS if name in set(bad["problem_column"].tolist())]
+    flagged = set(bad["problem_column"].tolist())
+    fields = [name for name in JOB_FIELDS if name in flagged]
     columns = {name: bad[name].tolist() for name in [*wanted, *fields]}
     issues = []
     for i in range(len(bad)):

@@ -884,6 +884,7 @@ class ChunkPlan:
     ctime_ns: int = 0
     inode: int = 0
     offsets: np.ndarray | None = field(default=None, repr=False, compare=False)
+    only_chunk: int | None = None  # set by for_chunk: the one chunk this plan can load
     shared_rows: tuple[np.ndarray, np.ndarray, list[str]] | None = field(
         default=None, repr=False, compare=False
     )
@@ -899,7 +900,7 @@ class ChunkPlan:
         row in it, with all their rows): small to send with every chunk, however many ids
         the file shares."""
         if not self.shared:
-            return dataclasses.replace(self, offsets=None, shared_rows=None)
+            return dataclasses.replace(self, offsets=None, shared_rows=None, only_chunk=chunk.index)
         if self.shared_rows is None:
             # every shared row with the index of its id, sorted by row: one search a chunk
             ids = list(self.shared)
@@ -910,7 +911,9 @@ class ChunkPlan:
         rows, owners, ids = self.shared_rows
         start, stop = np.searchsorted(rows, [chunk.first_row, chunk.first_row + chunk.rows])
         shared = {ids[o]: self.shared[ids[o]] for o in np.unique(owners[start:stop]).tolist()}
-        return dataclasses.replace(self, shared=shared, offsets=None, shared_rows=None)
+        return dataclasses.replace(
+            self, shared=shared, offsets=None, shared_rows=None, only_chunk=chunk.index
+        )
 
     def ranges(self, chunk_rows: int) -> list[ChunkRange]:
         """The file's records in chunks of `chunk_rows` (the last one shorter); at least
@@ -1044,8 +1047,14 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
     Reads only the chunk's bytes (single-threaded). Row numbers are those of the whole
     file; an id shared with a row of another chunk is an error row here too. The chunk of
     index 0 also carries the file's warnings without a row, `files` and `unknown_columns`.
-    Raises FileLevelError if the file changed since it was planned.
+    Raises FileLevelError if the file changed since it was planned, and ValueError for a
+    plan `for_chunk` cut down for another chunk (its shared ids would be missed).
     """
+    if plan.only_chunk is not None and plan.only_chunk != chunk.index:
+        raise ValueError(
+            f"this plan was cut down for chunk {plan.only_chunk}, not chunk {chunk.index}; "
+            "cut it with for_chunk for each chunk"
+        )
     try:
         stat = plan.path.stat()
     except OSError as exc:

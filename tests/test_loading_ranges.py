@@ -230,6 +230,9 @@ def test_a_plan_cut_down_for_a_chunk_loads_it_the_same(tmp_path: Path) -> None:
         assert set(cut.shared) == in_chunk & {"A", "C", "H"}
         assert all(cut.shared[i] == plan.shared[i] for i in cut.shared)
         assert_same_batch(load_chunk(cut, chunk), load_chunk(plan, chunk))
+    first, second = plan.ranges(3)[:2]
+    with pytest.raises(ValueError, match="cut down for chunk 0, not chunk 1"):
+        load_chunk(plan.for_chunk(first), second)
 
 
 def test_column_mapping_and_file_warnings_come_with_the_first_chunk(tmp_path: Path) -> None:
