@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import cast
 
 import altair as alt
@@ -137,8 +138,23 @@ def status_badge(status: str) -> str:
     return f":{colour}[{status.replace('_', ' ')}]"
 
 
+def content_key(prefix: str, *parts: object) -> str:
+    """A widget key naming what the widget is about, so a new subject is a new widget.
+
+    Streamlit keeps a widget's value (in the browser too) for as long as its key lives; a
+    key made from the subject means a value chosen for one group or applicant can never
+    stand for another.
+    """
+    digest = hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]
+    return f"{prefix}_{digest}"
+
+
 def override_form(run: Run, applicant_id: str, key: str) -> None:
-    """Record a reviewer's outcome for one applicant; a justification is required."""
+    """Record a reviewer's outcome for the applicant named; a justification is required.
+
+    The form's widgets are keyed by the applicant, so what is typed or chosen for one
+    applicant is never recorded against another; no outcome is preselected.
+    """
     overrides = [o for o in run.ledger.overrides() if o.applicant_id == applicant_id]
     engine = run.result.results.loc[
         run.result.results["applicant_id"] == applicant_id, "outcome"
@@ -149,14 +165,20 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
             f"Engine: {outcome_badge(engine)} · Reviewer: {outcome_badge(current)} "
             f"({plain(overrides[-1].reviewer)}: “{plain(overrides[-1].justification)}”)"
         )
-    with st.form(f"override_{key}", clear_on_submit=False):
+    subject = override_key(key, applicant_id)
+    with st.form(f"override_{subject}", clear_on_submit=False):
+        st.markdown(f"Decision on applicant **{plain(applicant_id)}**")
         choices = [o.value for o in Outcome if o.value != Outcome.needs_review.value]
         to_outcome = st.radio(
-            "Reviewer's decision", choices, horizontal=True, key=f"override_to_{key}"
+            "Reviewer's decision",
+            choices,
+            index=None,
+            horizontal=True,
+            key=f"override_to_{subject}",
         )
         justification = st.text_area(
             "Justification (required)",
-            key=f"override_why_{key}",
+            key=f"override_why_{subject}",
             placeholder="Why, with the evidence checked",
         )
         if signed_in():
@@ -166,7 +188,7 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
             reviewer = st.text_input(
                 "Your name (recorded with the decision)",
                 value=st.session_state.get("reviewer_name", ""),
-                key=f"override_reviewer_{key}",
+                key=f"override_reviewer_{subject}",
             )
         submitted = st.form_submit_button("Record decision")
     if submitted:
@@ -176,7 +198,7 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
             with st.spinner(f"Recording in {run.ledger.where}…"):
                 override = run.ledger.record(
                     applicant_id,
-                    to_outcome=str(to_outcome),
+                    to_outcome=str(to_outcome or ""),
                     reviewer=reviewer,
                     justification=justification,
                 )
@@ -187,3 +209,8 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
                 f"Recorded in {run.ledger.where}: {plain(applicant_id)} {override.from_outcome} → "
                 f"{override.to_outcome} by {plain(override.reviewer)}."
             )
+
+
+def override_key(form: str, applicant_id: str) -> str:
+    """The suffix of the override form's widget keys for one applicant (``override_to_…``)."""
+    return content_key(form, applicant_id)

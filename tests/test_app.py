@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -19,9 +20,17 @@ from streamlit.testing.v1 import AppTest
 import screening.uploads
 from app_pages import ledger, state
 from app_pages.text import plain, unescape
+from app_pages.widgets import override_key
 from screening.browse import filter_results, results_with_names
 from screening.pipeline import screen_files
-from screening.review import Judgement, changed_outcomes, review_groups, review_items, settle
+from screening.review import (
+    Judgement,
+    applicants_in_group,
+    changed_outcomes,
+    review_groups,
+    review_items,
+    settle,
+)
 from screening.uploads import Upload
 
 REPO = Path(__file__).resolve().parent.parent
@@ -345,6 +354,26 @@ def test_applicant_text_is_shown_as_text_not_markup() -> None:
 # ------------------------------------------------------------------ review
 
 
+def by_label(widgets: Any, label: str) -> Any:
+    """The one widget with this label (review widgets are keyed by what they show)."""
+    found = [w for w in widgets if w.label == label]
+    assert len(found) == 1, f"{len(found)} widgets labelled {label!r}"
+    return found[0]
+
+
+def form_widgets(at: AppTest, applicant_id: str, form: str = "queue") -> dict[str, Any]:
+    """The override form's outcome radio, justification and name for one applicant."""
+    suffix = override_key(form, applicant_id)
+    found = {
+        "outcome": at.radio(key=f"override_to_{suffix}"),
+        "why": at.text_area(key=f"override_why_{suffix}"),
+    }
+    names = [t for t in at.text_input if t.key == f"override_reviewer_{suffix}"]
+    if names:
+        found["name"] = names[0]
+    return found
+
+
 def _review_page_on(at: AppTest, kind: str, value: str) -> None:
     groups = review_groups(at.session_state["run"].items)
     label = next(
@@ -352,7 +381,7 @@ def _review_page_on(at: AppTest, kind: str, value: str) -> None:
         for g in groups.itertuples()
         if g.kind == kind and g.value == value
     )
-    at.selectbox(key="review_group").set_value(label)
+    by_label(at.selectbox, "Group").set_value(label)
     at.run()
 
 
@@ -372,22 +401,24 @@ def test_override_needs_a_justification_and_a_name(
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(ledger.AUDIT_ENV, "1" if store == "audit store" else "0")
     at = start("app_pages/review_queue.py")
-    applicant = at.selectbox(key="review_applicant").value
-    at.radio(key="override_to_queue").set_value("qualified")
-    at.text_input(key="override_reviewer_queue").input("Pat Reviewer")
+    applicant = by_label(at.selectbox, "Applicant").value
+    form = form_widgets(at, applicant)
+    form["outcome"].set_value("qualified")
+    form["name"].input("Pat Reviewer")
     button(at, "Record decision").click()
     at.run()
     assert any("write a justification" in e for e in errors(at))
     assert at.session_state["run"].ledger.overrides() == []
 
-    at.text_area(key="override_why_queue").input("Verified the utility experience by phone")
-    at.text_input(key="override_reviewer_queue").input("")
+    form = form_widgets(at, applicant)
+    form["why"].input("Verified the utility experience by phone")
+    form["name"].input("")
     button(at, "Record decision").click()
     at.run()
     assert any("name the reviewer" in e for e in errors(at))
     assert at.session_state["run"].ledger.overrides() == []
 
-    at.text_input(key="override_reviewer_queue").input("Pat Reviewer")
+    form_widgets(at, applicant)["name"].input("Pat Reviewer")
     button(at, "Record decision").click()
     at.run()
     assert errors(at) == []
@@ -417,10 +448,11 @@ def test_signed_in_reviewer_is_recorded_without_typing_a_name() -> None:
     at.run()
     at.switch_page("app_pages/review_queue.py")
     at.run()
-    assert not [t for t in at.text_input if t.key == "override_reviewer_queue"]
+    form = form_widgets(at, by_label(at.selectbox, "Applicant").value)
+    assert "name" not in form
     assert any(plain("Recorded as reviewer@example.org") in c.value for c in at.caption)
-    at.radio(key="override_to_queue").set_value("not_qualified")
-    at.text_area(key="override_why_queue").input("Industry is retail, not related")
+    form["outcome"].set_value("not_qualified")
+    form["why"].input("Industry is retail, not related")
     button(at, "Record decision").click()
     at.run()
     assert errors(at) == []
@@ -457,8 +489,74 @@ def test_settling_an_industry_makes_a_spec_revision_and_shows_who_changed(sample
     )
     assert any(plain("treat industry 'Software' as related") in s.value for s in at.success)
     # the group selection starts again on the new groups
-    assert at.selectbox(key="review_group").value == at.selectbox(key="review_group").options[0]
+    group = by_label(at.selectbox, "Group")
+    assert group.value == group.options[0]
     assert "Software" not in set(shown_table(at, "review_groups")["value"])
+
+
+def test_the_decision_form_has_no_preselected_outcome() -> None:
+    at = start("app_pages/review_queue.py")
+    applicant = by_label(at.selectbox, "Applicant").value
+    form = form_widgets(at, applicant)
+    assert form["outcome"].value is None and form["outcome"].index is None
+    form["why"].input("Checked the references")
+    form["name"].input("Pat Reviewer")
+    button(at, "Record decision").click()
+    at.run()
+    assert any("choose the reviewer's decision" in e for e in errors(at))
+    assert at.session_state["run"].ledger.overrides() == []
+
+
+def test_after_a_settlement_the_form_acts_on_the_applicant_it_shows(sample_result) -> None:  # type: ignore[no-untyped-def]
+    at = start("app_pages/review_queue.py")
+    _review_page_on(at, "industry", "Software")
+    before = {"group": by_label(at.selectbox, "Group"), "who": by_label(at.selectbox, "Applicant")}
+    before["who"].set_value(before["who"].options[-1])
+    at.run()
+    at.button(key="settle_related").click()
+    at.run()
+    assert not at.exception
+    group, who = by_label(at.selectbox, "Group"), by_label(at.selectbox, "Applicant")
+    items = at.session_state["run"].items
+    labels = [f"{g.kind}: {g.value} ({g.applicants})" for g in review_groups(items).itertuples()]
+    assert group.options == labels and group.value == labels[0]
+    # a browser keeps a widget's value under its key: new groups and members, new keys
+    assert group.key != before["group"].key and who.key != before["who"].key
+    kind, value = labels[0].rsplit(" (", 1)[0].split(": ", 1)
+    members = applicants_in_group(items, kind, value)
+    assert who.options == members and who.value == members[0]
+    shown = who.value
+    assert any(f"Decision on applicant **{plain(shown)}**" in m.value for m in at.markdown)
+    form = form_widgets(at, shown)
+    form["outcome"].set_value("not_qualified")
+    form["why"].input("Retail experience is not account management")
+    form["name"].input("Pat Reviewer")
+    button(at, "Record decision").click()
+    at.run()
+    assert errors(at) == []
+    [override] = at.session_state["run"].ledger.overrides()
+    assert override.applicant_id == shown
+    assert any(f"{shown} needs_review → not_qualified" in unescape(s.value) for s in at.success)
+
+
+def test_two_sessions_settling_from_one_base_get_two_revisions_and_two_files() -> None:
+    first = start("app_pages/review_queue.py")
+    second = start("app_pages/review_queue.py")
+    for at, verdict in ((first, "settle_related"), (second, "settle_unrelated")):
+        _review_page_on(at, "industry", "Software")
+        at.button(key=verdict).click()
+        at.run()
+        assert not at.exception and errors(at) == []
+    one, two = first.session_state["run"], second.session_state["run"]
+    assert one.result.spec.revision.endswith("+settled.1")
+    assert two.result.spec.revision.endswith("+settled.2")
+    assert one.active.path != two.active.path
+    # each saved file still screens as the session that saved it did
+    for run in (one, two):
+        again = screen_files(SAMPLE, Path(run.active.path), as_of=AS_OF)
+        assert again.spec.sha256() == run.result.spec.sha256()
+        assert list(again.results["outcome"]) == list(run.result.results["outcome"])
+    assert any(plain(Path(two.active.path).name) in s.value for s in second.success)
 
 
 # ------------------------------------------------------------------ downloads
