@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from screening.audit.impact import DEFAULT_MIN_GROUP
 from screening.audit.report import impact_csv, impact_html, impact_text
 from screening.audit.store import (
     DATABASE_ENV,
@@ -204,7 +205,7 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 def _impact(args: argparse.Namespace) -> int:
     with _store(args) as store:
-        report = store.impact(args.run)
+        report = store.impact(args.run, min_group=args.min_group)
         info = store.show(args.run)
     written: list[Path] = []
     # files first: a reader that stops early (| head) must not cost the report
@@ -263,6 +264,18 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+
+
+def _group_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a group size: give a whole number of decided applicants, 1 or more"
+        )
+    return value
 
 
 def _run_id(text: str) -> int:
@@ -350,6 +363,14 @@ def add_audit_parser(
     impact.add_argument("run", type=_run_id, metavar="RUN")
     impact.add_argument("--csv", type=Path, metavar="OUT", help="write the report as CSV")
     impact.add_argument("--html", type=Path, metavar="OUT", help="write a printable HTML page")
+    impact.add_argument(
+        "--min-group",
+        type=_group_size,
+        default=DEFAULT_MIN_GROUP,
+        metavar="N",
+        help="decided applicants a group needs to be the reference group or to be flagged by "
+        f"the four-fifths ratio alone (default {DEFAULT_MIN_GROUP})",
+    )
 
     hold = command("hold", _hold, "put a run under legal hold (never purged) or release it")
     hold.add_argument("run", type=_run_id, metavar="RUN")

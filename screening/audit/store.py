@@ -42,7 +42,7 @@ from screening.audit.chain import (
     record_digest,
     sha256_text,
 )
-from screening.audit.impact import ImpactReport, impact_report
+from screening.audit.impact import DEFAULT_MIN_GROUP, ImpactReport, impact_report
 from screening.audit.prepare import (
     LAYOUT_EVENT,
     ImpactTally,
@@ -761,19 +761,25 @@ class AuditStore:
             self._run_row(conn, run_id)
             return _final_outcomes(conn, run_id)
 
-    def impact(self, run_id: int) -> ImpactReport:
-        """The adverse-impact report of a run (after purge: the summary kept at purge)."""
+    def impact(self, run_id: int, min_group: int = DEFAULT_MIN_GROUP) -> ImpactReport:
+        """The adverse-impact report of a run (after purge: the summary kept at purge).
+
+        ``min_group``: decided applicants a group needs to be the reference group or to be
+        flagged by the four-fifths ratio alone.
+        """
         with self._read() as conn:
             self._run_row(conn, run_id)
             if not _is_purged(conn, run_id):
-                return _impact_from_db(conn, run_id)
-            payload = conn.execute(
-                sa.select(t.events.c.payload_json)
-                .where(t.events.c.run_id == run_id, t.events.c.kind == "impact_summary")
-                .order_by(t.events.c.id.desc())
-                .limit(1)
-            ).scalar_one()
-            return ImpactReport.from_dict(json.loads(payload))
+                report = _impact_from_db(conn, run_id)
+            else:
+                payload = conn.execute(
+                    sa.select(t.events.c.payload_json)
+                    .where(t.events.c.run_id == run_id, t.events.c.kind == "impact_summary")
+                    .order_by(t.events.c.id.desc())
+                    .limit(1)
+                ).scalar_one()
+                report = ImpactReport.from_dict(json.loads(payload))
+        return report if report.min_group == min_group else report.with_min_group(min_group)
 
     def input_records(self, run_id: int) -> list[tuple[str, dict[str, Any]]]:
         """The stored normalised input records of a run, in input order."""
