@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import state
-from app_pages.text import plain
+from app_pages.text import plain, to_the_second
 from app_pages.widgets import content_key, override_form
 from screening.review import (
     Judgement,
@@ -54,6 +54,7 @@ def settle_judgement(run: state.Run, judgement: Judgement) -> None:
         settled.vocabulary_yaml,
     )
     new_run = state.screen_current(run.source)
+    state.record_run(new_run)  # the click screened the batch again: a run of its own
     new_run.changes = changed_outcomes(run.result.results, new_run.result.results)
     new_run.change_note = (
         f"{judgement.statement}: spec revision {settled.spec.revision} "
@@ -97,7 +98,9 @@ def page() -> None:
         value = str(group["value"])
         members = applicants_in_group(run.items, kind, value)
         detail = run.items[run.items["applicant_id"].isin(members)]
-        st.dataframe(detail, hide_index=True, width="stretch", key="review_group_members")
+        st.dataframe(
+            detail, hide_index=True, width="stretch", key="review_group_members", placeholder=""
+        )
         if bool(group["settleable"]):
             st.markdown(
                 "Settle it once, in the spec, for everybody: a new spec revision, and the batch is "
@@ -136,7 +139,7 @@ def page() -> None:
                         "reviewer's outcome": o.to_outcome,
                         "reviewer": o.reviewer,
                         "justification": o.justification,
-                        "at": o.created_at,
+                        "at": to_the_second(o.created_at),
                     }
                     for o in overrides
                 ]
@@ -144,6 +147,7 @@ def page() -> None:
             hide_index=True,
             width="stretch",
             key="review_overrides",
+            placeholder="",
         )
 
 

@@ -9,7 +9,8 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import Run, reviewer_default, signed_in
+from app_pages.ledger import AuditLedger
+from app_pages.state import Run, record_run, reviewer_default, signed_in
 from app_pages.text import plain
 from screening.charts import (
     OUTCOME_ORDER,
@@ -120,7 +121,13 @@ def errors_table(errors: pd.DataFrame) -> None:
     if not len(errors):
         st.success("No row errors or warnings.")
         return
-    st.dataframe(errors[ERROR_TABLE_COLUMNS], hide_index=True, width="stretch", key="errors_table")
+    st.dataframe(
+        errors[ERROR_TABLE_COLUMNS],
+        hide_index=True,
+        width="stretch",
+        key="errors_table",
+        placeholder="",
+    )
 
 
 def outcome_badge(outcome: str) -> str:
@@ -214,3 +221,60 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
 def override_key(form: str, applicant_id: str) -> str:
     """The suffix of the override form's widget keys for one applicant (``override_to_…``)."""
     return content_key(form, applicant_id)
+
+
+def run_record_status(run: Run, key: str) -> None:
+    """Whether the screening on screen is an audit run: its id, or the button recording it.
+
+    A page load or a rerun records nothing; the user records a screening by starting it (an
+    upload, a settled judgement) or with this button.
+    """
+    ledger = run.ledger
+    if not isinstance(ledger, AuditLedger):
+        return
+    if not ledger.started:
+        columns = st.columns([4, 1], vertical_alignment="center")
+        columns[0].info(
+            "This screening is not recorded in the audit store yet. Record it to keep it as "
+            "an audit run (a review decision records it too)."
+        )
+        if columns[1].button("Record this screening", key=f"record_run_{key}", type="primary"):
+            record_run(run)
+            with st.spinner("Recording the run in the audit store…"):
+                try:
+                    ledger.run_id(timeout=600)
+                except ReviewError as exc:
+                    st.error(plain(exc))
+                    return
+            st.rerun()
+        return
+    _recording_status(ledger)
+
+
+def _show_recording(ledger: AuditLedger) -> None:
+    """Show where the recording stands: the run id, the failure, or that it is under way."""
+    run_id = ledger.recorded_run_id
+    if run_id is not None:
+        st.success(
+            f"Recorded as **audit run {run_id}** — `screening audit show {run_id}` on the "
+            "command line, or the Audit page."
+        )
+        return
+    label = ledger.run_label or ""
+    if label.startswith("NOT recorded"):
+        st.error(plain(label))
+        return
+    st.info("Being recorded in the audit store; the run id shows here when it is done.")
+
+
+@st.fragment(run_every=1.0)
+def _await_recording(ledger: AuditLedger) -> None:
+    _show_recording(ledger)
+
+
+def _recording_status(ledger: AuditLedger) -> None:
+    """The recording's state; while it is under way, a part of the page that checks again."""
+    if ledger.recorded_run_id is not None or (ledger.run_label or "").startswith("NOT"):
+        _show_recording(ledger)
+    else:
+        _await_recording(ledger)
