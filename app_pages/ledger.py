@@ -124,6 +124,14 @@ class AuditLedger:
         return int(recording.result().run_id)
 
     @property
+    def recording_error(self) -> str | None:
+        """Why recording the run failed (None: not failed, or not finished yet)."""
+        recording = self._recording
+        if recording is None or not recording.done() or recording.exception() is None:
+            return None
+        return str(recording.exception())
+
+    @property
     def run_label(self) -> str | None:
         """ "audit run N", or where the recording stands."""
         if self._recording is None:

@@ -260,21 +260,27 @@ def _show_recording(ledger: AuditLedger) -> None:
             "command line, or the Audit page."
         )
         return
-    label = ledger.run_label or ""
-    if label.startswith("NOT recorded"):
-        st.error(plain(label))
+    if ledger.recording_error is not None:
+        st.error(f"Not recorded in the audit store: {plain(ledger.recording_error)}")
         return
     st.info("Being recorded in the audit store; the run id shows here when it is done.")
 
 
 @st.fragment(run_every=1.0)
 def _await_recording(ledger: AuditLedger) -> None:
+    """Checks every second; once the recording is settled, the page shows it without this."""
+    if _recording_settled(ledger):
+        st.rerun()
     _show_recording(ledger)
+
+
+def _recording_settled(ledger: AuditLedger) -> bool:
+    return ledger.recorded_run_id is not None or ledger.recording_error is not None
 
 
 def _recording_status(ledger: AuditLedger) -> None:
     """The recording's state; while it is under way, a part of the page that checks again."""
-    if ledger.recorded_run_id is not None or (ledger.run_label or "").startswith("NOT"):
+    if _recording_settled(ledger):
         _show_recording(ledger)
     else:
         _await_recording(ledger)
