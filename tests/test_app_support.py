@@ -3,6 +3,7 @@ overrides, chart data and browsing."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -215,6 +216,20 @@ def test_a_settled_revision_is_never_reused_and_no_file_replaced(
     _, third_path = save_settled(first, folder)
     assert third_path.name.endswith("+settled.3.yaml")
     assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+
+
+def test_settlements_saved_at_once_claim_distinct_revisions(
+    result: ScreeningResult, tmp_path: Path
+) -> None:
+    settled = settle(result.spec, result.vocabulary, Judgement("industry", "Photovoltaics", True))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        saved = list(pool.map(lambda _: save_settled(settled, tmp_path), range(8)))
+    paths = {path for _, path in saved}
+    revisions = {spec.spec.revision for spec, _ in saved}
+    assert len(paths) == len(revisions) == 8
+    assert revisions == {f"2019-01-09+settled.{n}" for n in range(1, 9)}
+    for spec, path in saved:
+        assert load_spec(path).revision == spec.spec.revision
 
 
 def test_saving_refuses_to_replace_an_edited_vocabulary_file(
