@@ -21,6 +21,7 @@ from screening.audit.store import (
     RunSummary,
     database_url,
 )
+from screening.outputs import OutputError, check_outputs
 from screening.results import Outcome
 from screening.spec import SpecError, load_spec
 
@@ -203,6 +204,12 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 
 def _impact(args: argparse.Namespace) -> int:
+    try:
+        check_outputs(
+            {"--csv": args.csv, "--html": args.html}, {}, audit_url=args.database or database_url()
+        )
+    except OutputError as exc:
+        return _error(str(exc))
     with _store(args) as store:
         report = store.impact(args.run)
         info = store.show(args.run)
