@@ -8,12 +8,15 @@ Excel: the first sheet of an `.xlsx` workbook.
 from __future__ import annotations
 
 import codecs
+import csv
 import datetime as dt
 import hashlib
 import mmap
 import os
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,19 @@ class InputFile:
     rows: int  # data rows read (header excluded)
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """Something the reader found in one data row: an error makes it an error row (its
+    cells could not be read as the file meant them), a warning is reported with it."""
+
+    index: int  # data row, 0 for the row after the header
+    column: str | None
+    value: str | None
+    problem: str
+    fix: str
+    severity: str = "error"  # "error" | "warning"
+
+
 @dataclass
 class RawTable:
     """A file's header and data cells, all text ("" for an empty cell)."""
@@ -48,6 +64,7 @@ class RawTable:
     data: pd.DataFrame  # columns are header positions 0..n-1; only the columns asked for
     file: InputFile
     encoding: str  # "utf-8", "cp1252" or "xlsx"
+    row_problems: list[RowProblem] = field(default_factory=list)
 
 
 def _fail(role: str, path: str, problem: str, fix: str) -> FileLevelError:
@@ -110,15 +127,32 @@ def _undecodable(role: str, shown: str, exc: UnicodeDecodeError) -> FileLevelErr
     )
 
 
-def _check_text(text: str, role: str, shown: str) -> None:
-    for char in text:
-        if char < " " and char not in "\t\r\n\f":
-            raise _fail(
-                role,
-                shown,
-                f"contains control character U+{ord(char):04X}; it is not a text CSV file",
-                "Save it from the spreadsheet program as CSV (UTF-8) or Excel workbook (.xlsx).",
-            )
+#: Bytes no text CSV file holds: control characters but tab, line breaks and form feed
+#: (the same bytes in UTF-8 and Windows-1252).
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")
+
+
+def _check_text(path: Path, role: str, shown: str) -> None:
+    """Refuse a CSV file with a control character anywhere (a NUL, an ESC that would
+    reach a terminal), naming its line."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            found = _CONTROL_BYTES.search(view)
+            if found is None:
+                return
+            offset = found.start()
+            line = view[:offset].count(b"\n") + 1
+            byte = view[offset]
+    raise _fail(
+        role,
+        shown,
+        f"contains control character U+{byte:04X} on line {line} (byte {offset}); it is "
+        "not a text CSV file",
+        "Save it from the spreadsheet program as CSV (UTF-8) or Excel workbook (.xlsx), or "
+        "delete the character.",
+    )
 
 
 def detect_delimiter(first_line: str) -> str:
@@ -177,7 +211,7 @@ def inspect_file(path: str | Path, role: str) -> SourceFile:
     if _sniff_kind(sample, file_path, role, shown) == "xlsx":
         return SourceFile(file_path, shown, role, sha, "xlsx", "", "")
     encoding, text = _decode_sample(sample, complete, role, shown)
-    _check_text(text, role, shown)
+    _check_text(file_path, role, shown)
     first_line = text.splitlines()[0] if text else ""
     return SourceFile(file_path, shown, role, sha, "csv", encoding, detect_delimiter(first_line))
 
@@ -189,19 +223,58 @@ def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
     if source.kind == "xlsx":
         return _read_xlsx(file_path, role, shown, sha, wanted)
     encoding, delimiter = source.encoding, source.delimiter
+    if encoding == "utf-8-sig":
+        try:
+            return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter)
+        except UnicodeDecodeError:
+            pass  # a byte after the first block is not UTF-8
+    # Not all UTF-8: Windows-1252, unless the file also has UTF-8 characters -- then it is
+    # UTF-8 with a few Windows-1252 bytes pasted in, and reading all of it as Windows-1252
+    # would garble every accent of the UTF-8 text.
+    mixed = has_utf8_sequences(file_path)
     try:
-        return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter)
-    except UnicodeDecodeError as exc:
-        if encoding == "cp1252":
-            raise _undecodable(role, shown, exc) from None
-    try:
+        if mixed:
+            return _read_csv(
+                file_path, role, shown, sha, wanted, "utf-8-sig", delimiter, MIXED_ERRORS
+            )
         return _read_csv(file_path, role, shown, sha, wanted, "cp1252", delimiter)
     except UnicodeDecodeError as exc:
         raise _undecodable(role, shown, exc) from None
 
 
-def _c_parser_options(encoding: str, delimiter: str) -> dict[str, Any]:
+# A cell may be long (job duties pasted in); the csv module's default limit is 128 KiB.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+
+#: Decoding error handler of a UTF-8 file with a few Windows-1252 bytes: each byte that
+#: is not UTF-8 is read as the Windows-1252 character it is.
+MIXED_ERRORS = "screening-cp1252"
+
+
+def _cp1252_bytes(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error(MIXED_ERRORS, _cp1252_bytes)
+#: A UTF-8 character of two to four bytes (a lead byte and its continuation bytes).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def has_utf8_sequences(path: Path) -> bool:
+    """Whether a file holds UTF-8 encoded characters beyond ASCII."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return _UTF8_SEQUENCE.search(view) is not None
+
+
+def _c_parser_options(encoding: str, delimiter: str, errors: str = "strict") -> dict[str, Any]:
     return {
+        "encoding_errors": errors,
         "sep": delimiter,
         "header": None,
         "dtype": str,
@@ -252,22 +325,85 @@ def _read_csv(
     wanted: Any,
     encoding: str,
     delimiter: str,
+    errors: str = "strict",
 ) -> RawTable:
-    options = _c_parser_options(encoding, delimiter)
+    options = _c_parser_options(encoding, delimiter, errors)
+    problems: list[RowProblem] = []
     try:
         headers = _header_row(path, options)
         positions = list(range(len(headers))) if wanted is None else list(wanted(headers))
-        data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
+        data = None
+        if errors == "strict":  # pyarrow has no per-byte fallback
+            data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
         if data is None:
-            # No usecols here: with it the C parser silently drops cells beyond the header.
-            data = pd.read_csv(path, skiprows=1, names=list(range(len(headers))), **options)
-            data = data[positions]
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+            data, problems = _read_csv_records(
+                path, encoding, errors, delimiter, len(headers), positions
+            )
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:
         raise _parser_failure(role, shown, delimiter, exc) from None
     data = data.fillna("")
     rows = len(data)
     encoding_name = "utf-8" if encoding == "utf-8-sig" else encoding
-    return RawTable(headers, data, InputFile(role, shown, sha, rows), encoding_name)
+    return RawTable(headers, data, InputFile(role, shown, sha, rows), encoding_name, problems)
+
+
+def _read_csv_records(
+    path: Path, encoding: str, errors: str, delimiter: str, width: int, positions: list[int]
+) -> tuple[pd.DataFrame, list[RowProblem]]:
+    """Read a CSV file record by record (what pyarrow could not read): a record with
+    fewer or more cells than the header is one error row, never a shifted, cut or
+    dropped row. A record whose cells are all blank is an empty row, and blank cells
+    after the last column (a trailing delimiter) are nothing."""
+    columns: list[list[str]] = [[] for _ in positions]
+    problems: list[RowProblem] = []
+    name = _DELIMITER_NAMES[delimiter]
+    rows = 0
+    with path.open("r", encoding=encoding, errors=errors, newline="") as handle:
+        records = csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True)
+        next(records, None)  # the header, read by _header_row
+        for index, record in enumerate(records):
+            count = len(record)
+            rows += 1
+            # blank cells past the header (a trailing delimiter) are nothing, and so is a
+            # short row of blank cells (an empty row)
+            if count > width:
+                broken = any(cell.strip() for cell in record[width:])
+            else:
+                broken = count < width and any(cell.strip() for cell in record)
+            if broken:
+                if count < width:
+                    problems.append(
+                        RowProblem(
+                            index,
+                            None,
+                            None,
+                            f"the row has {count} of the header's {width} cells: it was cut "
+                            "short, so its cells cannot be matched to their columns",
+                            "Check the row for a line break inside a cell that is not in "
+                            "quotes, or export the file again; the row is not screened.",
+                        )
+                    )
+                else:
+                    problems.append(
+                        RowProblem(
+                            index,
+                            None,
+                            None,
+                            f"the row has {count} cells, the header {width}: a value lies "
+                            "beyond the last column, so its cells cannot be matched to their "
+                            "columns",
+                            f"Check the row for a {name} or a quote inside a cell that is "
+                            "not in quotes, or export the file again; the row is not "
+                            "screened.",
+                        )
+                    )
+            for column, position in zip(columns, positions, strict=True):
+                column.append(record[position] if position < count else "")
+    data = pd.DataFrame(
+        {p: pd.Series(c, dtype=object) for p, c in zip(positions, columns, strict=True)},
+        index=pd.RangeIndex(rows),
+    )
+    return data, problems
 
 
 def _read_csv_fast(
@@ -472,12 +608,245 @@ def _cell_text(value: object) -> str:
         return value.isoformat(sep=" ")
     if isinstance(value, dt.date | dt.time):
         return value.isoformat()
-    return str(value)
+    return visible_text(str(value))
+
+
+#: Literal text, escaped characters and [colour]/[condition] parts of a number format.
+_FORMAT_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+#: Control characters: refused in CSV files, shown as escapes from workbooks and wherever
+#: stored text is printed (an ESC would reach the terminal). Tab and line breaks stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible_text(text: str) -> str:
+    """`text` with every control character (but tab and line breaks) written as an escape
+    like `\\x1b`, so that it is seen and never acted on by a terminal."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def formatted_cell_text(value: object, number_format: str | None) -> str:
+    """The text Excel shows for a cell, where its number format changes what is seen: a
+    percent (0.5 as `50%`) and zero-padded whole numbers (7 formatted `000` as `007`).
+    Other numbers keep every digit of their value; dates are ISO dates."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and number_format:
+        section = _FORMAT_LITERALS.sub("", number_format.split(";", 1)[0]).strip()
+        if "%" in section:
+            decimals = len(re.sub(r"[^0#?]", "", section.partition(".")[2]))
+            shown = (Decimal(repr(value)) * 100).quantize(
+                Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP
+            )
+            return f"{shown}%"
+        if re.fullmatch(r"0+", section) and float(value).is_integer() and value >= 0:
+            return str(int(value)).zfill(len(section))
+    return _cell_text(value)
+
+
+@dataclass(frozen=True)
+class WorkbookLimits:
+    """What a workbook may hold before it is refused (a small file can claim or unpack to
+    far more than memory holds). Excel's own sheet is 1,048,576 rows by 16,384 columns."""
+
+    rows: int = 500_000  # the last row number with a cell
+    columns: int = 2_000  # the last column number with a cell
+    cells: int = 20_000_000  # cells with a value
+    shared_strings: int = 5_000_000  # distinct texts of the workbook
+    shared_strings_bytes: int = 256 * 1024 * 1024  # sharedStrings.xml unpacked
+    part_bytes: int = 1024 * 1024 * 1024  # any one part unpacked
+    total_bytes: int = 2 * 1024 * 1024 * 1024  # all parts unpacked
+    ratio: int = 200  # unpacked / packed size of a part larger than 1 MiB
+
+
+WORKBOOK_LIMITS = WorkbookLimits()
+_SHARED_STRINGS = "xl/sharedStrings.xml"
+_CONTENT_TYPES = "[Content_Types].xml"
+_SHARED_STRINGS_TYPE = b"spreadsheetml.sharedStrings+xml"
+
+
+def _too_large(role: str, shown: str, problem: str) -> FileLevelError:
+    return _fail(
+        role,
+        shown,
+        f"is refused: {problem}",
+        "Delete the empty rows and columns below and right of the data (or any sheet "
+        "content that is not the applicant list) and save it again, or save it as CSV "
+        "(UTF-8).",
+    )
+
+
+def check_workbook_archive(
+    path: Path, role: str, shown: str, limits: WorkbookLimits = WORKBOOK_LIMITS
+) -> None:
+    """Refuse a workbook whose parts unpack to more than `limits` allow, before any is
+    parsed: sizes as the archive records them (reading stops there), and the number of
+    shared strings counted in a stream. Raises FileLevelError."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            total = 0
+            for info in archive.infolist():
+                total += info.file_size
+                if info.file_size > limits.part_bytes:
+                    raise _too_large(
+                        role, shown, f"its part {info.filename} unpacks to {info.file_size:,} bytes"
+                    )
+                packed = max(info.compress_size, 1)
+                if info.file_size > (1 << 20) and info.file_size > limits.ratio * packed:
+                    raise _too_large(
+                        role,
+                        shown,
+                        f"its part {info.filename} unpacks {info.file_size // packed:,} times "
+                        f"larger than it is stored ({info.file_size:,} bytes), like a zip bomb",
+                    )
+            if total > limits.total_bytes:
+                raise _too_large(role, shown, f"it unpacks to {total:,} bytes")
+            strings = _shared_strings_part(archive)
+            if strings is not None:
+                _check_shared_strings(archive, strings, role, shown, limits)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise _fail(
+            role,
+            shown,
+            f"is a damaged Excel workbook ({type(exc).__name__})",
+            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
+        ) from None
+
+
+def _shared_strings_part(archive: zipfile.ZipFile) -> str | None:
+    """The name of the shared strings part, as the package's content types give it (the
+    name Excel uses when they do not)."""
+    names = set(archive.namelist())
+    if _CONTENT_TYPES in names and archive.getinfo(_CONTENT_TYPES).file_size < (1 << 20):
+        types = archive.read(_CONTENT_TYPES)
+        for match in re.finditer(rb"<Override\b[^>]*>", types):
+            tag = match.group()
+            if _SHARED_STRINGS_TYPE in tag:
+                part = re.search(rb'PartName="/?([^"]+)"', tag)
+                if part is not None and part.group(1).decode("utf-8", "replace") in names:
+                    return part.group(1).decode("utf-8")
+    return _SHARED_STRINGS if _SHARED_STRINGS in names else None
+
+
+def _check_shared_strings(
+    archive: zipfile.ZipFile, name: str, role: str, shown: str, limits: WorkbookLimits
+) -> None:
+    size = archive.getinfo(name).file_size
+    if size > limits.shared_strings_bytes:
+        raise _too_large(role, shown, f"its shared strings unpack to {size:,} bytes")
+    count = 0
+    tail = b""
+    with archive.open(name) as source:
+        for block in iter(lambda: source.read(1 << 20), b""):
+            text = tail + block
+            count += text.count(b"<si>") + text.count(b"<si ")
+            tail = text[-3:]  # a tag split over two blocks is counted in the next
+            count -= tail.count(b"<si") if tail.startswith(b"<si") else 0
+            if count > limits.shared_strings:
+                raise _too_large(
+                    role, shown, f"it has more than {limits.shared_strings:,} shared strings"
+                )
+
+
+@dataclass
+class _SheetRows:
+    """Rows of the first sheet by row number, as text, with what the reader noticed."""
+
+    rows: dict[int, dict[int, str]]  # row number -> column number -> text
+    formulas: list[tuple[int, int, str]]  # (row, column, formula) without a saved value
+
+
+def _sheet_rows(
+    workbook: Any,
+    role: str,
+    shown: str,
+    on_header: Any = None,
+    limits: WorkbookLimits = WORKBOOK_LIMITS,
+) -> _SheetRows:
+    """Every filled cell of the first sheet, streamed row by row.
+
+    The sheet's claimed dimension is ignored (a file can claim a million rows and hold
+    one), and missing rows are not filled in: only the cells that exist are read, and the
+    limits on rows, columns and cells are checked as they come.
+    """
+    from openpyxl.styles.numbers import BUILTIN_FORMATS, BUILTIN_FORMATS_MAX_SIZE
+    from openpyxl.worksheet._reader import FORMULA_TAG, WorkSheetParser
+
+    class _Parser(WorkSheetParser):  # type: ignore[misc]
+        # the value Excel saved, and a mark on a formula that has none (never calculated)
+        def parse_cell(self, element: Any) -> dict[str, Any]:
+            cell: dict[str, Any] = super().parse_cell(element)
+            formula = element.find(FORMULA_TAG)
+            if cell["value"] is None and formula is not None:
+                cell["formula"] = "=" + (formula.text or "")
+            return cell
+
+    def number_format(style_id: int) -> str | None:
+        if not style_id or style_id >= len(workbook._cell_styles):
+            return None
+        format_id = workbook._cell_styles[style_id].numFmtId
+        if format_id < BUILTIN_FORMATS_MAX_SIZE:
+            return str(BUILTIN_FORMATS.get(format_id, "General"))
+        custom = format_id - BUILTIN_FORMATS_MAX_SIZE
+        formats = workbook._number_formats
+        return str(formats[custom]) if custom < len(formats) else None
+
+    sheet = workbook.worksheets[0]
+    rows: dict[int, dict[int, str]] = {}
+    formulas: list[tuple[int, int, str]] = []
+    cells = 0
+    with workbook._archive.open(sheet._worksheet_path) as source:
+        parser = _Parser(
+            source,
+            workbook.shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
+        for number, row in parser.parse():
+            texts: dict[int, str] = {}
+            for cell in row:
+                column = cell["column"]
+                formula = cell.get("formula")
+                if formula is not None:
+                    formulas.append((number, column, formula))
+                    text = visible_text(formula)
+                else:
+                    text = formatted_cell_text(cell["value"], number_format(cell["style_id"]))
+                if not text:
+                    continue
+                if column > limits.columns:
+                    raise _too_large(
+                        role,
+                        shown,
+                        f"row {number} has a value in column {column:,}, beyond "
+                        f"the {limits.columns:,} columns read",
+                    )
+                texts[column] = text
+            if not texts:
+                continue
+            if number == 1 and on_header is not None:
+                # the header alone, before the rows: a caller may stop here (or refuse)
+                on_header([texts.get(c, "").strip() for c in range(1, max(texts) + 1)])
+            if number > limits.rows:
+                raise _too_large(
+                    role,
+                    shown,
+                    f"it has a value in row {number:,}, beyond the {limits.rows:,} rows read",
+                )
+            cells += len(texts)
+            if cells > limits.cells:
+                raise _too_large(
+                    role, shown, f"it has more than {limits.cells:,} cells with values"
+                )
+            rows[number] = texts
+    return _SheetRows(rows, formulas)
 
 
 def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawTable:
     import openpyxl  # imported here: only Excel input needs it
 
+    check_workbook_archive(path, role, shown)
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
@@ -488,44 +857,63 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
             "Open it in Excel and save it again, or save it as CSV (UTF-8).",
         ) from None
     try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        first = next(rows, None)
-        headers = [_cell_text(v).strip() for v in first] if first else []
-        if not any(headers):
-            raise _fail(
-                role,
-                shown,
-                "has an empty first sheet (no header row)",
-                "Put the column names in row 1 of the first sheet.",
-            )
-        # Columns right of the last header still count: their values get a warning.
-        width = max(len(headers), getattr(sheet, "max_column", None) or 0)
-        headers.extend([""] * (width - len(headers)))
-        positions = list(range(width)) if wanted is None else list(wanted(headers))
-        # Per-row loop: openpyxl hands rows over one by one; .xlsx holds at most ~1M rows.
-        cells: list[list[str]] = []
-        last_with_values = 0
-        for values in rows:
-            texts = [_cell_text(v) for v in values]
-            if len(texts) > width:  # a row wider than the sheet's recorded dimension
-                extra = [t for t in texts[width:] if t.strip()]
-                if extra:
-                    raise _fail(
-                        role,
-                        shown,
-                        f"row {len(cells) + 2} has values beyond the last column",
-                        "Open it in Excel and save it again, or save it as CSV (UTF-8).",
-                    )
-            texts.extend([""] * (width - len(texts)))
-            cells.append([texts[p] for p in positions])
-            if any(t.strip() for t in texts):
-                last_with_values = len(cells)
-        # Empty rows after the last filled one are sheet formatting, not rows a user sees.
-        del cells[last_with_values:]
+        if not workbook.worksheets:
+            raise _fail(role, shown, "has no sheet", "Put the applicant list on the first sheet.")
+        sheet = _sheet_rows(workbook, role, shown, wanted)
+    except (FileLevelError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as exc:
+        if isinstance(exc, FileLevelError):
+            raise
+        raise _fail(
+            role,
+            shown,
+            f"is a damaged Excel workbook ({type(exc).__name__})",
+            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
+        ) from None
+    except SyntaxError as exc:  # XML that does not parse
+        raise _fail(
+            role,
+            shown,
+            f"is a damaged Excel workbook ({type(exc).__name__})",
+            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
+        ) from None
     finally:
         workbook.close()
+    header_cells = sheet.rows.get(1, {})
+    if not any(t.strip() for t in header_cells.values()):
+        raise _fail(
+            role,
+            shown,
+            "has an empty first sheet (no header row)",
+            "Put the column names in row 1 of the first sheet.",
+        )
+    # Columns right of the last header still count: their values get a warning.
+    width = max(max(r) for r in sheet.rows.values())
+    headers = [header_cells.get(c, "").strip() for c in range(1, width + 1)]
+    positions = list(range(width)) if wanted is None else list(wanted(headers))
+    # Empty rows after the last filled one are sheet formatting, not rows a user sees;
+    # an empty row between filled ones is a row (an error row when it has no id).
+    last = max(sheet.rows)
+    blank = [""] * len(positions)
+    cells: list[list[str]] = []
+    for number in range(2, last + 1):
+        values = sheet.rows.get(number)
+        cells.append([values.get(p + 1, "") for p in positions] if values else blank)
     data = pd.DataFrame(cells, columns=positions, dtype=str) if cells else None
     if data is None:
         data = pd.DataFrame({p: pd.Series([], dtype=str) for p in positions})
-    return RawTable(headers, data, InputFile(role, shown, sha, len(data)), "xlsx")
+    problems = [
+        RowProblem(
+            index=row - 2,
+            column=headers[column - 1] if column <= width else f"column {column}",
+            value=formula,
+            problem=f"the cell holds a formula ({formula}) whose value was never saved",
+            fix="Open the workbook in Excel and save it (the values are then stored), or "
+            "type the value in.",
+            severity="warning",
+        )
+        for row, column, formula in sheet.formulas
+        if row >= 2 and column - 1 in set(positions)
+    ]
+    table = RawTable(headers, data, InputFile(role, shown, sha, len(data)), "xlsx")
+    table.row_problems = problems
+    return table
