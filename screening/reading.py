@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import csv
 import datetime as dt
+import functools
 import hashlib
 import mmap
 import os
@@ -129,7 +130,7 @@ def _undecodable(role: str, shown: str, exc: UnicodeDecodeError) -> FileLevelErr
 
 #: Bytes no text CSV file holds: control characters but tab, line breaks and form feed
 #: (the same bytes in UTF-8 and Windows-1252).
-_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1f]")
+_CONTROL_BYTE_VALUES = (*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20))
 
 
 def _check_text(path: Path, role: str, shown: str) -> None:
@@ -139,10 +140,11 @@ def _check_text(path: Path, role: str, shown: str) -> None:
         if os.fstat(handle.fileno()).st_size == 0:
             return
         with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
-            found = _CONTROL_BYTES.search(view)
-            if found is None:
+            # one byte search each (memchr) is several times faster than one regex pass
+            found = [view.find(bytes([b])) for b in _CONTROL_BYTE_VALUES]
+            offset = min((at for at in found if at >= 0), default=-1)
+            if offset < 0:
                 return
-            offset = found.start()
             line = view[:offset].count(b"\n") + 1
             byte = view[offset]
     raise _fail(
@@ -775,11 +777,13 @@ def _sheet_rows(
         # the value Excel saved, and a mark on a formula that has none (never calculated)
         def parse_cell(self, element: Any) -> dict[str, Any]:
             cell: dict[str, Any] = super().parse_cell(element)
-            formula = element.find(FORMULA_TAG)
-            if cell["value"] is None and formula is not None:
-                cell["formula"] = "=" + (formula.text or "")
+            if cell["value"] is None:
+                formula = element.find(FORMULA_TAG)
+                if formula is not None:
+                    cell["formula"] = "=" + (formula.text or "")
             return cell
 
+    @functools.cache
     def number_format(style_id: int) -> str | None:
         if not style_id or style_id >= len(workbook._cell_styles):
             return None

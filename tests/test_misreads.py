@@ -211,3 +211,19 @@ def test_audit_output_never_sends_a_control_character_to_the_terminal(
     assert main(["audit", "--database", url, "show", "1", "--decisions"]) == 0
     out = capsys.readouterr().out
     assert "\x1b" not in out and "A\\x1b[2J1" in out
+
+
+def test_a_ragged_row_of_a_long_form_jobs_file_is_one_error_row(tmp_path: Path) -> None:
+    applicants = write_csv_rows(tmp_path / "applicants.csv", [{"applicant_id": "A1"}])
+    jobs = tmp_path / "jobs.csv"
+    jobs.write_text(
+        "applicant_id,title,employer,start,end\n"
+        "A1,Key Account Manager,Alameda Municipal Power,2018-01-01,2024-12-31\n"
+        "A1,Clerk,City,2010-01-01\n",
+        encoding="utf-8",
+    )
+    batch = load_batch(applicants, jobs=jobs)
+    assert batch.jobs["title"].tolist() == ["Key Account Manager"]
+    (issue,) = [i for i in batch.issues if i.severity == "error"]
+    assert (issue.file, issue.row) == (str(jobs), 3)
+    assert "4 of the header's 5 cells" in issue.problem
