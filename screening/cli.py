@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import IO
 
 from screening import __version__
@@ -149,20 +150,22 @@ def summary_lines(totals: RunTotals) -> list[str]:
     ]
 
 
-def _check_screen_outputs(args: argparse.Namespace, run: ParallelRun) -> None:
-    """Refuse --out/--errors that would replace an input, the spec, its vocabulary or the
-    audit store, or that is not a regular file (raises OutputError)."""
-    job = run.job
+def _check_screen_outputs(args: argparse.Namespace, run: ParallelRun | None = None) -> None:
+    """Refuse --out/--errors that would replace an input, the spec, its vocabulary (known
+    once `run` has read the spec) or the audit store, or that is not a regular file
+    (raises OutputError)."""
+    protected: dict[str, str | Path | None] = {
+        "the applicants file": args.applicants,
+        "the --jobs file": args.jobs,
+        "the --education file": args.education,
+        "the spec": args.spec,
+        "the --columns file": args.columns,
+    }
+    if run is not None:
+        protected["the spec's vocabulary"] = vocabulary_path(run.job.spec, run.job.spec_path)
     check_outputs(
         {"--out": args.out, "--errors": args.errors},
-        {
-            "the applicants file": args.applicants,
-            "the --jobs file": args.jobs,
-            "the --education file": args.education,
-            "the spec": args.spec,
-            "the spec's vocabulary": vocabulary_path(job.spec, job.spec_path),
-            "the --columns file": args.columns,
-        },
+        protected,
         audit_url=args.database or database_url(),
     )
 
@@ -177,20 +180,24 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 def run_screen(args: argparse.Namespace) -> int:
     """Handle `screening screen`: screen the batch chunk by chunk on every core."""
-    started = time.perf_counter()
     try:
-        # the outputs that can be checked without the spec: before anything is read
-        check_outputs(
-            {"--out": args.out, "--errors": args.errors},
-            {"the applicants file": args.applicants, "the spec": args.spec},
-            audit_url=args.database or database_url(),
-        )
+        # what can be checked before the spec is read: before anything is read
+        _check_screen_outputs(args)
     except OutputError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
-    if threading.current_thread() is threading.main_thread():
-        # a terminated run removes its unfinished outputs, as an interrupted one does
-        signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    if threading.current_thread() is not threading.main_thread():
+        return _screen(args)
+    # a terminated run removes its unfinished outputs, as an interrupted one does
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        return _screen(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _screen(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     try:
         run = ParallelRun(
             args.applicants,

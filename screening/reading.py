@@ -652,7 +652,8 @@ class WorkbookLimits:
 
     rows: int = 500_000  # the last row number with a cell
     columns: int = 2_000  # the last column number with a cell
-    cells: int = 20_000_000  # cells with a value
+    cells: int = 10_000_000  # cells with a value
+    span: int = 30_000_000  # rows times columns of the table the cells make
     shared_strings: int = 5_000_000  # distinct texts of the workbook
     shared_strings_bytes: int = 256 * 1024 * 1024  # sharedStrings.xml unpacked
     part_bytes: int = 1024 * 1024 * 1024  # any one part unpacked
@@ -753,7 +754,7 @@ def _check_shared_strings(
 class _SheetRows:
     """Rows of the first sheet by row number, as text, with what the reader noticed."""
 
-    rows: dict[int, dict[int, str]]  # row number -> column number -> text
+    rows: dict[int, list[str]]  # row number -> its texts from column A ("" when empty)
     formulas: list[tuple[int, int, str]]  # (row, column, formula) without a saved value
 
 
@@ -795,7 +796,7 @@ def _sheet_rows(
         return str(formats[custom]) if custom < len(formats) else None
 
     sheet = workbook.worksheets[0]
-    rows: dict[int, dict[int, str]] = {}
+    rows: dict[int, list[str]] = {}
     formulas: list[tuple[int, int, str]] = []
     cells = 0
     with workbook._archive.open(sheet._worksheet_path) as source:
@@ -843,7 +844,10 @@ def _sheet_rows(
                 raise _too_large(
                     role, shown, f"it has more than {limits.cells:,} cells with values"
                 )
-            rows[number] = texts
+            row_texts = [""] * max(texts)
+            for column, text in texts.items():
+                row_texts[column - 1] = text
+            rows[number] = row_texts
     return _SheetRows(rows, formulas)
 
 
@@ -882,8 +886,8 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
         ) from None
     finally:
         workbook.close()
-    header_cells = sheet.rows.get(1, {})
-    if not any(t.strip() for t in header_cells.values()):
+    header_cells = sheet.rows.get(1, [])
+    if not any(t.strip() for t in header_cells):
         raise _fail(
             role,
             shown,
@@ -891,20 +895,33 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
             "Put the column names in row 1 of the first sheet.",
         )
     # Columns right of the last header still count: their values get a warning.
-    width = max(max(r) for r in sheet.rows.values())
-    headers = [header_cells.get(c, "").strip() for c in range(1, width + 1)]
+    width = max(len(r) for r in sheet.rows.values())
+    last = max(sheet.rows)
+    if (last - 1) * width > WORKBOOK_LIMITS.span:
+        # a far cell makes every row that wide: the table, not the cells, would not fit
+        raise _too_large(
+            role,
+            shown,
+            f"its {last:,} rows and {width:,} columns span more than "
+            f"{WORKBOOK_LIMITS.span:,} cells",
+        )
+    headers = [t.strip() for t in header_cells] + [""] * (width - len(header_cells))
     positions = list(range(width)) if wanted is None else list(wanted(headers))
     # Empty rows after the last filled one are sheet formatting, not rows a user sees;
     # an empty row between filled ones is a row (an error row when it has no id).
-    last = max(sheet.rows)
     blank = [""] * len(positions)
     cells: list[list[str]] = []
     for number in range(2, last + 1):
         values = sheet.rows.get(number)
-        cells.append([values.get(p + 1, "") for p in positions] if values else blank)
+        if values is None:
+            cells.append(blank)
+        else:
+            count = len(values)
+            cells.append([values[p] if p < count else "" for p in positions])
     data = pd.DataFrame(cells, columns=positions, dtype=str) if cells else None
     if data is None:
         data = pd.DataFrame({p: pd.Series([], dtype=str) for p in positions})
+    read = set(positions)
     problems = [
         RowProblem(
             index=row - 2,
@@ -916,7 +933,7 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
             severity="warning",
         )
         for row, column, formula in sheet.formulas
-        if row >= 2 and column - 1 in set(positions)
+        if row >= 2 and column - 1 in read
     ]
     table = RawTable(headers, data, InputFile(role, shown, sha, len(data)), "xlsx")
     table.row_problems = problems

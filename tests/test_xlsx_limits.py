@@ -161,3 +161,19 @@ def test_a_sheet_with_a_wide_claimed_dimension_reads_only_its_cells(tmp_path: Pa
     table = read_table(path, "applicants")
     assert table.headers == ["applicant_id", "job1_title"]
     assert table.data.values.tolist() == [["A-1", "Clerk"]]
+
+
+def test_one_far_cell_cannot_make_every_row_that_wide(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import screening.reading
+
+    monkeypatch.setattr(screening.reading, "WORKBOOK_LIMITS", WorkbookLimits(span=1_000))
+    rows = {n: [f"A-{n}", "Clerk"] for n in range(2, 40)}
+    path = tmp_path / "far.xlsx"
+    path.write_bytes(_workbook_bytes({1: ["applicant_id", "job1_title"], **rows}))
+    assert len(read_table(path, "applicants").data) == 38  # 39 rows x 2 columns: read
+    far = {**rows, 3: ["A-3", "Clerk", *[""] * 40, "x"]}  # a value in column 43
+    path.write_bytes(_workbook_bytes({1: ["applicant_id", "job1_title"], **far}))
+    with pytest.raises(FileLevelError, match="39 rows and 43 columns span more than 1,000"):
+        read_table(path, "applicants")
