@@ -168,8 +168,8 @@ def sweep_stale_partials(targets: Iterable[Path]) -> list[Path]:
 
 class StagedOutputs:
     """Output files written under temporary names beside their targets, put in place by
-    `commit` (and taken back by `withdraw`); every unfinished file is removed by `discard`
-    or by the exit stack the outputs were opened on."""
+    `commit` (and taken back by `withdraw`); every unfinished file is removed when the
+    exit stack the outputs were opened on closes."""
 
     def __init__(self, stack: contextlib.ExitStack) -> None:
         self._stack = stack
@@ -204,11 +204,6 @@ class StagedOutputs:
             with contextlib.suppress(OSError):
                 final.unlink()
         self._placed.clear()
-
-    def discard(self) -> None:
-        """Remove every file not yet put in place."""
-        for handle, _final in self._files:
-            self._discard(Path(handle.name))
 
     @staticmethod
     def _discard(partial: Path) -> None:

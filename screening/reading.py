@@ -737,17 +737,22 @@ def _check_shared_strings(
     if size > limits.shared_strings_bytes:
         raise _too_large(role, shown, f"its shared strings unpack to {size:,} bytes")
     count = 0
-    tail = b""
+    carry = b""  # the end of a block, where a tag may be cut in two: searched with the next
     with archive.open(name) as source:
         for block in iter(lambda: source.read(1 << 20), b""):
-            text = tail + block
-            count += text.count(b"<si>") + text.count(b"<si ")
-            tail = text[-3:]  # a tag split over two blocks is counted in the next
-            count -= tail.count(b"<si") if tail.startswith(b"<si") else 0
+            text = carry + block
+            cut = max(len(text) - 64, 0)
+            count += sum(1 for found in _STRING_ITEM.finditer(text) if found.start() < cut)
+            carry = text[cut:]
             if count > limits.shared_strings:
-                raise _too_large(
-                    role, shown, f"it has more than {limits.shared_strings:,} shared strings"
-                )
+                break
+    count += len(_STRING_ITEM.findall(carry))
+    if count > limits.shared_strings:
+        raise _too_large(role, shown, f"it has more than {limits.shared_strings:,} shared strings")
+
+
+#: The start of one shared string (`<si>`, `<si/>`, or with a namespace prefix `<x:si>`).
+_STRING_ITEM = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?si[\s/>]")
 
 
 @dataclass

@@ -86,7 +86,7 @@ SHARED_STRINGS_TYPE = (
 )
 
 
-def shared_strings_bomb(count: int = 40_000_000) -> bytes:
+def shared_strings_bomb(count: int = 40_000_000, item: bytes = b"<si><t/></si>") -> bytes:
     """A workbook whose sharedStrings part holds tens of millions of strings in under a
     megabyte (streamed into the archive, never held whole)."""
     data = _workbook_bytes({1: ["applicant_id", "job1_title"], 2: ["A-1", "Clerk"]})
@@ -108,7 +108,7 @@ def shared_strings_bomb(count: int = 40_000_000) -> bytes:
             )
             block = 100_000
             for start in range(0, count, block):
-                part.write(b"<si><t/></si>" * min(block, count - start))
+                part.write(item * min(block, count - start))
             part.write(b"</sst>")
     return out.getvalue()
 
@@ -134,14 +134,22 @@ def test_a_shared_strings_bomb_is_refused_before_it_is_parsed(tmp_path: Path) ->
     assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_too_many_shared_strings_are_counted_without_parsing_them(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "item",
+    [b"<si><t/></si>", b"<x:si><x:t>" + b"a" * 997 + b"</x:t></x:si>"],
+    ids=["empty strings", "prefixed long strings across blocks"],
+)
+def test_shared_strings_are_counted_exactly_without_parsing_them(
+    tmp_path: Path, item: bytes
+) -> None:
     # within the size and ratio limits, over the count: the count alone refuses it
     path = tmp_path / "many.xlsx"
-    path.write_bytes(shared_strings_bomb(count=3000))
-    limits = WorkbookLimits(shared_strings=2000)
-    with pytest.raises(FileLevelError, match="more than 2,000 shared strings"):
+    path.write_bytes(shared_strings_bomb(count=3000, item=item))
+    limits = WorkbookLimits(shared_strings=2999, ratio=10**6)
+    with pytest.raises(FileLevelError, match="more than 2,999 shared strings"):
         check_workbook_archive(path, "applicants", str(path), limits)
-    check_workbook_archive(path, "applicants", str(path), WorkbookLimits(shared_strings=3000))
+    exact = WorkbookLimits(shared_strings=3000, ratio=10**6)
+    check_workbook_archive(path, "applicants", str(path), exact)
 
 
 def test_the_app_upload_refuses_the_same_bombs() -> None:
