@@ -37,8 +37,8 @@ sys.exit(screening.launch.main(sys.argv[2:]))
 """
 
 pytestmark = pytest.mark.skipif(
-    not workers_can_start() and not os.environ.get("CI"),
-    reason="worker processes need two cores and the forkserver start method",
+    not workers_can_start(),
+    reason="no worker processes here: they need two cores and the forkserver start method",
 )
 
 
