@@ -93,10 +93,26 @@ def big_batch(tmp_path: Path, copies: int = 40) -> Path:
     return path
 
 
-def test_a_long_form_run_with_engine_workers_returns_through_a_pipe(tmp_path: Path) -> None:
-    argv = ["screen", str(LONG / "applicants.csv"), "--jobs", str(LONG / "jobs.csv"),
-            "--education", str(LONG / "education.csv"), "--spec", str(ALAMEDA),
-            "--as-of", "2026-11-26", "--no-audit"]  # fmt: skip
+def _read_whole_batch(tmp_path: Path) -> list[str]:
+    """A large wide file that cannot be read in chunks (a quote inside an unquoted cell
+    hides where records end): the run stops its workers and reads the file whole."""
+    path = big_batch(tmp_path, copies=2)
+    with path.open("a", encoding="utf-8") as out:
+        out.write('stray,Clerk "B"\n')
+    return [str(path)]
+
+
+def _long_form(tmp_path: Path) -> list[str]:
+    return [str(LONG / "applicants.csv"), "--jobs", str(LONG / "jobs.csv"),
+            "--education", str(LONG / "education.csv")]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "batch", [_long_form, _read_whole_batch], ids=["long form", "csv read whole"]
+)
+def test_a_run_with_engine_workers_returns_through_a_pipe(tmp_path: Path, batch: object) -> None:
+    files = batch(tmp_path)  # type: ignore[operator]
+    argv = ["screen", *files, "--spec", str(ALAMEDA), "--as-of", "2026-11-26", "--no-audit"]
     child = subprocess.Popen(
         command(1000, *argv), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
         start_new_session=True,
