@@ -19,8 +19,9 @@ import openpyxl
 import pytest
 
 from screening.columns import FileLevelError
-from screening.reading import WorkbookLimits, check_workbook_archive, read_table
+from screening.reading import read_table
 from screening.uploads import Upload, load_uploads
+from screening.workbooks import WorkbookLimits, check_workbook_archive
 from tests.builders import ALAMEDA
 
 #: Address space of the child: the command's own imports fit, a sheet of 10^10 cells does not.
@@ -174,9 +175,9 @@ def test_a_sheet_with_a_wide_claimed_dimension_reads_only_its_cells(tmp_path: Pa
 def test_one_far_cell_cannot_make_every_row_that_wide(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import screening.reading
+    import screening.workbooks
 
-    monkeypatch.setattr(screening.reading, "WORKBOOK_LIMITS", WorkbookLimits(span=1_000))
+    monkeypatch.setattr(screening.workbooks, "WORKBOOK_LIMITS", WorkbookLimits(span=1_000))
     rows = {n: [f"A-{n}", "Clerk"] for n in range(2, 40)}
     path = tmp_path / "far.xlsx"
     path.write_bytes(_workbook_bytes({1: ["applicant_id", "job1_title"], **rows}))
