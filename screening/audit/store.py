@@ -17,7 +17,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -1016,6 +1016,8 @@ def _make_engine(url: str) -> Engine:
         return sa.create_engine(url, pool_pre_ping=True)
     engine = sa.create_engine(url, connect_args={"timeout": 120})
     in_memory = parsed.database in (None, "", ":memory:")
+    if not in_memory and parsed.database is not None:
+        _create_owner_only(parsed.database)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -1041,6 +1043,19 @@ def _make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _create_owner_only(database: str) -> None:
+    """Create a new SQLite store file readable by its owner only (0600).
+
+    The store holds applicants' names, histories and self-identification. SQLite gives
+    the -wal and -shm files it creates later the mode of the database file.
+    """
+    if database.startswith("file:"):
+        return  # a URI filename: SQLite's own options decide
+    # an existing store keeps its mode; a missing folder is reported on connecting
+    with suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class _Writer:
