@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from screening import facts as F
-from screening.evidence import INVALID, QUALIFYING, UNCERTAIN
+from screening.evidence import INVALID, NOT_QUALIFYING, QUALIFYING, UNCERTAIN
 from screening.results import Status
 from screening.spec import (
     LEVEL_YEARS,
@@ -207,6 +207,30 @@ def job_summaries(
     return _joined_per_applicant(who, concat(label, ", ", detail), count, limit)
 
 
+def job_verdicts(
+    jobs: pd.DataFrame, requirement: str, classes: list[str], count: int, limit: int = 3
+) -> Texts:
+    """Per applicant, up to `limit` jobs of the given classifications and why they are so:
+    'Store Manager, Target: 'Store Manager' is a known occupation (...) outside ...'."""
+    wanted = (jobs["requirement"] == requirement).to_numpy(dtype=bool) & np.isin(
+        jobs["classification"].to_numpy(dtype=object), classes
+    )
+    where = np.flatnonzero(wanted)
+    if not len(where):
+        return np.full(count, "", dtype=object)
+    who = jobs["applicant_pos"].to_numpy(dtype=np.int64)[where]
+    order = np.argsort(who, kind="stable")
+    where, who = where[order], who[order]
+    shown = group_rank(who) < limit
+    where, who = where[shown], who[shown]
+    title = jobs["title"].to_numpy(dtype=object)[where]
+    employer = jobs["employer"].to_numpy(dtype=object)[where]
+    label = _where(employer != "", concat(title, ", ", employer), title)
+    label = _where(label == "", "(untitled job)", label)
+    why = jobs["matched"].to_numpy(dtype=object)[where]
+    return _joined_per_applicant(who, concat(label, ": ", why), count, limit)
+
+
 def _open_end(text: Any) -> bool:
     """An end text that means the job goes on (blank, 'present', 'current')."""
     if text is None or (isinstance(text, float) and np.isnan(text)):
@@ -241,6 +265,8 @@ def experience_reasons(
     needed = F.credit_for_years(req.years_fraction, full_time_hours)
     counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
     doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
+    doubts = job_verdicts(jobs, req.id, [UNCERTAIN], count)
+    rejected = job_verdicts(jobs, req.id, [NOT_QUALIFYING], count)
     window = f" within the last {req.within_years} years" if req.within_years else ""
     of_required = f" of {years_text(required)} required years{window}"
     jobs_text = np.full(count, " (no qualifying job)", dtype=object)
@@ -265,6 +291,8 @@ def experience_reasons(
                 head, years_texts(certain[rows]), of_required, jobs_text[rows],
                 "; up to ", upto, " if these count: ", doubtful[rows],
             )  # fmt: skip
+            doubt = rows & (doubts != "")
+            out[doubt] = concat(out[doubt], " — in doubt: ", doubts[doubt])
         else:
             # floor what the applicant has and round the shortfall up, so one day short
             # never reads as "3 of 3 required years; short by 0 years"
@@ -275,6 +303,8 @@ def experience_reasons(
                 head, years_texts(has), of_required, jobs_text[rows],
                 "; short by ", years_texts(short), " years",
             )  # fmt: skip
+            named = rows & (rejected != "")
+            out[named] = concat(out[named], " — did not count: ", rejected[named])
     return out
 
 

@@ -1,0 +1,196 @@
+"""Occupations (O*NET 30.1) and industries (NAICS 2022) recognised from what people write.
+
+The tables in ``screening/data`` are derived by ``scripts/build_taxonomy_tables.py`` and
+hold titles and index phrases in their match form (see ``screening.wording``), so reading
+them is all the run time does. They are read once per process, on first use.
+
+This product includes information from the O*NET 30.1 Database by the U.S. Department of
+Labor, Employment and Training Administration (USDOL/ETA). Used under the CC BY 4.0
+license. O*NET® is a trademark of USDOL/ETA. Industry codes and index phrases come from
+the U.S. Census Bureau's 2022 NAICS files (public domain).
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from screening.wording import match_form
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+
+#: Longest title or industry phrase, in words, looked up inside a longer text.
+_LONGEST = 8
+
+
+@dataclass(frozen=True)
+class Occupation:
+    """One O*NET-SOC occupation."""
+
+    code: str
+    title: str
+    #: O*NET Job Zone, 1 (little preparation) to 5 (extensive); None where O*NET gives none.
+    job_zone: int | None
+
+    @property
+    def minor_group(self) -> str:
+        """The SOC minor group ("13-1" for 13-1111.00): occupations of one kind of work."""
+        return self.code[:4]
+
+
+@dataclass(frozen=True)
+class TaxonomyMatch:
+    """Codes a text names, the phrase that named them, and whether it was the whole text."""
+
+    codes: tuple[str, ...]
+    phrase: str
+    whole: bool
+
+
+def _read_keys(path: Path) -> dict[str, tuple[str, ...]]:
+    keys: dict[str, tuple[str, ...]] = {}
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#"):
+                continue
+            key, _, codes = line.rstrip("\n").partition("\t")
+            keys[key] = tuple(codes.split(","))
+    return keys
+
+
+def _lookup(
+    keys: dict[str, tuple[str, ...]], form: str, skip: frozenset[str]
+) -> TaxonomyMatch | None:
+    """The whole text if it is a key, else its longest word run that is (never a `skip` word)."""
+    if not form:
+        return None
+    if form in keys:
+        return TaxonomyMatch(keys[form], form, True)
+    words = form.split()
+    for size in range(min(len(words) - 1, _LONGEST), 0, -1):
+        for start in range(len(words) - size + 1):
+            phrase = " ".join(words[start : start + size])
+            if phrase in keys and phrase not in skip:
+                return TaxonomyMatch(keys[phrase], phrase, False)
+    return None
+
+
+class OccupationTable:
+    """O*NET occupations and the titles that name them."""
+
+    def __init__(self, occupations: dict[str, Occupation], titles: dict[str, tuple[str, ...]]):
+        self.occupations = occupations
+        self.titles = titles
+
+    def recognise(
+        self, title_form: str, skip: frozenset[str] = frozenset()
+    ) -> TaxonomyMatch | None:
+        """Occupations a title (in match form) names: the whole title, else its longest
+        run of words that is a known title (a partial match)."""
+        return _lookup(self.titles, title_form, skip)
+
+    def describe(self, codes: Iterable[str]) -> str:
+        """Occupation titles of codes, for reasons: "Registered Nurses (29-1141.00)"."""
+        return "; ".join(
+            f"{self.occupations[c].title} ({c})" for c in codes if c in self.occupations
+        )
+
+
+class IndustryTable:
+    """NAICS 2022 industries and the phrases that name them."""
+
+    def __init__(self, titles: dict[str, str], phrases: dict[str, tuple[str, ...]]):
+        self.titles = titles
+        self.phrases = phrases
+
+    def recognise(self, text_form: str, skip: frozenset[str] = frozenset()) -> TaxonomyMatch | None:
+        """NAICS codes an industry text (in match form) names, as `OccupationTable.recognise`."""
+        return _lookup(self.phrases, text_form, skip)
+
+    def describe(self, codes: Iterable[str]) -> str:
+        """Industry titles of codes, for reasons: "Telecommunications (517)"."""
+        return "; ".join(f"{self.titles.get(c, c)} ({c})" for c in codes)
+
+
+@lru_cache(maxsize=1)
+def occupation_table() -> OccupationTable:
+    """The O*NET occupation table shipped with the package (read once)."""
+    occupations: dict[str, Occupation] = {}
+    with (DATA_DIR / "onet-occupations.tsv").open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#"):
+                continue
+            code, zone, title = line.rstrip("\n").split("\t")
+            occupations[code] = Occupation(code, title, int(zone) if zone else None)
+    return OccupationTable(occupations, _read_keys(DATA_DIR / "onet-titles.tsv.gz"))
+
+
+@lru_cache(maxsize=1)
+def industry_table() -> IndustryTable:
+    """The NAICS industry table shipped with the package (read once)."""
+    titles: dict[str, str] = {}
+    with (DATA_DIR / "naics-codes.tsv").open(encoding="utf-8") as handle:
+        for line in handle:
+            if line.startswith("#"):
+                continue
+            code, title = line.rstrip("\n").split("\t")
+            titles[code] = title.strip()
+    return IndustryTable(titles, _read_keys(DATA_DIR / "naics-index.tsv.gz"))
+
+
+def code_within(code: str, prefixes: Iterable[str]) -> bool:
+    """Whether a NAICS or SOC code lies under any of the given codes or code prefixes."""
+    return any(code.startswith(prefix) for prefix in prefixes)
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """O*NET occupations and NAICS industries proposed for a description, best first."""
+
+    occupations: list[tuple[str, str, float]]
+    industries: list[tuple[str, str, float]]
+
+
+def propose_codes(description: str, limit: int = 8, cutoff: float = 80.0) -> Proposal:
+    """Propose O*NET occupations and NAICS industries for an experience-area description.
+
+    Each proposal is (code, title, score 0-100). Every title and index phrase is scored
+    against the description with a token-set ratio (rapidfuzz), so "program/project
+    management" proposes Project Management Specialists and "utility industry" proposes
+    Utilities (22). A proposal is a draft for the analyst, never a decision.
+    """
+    form = match_form(description)
+    if not form:
+        return Proposal([], [])
+    occupations = occupation_table()
+    industries = industry_table()
+
+    def best(keys: dict[str, tuple[str, ...]]) -> dict[str, float]:
+        scores: dict[str, float] = {}
+        for key, score, _ in process.extract(
+            form, list(keys), scorer=fuzz.token_set_ratio, limit=limit * 6, score_cutoff=cutoff
+        ):
+            for code in keys[key]:
+                scores[code] = max(scores.get(code, 0.0), float(score))
+        return scores
+
+    occupation_scores = best(occupations.titles)
+    industry_scores = best(industries.phrases)
+    ranked_occupations = sorted(occupation_scores.items(), key=lambda kv: (-kv[1], kv[0]))
+    ranked_industries = sorted(industry_scores.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
+    return Proposal(
+        [
+            (code, occupations.occupations[code].title, score)
+            for code, score in ranked_occupations[:limit]
+            if code in occupations.occupations
+        ],
+        [
+            (code, industries.titles.get(code, code), score)
+            for code, score in ranked_industries[:limit]
+        ],
+    )
