@@ -13,6 +13,7 @@ the U.S. Census Bureau's 2022 NAICS files (public domain).
 from __future__ import annotations
 
 import gzip
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -156,41 +157,76 @@ class Proposal:
     industries: list[tuple[str, str, float]]
 
 
-def propose_codes(description: str, limit: int = 8, cutoff: float = 80.0) -> Proposal:
+def _description_parts(description: str) -> list[str]:
+    """Match forms of the phrases of a description: "program/project management in the
+    utility industry" -> program management, project management, utility."""
+    pieces = [p for p in re.split(r"[,;]|/| and | or | in the | in | within ", description.lower())]
+    forms = [match_form(p) for p in pieces]
+    forms = [f for f in forms if f]
+    out: list[str] = []
+    for index, form in enumerate(forms):
+        words = form.split()
+        # "program/project management": a lone word takes the next phrase's last word
+        if len(words) == 1 and index + 1 < len(forms) and len(forms[index + 1].split()) > 1:
+            form = f"{form} {forms[index + 1].split()[-1]}"
+        words = [w for w in form.split() if w not in _PROPOSAL_NOISE]
+        if words:
+            out.append(" ".join(words))
+    return list(dict.fromkeys(out))
+
+
+#: Words of a description that name no occupation or industry.
+_PROPOSAL_NOISE = frozenset({"industry", "field", "sector", "the", "of", "experience", "related"})
+
+
+def _ranked(
+    keys: dict[str, tuple[str, ...]], parts: list[str], cutoff: float
+) -> list[tuple[str, float]]:
+    """Codes named by keys containing a part (or, failing that, close to one), scored by
+    how many of those keys name them; ties favour the shorter (broader) code."""
+    counts: dict[str, float] = {}
+    for part in parts:
+        variants = {part, re.sub(r"\bmanag\b", "manager", part)}
+        found = False
+        for key, codes in keys.items():
+            if any(re.search(rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])", key) for v in variants):
+                found = True
+                # a title that is the phrase itself weighs most; a longer one less
+                weight = 10.0 if key in variants else 1.0 / len(key.split())
+                for code in codes:
+                    counts[code] = counts.get(code, 0.0) + weight
+        if not found:
+            for key, score, _ in process.extract(
+                part, list(keys), scorer=fuzz.token_sort_ratio, limit=10, score_cutoff=cutoff
+            ):
+                for code in keys[key]:
+                    counts[code] = counts.get(code, 0.0) + float(score) / 100
+    return sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
+
+
+def propose_codes(description: str, limit: int = 8, cutoff: float = 85.0) -> Proposal:
     """Propose O*NET occupations and NAICS industries for an experience-area description.
 
-    Each proposal is (code, title, score 0-100). Every title and index phrase is scored
-    against the description with a token-set ratio (rapidfuzz), so "program/project
-    management" proposes Project Management Specialists and "utility industry" proposes
-    Utilities (22). A proposal is a draft for the analyst, never a decision.
+    The description is split into its phrases ("program/project management in the utility
+    industry" -> program management, project management, utility); every title and index
+    phrase containing one names its codes, and codes named most often come first
+    (phrases found nowhere fall back to fuzzy matching with rapidfuzz). Each proposal is
+    (code, title, score). A proposal is a draft for the analyst, never a decision.
     """
-    form = match_form(description)
-    if not form:
+    parts = _description_parts(description)
+    if not parts:
         return Proposal([], [])
     occupations = occupation_table()
     industries = industry_table()
-
-    def best(keys: dict[str, tuple[str, ...]]) -> dict[str, float]:
-        scores: dict[str, float] = {}
-        for key, score, _ in process.extract(
-            form, list(keys), scorer=fuzz.token_set_ratio, limit=limit * 6, score_cutoff=cutoff
-        ):
-            for code in keys[key]:
-                scores[code] = max(scores.get(code, 0.0), float(score))
-        return scores
-
-    occupation_scores = best(occupations.titles)
-    industry_scores = best(industries.phrases)
-    ranked_occupations = sorted(occupation_scores.items(), key=lambda kv: (-kv[1], kv[0]))
-    ranked_industries = sorted(industry_scores.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
+    ranked_occupations = _ranked(occupations.titles, parts, cutoff)
+    ranked_industries = _ranked(industries.phrases, parts, cutoff)
     return Proposal(
         [
             (code, occupations.occupations[code].title, score)
-            for code, score in ranked_occupations[:limit]
+            for code, score in ranked_occupations
             if code in occupations.occupations
-        ],
-        [
-            (code, industries.titles.get(code, code), score)
-            for code, score in ranked_industries[:limit]
+        ][:limit],
+        [(code, industries.titles.get(code, code), score) for code, score in ranked_industries][
+            :limit
         ],
     )
