@@ -66,6 +66,14 @@ class _Industry:
     note: str
 
 
+@dataclass(frozen=True)
+class _IndustryReader:
+    #: industry or employer text -> how it reads (cached per text)
+    read: Callable[[str], _Industry]
+    #: listed and related words: the job's own words that tie it to the industries
+    ties: re.Pattern[str] | None
+
+
 class JobClassifier:
     """Classifies job texts against one requirement with one vocabulary (cached per text)."""
 
@@ -80,6 +88,12 @@ class JobClassifier:
         self.vocab = vocab
         self._occupations = occupations
         self._industries = industries
+        # each distinct title, duty text, industry and employer is read once, however many
+        # combinations it appears in
+        self._forms = lru_cache(maxsize=1 << 16)(self._form)
+        self._near = lru_cache(maxsize=1 << 14)(self._near_match)
+        self._occupation = lru_cache(maxsize=1 << 14)(self._occupation_codes)
+        self._hits_in = lru_cache(maxsize=1 << 15)(self._hits_in_text)
         self.unstemmed = frozenset({*BASE_UNSTEMMED, *(w.lower() for w in vocab.unstemmed_words)})
         self.replacements = {
             **{k.lower(): v.lower() for k, v in vocab.spellings.items()},
@@ -138,6 +152,9 @@ class JobClassifier:
 
     def form(self, text: str) -> str:
         """Match form with this vocabulary's abbreviations, spellings and unstemmed words."""
+        return self._forms(text)
+
+    def _form(self, text: str) -> str:
         return match_form(text, self.replacements, self.unstemmed)
 
     @property
@@ -152,10 +169,10 @@ class JobClassifier:
             self._industries = industry_table()
         return self._industries
 
-    def _industry_reader(self, names: list[str]) -> Callable[[str, str], _Industry]:
-        """(industry or employer text, the job's other words) -> how the industry reads."""
+    def _industry_reader(self, names: list[str]) -> _IndustryReader:
+        """How an industry (or employer) text reads against the named industry families."""
         if not names:
-            return lambda text, own: _Industry("any", "")
+            return _IndustryReader(lambda text: _Industry("any", ""), None)
         vocab, req = self.vocab, self.req
         listed_words: list[str] = []
         related_words: list[str] = []
@@ -181,7 +198,7 @@ class JobClassifier:
         unrelated = phrase_regex(self.form(w) for w in unrelated_words)
         ties = phrase_regex(self.form(w) for w in [*listed_words, *related_words])
 
-        def read(text: str, own: str) -> _Industry:
+        def read(text: str) -> _Industry:
             form = self.form(self._translated(text))
             if not form:
                 return _Industry("unknown", "")
@@ -201,11 +218,6 @@ class JobClassifier:
             elif codes and all(code_within(c, unrelated_codes) for c in codes):
                 against = f"unrelated industry {self.industries.describe(codes)}"
             if against is not None:
-                if ties is not None and (tie := ties.search(own)):
-                    return _Industry(
-                        "unknown",
-                        f"matched {against}, but the job's own words name '{tie.group(0)}'",
-                    )
                 return _Industry("unrelated", f"matched {against}")
             if codes:
                 return _Industry(
@@ -215,25 +227,31 @@ class JobClassifier:
                 )
             return _Industry("unknown", "is not a recognised industry")
 
-        return read
+        return _IndustryReader(lru_cache(maxsize=1 << 14)(read), ties)
 
     def _translated(self, text: str) -> str:
         if not self.translations:
             return text
         return " ".join(self.translations.get(match_form(w), w) for w in words_of(text))
 
-    def _area_hits(self, title_form: str, duties_form: str) -> list[_Hit]:
+    def _hits_in_text(self, source: str, form: str) -> tuple[_Hit, ...]:
+        """Areas one text shows by keyword (and, in duties, by a verb and its object)."""
         hits: dict[str, _Hit] = {}
-        for source, form in (("title", title_form), ("duties", duties_form)):
-            if not form:
-                continue
-            for area, pattern in self.area_patterns.items():
-                if area not in hits and (hit := pattern.search(form)):
-                    hits[area] = _Hit(area, f"{source} matched area '{area}' ('{hit.group(0)}')")
-        if duties_form:
+        if not form:
+            return ()
+        for area, pattern in self.area_patterns.items():
+            if hit := pattern.search(form):
+                hits[area] = _Hit(area, f"{source} matched area '{area}' ('{hit.group(0)}')")
+        if source == "duties":
             for area, pattern in self.duty_patterns.items():
-                if area not in hits and (hit := pattern.search(duties_form)):
+                if area not in hits and (hit := pattern.search(form)):
                     hits[area] = _Hit(area, f"duties matched area '{area}' ('{hit.group(0)}')")
+        return tuple(hits.values())
+
+    def _area_hits(self, title_form: str, duties_form: str) -> list[_Hit]:
+        hits = {hit.area: hit for hit in self._hits_in("title", title_form)}
+        for hit in self._hits_in("duties", duties_form):
+            hits.setdefault(hit.area, hit)
         return list(hits.values())
 
     def _near_match(self, title: str, title_form: str) -> str | None:
@@ -267,10 +285,12 @@ class JobClassifier:
         """(codes, phrase, high confidence) of the title's occupations."""
         words = [w for w in title_form.split() if w not in self.qualifiers]
         stripped = " ".join(words)
+        if all(w in self.generic for w in words):
+            return (), "", False  # "Manager", "Intern": no occupation in particular
         found = self.occupations.recognise(stripped, self.generic)
         if found is None:
             return (), "", False
-        confident = found.whole and not (len(words) == 1 and stripped in self.generic)
+        confident = found.whole
         return found.codes, found.phrase, confident
 
     # ------------------------------------------------------------------ the rule
@@ -310,22 +330,29 @@ class JobClassifier:
         source, text = ("industry", industry_text) if industry_text else ("employer", employer)
         title_form = self.form(title)
         duties_form = self.form(duties)
-        own = " ".join(f for f in (title_form, duties_form, self.form(employer)) if f)
 
         def industry(area: str | None) -> _Industry:
             reader = self.industry_readers.get(area, self.default_industry) if area else None
-            found = (reader or self.default_industry)(text, own)
-            if found.category in ("listed", "related", "unrelated", "other", "unknown") and text:
+            reader = reader or self.default_industry
+            found = reader.read(text)
+            if found.category == "unrelated" and reader.ties is not None:
+                # the job's own words tie it to the requirement's industries
+                own = " ".join((title_form, duties_form, self.form(employer)))
+                if tie := reader.ties.search(own):
+                    found = _Industry(
+                        "unknown", f"{found.note}, but the job's own words name '{tie.group(0)}'"
+                    )
+            if found.category != "any" and text:
                 return _Industry(found.category, f"{source} '{text}' {found.note}".strip())
             return _Industry(found.category, "" if found.category == "any" else "industry is blank")
 
         hits = self._area_hits(title_form, duties_form)
         label = title or "(no title)"
         if not hits:
-            near = self._near_match(title, title_form) if title_form else None
+            near = self._near(title, title_form) if title_form else None
             if near is not None:
                 return None, UNCERTAIN, f"{NEAR_MATCH}: {near}"
-            codes, phrase, confident = self._occupation_codes(title_form)
+            codes, phrase, confident = self._occupation(title_form)
             covering = [a for a in self.areas if self.area_codes[a].intersection(codes)]
             inside = [c for c in codes if c in self.all_area_codes]
             if codes and len(inside) == len(codes):

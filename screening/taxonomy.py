@@ -53,38 +53,39 @@ class TaxonomyMatch:
     whole: bool
 
 
-def _read_keys(path: Path) -> dict[str, tuple[str, ...]]:
-    keys: dict[str, tuple[str, ...]] = {}
+class _Keys(dict[str, str]):
+    """Match form -> its codes, comma-joined (split only when a key is looked up)."""
+
+    def codes(self, key: str) -> tuple[str, ...]:
+        return tuple(self[key].split(","))
+
+
+def _read_keys(path: Path) -> _Keys:
     with gzip.open(path, "rt", encoding="utf-8") as handle:
-        for line in handle:
-            if line.startswith("#"):
-                continue
-            key, _, codes = line.rstrip("\n").partition("\t")
-            keys[key] = tuple(codes.split(","))
-    return keys
+        lines = handle.read().splitlines()
+    # one split per line and no per-line Python logic: read by every worker process
+    return _Keys(line.split("\t", 1) for line in lines if not line.startswith("#"))
 
 
-def _lookup(
-    keys: dict[str, tuple[str, ...]], form: str, skip: frozenset[str]
-) -> TaxonomyMatch | None:
+def _lookup(keys: _Keys, form: str, skip: frozenset[str]) -> TaxonomyMatch | None:
     """The whole text if it is a key, else its longest word run that is (never a `skip` word)."""
     if not form:
         return None
     if form in keys:
-        return TaxonomyMatch(keys[form], form, True)
+        return TaxonomyMatch(keys.codes(form), form, True)
     words = form.split()
     for size in range(min(len(words) - 1, _LONGEST), 0, -1):
         for start in range(len(words) - size + 1):
             phrase = " ".join(words[start : start + size])
             if phrase in keys and phrase not in skip:
-                return TaxonomyMatch(keys[phrase], phrase, False)
+                return TaxonomyMatch(keys.codes(phrase), phrase, False)
     return None
 
 
 class OccupationTable:
     """O*NET occupations and the titles that name them."""
 
-    def __init__(self, occupations: dict[str, Occupation], titles: dict[str, tuple[str, ...]]):
+    def __init__(self, occupations: dict[str, Occupation], titles: _Keys):
         self.occupations = occupations
         self.titles = titles
 
@@ -105,7 +106,7 @@ class OccupationTable:
 class IndustryTable:
     """NAICS 2022 industries and the phrases that name them."""
 
-    def __init__(self, titles: dict[str, str], phrases: dict[str, tuple[str, ...]]):
+    def __init__(self, titles: dict[str, str], phrases: _Keys):
         self.titles = titles
         self.phrases = phrases
 
@@ -179,16 +180,15 @@ def _description_parts(description: str) -> list[str]:
 _PROPOSAL_NOISE = frozenset({"industry", "field", "sector", "the", "of", "experience", "related"})
 
 
-def _ranked(
-    keys: dict[str, tuple[str, ...]], parts: list[str], cutoff: float
-) -> list[tuple[str, float]]:
+def _ranked(keys: _Keys, parts: list[str], cutoff: float) -> list[tuple[str, float]]:
     """Codes named by keys containing a part (or, failing that, close to one), scored by
     how many of those keys name them; ties favour the shorter (broader) code."""
     counts: dict[str, float] = {}
     for part in parts:
         variants = {part, re.sub(r"\bmanag\b", "manager", part)}
         found = False
-        for key, codes in keys.items():
+        for key, joined in keys.items():
+            codes = joined.split(",")
             if any(re.search(rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])", key) for v in variants):
                 found = True
                 # a title that is the phrase itself weighs most; a longer one less
@@ -199,7 +199,7 @@ def _ranked(
             for key, score, _ in process.extract(
                 part, list(keys), scorer=fuzz.token_sort_ratio, limit=10, score_cutoff=cutoff
             ):
-                for code in keys[key]:
+                for code in keys.codes(key):
                     counts[code] = counts.get(code, 0.0) + float(score) / 100
     return sorted(counts.items(), key=lambda kv: (-kv[1], len(kv[0]), kv[0]))
 

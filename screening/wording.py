@@ -35,7 +35,8 @@ def fold_accents(text: str) -> str:
 
 def words_of(text: str) -> list[str]:
     """Lower-case words of a text: accents folded, "&" read as "and", punctuation dropped."""
-    folded = fold_accents(text.lower()).replace("&", " and ")
+    lowered = text.lower()
+    folded = (lowered if lowered.isascii() else fold_accents(lowered)).replace("&", " and ")
     return _WORD.findall(folded)
 
 

@@ -88,6 +88,21 @@ def test_duties_with_a_verb_and_an_area_object_show_the_area(classifier: JobClas
     assert "account management" in matched
 
 
+def test_bookkeeping_accounts_are_not_account_management(classifier: JobClassifier) -> None:
+    result, matched = classify(
+        classifier, "Finance Clerk III", "Electric utility", "Managed accounts payable"
+    )
+    assert result != QUALIFYING
+    assert "matched area 'account management'" not in matched
+
+
+def test_a_non_professional_word_alone_names_no_occupation(classifier: JobClassifier) -> None:
+    # O*NET lists "Intern" under physicians; an applicant's "Intern" is not that
+    result, matched = classify(classifier, "Intern", "Electric utility")
+    assert result == UNCERTAIN
+    assert "Physicians" not in matched
+
+
 # ------------------------------------------------------------------ near matches
 
 
@@ -209,10 +224,10 @@ def test_the_derived_tables_carry_their_attribution() -> None:
 
 
 def test_the_derived_tables_are_read_in_the_current_match_form() -> None:
-    assert "29-1141.00" in occupation_table().titles[match_form("Registered Nurse")]
-    assert "221210" in industry_table().phrases[match_form("Natural gas distribution")]
+    assert "29-1141.00" in occupation_table().titles.codes(match_form("Registered Nurse"))
+    assert "221210" in industry_table().phrases.codes(match_form("Natural gas distribution"))
     # the Census index's inversions are undone ("Gas, natural, distribution")
-    assert "221210" in industry_table().phrases[match_form("natural gas distribution")]
+    assert "221210" in industry_table().phrases.codes(match_form("natural gas distribution"))
 
 
 def test_propose_codes_finds_occupations_and_industries() -> None:
