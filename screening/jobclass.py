@@ -264,21 +264,19 @@ class JobClassifier:
                 for start in range(max(len(words) - size + 1, 0)):
                     window = " ".join(words[start : start + size])
                     if fuzz.ratio(window, phrase) >= SLIP_SIMILARITY:
-                        return (
-                            f"'{title}' is close to '{phrase}' of area '{area}' (a spelling slip?)"
-                        )
+                        return f"close to '{phrase}' of area '{area}' (a spelling slip?)"
         translated = self.form(self._translated(title))
         if translated != title_form:
             present = set(translated.split())
             for area, phrases in self.areas.items():
                 for phrase in phrases:
                     if len(phrase.split()) > 1 and set(phrase.split()) <= present:
-                        return f"'{title}' reads as '{phrase}' of area '{area}' in another language"
+                        return f"reads as '{phrase}' of area '{area}' in another language"
         for area, area_words in self.area_words.items():
             shared = area_words.intersection(words)
             if shared:
                 word = sorted(shared)[0]
-                return f"title word '{word}' is part of area '{area}' but no area phrase matched"
+                return f"'{word}' is a word of area '{area}', but no area phrase matched"
         return None
 
     def _occupation_codes(self, title_form: str) -> tuple[tuple[str, ...], str, bool]:
@@ -347,7 +345,6 @@ class JobClassifier:
             return _Industry(found.category, "" if found.category == "any" else "industry is blank")
 
         hits = self._area_hits(title_form, duties_form)
-        label = title or "(no title)"
         if not hits:
             near = self._near(title, title_form) if title_form else None
             if near is not None:
@@ -358,7 +355,7 @@ class JobClassifier:
             if codes and len(inside) == len(codes):
                 described = self.occupations.describe(codes)
                 hits = [
-                    _Hit(a, f"title '{label}' is the occupation {described}, covered by area '{a}'")
+                    _Hit(a, f"title is the occupation {described}, covered by area '{a}'")
                     for a in covering
                 ]
             else:
@@ -367,41 +364,16 @@ class JobClassifier:
                     return None, NOT_QUALIFYING, f"{unrelated.note}, outside {self._area_list()}"
                 described = self.occupations.describe(codes)
                 if inside:
-                    return (
-                        None,
-                        UNCERTAIN,
-                        (
-                            f"{OCCUPATION_DOUBT}: title '{label}' may be {described}; only some of "
-                            f"these are covered by {self._area_list()}"
-                        ),
-                    )
+                    doubt = f"may be {described}; only some of these are covered by the areas"
+                    return None, UNCERTAIN, f"{OCCUPATION_DOUBT}: {doubt}"
                 if codes and confident and not self._near_areas(codes, unrelated.category):
-                    return (
-                        None,
-                        NOT_QUALIFYING,
-                        (
-                            f"'{label}' is a known occupation ({described}) outside "
-                            f"{self._area_list()}"
-                        ),
-                    )
+                    why = f"a known occupation ({described}) outside {self._area_list()}"
+                    return None, NOT_QUALIFYING, why
                 if codes:
-                    why = "close to the areas' occupations" if confident else "a partial match"
-                    return (
-                        None,
-                        UNCERTAIN,
-                        (
-                            f"{OCCUPATION_DOUBT}: title '{label}' may be {described} ({why}); "
-                            f"no area of {self._area_list()} matched"
-                        ),
-                    )
-                return (
-                    None,
-                    UNCERTAIN,
-                    (
-                        f"{UNRECOGNISED_TITLE}: '{label}' shows no area of {self._area_list()} "
-                        "and no known occupation"
-                    ),
-                )
+                    how = "near the areas' occupations" if confident else "a partial match"
+                    return None, UNCERTAIN, f"{OCCUPATION_DOUBT}: may be {described} ({how})"
+                doubt = "no area phrase and no known occupation"
+                return None, UNCERTAIN, f"{UNRECOGNISED_TITLE}: {doubt}"
         best: Classified | None = None
         for hit in hits:
             result, matched = self._in_area(hit, industry(hit.area), title_form)

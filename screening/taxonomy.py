@@ -96,11 +96,12 @@ class OccupationTable:
         run of words that is a known title (a partial match)."""
         return _lookup(self.titles, title_form, skip)
 
-    def describe(self, codes: Iterable[str]) -> str:
-        """Occupation titles of codes, for reasons: "Registered Nurses (29-1141.00)"."""
-        return "; ".join(
-            f"{self.occupations[c].title} ({c})" for c in codes if c in self.occupations
-        )
+    def describe(self, codes: Iterable[str], most: int = 3) -> str:
+        """Occupation titles of codes, for reasons: "Registered Nurses (29-1141.00)"; at
+        most `most` of them, then how many more."""
+        known = [c for c in codes if c in self.occupations]
+        shown = "; ".join(f"{self.occupations[c].title} ({c})" for c in known[:most])
+        return shown + (f"; {len(known) - most} more" if len(known) > most else "")
 
 
 class IndustryTable:

@@ -140,7 +140,7 @@ def test_a_recognised_occupation_far_from_the_areas_is_not_qualifying(
 ) -> None:
     result, matched = classify(classifier, title, "Electric utility")
     assert result == NOT_QUALIFYING
-    assert f"'{title}' is a known occupation" in matched
+    assert matched.startswith("a known occupation (")
     assert "outside customer relations, account management" in matched
 
 
