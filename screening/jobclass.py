@@ -99,9 +99,11 @@ class JobClassifier:
             **{k.lower(): v.lower() for k, v in vocab.spellings.items()},
             **{k.lower(): v.lower() for k, v in vocab.abbreviations.items()},
         }
+        # compared word for word, unstemmed: "cliente" is Spanish, "client" is not
         self.translations = {
-            match_form(k): v.lower() for k, v in vocab.translations.items() if match_form(k)
+            " ".join(words_of(k)): v.lower() for k, v in vocab.translations.items() if words_of(k)
         }
+        self.duty_hints = phrase_regex(self.form(w) for w in vocab.area_hint_words)
         self.areas: dict[str, list[str]] = {
             area: sorted(
                 {f for k in vocab.area_keywords(area, keywords) if (f := self.form(k))},
@@ -232,7 +234,7 @@ class JobClassifier:
     def _translated(self, text: str) -> str:
         if not self.translations:
             return text
-        return " ".join(self.translations.get(match_form(w), w) for w in words_of(text))
+        return " ".join(self.translations.get(w, w) for w in words_of(text))
 
     def _hits_in_text(self, source: str, form: str) -> tuple[_Hit, ...]:
         """Areas one text shows by keyword (and, in duties, by a verb and its object)."""
@@ -365,6 +367,10 @@ class JobClassifier:
                 described = self.occupations.describe(codes)
                 if inside:
                     doubt = f"may be {described}; only some of these are covered by the areas"
+                    return None, UNCERTAIN, f"{OCCUPATION_DOUBT}: {doubt}"
+                hint = self.duty_hints.search(duties_form) if self.duty_hints else None
+                if hint and codes:
+                    doubt = f"may be {described}, but the duties mention '{hint.group(0)}'"
                     return None, UNCERTAIN, f"{OCCUPATION_DOUBT}: {doubt}"
                 if codes and confident and not self._near_areas(codes, unrelated.category):
                     why = f"a known occupation ({described}) outside {self._area_list()}"

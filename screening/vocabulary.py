@@ -71,6 +71,9 @@ class Vocabulary(BaseModel):
     #: shows account management when a verb precedes an object within a few words.
     duty_verbs: list[str] = Field(default_factory=list)
     duty_objects: dict[str, list[str]] = Field(default_factory=dict)
+    #: words in duties that speak of the areas' subjects (customers, programs): a title
+    #: recognised as another occupation is then not enough to reject the job.
+    area_hint_words: list[str] = Field(default_factory=list)
     #: proposed O*NET-SOC codes per area (a spec's `area_occupations` settles them).
     area_occupations: dict[str, list[str]] = Field(default_factory=dict)
 

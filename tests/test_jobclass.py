@@ -157,6 +157,24 @@ def test_a_neighbouring_occupation_is_uncertain_not_rejected(classifier: JobClas
     assert classify(classifier, "Energy Analyst", "Electric utility")[0] == UNCERTAIN
 
 
+def test_duties_about_the_areas_subjects_keep_another_occupation_from_rejection(
+    classifier: JobClassifier,
+) -> None:
+    bare = classify(classifier, "Energy Advisor", "Electric utility", "Audited buildings")
+    assert bare[0] == NOT_QUALIFYING
+    result, matched = classify(
+        classifier, "Energy Advisor", "Electric utility", "Advised customers on their bills"
+    )
+    assert result == UNCERTAIN
+    assert "the duties mention 'customer'" in matched
+
+
+def test_english_words_are_not_read_as_another_language(classifier: JobClassifier) -> None:
+    # "cliente" is Spanish for customer; "client" must not become "customer"
+    _, matched = classify(classifier, "Client Success Lead", "Software")
+    assert "another language" not in matched
+
+
 def test_an_unrecognised_title_is_uncertain(classifier: JobClassifier) -> None:
     result, matched = classify(classifier, "Grid Whisperer", "Electric utility")
     assert result == UNCERTAIN
