@@ -82,6 +82,13 @@ def page() -> None:
     st.caption(f"Decisions are recorded in {run.ledger.where}.")
 
     groups = review_groups(run.items)
+    # one kind of doubt at a time (near matches, unrecognised titles, industries, ...), so
+    # an analyst settles each kind once
+    kinds = list(dict.fromkeys(groups["kind"])) if len(groups) else []
+    if len(kinds) > 1:
+        shown = st.selectbox("Kind of doubt", ["every kind", *kinds], key="review_kind")
+        if shown != "every kind":
+            groups = groups[groups["kind"] == shown].reset_index(drop=True)
     waiting = run.result.outcome_counts()["needs_review"]
     st.markdown(f"**{waiting}** applicant(s) need review, in **{len(groups)}** group(s).")
     if not len(groups):

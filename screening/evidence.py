@@ -23,6 +23,11 @@ import pandas as pd
 
 from screening import columns
 from screening import facts as F
+from screening.jobclass import ANY_AREA as ANY_AREA
+from screening.jobclass import NOT_QUALIFYING as NOT_QUALIFYING
+from screening.jobclass import QUALIFYING as QUALIFYING
+from screening.jobclass import UNCERTAIN as UNCERTAIN
+from screening.jobclass import job_classifier
 from screening.places import US_STATES
 from screening.results import InputIssue
 from screening.spec import (
@@ -41,11 +46,7 @@ from screening.vocabulary import Vocabulary, normalise_text, phrase_pattern
 JOB_FIELDS = list(columns.JOB_FIELDS)
 EDUCATION_FIELDS = list(columns.EDUCATION_FIELDS)
 
-QUALIFYING = "qualifying"
-UNCERTAIN = "uncertain"
-NOT_QUALIFYING = "not_qualifying"
 INVALID = "invalid"
-_FAVOUR = {QUALIFYING: 0, UNCERTAIN: 1, NOT_QUALIFYING: 2}
 
 _MONTHS = {name.lower(): i for i, name in enumerate(calendar.month_name) if name}
 _MONTHS.update({name.lower(): i for i, name in enumerate(calendar.month_abbr) if name})
@@ -61,8 +62,6 @@ _YES = {"yes", "y", "true", "1"}
 _NO = {"no", "n", "false", "0"}
 
 NO_DAY = -1
-#: The area of a requirement that names none: every job matches it.
-ANY_AREA = "any experience"
 
 #: Years of study a completed degree stands for when education beyond the required level
 #: replaces experience (a master's is two years beyond a bachelor's, a doctorate four more).
@@ -121,74 +120,6 @@ def window_start(as_of: date, years: int) -> int:
     except ValueError:  # 29 February in a year that has none
         boundary = date(as_of.year - years, 2, 28)
     return boundary.toordinal() + 1
-
-
-@dataclass(frozen=True)
-class _TextMatch:
-    area: str | None
-    keyword: str
-    source: str
-
-
-@dataclass
-class _AreaMatcher:
-    areas: list[tuple[str, re.Pattern[str]]]
-
-    def match_all(self, title: str, duties: str) -> list[_TextMatch]:
-        """Every area the title or duties show (the first keyword found for each)."""
-        if not self.areas:
-            return [_TextMatch(ANY_AREA, "", "")]
-        found: dict[str, _TextMatch] = {}
-        for source, text in (("title", title), ("duties", duties)):
-            if not text:
-                continue
-            normalised = normalise_text(text)
-            for area, pattern in self.areas:
-                if area not in found and (hit := pattern.search(normalised)):
-                    found[area] = _TextMatch(area, hit.group(0), source)
-        return list(found.values())
-
-
-@dataclass
-class _IndustryMatcher:
-    listed: re.Pattern[str] | None
-    related: re.Pattern[str] | None
-    unrelated: re.Pattern[str] | None
-    any_industry: bool
-
-    def classify(self, text: str) -> tuple[str, str]:
-        """('listed'|'related'|'unrelated'|'unknown'|'any', matched word)."""
-        if self.any_industry:
-            return "any", ""
-        normalised = normalise_text(text)
-        if not normalised:
-            return "unknown", ""
-        for category, pattern in (
-            ("listed", self.listed),
-            ("related", self.related),
-            ("unrelated", self.unrelated),
-        ):
-            if pattern is not None and (found := pattern.search(normalised)):
-                return category, found.group(0)
-        return "unknown", ""
-
-
-def _industry_matcher(
-    req: ExperienceRequirement, industries: list[str], vocab: Vocabulary
-) -> _IndustryMatcher:
-    if not industries:
-        return _IndustryMatcher(None, None, None, True)
-    listed: list[str] = []
-    related: list[str] = []
-    unrelated: list[str] = []
-    for name in industries:
-        listed += vocab.industry_keywords(name)
-        if req.allow_related_industries:
-            related += vocab.related_industry_keywords(name)
-        unrelated += vocab.unrelated_industry_keywords(name)
-    return _IndustryMatcher(
-        phrase_pattern(listed), phrase_pattern(related), phrase_pattern(unrelated), False
-    )
 
 
 @dataclass
@@ -474,23 +405,19 @@ def _classify_jobs(
     as_of: date,
 ) -> pd.DataFrame:
     """Classify every job against one experience requirement and say what matched."""
-    classify = _job_classifier(req, vocab)
+    classify = job_classifier(req, vocab).classify
     out = frame.copy()
     title = out["title"].to_numpy(dtype=object)
-    has_industry = out["industry"].to_numpy(dtype=object) != ""
-    industry_text = np.where(
-        has_industry, out["industry"].to_numpy(dtype=object), out["employer"].to_numpy(dtype=object)
-    )
-    industry_source = np.where(has_industry, "industry", "employer").astype(object)
-    # classified once per distinct (title, duties, industry or employer) combination
     duties = out["duties"].to_numpy(dtype=object)
-    title_codes, _ = distinct(title)
-    duties_codes, _ = distinct(duties)
-    text_codes, _ = distinct(industry_text)
-    combination, first = combined_codes(title_codes, duties_codes, text_codes, has_industry)
+    industry = out["industry"].to_numpy(dtype=object)
+    employer = out["employer"].to_numpy(dtype=object)
+    # classified once per distinct (title, duties, industry, employer) combination
+    combination, first = combined_codes(
+        distinct(title)[0], distinct(duties)[0], distinct(industry)[0], distinct(employer)[0]
+    )
     tables = [np.empty(len(first), dtype=object) for _ in range(3)]
     for index, row in enumerate(first):
-        found = classify(title[row], duties[row], industry_source[row], industry_text[row])
+        found = classify(title[row], duties[row], industry[row], employer[row])
         for table, value in zip(tables, found, strict=True):
             table[index] = value
     area, classification, matched = (table[combination] for table in tables)
@@ -515,89 +442,6 @@ def _classify_jobs(
     counted = np.isin(classification, [QUALIFYING, UNCERTAIN])
     out["credit"] = np.where(counted, np.minimum(out["rate"].to_numpy(), cap) * days, 0)
     return out
-
-
-#: Job classifiers by (requirement, vocabulary) identity, with the answers they gave: a
-#: worker screens chunk after chunk with one spec, and job texts recur between chunks.
-_JOB_CLASSIFIERS: dict[tuple[int, int], tuple[ExperienceRequirement, Vocabulary, Any]] = {}
-
-
-def _job_classifier(req: ExperienceRequirement, vocab: Vocabulary) -> Any:
-    """(title, duties, 'industry'|'employer', its text) -> (area, classification, matched)."""
-    key = (id(req), id(vocab))
-    cached = _JOB_CLASSIFIERS.get(key)
-    if cached is not None and cached[0] is req and cached[1] is vocab:
-        return cached[2]
-    classify = lru_cache(maxsize=1 << 16)(_build_job_classifier(req, vocab))
-    if len(_JOB_CLASSIFIERS) >= 64:
-        _JOB_CLASSIFIERS.clear()
-    _JOB_CLASSIFIERS[key] = (req, vocab, classify)
-    return classify
-
-
-def _build_job_classifier(req: ExperienceRequirement, vocab: Vocabulary) -> Any:
-    areas = [
-        (area, pattern)
-        for area, keywords in req.areas.items()
-        if (pattern := phrase_pattern(vocab.area_keywords(area, keywords))) is not None
-    ]
-    matcher = _AreaMatcher(areas)
-    default_industries = _industry_matcher(req, req.industries, vocab)
-    area_industries = {
-        area: _industry_matcher(req, names, vocab) for area, names in req.area_industries.items()
-    }
-    non_professional = phrase_pattern(vocab.non_professional_words) if req.professional else None
-
-    def classify_area(found: _TextMatch, job_title: str, source: str, text: str) -> tuple[str, str]:
-        """(classification ignoring bad values, what matched) for one matched area."""
-        if found.area == ANY_AREA:
-            parts = ["the requirement names no area, so any job counts"]
-        else:
-            parts = [f"{found.source} matched area '{found.area}' ('{found.keyword}')"]
-        assert found.area is not None
-        category, word = area_industries.get(found.area, default_industries).classify(text)
-        if category == "unknown":
-            parts.append(
-                f"{source} '{text}' is not a recognised industry" if text else "industry is blank"
-            )
-            result = UNCERTAIN
-        elif category == "unrelated":
-            parts.append(f"{source} '{text}' matched unrelated industry '{word}'")
-            result = NOT_QUALIFYING
-        else:
-            if category != "any":
-                parts.append(f"{source} '{text}' matched {category} industry '{word}'")
-            result = QUALIFYING
-        flagged = (
-            non_professional.search(normalise_text(job_title))
-            if non_professional is not None and result == QUALIFYING
-            else None
-        )
-        if flagged:
-            parts.append(f"title word '{flagged.group(0)}' may not be professional experience")
-            result = UNCERTAIN
-        return result, "; ".join(parts)
-
-    def classify(
-        job_title: str, duties: str, source: str, text: str
-    ) -> tuple[str | None, str, str]:
-        """(area, classification ignoring bad values, what matched) of one distinct job text.
-
-        A job that shows several areas counts under the most favourable one (areas may
-        name their own industries).
-        """
-        matches = matcher.match_all(job_title, duties)
-        if not matches:
-            return None, NOT_QUALIFYING, "no experience area matched the title or duties"
-        best: tuple[str | None, str, str] | None = None
-        for found in matches:
-            result, matched = classify_area(found, job_title, source, text)
-            if best is None or _FAVOUR[result] < _FAVOUR[best[1]]:
-                best = (found.area, result, matched)
-        assert best is not None
-        return best
-
-    return classify
 
 
 def _credit(

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 
 from screening import facts as F
-from screening.evidence import INVALID, QUALIFYING, UNCERTAIN
+from screening.evidence import (
+    INVALID,
+    NOT_QUALIFYING,
+    QUALIFYING,
+    UNCERTAIN,
+    combined_codes,
+    distinct,
+)
 from screening.results import Status
 from screening.spec import (
     LEVEL_YEARS,
@@ -149,11 +156,17 @@ def job_summaries(
     count: int,
     as_of_day: int,
     limit: int = 3,
+    applicants: np.ndarray[Any, np.dtype[np.bool_]] | None = None,
+    doubts: bool = False,
 ) -> Texts:
-    """Per applicant, up to `limit` jobs: 'Title, Employer, Jun 2024 – present, full time'."""
+    """Per applicant (of those marked in `applicants`, default all), up to `limit` jobs:
+    'Title, Employer, Jun 2024 – present, full time'; with `doubts`, an uncertain job's
+    doubt follows in brackets."""
     wanted = (jobs["requirement"] == requirement).to_numpy(dtype=bool) & np.isin(
         jobs["classification"].to_numpy(dtype=object), classes
     )
+    if applicants is not None:
+        wanted &= applicants[jobs["applicant_pos"].to_numpy(dtype=np.int64)]
     where = np.flatnonzero(wanted)
     if not len(where):
         return np.full(count, "", dtype=object)
@@ -169,10 +182,13 @@ def job_summaries(
     def column(name: str, dtype: Any = object) -> np.ndarray[Any, Any]:
         return jobs[name].to_numpy(dtype=dtype)[where]
 
-    title = column("title")
-    employer = column("employer")
+    # labels written once per distinct (title, employer): they repeat across applicants
+    title_codes, titles = distinct(column("title"))
+    employer_codes, employers = distinct(column("employer"))
+    pair, first = combined_codes(title_codes, employer_codes)
+    title, employer = titles[title_codes[first]], employers[employer_codes[first]]
     label = _where(employer != "", concat(title, ", ", employer), title)
-    label = _where(label == "", "(untitled job)", label)
+    label = _where(label == "", "(untitled job)", label)[pair]
     end_codes, end_texts = pd.factorize(column("end"), use_na_sentinel=False)
     open_ended = np.array([_open_end(text) for text in end_texts], dtype=bool)
     end_day = column("end_day", np.int64)
@@ -204,7 +220,46 @@ def job_summaries(
             concat(field, " '", value, "': ", problem),
             concat(field, ": ", problem),
         )
+    if doubts:
+        uncertain = column("classification") == UNCERTAIN
+        if uncertain.any():
+            detail[uncertain] = concat(detail[uncertain], " (", column("matched")[uncertain], ")")
     return _joined_per_applicant(who, concat(label, ", ", detail), count, limit)
+
+
+def job_verdicts(
+    jobs: pd.DataFrame,
+    requirement: str,
+    classes: list[str],
+    applicants: np.ndarray[Any, np.dtype[np.bool_]],
+    limit: int = 3,
+) -> Texts:
+    """Per applicant (of those marked in `applicants`), up to `limit` jobs of the given
+    classifications and why: "Store Manager, Target: industry 'Retail' matched ..."."""
+    count = len(applicants)
+    wanted = (jobs["requirement"] == requirement).to_numpy(dtype=bool) & np.isin(
+        jobs["classification"].to_numpy(dtype=object), classes
+    )
+    where = np.flatnonzero(wanted)
+    who = jobs["applicant_pos"].to_numpy(dtype=np.int64)[where]
+    keep = applicants[who]
+    where, who = where[keep], who[keep]
+    if not len(where):
+        return np.full(count, "", dtype=object)
+    order = np.argsort(who, kind="stable")
+    where, who = where[order], who[order]
+    shown = group_rank(who) < limit
+    where, who = where[shown], who[shown]
+    # written once per distinct (title, employer, why): job texts repeat across applicants
+    columns = [
+        jobs[name].to_numpy(dtype=object)[where] for name in ("title", "employer", "matched")
+    ]
+    combination, first = combined_codes(*(distinct(column)[0] for column in columns))
+    title, employer, why = (column[first] for column in columns)
+    label = _where(employer != "", concat(title, ", ", employer), title)
+    label = _where(label == "", "(untitled job)", label)
+    text = concat(label, ": ", why)[combination]
+    return _joined_per_applicant(who, text, count, limit)
 
 
 def _open_end(text: Any) -> bool:
@@ -240,7 +295,17 @@ def experience_reasons(
     year = F.year_credit(full_time_hours)
     needed = F.credit_for_years(req.years_fraction, full_time_hours)
     counted = job_summaries(jobs, req.id, [QUALIFYING], count, as_of_day)
-    doubtful = job_summaries(jobs, req.id, [UNCERTAIN, INVALID], count, as_of_day)
+    # only a review sentence names the jobs in doubt
+    doubtful = job_summaries(
+        jobs,
+        req.id,
+        [UNCERTAIN, INVALID],
+        count,
+        as_of_day,
+        applicants=status == Status.review.value,
+        doubts=True,
+    )
+    rejected = job_verdicts(jobs, req.id, [NOT_QUALIFYING], status == Status.not_met.value)
     window = f" within the last {req.within_years} years" if req.within_years else ""
     of_required = f" of {years_text(required)} required years{window}"
     jobs_text = np.full(count, " (no qualifying job)", dtype=object)
@@ -275,6 +340,8 @@ def experience_reasons(
                 head, years_texts(has), of_required, jobs_text[rows],
                 "; short by ", years_texts(short), " years",
             )  # fmt: skip
+            named = rows & (rejected != "")
+            out[named] = concat(out[named], " — did not count: ", rejected[named])
     return out
 
 

@@ -1,7 +1,8 @@
 """Human review: what decides each needs_review applicant, settled judgements, overrides.
 
 - `review_items` names, for every applicant sent to review, the uncertain evidence that
-  decides them (an unrecognised industry, major or degree; an invalid entry; a title word),
+  decides them (an unrecognised industry, major or degree; an invalid entry; a title word;
+  a job title that is a near match, an uncertain occupation or not recognised),
   and `review_groups` groups applicants by it, so one judgement covers many applicants.
 - `settle` turns a recurring judgement ("treat industry 'Solar energy' as related") into a
   new spec revision: the spec refers to a new, content-addressed vocabulary file holding the
@@ -27,6 +28,7 @@ import pandas as pd
 import yaml
 
 from screening.evidence import INVALID, UNCERTAIN
+from screening.jobclass import NEAR_MATCH, OCCUPATION_DOUBT, UNRECOGNISED_TITLE
 from screening.pipeline import ScreeningResult
 from screening.results import Outcome, Status
 from screening.spec import JobSpec, dump_spec
@@ -39,6 +41,18 @@ GROUP_COLUMNS = ["kind", "value", "applicants", "settleable"]
 SETTLEABLE_KINDS: frozenset[str] = frozenset({"industry", "major"})
 
 _UNRECOGNISED_INDUSTRY = re.compile(r"(industry|employer) '(.*?)' is not a recognised industry")
+#: an industry recognised but neither listed nor related, or unrelated but tied to the
+#: requirement's industries by the job's own words
+_DOUBTFUL_INDUSTRY = re.compile(
+    r"(industry|employer) '(.*?)' (?:is .*, not a listed or accepted related industry"
+    r"|matched unrelated industry .*, but the job's own words)"
+)
+#: doubts about the job's title, each a kind of its own so an analyst settles it once
+_TITLE_DOUBTS = {
+    NEAR_MATCH: "near match",
+    OCCUPATION_DOUBT: "occupation",
+    UNRECOGNISED_TITLE: "unrecognised title",
+}
 _TITLE_WORD = re.compile(r"title word '(.*?)' may not be professional experience")
 
 
@@ -81,7 +95,11 @@ def _job_items(result: ScreeningResult, review_pos: np.ndarray[Any, Any]) -> lis
             continue
         matched = str(job["matched"])
         found = []
-        if (m := _UNRECOGNISED_INDUSTRY.search(matched)) is not None:
+        for prefix, kind in _TITLE_DOUBTS.items():
+            if matched.startswith(f"{prefix}: "):
+                doubt = matched[len(prefix) + 2 :]
+                found.append((kind, str(job["title"]) or "(no title)", f"{entry}; {doubt}"))
+        if m := _UNRECOGNISED_INDUSTRY.search(matched) or _DOUBTFUL_INDUSTRY.search(matched):
             found.append(("industry", m.group(2), f"{entry}; {m.group(0)}"))
         elif "industry is blank" in matched:
             found.append(("blank industry", "(blank)", f"{entry}; industry and employer blank"))

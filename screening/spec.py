@@ -79,6 +79,14 @@ class ExperienceRequirement(_Model):
     allow_related_industries: bool = True
     #: per-area industries; an area listed here uses these instead of `industries`.
     area_industries: dict[str, list[str]] = Field(default_factory=dict)
+    #: per-area O*NET-SOC occupation codes the area covers; an area not listed here uses
+    #: the vocabulary's proposal. A job recognised only as occupations outside every
+    #: area's SOC minor groups is not qualifying.
+    area_occupations: dict[str, list[str]] = Field(default_factory=dict)
+    #: NAICS 2022 codes (or code prefixes) of the industries and of the related industries;
+    #: empty = the vocabulary's codes for the named industry families.
+    industry_codes: list[str] = Field(default_factory=list)
+    related_industry_codes: list[str] = Field(default_factory=list)
     professional: bool = False
     within_years: int | None = Field(default=None, ge=1)
     clause: str = ""

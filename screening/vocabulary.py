@@ -35,6 +35,10 @@ class IndustryFamily(BaseModel):
     keywords: list[str] = Field(default_factory=list)
     related: list[str] = Field(default_factory=list)
     unrelated: list[str] = Field(default_factory=list)
+    #: NAICS 2022 codes or prefixes of the family, its related and its unrelated industries.
+    codes: list[str] = Field(default_factory=list)
+    related_codes: list[str] = Field(default_factory=list)
+    unrelated_codes: list[str] = Field(default_factory=list)
 
 
 class Vocabulary(BaseModel):
@@ -50,6 +54,28 @@ class Vocabulary(BaseModel):
     non_professional_words: list[str] = Field(default_factory=list)
     #: certificate names -> other spellings.
     certificates: dict[str, list[str]] = Field(default_factory=dict)
+    #: words read as other words before matching job text: abbreviations (mgr -> manager)
+    #: and spelling variants (programme -> program).
+    abbreviations: dict[str, str] = Field(default_factory=dict)
+    spellings: dict[str, str] = Field(default_factory=dict)
+    #: words of other languages and their English reading; a title that matches an area
+    #: only once translated is a near match (uncertain), never qualifying by itself.
+    translations: dict[str, str] = Field(default_factory=dict)
+    #: words never stemmed, because the stem names other work ("accounting").
+    unstemmed_words: list[str] = Field(default_factory=list)
+    #: title words too general to show an area or an occupation on their own.
+    generic_title_words: list[str] = Field(default_factory=list)
+    #: seniority words dropped from a title before it is looked up as an occupation.
+    title_qualifiers: list[str] = Field(default_factory=list)
+    #: duty verbs, and per area the things they act on: "oversaw ... customer accounts"
+    #: shows account management when a verb precedes an object within a few words.
+    duty_verbs: list[str] = Field(default_factory=list)
+    duty_objects: dict[str, list[str]] = Field(default_factory=dict)
+    #: words in duties that speak of the areas' subjects (customers, programs): a title
+    #: recognised as another occupation is then not enough to reject the job.
+    area_hint_words: list[str] = Field(default_factory=list)
+    #: proposed O*NET-SOC codes per area (a spec's `area_occupations` settles them).
+    area_occupations: dict[str, list[str]] = Field(default_factory=dict)
 
     def field_aliases(self, field: str) -> list[str]:
         """Names that mean a field: the field itself and its aliases."""

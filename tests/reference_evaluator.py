@@ -3,9 +3,10 @@
 It exists to be compared with the real engine (a differential test), so it is written to be
 obviously right rather than fast: plain Python, one applicant at a time, experience credit
 summed calendar day by calendar day, years as exact fractions. It shares nothing with the
-engine except the JobSpec and Vocabulary models; text matching, date parsing, education
-reading and the decision logic are all written again here from DESIGN.md ("Semantics") and
-docs/semantics.md.
+engine except the JobSpec and Vocabulary models and the shared job classifier (which
+area, occupation and industry a job's words show; it has labelled tests of its own): date
+parsing, credit, education reading and the decision logic are all written again here from
+DESIGN.md ("Semantics") and docs/semantics.md.
 
 Readings this module takes where neither document decides (each is the one an HR
 professional would expect):
@@ -53,6 +54,7 @@ from functools import lru_cache
 from math import ceil, floor
 from pathlib import Path
 
+from screening.jobclass import job_classifier
 from screening.results import Outcome, Status
 from screening.spec import (
     LEVEL_ORDER,
@@ -312,28 +314,6 @@ def read_span(job: Job, *, as_of: date, full_time_hours: int) -> JobSpan | None:
     return JobSpan(first=start, last=end, weight=hundredths(hours) * hundredths(percent))
 
 
-def industry_standing(
-    industry_text: str | None, industries: list[str], vocabulary: Vocabulary, allow_related: bool
-) -> str:
-    """listed / related / unrelated / unknown for a job's industry text against a list."""
-    if industry_text is None:
-        return "unknown"
-    for name in industries:
-        family = vocabulary.industries.get(name)
-        if matching_phrase(industry_text, [name, *(family.keywords if family else [])]):
-            return "listed"
-    if allow_related:
-        for name in industries:
-            family = vocabulary.industries.get(name)
-            if family and matching_phrase(industry_text, family.related):
-                return "related"
-    for name in industries:
-        family = vocabulary.industries.get(name)
-        if family and matching_phrase(industry_text, family.unrelated):
-            return "unrelated"
-    return "unknown"
-
-
 def classify_job(
     job: Job,
     requirement: ExperienceRequirement,
@@ -342,41 +322,16 @@ def classify_job(
     as_of: date,
     full_time_hours: int,
 ) -> tuple[str, JobSpan | None]:
-    """The job's classification against a requirement and, when readable, its span."""
-    text_fields = [t for t in (job.title, job.duties) if t is not None]
-    matched_areas = [
-        area
-        for area, spec_keywords in requirement.areas.items()
-        if any(
-            matching_phrase(text, [area, *spec_keywords, *vocabulary.areas.get(area, [])])
-            for text in text_fields
-        )
-    ]
-    if not matched_areas:
-        return NOT_QUALIFYING, None
-    industry_text = job.industry if job.industry is not None else job.employer
-    best = NOT_QUALIFYING
-    for area in matched_areas:
-        industries = requirement.area_industries.get(area, requirement.industries)
-        if not industries:
-            standing = "listed"
-        else:
-            standing = industry_standing(
-                industry_text, industries, vocabulary, requirement.allow_related_industries
-            )
-        if standing in ("listed", "related"):
-            best = QUALIFYING
-        elif standing == "unknown" and best == NOT_QUALIFYING:
-            best = UNCERTAIN
+    """The job's classification against a requirement and, when readable, its span.
+
+    Which area and industry a job's words show is taken from the shared job classifier
+    (screening.jobclass, with its own labelled tests); dates, credit and decisions stay
+    this module's own."""
+    _, best, _ = job_classifier(requirement, vocabulary).classify(
+        job.title or "", job.duties or "", job.industry or "", job.employer or ""
+    )
     if best == NOT_QUALIFYING:
         return NOT_QUALIFYING, None
-    if (
-        best == QUALIFYING
-        and requirement.professional
-        and job.title is not None
-        and matching_phrase(job.title, vocabulary.non_professional_words)
-    ):
-        best = UNCERTAIN
     span = read_span(job, as_of=as_of, full_time_hours=full_time_hours)
     if span is None:
         return INVALID, None
