@@ -20,7 +20,9 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 
 _SPACES = re.compile(r"\s+")
 _MD_STRIKE = re.compile(r"~~(.+?)~~", re.DOTALL)
-_MD_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|>\s*)")
+_MD_PREFIX = re.compile(r"^\s*(?:(?:#{1,6}\s+|[-*+]\s+|>\s*)\s*)+")
+#: Markdown emphasis ("**bold**", "__bold__") marks type, not words.
+_MD_EMPHASIS = re.compile(r"\*\*|__")
 
 
 class DocumentError(Exception):
@@ -127,7 +129,7 @@ def _join_wrapped_lines(lines: list[str]) -> list[str]:
 def _read_text(text: str) -> tuple[list[str], list[str]]:
     removed = [clean_text(m.group(1)) for m in _MD_STRIKE.finditer(text)]
     live = _MD_STRIKE.sub(" ", text)
-    lines = [_MD_PREFIX.sub("", line) for line in live.splitlines()]
+    lines = [_MD_EMPHASIS.sub("", _MD_PREFIX.sub("", line)) for line in live.splitlines()]
     return _join_wrapped_lines(lines), [r for r in removed if r]
 
 

@@ -145,6 +145,14 @@ class Pattern(_Model):
     certificates: list[Certificate] = Field(default_factory=list)
 
 
+class Reviewed(_Model):
+    """Who checked a compiled draft, and when; ``screen`` refuses an unreviewed draft with
+    unparsed sentences."""
+
+    by: str = Field(min_length=1)
+    at: str = Field(min_length=1)
+
+
 class Provenance(_Model):
     """Where a compiled spec came from."""
 
@@ -170,6 +178,11 @@ class JobSpec(_Model):
     licenses: list[License] = Field(default_factory=list)
     certificates: list[Certificate] = Field(default_factory=list)
     unparsed: list[str] = Field(default_factory=list)
+    #: preferred qualifications of the MQ sections: never requirements.
+    preferred: list[str] = Field(default_factory=list)
+    #: process text of the MQ sections ("applicants must list all experience"): not rules.
+    notes: list[str] = Field(default_factory=list)
+    reviewed: Reviewed | None = None
     removed: list[str] = Field(default_factory=list)
     provenance: Provenance | None = None
 

@@ -81,7 +81,14 @@ def _years_of(match: re.Match[str]) -> float:
 _MQ_HEADING = re.compile(
     r"^(?:employment\s+standards|minimum\s+(?:acceptable\s+)?qualifications?(?:\s+requirements?)?"
     r"|minimum\s+(?:acceptable\s+)?(?:training\s+and\s+experience|education\s+and\s+experience)"
-    r"|minimum\s+requirements|(?:minimum\s+)?education\s*(?:/|and|&)\s*experience"
+    r"|minimum\s+requirements(?:\s+to\s+perform\s+(?:the\s+)?work)?|(?:position\s+)?requirements?"
+    r"(?:\s*/\s*minimum\s+qualifications?)?|minimum\s+qualifications?\s*[-–]\s*[\w ]+"
+    r"|education\s*(?:,|/|and/or|and|&)\s*(?:training|experience)(?:\s*(?:,|/|and|&)\s*"
+    r"(?:training|experience))*|(?:pre-employment\s+)?additional\s+requirements"
+    r"|(?:necessary\s+)?special\s+(?:requirements|qualifications)|required\s+special\s+qualifications"
+    r"|licensing\s+requirements|driver['’]?s\s+licen[cs]e|background\s+check|education\s+substitution"
+    r"|positions\s+in\s+this\s+class\s+typically\s+require"
+    r"|(?:minimum\s+)?education\s*(?:/|and|&)\s*experience"
     r"|(?:required\s+|desired\s+)?qualifications?|experience\s+and\s+training"
     r"|training\s+and\s+experience|education,?\s+training\s+and\s+experience"
     r"|other\s+requirements?|legal\s+requirements?|special\s+requirements?"
@@ -130,12 +137,40 @@ def _is_noise(paragraph: str) -> bool:
     return False
 
 
+_PREFERRED_HEADING = re.compile(
+    r"^(?:pref+er+ed|desirable|desired|highly\s+desirable)(?:\s+(?:qualifications?|education|experience"
+    r"|skills|majors?|knowledge)(?:\s+(?:and|&)\s+\w+)?)?$",
+    re.IGNORECASE,
+)
+_NOTES_HEADING = re.compile(r"^(?:process\s+)?notes?$", re.IGNORECASE)
+#: a section of another way in ("BRIDGE CLASS EMPLOYMENT STANDARDS"): an alternative.
+_ALTERNATIVE_HEADING = re.compile(
+    r"^bridge\s+class\b.*|^alternate\s+(?:route|qualifications?)$", re.I
+)
+_CLOSING_HEADING = re.compile(r"^selective\s+certification$", re.IGNORECASE)
+
+
 def _heading_kind(paragraph: str) -> str | None:
-    """'mq' or 'other' for a heading paragraph, None for text."""
+    """'mq', 'preferred', 'notes', 'alternative' or 'other' for a heading paragraph, None for
+    text."""
     text = paragraph.strip()
     head = re.sub(r"\s*\(.*\)\s*\.?$", "", text).strip().rstrip(":").strip()
+    if not head and re.fullmatch(
+        r"\(\s*positions\s+in\s+this\s+class\s+typically\s+require\s*\):?", text, re.I
+    ):
+        return "mq"
     if len(head) > 120 or not head:
         return None
+    if re.search(r"[.;]\s*\w", head):
+        return None
+    if _PREFERRED_HEADING.match(head):
+        return "preferred"
+    if _NOTES_HEADING.match(head):
+        return "notes"
+    if _ALTERNATIVE_HEADING.match(head):
+        return "alternative"
+    if _CLOSING_HEADING.match(head):
+        return "other"
     if len(head) <= 80 and _MQ_HEADING.match(head) and not re.search(r"[.;]\s*\w", head):
         return "mq"
     if _OTHER_HEADING.match(head):
@@ -149,11 +184,22 @@ class Section:
 
     heading: str
     paragraphs: list[str]
+    #: "mq" (requirements), "preferred" (never requirements) or "notes" (process text).
+    kind: str = "mq"
+    #: the section is another way to qualify ("BRIDGE CLASS EMPLOYMENT STANDARDS").
+    alternative: bool = False
 
     @property
     def is_license_section(self) -> bool:
         """Licenses/certificates/other-requirement sections hold spec-wide requirements."""
-        return bool(re.match(r"^(?:other|legal|special|licen|certif)", self.heading.strip(), re.I))
+        return bool(
+            re.match(
+                r"^(?:other|legal|special|licen|certif|driver|additional|pre-employment|necessary"
+                r"|required\s+special|background)",
+                self.heading.strip(),
+                re.I,
+            )
+        )
 
 
 def find_mq_sections(paragraphs: list[str]) -> list[Section]:
@@ -162,18 +208,40 @@ def find_mq_sections(paragraphs: list[str]) -> list[Section]:
     When no MQ heading is found, the paragraphs that state years of experience or an
     education requirement are taken as one unheaded MQ section.
     """
-    sections: list[Section] = []
-    current: Section | None = None
+    sections = _sections(paragraphs, None)
+    if sections:
+        return sections
+    # No MQ heading: the MQ text runs from the first paragraph that states a requirement.
+    start = next((i for i, p in enumerate(paragraphs) if _states_requirement(p)), None)
+    if start is None:
+        return []
+    return _sections(paragraphs[start:], Section(heading="", paragraphs=[]))
+
+
+def _states_requirement(paragraph: str) -> bool:
+    return not _is_noise(paragraph) and bool(
+        re.search(r"\bexperience\b", paragraph, re.I)
+        and _YEARS.search(paragraph)
+        or re.search(r"\b(?:graduation|degree|diploma)\b", paragraph, re.I)
+    )
+
+
+def _sections(paragraphs: list[str], current: Section | None) -> list[Section]:
+    sections: list[Section] = [current] if current is not None else []
     for paragraph in paragraphs:
         kind = _heading_kind(paragraph)
         if kind is None and _is_noise(paragraph):
             continue
-        if kind == "mq":
-            heading = paragraph
-            current = Section(heading=heading, paragraphs=[])
+        if kind in ("mq", "alternative") or kind in ("preferred", "notes") and current is not None:
+            current = Section(
+                heading=paragraph,
+                paragraphs=[],
+                kind=kind if kind in ("preferred", "notes") else "mq",
+                alternative=kind == "alternative",
+            )
             sections.append(current)
             continue
-        if kind == "other":
+        if kind is not None:
             current = None
             continue
         if current is not None:
@@ -182,19 +250,7 @@ def find_mq_sections(paragraphs: list[str]) -> list[Section]:
                 continue
             current.paragraphs.append(paragraph)
     sections = [s for s in sections if s.paragraphs]
-    if sections:
-        return sections
-    unheaded = [
-        p
-        for p in paragraphs
-        if not _is_noise(p)
-        and (
-            re.search(r"\bexperience\b", p, re.I)
-            and _YEARS.search(p)
-            or re.search(r"\b(?:graduation|degree|diploma)\b", p, re.I)
-        )
-    ]
-    return [Section(heading="", paragraphs=unheaded)] if unheaded else []
+    return sections if any(s.kind == "mq" for s in sections) else []
 
 
 # --- sentences --------------------------------------------------------------------------
@@ -262,6 +318,8 @@ class Item:
     kind: str  # "label" or "sentence"
     text: str
     label: str = ""
+    #: a lower-case paragraph start: the rest of a sentence a page or list break split.
+    continues: bool = False
 
 
 def _label_of(raw: str) -> str:
@@ -352,13 +410,134 @@ def _paragraph_items(paragraph: str, items: list[Item]) -> None:
                 break
             items.append(Item("label", raw, _label_of(raw)))
             text = rest.strip()
+        first = True
         for sentence in split_sentences(text):
-            bare = sentence.strip(" .:;,").lower()
-            if bare in _CONNECTIVES:
-                # "AND." or "OR:" left after a list marker is structure, not a sentence.
-                items.append(Item("label", sentence, _label_of(bare)))
-            else:
-                items.append(Item("sentence", sentence))
+            for piece in clause_pieces(sentence):
+                piece.continues = first and piece.kind == "sentence" and piece.text[:1].islower()
+                first = False
+                bare = piece.text.strip(" .:;,").lower()
+                if piece.kind == "sentence" and bare in _CONNECTIVES:
+                    # "AND." or "OR:" left after a list marker is structure, not a sentence.
+                    items.append(Item("label", piece.text, _label_of(bare)))
+                else:
+                    items.append(piece)
+
+
+# --- the structure inside a sentence --------------------------------------------------
+#
+# A requirement sentence is a small expression before it is a list of facts:
+#
+#     sentence := part (JOIN part)* [JOIN]
+#     JOIN     := "; or" | "; and" | ", OR" | " OR " | ": or," | ", or" before an equivalency
+#     part     := [education] [("and" | "plus" | "with" | ",") experience]
+#
+# Each part is read on its own, so an education clause, the experience joined to it and an
+# "or an equivalent combination" after them end in three different places; a trailing join
+# ("...; or" closing a numbered item) joins the item to the next one.
+
+#: the start of an equivalency clause: "any combination", "an equivalent combination".
+_EQUIVALENCY_START = (
+    r"(?i:(?:any\s+|an\s+|the\s+|other\s+)?(?:equivalent\s+|suitable\s+|comparable\s+)?combination"
+    r"|any\s+(?:other\s+)?equivalent)\b"
+)
+_JOIN = re.compile(
+    r"\s*[;:]\s*(?P<low>(?i:or|and))\b(?!/)\s*[,:]?\s*"
+    r"|\s*,\s*(?P<upper>OR|AND)\b(?!/)\s*[,:]?\s*"
+    r"|\s+(?P<bare>OR|AND)\b(?!/)\s*[,:]?\s+"
+    r"|,?\s+(?P<equiv>(?i:or))\s+(?=" + _EQUIVALENCY_START + ")",
+)
+#: what a new requirement starts with, after a lower-case "; or" / "; and".
+_REQUIREMENT_START = re.compile(
+    rf"(?-i:[A-Z0-9(])|(?:at\s+least\s+|a\s+minimum\s+of\s+)?{_NUM}\s+(?:\(\d+\)\s+)?(?:\w+\s+)?"
+    r"(?:years?|months?)\b|(?:an?\s+|the\s+)?(?:bachelor|associate|master|doctor|high\s+school"
+    r"|graduation|completion|possession|valid|current|certification|licen[cs]e|degree|experience"
+    r"|education|equivalent|any\b)",
+    re.IGNORECASE,
+)
+_TRAILING_JOIN = re.compile(r"(?:\s*[;,]\s*(?P<low>(?i:or|and))|\s+(?P<upper>OR|AND))\s*[.:]?\s*$")
+_LEADING_JOIN = re.compile(r"^(?P<word>(?i:or|and))\b(?!/)\s*[,:]?\s+(?=\S)")
+#: "Bachelor's degree ... and two years of experience": the join before the years.
+_EDUCATION_THEN_YEARS = re.compile(
+    rf"(?:,\s*|\s+)(?:(?:and|plus|with|AND|PLUS)\s+|;\s*)(?=(?:(?:at\s+least|a\s+minimum\s+of"
+    rf"|minimum\s+of)\s+)?{_NUM}(?:\s*\(\d+(?:\.\d+)?\))?\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+"
+    rf"|consecutive\s+|additional\s+)*(?:years?|months?)\b)",
+    re.IGNORECASE,
+)
+
+
+def _join_label(text: str, word: str, trailing: bool = False) -> Item:
+    label = "or" if word.lower() == "or" else ("and_item" if trailing else "and")
+    return Item("label", text.strip(), label)
+
+
+def clause_pieces(sentence: str) -> list[Item]:
+    """A sentence cut at its joins into parts and the "or" / "and" labels between them."""
+    pieces: list[Item] = []
+    text = sentence.strip()
+    leading = _LEADING_JOIN.match(text)
+    # "or maintaining ..." continues a list of areas; "OR", "Or Four years", "or any
+    # combination ..." join what follows to what came before.
+    if (
+        leading
+        and len(text) > leading.end()
+        and (
+            leading.group("word").isupper()
+            or text[leading.end()].isupper()
+            or text[leading.end()].isdigit()
+            or re.match(_EQUIVALENCY_START, text[leading.end() :])
+        )
+    ):
+        pieces.append(_join_label(leading.group(0), leading.group("word")))
+        text = text[leading.end() :]
+    trailing = _TRAILING_JOIN.search(text)
+    tail: Item | None = None
+    if trailing and trailing.start() > 0:
+        tail = _join_label(
+            trailing.group(0), trailing.group("low") or trailing.group("upper"), True
+        )
+        text = text[: trailing.start()]
+    start = 0
+    for match in _JOIN.finditer(text):
+        if _inside_brackets(text, match.start()):
+            continue
+        if match.group("low") and not _REQUIREMENT_START.match(text, match.end()):
+            continue  # "...; or, maintaining a library": one more area of the same list
+        pieces.extend(_education_and_years(text[start : match.start()]))
+        word = match.group("low") or match.group("upper") or match.group("bare") or "or"
+        pieces.append(_join_label(match.group(0), word))
+        start = match.end()
+    pieces.extend(_education_and_years(text[start:]))
+    if tail is not None:
+        pieces.append(tail)
+    return [p for p in pieces if p.text.strip()]
+
+
+def _inside_brackets(text: str, index: int) -> bool:
+    return text.count("(", 0, index) > text.count(")", 0, index)
+
+
+def _education_and_years(part: str) -> list[Item]:
+    """An education clause followed by the experience joined to it: two parts."""
+    part = part.strip()
+    if not part:
+        return []
+    level_at = min(
+        (m.start() for _, pattern in _LEVELS if (m := pattern.search(part)) is not None),
+        default=None,
+    )
+    if level_at is None:
+        return [Item("sentence", part)]
+    for join in _EDUCATION_THEN_YEARS.finditer(part, level_at):
+        rest = part[join.end() :]
+        if _YEARS.search(rest) and re.search(r"\b(?:experience|work|employment)\b", rest, re.I):
+            if _inside_brackets(part, join.start()):
+                continue
+            return [
+                Item("sentence", part[: join.start()].strip()),
+                Item("label", join.group(0).strip(), "and"),
+                Item("sentence", rest.strip()),
+            ]
+    return [Item("sentence", part)]
 
 
 # --- reading sentences ------------------------------------------------------------------
@@ -375,6 +554,19 @@ UNVERIFIABLE = re.compile(
     r"|drug\s+screen|background\s+check|fingerprint|\bresiden(?:t|cy|ce)\b|domicile|clearance"
     r"|bondable|immuniz|vaccin|\bswim|eyesight|\bhearing\b|\btravel\b|weekends|on[- ]call"
     r"|\bspeak\b|\bconverse\b|read\s+and\s+write",
+    re.IGNORECASE,
+)
+#: "preferred", "desirable", "a plus": never a requirement ("preferably" inside one is).
+PREFERRED_WORDING = re.compile(
+    r"\b(?:pref+er+ed|desirable|desired|is\s+a\s+plus|are\s+a\s+plus|a\s+plus\b|ideal\s+candidate"
+    r"|highly\s+desir\w+|advantageous|nice\s+to\s+have)\b",
+    re.IGNORECASE,
+)
+#: wording that states a requirement: such a sentence never goes to notes or preferred
+#: unless it also has preferred wording.
+REQUIREMENT_WORDING = re.compile(
+    r"\b(?:degrees?|diplomas?|graduat\w*|G\.?E\.?D|years?|months?|licen[cs]\w*|certif\w*"
+    r"|registration|registered|must|required|requires?|requirements?|shall)\b",
     re.IGNORECASE,
 )
 _SUBSTITUTION = re.compile(
@@ -1008,6 +1200,13 @@ class _Builder:
     list_owner: str = ""
     #: "This note does not apply to ..." seen before the substitution note it limits.
     pending_note: str = ""
+    #: "1. A; and 2. B; or 3. C": what the items joined by "; and" share with each
+    #: alternative that follows ("A and B", "A and C").
+    common: _Draft | None = None
+    #: the kind of the section being read ("mq", "preferred", "notes").
+    section_kind: str = "mq"
+    preferred: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def new_group(self, key: str, start: _Draft | None = None) -> None:
         draft = copy.deepcopy(start) if start is not None else _Draft(key=key)
@@ -1026,7 +1225,7 @@ class _Builder:
         self.ensure()
         if self.pending_or and self.slot not in ("education", "experience", "general", "specific"):
             # "OR" between whole alternatives: a new pattern, not a variant of the last one.
-            self.new_group(f"pattern_{len(self.drafts) + 1}")
+            self.new_group(f"pattern_{len(self.drafts) + 1}", self.common)
         if self.pending_or:
             source = self.group[-1]
             fork = copy.deepcopy(source)
@@ -1048,6 +1247,10 @@ def _label(builder: _Builder, label: str) -> None:
     builder.list_owner = ""
     if label == "or":
         builder.pending_or = True
+    elif label == "and_item":
+        builder.pending_or = False
+        if builder.group and not builder.group[-1].empty():
+            builder.common = copy.deepcopy(builder.group[-1])
     elif label == "and":
         builder.pending_or = False
     elif label in ("education", "experience", "general", "specific", "license"):
@@ -1055,6 +1258,7 @@ def _label(builder: _Builder, label: str) -> None:
             builder.new_group(f"pattern_{len(builder.drafts) + 1}")
         builder.slot = label
     elif label.startswith("option:"):
+        builder.common = None
         builder.new_group(label.split(":", 1)[1], builder.base)
         builder.group[0].clause = label.split(":", 1)[1].replace("_", " ").capitalize()
         builder.slot = ""
@@ -1136,14 +1340,21 @@ def _extend_list(builder: _Builder, item: str) -> None:
                 requirement.clause += f" {item}"
 
 
-def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
+def _sentence(
+    builder: _Builder, sentence: str, license_section: bool, continues: bool = False
+) -> None:
     vocabulary = builder.vocabulary
     if builder.list_owner and _is_list_item(sentence):
         _extend_list(builder, sentence)
         return
     builder.list_owner = ""
+    if PREFERRED_WORDING.search(sentence) or (
+        builder.section_kind == "preferred" and not REQUIREMENT_WORDING.search(sentence)
+    ):
+        builder.preferred.append(sentence)
+        return
     announces_list = sentence.rstrip().endswith(":")
-    if sentence[:1].islower() and any(d.experience for d in builder.group):
+    if continues and any(d.experience for d in builder.group):
         # A lower-case line continues the experience sentence a page or list break split.
         for draft in builder.group:
             if draft.experience:
@@ -1260,8 +1471,11 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         if touched:
             return
     if education is None and not experience:
-        # Unverifiable requirements (UNVERIFIABLE) and anything not understood stay here.
-        builder.unparsed.append(sentence)
+        if REQUIREMENT_WORDING.search(sentence) or UNVERIFIABLE.search(sentence):
+            # Unverifiable requirements (UNVERIFIABLE) and anything not understood stay here.
+            builder.unparsed.append(sentence)
+        else:
+            builder.notes.append(sentence)
     elif announces_list:
         builder.list_owner = "experience" if experience else "education"
 
@@ -1459,9 +1673,10 @@ def spec_clauses(spec: JobSpec) -> list[str]:
 
 
 def dropped_sentences(compiled: CompiledSpec) -> list[str]:
-    """MQ sentences found neither in a clause nor in ``unparsed`` (always empty unless a bug)."""
+    """MQ sentences found neither in a clause nor in ``unparsed``, ``preferred`` or ``notes``
+    (always empty unless a bug)."""
     clauses = spec_clauses(compiled.spec)
-    unparsed = set(compiled.spec.unparsed)
+    unparsed = {*compiled.spec.unparsed, *compiled.spec.preferred, *compiled.spec.notes}
     return [
         sentence
         for sentence in compiled.sentences
@@ -1517,12 +1732,16 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         license_section = section.is_license_section
         builder.slot = "license" if license_section else ""
         builder.pending_or = False
+        builder.common = None
+        builder.section_kind = section.kind
+        if section.alternative:
+            _label(builder, "or")
         for item in items_of(section):
             if item.kind == "label":
                 _label(builder, item.label)
                 continue
             sentences.append(item.text)
-            _sentence(builder, item.text, license_section)
+            _sentence(builder, item.text, license_section, item.continues)
     if builder.pending_note:
         builder.unparsed.append(builder.pending_note)
     drafts = [d for d in builder.drafts if not d.empty()]
@@ -1574,6 +1793,8 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         licenses=licenses,
         certificates=certificates,
         unparsed=builder.unparsed,
+        preferred=builder.preferred,
+        notes=builder.notes,
         removed=document.removed,
         provenance=Provenance(
             document=document.name,

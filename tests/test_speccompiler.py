@@ -44,7 +44,8 @@ def assert_nothing_dropped(compiled: CompiledSpec) -> None:
     clauses = spec_clauses(compiled.spec)
     for sentence in compiled.sentences:
         in_clause = any(sentence in clause for clause in clauses)
-        assert in_clause or sentence in compiled.spec.unparsed, f"dropped: {sentence!r}"
+        placed = {*compiled.spec.unparsed, *compiled.spec.preferred, *compiled.spec.notes}
+        assert in_clause or sentence in placed, f"dropped: {sentence!r}"
 
 
 # --- the seed -----------------------------------------------------------------------------
@@ -644,18 +645,24 @@ def test_every_mq_sentence_is_in_a_clause_or_unparsed(lines: list[str], heading:
         assert compiled.sentences == expected
 
 
-def test_unparsed_sentences_are_kept_in_order() -> None:
+def test_unparsed_and_notes_keep_their_order_and_requirements_are_never_notes() -> None:
     compiled = compile_text(
         """
         MINIMUM QUALIFICATIONS
         Candidates should enjoy teamwork.
         One year of experience in landscaping.
+        Applicants must bring their own lunch.
         Knowledge of spreadsheets is helpful.
+        Must be able to work in the rain.
         """
     )
-    assert compiled.spec.unparsed == [
+    assert compiled.spec.notes == [
         "Candidates should enjoy teamwork.",
         "Knowledge of spreadsheets is helpful.",
+    ]
+    assert compiled.spec.unparsed == [
+        "Applicants must bring their own lunch.",
+        "Must be able to work in the rain.",
     ]
 
 
