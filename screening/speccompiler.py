@@ -208,13 +208,17 @@ def find_mq_sections(paragraphs: list[str]) -> list[Section]:
     When no MQ heading is found, the paragraphs that state years of experience or an
     education requirement are taken as one unheaded MQ section.
     """
-    sections = _sections(paragraphs, None)
-    if sections:
-        return sections
-    # No MQ heading: the MQ text runs from the first paragraph that states a requirement.
+    # MQ text before any heading (or in a document with no MQ heading) runs from the first
+    # paragraph that states a requirement.
+    first_heading = next(
+        (i for i, p in enumerate(paragraphs) if _heading_kind(p) is not None), len(paragraphs)
+    )
     start = next((i for i, p in enumerate(paragraphs) if _states_requirement(p)), None)
-    if start is None:
-        return []
+    if start is not None and start < first_heading:
+        return _sections(paragraphs[start:], Section(heading="", paragraphs=[]))
+    sections = _sections(paragraphs, None)
+    if sections or start is None:
+        return sections
     return _sections(paragraphs[start:], Section(heading="", paragraphs=[]))
 
 
@@ -1086,9 +1090,24 @@ def license_of(sentence: str) -> License | None:
     )
 
 
+#: "registered voter", "certification of the eligible list", a DD-214 "certificate of
+#: release": the words of a credential that is not one the applicant must hold.
+_NOT_A_CREDENTIAL = re.compile(
+    r"registered\s+voter|register\s+to\s+vote|voter\s+registration|certification\s+by\s+a"
+    r"|(?:for|eligible\s+for|ineligible\s+for)\s+certification|selective\s+certification"
+    r"|certificate\s+of\s+(?:release|discharge)|\bdd[- ]?214\b|certified\s+(?:mail|copy|copies)"
+    r"|certif(?:y|ies)\s+that|attach\s+(?:a\s+)?cop(?:y|ies)",
+    re.IGNORECASE,
+)
+
+
 def certificate_of(sentence: str) -> Certificate | None:
     """A certificate or registration requirement, or None."""
     if not re.search(r"certificat|certified|registration|registered", sentence, re.I):
+        return None
+    if _NOT_A_CREDENTIAL.search(sentence) and not re.search(
+        r"(?:obtain|possess|hold|maintain)\w*\s+(?:\w+\s+){0,6}certificat", sentence, re.I
+    ):
         return None
     name_match = (
         re.search(
@@ -1349,7 +1368,8 @@ def _sentence(
         return
     builder.list_owner = ""
     if PREFERRED_WORDING.search(sentence) or (
-        builder.section_kind == "preferred" and not REQUIREMENT_WORDING.search(sentence)
+        builder.section_kind == "preferred"
+        and not re.search(r"\b(?:must|required|requires?)\b", sentence, re.I)
     ):
         builder.preferred.append(sentence)
         return
