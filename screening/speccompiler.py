@@ -478,6 +478,9 @@ def clause_pieces(sentence: str) -> list[Item]:
     """A sentence cut at its joins into parts and the "or" / "and" labels between them."""
     pieces: list[Item] = []
     text = sentence.strip()
+    if re.search(r"substitut|in\s+lieu\s+of", text, re.I):
+        # "X; OR Y may be substituted for one year": one substitution clause, not alternatives.
+        return [Item("sentence", text)]
     leading = _LEADING_JOIN.match(text)
     # "or maintaining ..." continues a list of areas; "OR", "Or Four years", "or any
     # combination ..." join what follows to what came before.
@@ -861,6 +864,12 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
     match = _YEARS.search(sentence)
     if match is None:
         return []
+    if re.search(
+        r"\b(?:within|after|before|during)\s+(?:the\s+)?(?:first\s+)?$",
+        sentence[: match.start()],
+        re.I,
+    ):
+        return []  # "within one month of employment": a deadline, not experience
     after = sentence[match.end() :]
     as_title = re.match(r"\s+(?:of\s+(?:\w+\s+){0,3}?)?as\s+an?\s+", after, re.I)
     if re.match(r"\s+(?:of\s+)?(?:college|university|course\s*work|study|school)\b", after, re.I):
@@ -1015,7 +1024,8 @@ _DRIVER = re.compile(r"driv(?:er|ing)|operator'?s|motor\s+vehicle|chauffeur", re
 _CONDITIONAL = re.compile(
     r"selected\s+positions|positions?\s+(?:that|which)\s+requir|position\s+requires|only\s+if"
     r"|if\s+required|when\s+required|may\s+be\s+required|some\s+positions|certain\s+positions"
-    r"|as\s+required\s+by|where\s+required|depending\s+on\s+assignment",
+    r"|as\s+required\s+by\s+(?:the\s+)?(?:position|assignment|job|department)|where\s+required"
+    r"|depending\s+on\s+(?:the\s+)?assignment|of\s+some\s+jobs|required\s+of\s+some",
     re.I,
 )
 _AT_SCREENING = re.compile(
@@ -1160,6 +1170,17 @@ _CONDITION = re.compile(
     r"|(?P<background>background\s+checks?|criminal\s+(?:history|record)|fingerprint)"
     r"|(?P<tools>complement\s+of\s+tools|possess\s+(?:and\s+maintain\s+)?(?:the\s+)?(?:necessary\s+)?tools)",
     re.IGNORECASE,
+)
+
+
+#: names of the conditions verified at appointment (not credentials an applicant holds).
+APPOINTMENT_CONDITIONS = frozenset(
+    {
+        "SIDA and AOA security clearance",
+        "child abuse clearance",
+        "criminal background check",
+        "own tools",
+    }
 )
 
 
@@ -1436,6 +1457,13 @@ def _sentence(
         if announces_list and (license_section or not builder.group):
             builder.list_owner = "certificate"
         return
+    if _CONDITIONAL.search(sentence) and re.search(
+        r"\bsome\b|\bcertain\b|selected", sentence, re.I
+    ):
+        # "Some positions may require a master's degree": not a requirement of every
+        # position, and not one a run setting can switch on; the analyst decides.
+        builder.unparsed.append(sentence)
+        return
     experience = experience_of(sentence, vocabulary)
     years_match = _YEARS.search(sentence)
     education_text = sentence[: years_match.start()] if experience and years_match else sentence
@@ -1460,7 +1488,22 @@ def _sentence(
         def add_experience(
             d: _Draft, items: list[tuple[str, ExperienceRequirement]] = pairs
         ) -> None:
-            d.experience.extend((r, copy.deepcopy(e)) for r, e in items)
+            for role, requirement in items:
+                same = next(
+                    (
+                        e
+                        for r, e in d.experience
+                        if r == role
+                        and e.years == requirement.years
+                        and e.areas == requirement.areas
+                    ),
+                    None,
+                )
+                if same is not None:
+                    # A requirement stated twice (a restatement) is one requirement.
+                    same.clause += f" {requirement.clause}"
+                else:
+                    d.experience.append((role, copy.deepcopy(requirement)))
 
         builder.place(role, add_experience)
     part = _PART_OF_EXPERIENCE.match(sentence)
@@ -1528,7 +1571,7 @@ def _merge_certificate(certificates: list[Certificate], new: Certificate) -> Non
 
 def _merge_license(licenses: list[License], new: License) -> None:
     for existing in licenses:
-        if existing.id == new.id:
+        if existing.id == new.id and existing.applies == new.applies:
             existing.clause = f"{existing.clause} {new.clause}".strip()
             if new.applies == "position_requires_driving":
                 existing.applies = "position_requires_driving"
