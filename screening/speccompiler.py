@@ -22,6 +22,7 @@ from screening.documents import Document, read_document
 from screening.places import STATE_CODES
 from screening.spec import (
     LEVEL_YEARS,
+    SpecError,
     Certificate,
     EducationRequirement,
     ExperienceRequirement,
@@ -227,6 +228,8 @@ def _states_requirement(paragraph: str) -> bool:
         re.search(r"\bexperience\b", paragraph, re.I)
         and _YEARS.search(paragraph)
         or re.search(r"\b(?:graduation|degree|diploma)\b", paragraph, re.I)
+        or re.search(r"\blicen[cs]e\b", paragraph, re.I)
+        and re.search(r"\b(?:required|must|possess\w*)\b", paragraph, re.I)
     )
 
 
@@ -1786,9 +1789,32 @@ def _title_code_agency(document: Document) -> tuple[str, str, str, str]:
     return title, code, agency, revision
 
 
+class NotASpecError(SpecError):
+    """A document the compiler refuses: no MQ section, or no requirement it could read.
+
+    Compiling it would give a spec that qualifies everyone, so none is written.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        #: "no_mq_section" or "no_requirement", for reports that count refusals apart.
+        self.reason = reason
+
+
 def compile_document_data(document: Document, vocabulary: Vocabulary) -> CompiledSpec:
-    """Compile an already-read document into a JobSpec."""
+    """Compile an already-read document into a JobSpec.
+
+    Raises NotASpecError for a document with no minimum-qualification section (an agenda, a
+    notice) or one whose patterns would state no requirement: never an empty spec.
+    """
     sections = find_mq_sections(document.paragraphs)
+    if not sections:
+        raise NotASpecError(
+            f"{document.name}: no minimum-qualification section found (no heading such as "
+            "'Minimum Qualifications' and no sentence stating a degree or years of experience); "
+            "it does not look like a class specification, so no rule file was written",
+            "no_mq_section",
+        )
     builder = _Builder(vocabulary=vocabulary)
     sentences: list[str] = []
     for section in sections:
@@ -1821,7 +1847,22 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
             pattern_id += "_2"
         used.add(pattern_id)
         patterns.append(_finish_pattern(draft, pattern_id, builder.typical_clause))
+    # "No experience is required" states that everyone qualifies: a spec, not a refusal.
+    if (
+        not patterns
+        and not builder.licenses
+        and not builder.certificates
+        and not builder.typical_clause
+    ):
+        raise NotASpecError(
+            f"{document.name}: the minimum-qualification section states no education, "
+            "experience, license or certificate requirement the compiler could read "
+            f"({len(builder.unparsed)} unparsed sentence(s)); a spec without one would qualify "
+            "everyone, so no rule file was written. Write the rule file by hand",
+            "no_requirement",
+        )
     if not patterns:
+        # Only spec-wide licenses or certificates: one pattern that holds nothing else.
         patterns.append(
             Pattern(
                 id="typical" if builder.typical_clause else "pattern_1",
