@@ -22,7 +22,6 @@ from screening.documents import Document, read_document
 from screening.places import STATE_CODES
 from screening.spec import (
     LEVEL_YEARS,
-    SpecError,
     Certificate,
     EducationRequirement,
     ExperienceRequirement,
@@ -31,6 +30,7 @@ from screening.spec import (
     License,
     Pattern,
     Provenance,
+    SpecError,
     Substitution,
 )
 from screening.vocabulary import Vocabulary, default_rules_dir, load_vocabulary, normalise_text
