@@ -307,7 +307,7 @@ _LABEL = re.compile(
     r"experiencee?(?:\s+requirements?)?|notes?(?:\s+\d+)?|specific(?=\s*:?\s*$)"
     r"|(?:required\s+)?education(?:\s+(?:and|&)\s+training)?|training|education\s+requirements?"
     r"|[a-z0-9 ,/&'’-]{2,60}\s+assignments?(?:\s+only)?(?=\s*:?\s*$)"
-    r"|(?:option|pattern|alternative|path)\s*(?:\d+|[ivx]+\b|[a-z]\b)"
+    r"|(?:option|pattern|alternative|path|level)\s*(?:\d+|[ivx]+\b|[a-z]\b)"
     r"|(?:[a-h]|\d)\)|\([a-h]\)"
     r"|licen[cs]es?(?:,\s+registrations?)?(?:\s+(?:and|and/or|or)\s+certificat\w+)?"
     r"|certificat\w+|registrations?)(?:\s*\([^)]{0,60}\))?\s*[:.\-–]?\s*",
@@ -327,6 +327,8 @@ class Item:
     label: str = ""
     #: a lower-case paragraph start: the rest of a sentence a page or list break split.
     continues: bool = False
+    #: index of the section paragraph the item comes from.
+    paragraph: int = -1
 
 
 def _label_of(raw: str) -> str:
@@ -357,7 +359,7 @@ def _label_of(raw: str) -> str:
         ("specialty", "specialty only", "specialties", "assignment", "assignment only")
     ):
         return "specialty:" + re.sub(r"\s+(?:specialt(?:y|ies)|assignment)(?: only)?$", "", text)
-    match = re.match(r"(option|pattern|alternative|path)\s*(\w+)", text)
+    match = re.match(r"(option|pattern|alternative|path|level)\s*(\w+)", text)
     if match:
         token = match.group(2)
         number = _ROMAN.get(token) if not token.isdigit() else int(token)
@@ -371,27 +373,38 @@ def _label_of(raw: str) -> str:
 def items_of(section: Section) -> list[Item]:
     """A section's labels and sentences, in document order."""
     items: list[Item] = []
-    for whole in section.paragraphs:
-        for text in _inline_alternatives(whole):
-            _paragraph_items(text, items)
+    for index, whole in enumerate(section.paragraphs):
+        start = len(items)
+        for text, separator in _inline_alternatives(whole):
+            if separator:
+                items.append(Item("label", text, "or"))
+            else:
+                _paragraph_items(text, items)
+        for item in items[start:]:
+            item.paragraph = index
     return items
 
 
 #: "… four years of experience; or B) An associate's degree …": lettered alternatives
 #: written inside one paragraph.
-_INLINE_ALTERNATIVE = re.compile(r"[;,.]?\s+(?:(?:or|OR)\s+)?(?=\(?[B-Hb-h]\)\s+[A-Z])")
+_INLINE_ALTERNATIVE = re.compile(
+    r"[;,.:]?\s+(?:(?:or|OR),?\s+)?(?=\(?[B-Hb-h]\)\s+[A-Z]|\([2-9]\)\s+[A-Z])"
+)
 
 
-def _inline_alternatives(paragraph: str) -> list[str]:
-    pieces = _INLINE_ALTERNATIVE.split(paragraph.strip())
-    if len(pieces) == 1:
-        return pieces
-    result: list[str] = []
-    for piece in pieces:
-        if result:
-            result.append("OR")
-        result.append(piece.strip())
-    return [p for p in result if p]
+def _inline_alternatives(paragraph: str) -> list[tuple[str, bool]]:
+    """The paragraph's parts and the separators ("; or") between lettered alternatives."""
+    text = paragraph.strip()
+    result: list[tuple[str, bool]] = []
+    start = 0
+    for match in _INLINE_ALTERNATIVE.finditer(text):
+        if match.start() == 0:
+            continue
+        result.append((text[start : match.start()].strip(), False))
+        result.append((match.group(0).strip(), True))
+        start = match.end()
+    result.append((text[start:].strip(), False))
+    return [(part, separator) for part, separator in result if part or separator]
 
 
 def _paragraph_items(paragraph: str, items: list[Item]) -> None:
@@ -399,6 +412,12 @@ def _paragraph_items(paragraph: str, items: list[Item]) -> None:
     if text:
         while text:
             match = _LABEL.match(text)
+            marker = _LIST_MARKER.match(text)
+            if match is None and marker is not None and marker.end() < len(text):
+                # "1.", "a.", "•": the numbering of an item is structure, not text.
+                items.append(Item("label", marker.group(0).strip(), "marker"))
+                text = text[marker.end() :].strip()
+                continue
             if match is None:
                 break
             rest = text[match.end() :]
@@ -415,7 +434,7 @@ def _paragraph_items(paragraph: str, items: list[Item]) -> None:
                 ends_label = False
             if not ends_label:
                 break
-            items.append(Item("label", raw, _label_of(raw)))
+            items.append(Item("label", match.group(0).strip(), _label_of(raw)))
             text = rest.strip()
         first = True
         for sentence in split_sentences(text):
@@ -451,7 +470,9 @@ _JOIN = re.compile(
     r"\s*[;:]\s*(?P<low>(?i:or|and))\b(?!/)\s*[,:]?\s*"
     r"|\s*,\s*(?P<upper>OR|AND)\b(?!/)\s*[,:]?\s*"
     r"|\s+(?P<bare>OR|AND)\b(?!/)\s*[,:]?\s+"
-    r"|,?\s+(?P<equiv>(?i:or))\s+(?=" + _EQUIVALENCY_START + ")",
+    r"|,?\s+(?P<equiv>(?i:or))\s+(?=" + _EQUIVALENCY_START + ")"
+    r"|,?\s+(?P<credential>(?i:or))\s+(?=(?i:(?:current\s+|valid\s+)?(?:certification|registration"
+    r"|possession\s+of|licensure|certified|registered))\b)",
 )
 #: what a new requirement starts with, after a lower-case "; or" / "; and".
 _REQUIREMENT_START = re.compile(
@@ -465,7 +486,7 @@ _TRAILING_JOIN = re.compile(r"(?:\s*[;,]\s*(?P<low>(?i:or|and))|\s+(?P<upper>OR|
 _LEADING_JOIN = re.compile(r"^(?P<word>(?i:or|and))\b(?!/)\s*[,:]?\s+(?=\S)")
 #: "Bachelor's degree ... and two years of experience": the join before the years.
 _EDUCATION_THEN_YEARS = re.compile(
-    rf"(?:,\s*|\s+)(?:(?:and|plus|with|AND|PLUS)\s+|;\s*)(?=(?:(?:at\s+least|a\s+minimum\s+of"
+    rf"(?:,\s*|\s*)(?:(?:and|plus|with|AND|PLUS|or|OR)\s+|;\s*)(?=(?:(?:at\s+least|a\s+minimum\s+of"
     rf"|minimum\s+of)\s+)?{_NUM}(?:\s*\(\d+(?:\.\d+)?\))?\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+"
     rf"|consecutive\s+|additional\s+)*(?:years?|months?)\b)",
     re.IGNORECASE,
@@ -512,6 +533,13 @@ def clause_pieces(sentence: str) -> list[Item]:
             continue
         if match.group("low") and not _REQUIREMENT_START.match(text, match.end()):
             continue  # "...; or, maintaining a library": one more area of the same list
+        if match.group("credential") and (
+            not any(level.search(text[start : match.start()]) for _, level in _LEVELS)
+            or any(level.search(text[match.end() : match.end() + 40]) for _, level in _LEVELS)
+        ):
+            # "or certification as a CPA" is an alternative to a degree; "or possession of
+            # a GED" is the same education level in other words.
+            continue
         pieces.extend(_education_and_years(text[start : match.start()]))
         word = match.group("low") or match.group("upper") or match.group("bare") or "or"
         pieces.append(_join_label(match.group(0), word))
@@ -542,9 +570,10 @@ def _education_and_years(part: str) -> list[Item]:
         if _YEARS.search(rest) and re.search(r"\b(?:experience|work|employment)\b", rest, re.I):
             if _inside_brackets(part, join.start()):
                 continue
+            word = join.group(0).strip(" ,;").lower()
             return [
                 Item("sentence", part[: join.start()].strip()),
-                Item("label", join.group(0).strip(), "and"),
+                Item("label", join.group(0).strip(), "or" if word == "or" else "and"),
                 Item("sentence", rest.strip()),
             ]
     return [Item("sentence", part)]
@@ -582,6 +611,7 @@ REQUIREMENT_WORDING = re.compile(
 _SUBSTITUTION = re.compile(
     r"any\s+(?:other\s+)?equivalent\s+(?:experience|education|training)|equivalent\s+combination"
     r"|any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent|substitut|in\s+lieu\s+of"
+    r"|(?:can|may)\s+replace|in\s+place\s+of"
     r"|year[- ]for[- ]year|equivalent\s+to\s+one\s+year|equals?\s+one\s+year",
     re.IGNORECASE,
 )
@@ -1287,6 +1317,8 @@ class _Builder:
 
 
 def _label(builder: _Builder, label: str) -> None:
+    if label == "marker":
+        return  # an item's number: the joins around it carry the structure
     builder.list_owner = ""
     if label == "or":
         builder.pending_or = True
@@ -1456,7 +1488,12 @@ def _sentence(
         if license_section or not builder.group:
             builder.certificates.append(cert)
         else:
-            builder.place("certificate", lambda d: d.certificates.append(copy.deepcopy(cert)))
+            # "A degree in accounting, or certification as a CPA": the credential replaces
+            # the education of the alternative it starts.
+            replaces = "education" if builder.pending_or and builder.slot == "education" else ""
+            builder.place(
+                replaces or "certificate", lambda d: d.certificates.append(copy.deepcopy(cert))
+            )
         if announces_list and (license_section or not builder.group):
             builder.list_owner = "certificate"
         return
@@ -1717,6 +1754,23 @@ class CompiledSpec:
     spec: JobSpec
     sentences: list[str]
     sections: list[Section]
+    #: every item of every MQ section and where it went, in document order.
+    placements: list[Placement] = field(default_factory=list)
+
+
+#: where an item of an MQ section went: a criterion's clause, one of the spec's lists, or
+#: the structure between requirements ("OR", "Option 2", "EDUCATION:").
+Destination = Literal["criterion", "preferred", "notes", "unparsed", "structure"]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One item of an MQ section (a sentence, a part of one, or a label) and where it went."""
+
+    section: int
+    paragraph: int
+    text: str
+    destination: Destination
 
 
 def spec_clauses(spec: JobSpec) -> list[str]:
@@ -1817,7 +1871,8 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         )
     builder = _Builder(vocabulary=vocabulary)
     sentences: list[str] = []
-    for section in sections:
+    placements: list[Placement] = []
+    for number, section in enumerate(sections):
         license_section = section.is_license_section
         builder.slot = "license" if license_section else ""
         builder.pending_or = False
@@ -1828,9 +1883,14 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         for item in items_of(section):
             if item.kind == "label":
                 _label(builder, item.label)
+                placements.append(Placement(number, item.paragraph, item.text, "structure"))
                 continue
             sentences.append(item.text)
+            before = (len(builder.unparsed), len(builder.preferred), len(builder.notes))
             _sentence(builder, item.text, license_section, item.continues)
+            placements.append(
+                Placement(number, item.paragraph, item.text, _destination(builder, before))
+            )
     if builder.pending_note:
         builder.unparsed.append(builder.pending_note)
     drafts = [d for d in builder.drafts if not d.empty()]
@@ -1907,7 +1967,19 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
             compiler_version=COMPILER_VERSION,
         ),
     )
-    return CompiledSpec(spec=spec, sentences=sentences, sections=sections)
+    return CompiledSpec(spec=spec, sentences=sentences, sections=sections, placements=placements)
+
+
+def _destination(builder: _Builder, before: tuple[int, int, int]) -> Destination:
+    """Where the sentence just read went: the list that grew, else a criterion's clause."""
+    unparsed, preferred, notes = before
+    if len(builder.unparsed) > unparsed:
+        return "unparsed"
+    if len(builder.preferred) > preferred:
+        return "preferred"
+    if len(builder.notes) > notes:
+        return "notes"
+    return "criterion"
 
 
 def default_vocabulary() -> Vocabulary:
