@@ -307,7 +307,7 @@ _LABEL = re.compile(
     r"experiencee?(?:\s+requirements?)?|notes?(?:\s+\d+)?|specific(?=\s*:?\s*$)"
     r"|(?:required\s+)?education(?:\s+(?:and|&)\s+training)?|training|education\s+requirements?"
     r"|[a-z0-9 ,/&'’-]{2,60}\s+assignments?(?:\s+only)?(?=\s*:?\s*$)"
-    r"|(?:option|pattern|alternative|path|level)\s*(?:\d+|[ivx]+\b|[a-z]\b)"
+    r"|(?:option|pattern|alternative|path|level)\s*:?\s*(?:\d+|[ivx]+\b|[a-z]\b)"
     r"|(?:[a-h]|\d)\)|\([a-h]\)"
     r"|licen[cs]es?(?:,\s+registrations?)?(?:\s+(?:and|and/or|or)\s+certificat\w+)?"
     r"|certificat\w+|registrations?)(?:\s*\([^)]{0,60}\))?\s*[:.\-–]?\s*",
@@ -359,7 +359,7 @@ def _label_of(raw: str) -> str:
         ("specialty", "specialty only", "specialties", "assignment", "assignment only")
     ):
         return "specialty:" + re.sub(r"\s+(?:specialt(?:y|ies)|assignment)(?: only)?$", "", text)
-    match = re.match(r"(option|pattern|alternative|path|level)\s*(\w+)", text)
+    match = re.match(r"(option|pattern|alternative|path|level)\s*:?\s*(\w+)", text)
     if match:
         token = match.group(2)
         number = _ROMAN.get(token) if not token.isdigit() else int(token)
@@ -486,8 +486,8 @@ _TRAILING_JOIN = re.compile(r"(?:\s*[;,]\s*(?P<low>(?i:or|and))|\s+(?P<upper>OR|
 _LEADING_JOIN = re.compile(r"^(?P<word>(?i:or|and))\b(?!/)\s*[,:]?\s+(?=\S)")
 #: "Bachelor's degree ... and two years of experience": the join before the years.
 _EDUCATION_THEN_YEARS = re.compile(
-    rf"(?:,\s*|\s*)(?:(?:and|plus|with|AND|PLUS|or|OR)\s+|;\s*)(?=(?:(?:at\s+least|a\s+minimum\s+of"
-    rf"|minimum\s+of)\s+)?{_NUM}(?:\s*\(\d+(?:\.\d+)?\))?\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+"
+    rf"(?:,\s*|\s*)(?:(?:and|plus|with|AND|PLUS|or|OR)\s+|;\s*)(?=(?:the\s+)?(?:completion\s+of\s+)?"
+    rf"(?:the\s+)?(?:equivalent\s+of\s+)?(?:(?:at\s+least|a\s+minimum\s+of|minimum\s+of)\s+)?{_NUM}(?:\s*\(\d+(?:\.\d+)?\))?\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+"
     rf"|consecutive\s+|additional\s+)*(?:years?|months?)\b)",
     re.IGNORECASE,
 )
@@ -611,7 +611,8 @@ REQUIREMENT_WORDING = re.compile(
 _SUBSTITUTION = re.compile(
     r"any\s+(?:other\s+)?equivalent\s+(?:experience|education|training)|equivalent\s+combination"
     r"|any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent|substitut|in\s+lieu\s+of"
-    r"|(?:can|may)\s+replace|in\s+place\s+of"
+    r"|(?:can|may)\s+replace|in\s+place\s+of|(?:considered|credited|counted)\s+(?:as\s+)?"
+    r"(?:equivalent\s+to\s+|as\s+)?(?:\w+\s+){0,2}(?:years?|months?)\b"
     r"|year[- ]for[- ]year|equivalent\s+to\s+one\s+year|equals?\s+one\s+year",
     re.IGNORECASE,
 )
@@ -904,6 +905,14 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
     ):
         return []  # "within one month of employment": a deadline, not experience
     after = sentence[match.end() :]
+    # "3 years within the last 8 years of experience in ...": the window comes first.
+    window = re.match(
+        rf"\s+within\s+the\s+(?:last|past|previous|preceding)\s+{_NUM}(?:\s*\(\d+\))?\s+years?",
+        after,
+        re.I,
+    )
+    if window is not None:
+        after = after[window.end() :]
     as_title = re.match(r"\s+(?:of\s+(?:\w+\s+){0,3}?)?as\s+an?\s+", after, re.I)
     if re.match(r"\s+(?:of\s+)?(?:college|university|course\s*work|study|school)\b", after, re.I):
         return []
@@ -1020,7 +1029,9 @@ def substitution_of(sentence: str) -> Substitution | None:
                 "years stands for one missing year of the required education."
             )
     substitute = re.search(
-        r"(.*?)\b(?:may|can|shall|will)?\s*(?:be\s+)?substitut\w*\s+(?:for|by)?(.*)", lowered
+        r"(.*?)\b(?:may|can|shall|will)?\s*(?:be\s+)?(?:substitut\w*\s+(?:for|by)?|replace[sd]?\s+"
+        r"|(?:considered|credited|counted)\s+(?:as\s+)?(?:equivalent\s+to\s+)?)(.*)",
+        lowered,
     )
     if (
         substitute
@@ -1453,7 +1464,7 @@ def _sentence(
     if bare in ("and", "or", "either", "and/or", "notes", "note"):
         _label(builder, _label_of(bare))
         return
-    if _education_or_credential(builder, sentence):
+    if not _SUBSTITUTION.search(sentence) and _education_or_credential(builder, sentence):
         return
     condition = appointment_condition_of(sentence)
     if condition is not None:

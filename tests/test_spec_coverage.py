@@ -90,6 +90,7 @@ def coverage_problems(compiled: CompiledSpec) -> list[str]:
                 problems.append(f"paragraph not covered exactly once: {paragraph[:80]!r}")
         if section.kind == "preferred":
             continue
+    document = " ".join(p for section in compiled.sections for p in section.paragraphs)
     for placement in compiled.placements:
         text = placement.text
         if placement.destination == "structure":
@@ -100,14 +101,15 @@ def coverage_problems(compiled: CompiledSpec) -> list[str]:
         kinds = {kind for kind, clause in clauses if text in clause}
         # A short item ("CHEMISTRY", "Level I") may recur elsewhere in longer text; only a
         # whole sentence found in two places is a sentence placed twice.
-        sentence_like = len(text.split()) >= 4
+        # Text the document itself repeats cannot be told apart from a sentence placed twice.
+        sentence_like = len(text.split()) >= 4 and document.count(text) == 1
         whole_in = {kind for kind, clause in clauses if sentence_like and text in clause}
         if placement.destination == "criterion":
             if not kinds:
                 problems.append(f"sentence in no clause: {text[:80]!r}")
             if in_lists and sentence_like:
                 problems.append(f"sentence in a clause and in {in_lists}: {text[:80]!r}")
-            if len(kinds - {"pattern"}) > 1:
+            if sentence_like and len(kinds - {"pattern"}) > 1:
                 problems.append(f"sentence in clauses of {sorted(kinds)}: {text[:80]!r}")
         else:
             if in_lists != [placement.destination]:
