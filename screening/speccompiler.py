@@ -487,7 +487,8 @@ _LEADING_JOIN = re.compile(r"^(?P<word>(?i:or|and))\b(?!/)\s*[,:]?\s+(?=\S)")
 #: "Bachelor's degree ... and two years of experience": the join before the years.
 _EDUCATION_THEN_YEARS = re.compile(
     rf"(?:,\s*|\s*)(?:(?:and|plus|with|AND|PLUS|or|OR)\s+|;\s*)(?=(?:the\s+)?(?:completion\s+of\s+)?"
-    rf"(?:the\s+)?(?:equivalent\s+of\s+)?(?:(?:at\s+least|a\s+minimum\s+of|minimum\s+of)\s+)?{_NUM}(?:\s*\(\d+(?:\.\d+)?\))?\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+"
+    r"(?:the\s+)?(?:equivalent\s+of\s+)?(?:(?:at\s+least|a\s+minimum\s+of|minimum\s+of)\s+)?"
+    rf"{_NUM}(?:\s*\(\d+(?:\.\d+)?\))?\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+"
     rf"|consecutive\s+|additional\s+)*(?:years?|months?)\b)",
     re.IGNORECASE,
 )
