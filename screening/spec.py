@@ -13,7 +13,7 @@ import json
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -109,6 +109,30 @@ class Substitution(_Model):
     interpretation: str = ""
 
 
+#: when a license or certificate applies: to every position, to positions that require
+#: driving (``--requires-driving``), or to positions that require a named condition
+#: ("some positions may require ...", ``--position-requires CONDITION``).
+Applies = Literal["always", "position_requires_driving", "position_requires"]
+
+
+def _check_condition(item: License | Certificate) -> None:
+    if item.applies == "position_requires" and not item.condition.strip():
+        raise ValueError(
+            "applies: position_requires needs a condition (the words a run names with "
+            "--position-requires)"
+        )
+
+
+def condition_holds(item: License | Certificate, conditions: frozenset[str]) -> bool:
+    """Whether a run's --position-requires conditions name this credential's condition."""
+    return normal_condition(item.condition) in {normal_condition(c) for c in conditions}
+
+
+def normal_condition(text: str) -> str:
+    """A condition as compared: lower case, single spaces."""
+    return " ".join(text.lower().split())
+
+
 class License(_Model):
     """A license the applicant must hold, e.g. a California driver's license."""
 
@@ -116,9 +140,17 @@ class License(_Model):
     kind: str = "driver's license"
     state: str | None = None
     license_class: str | None = Field(default=None, alias="class")
-    applies: Literal["always", "position_requires_driving"] = "always"
+    applies: Applies = "always"
+    #: for ``applies: position_requires``: the condition, in the spec's words, that a run
+    #: names with ``--position-requires`` when the position being screened requires it.
+    condition: str = ""
     enforce_at: Literal["screening", "appointment"] = "screening"
     clause: str = ""
+
+    @model_validator(mode="after")
+    def _condition_is_named(self) -> Self:
+        _check_condition(self)
+        return self
 
 
 class Certificate(_Model):
@@ -128,9 +160,16 @@ class Certificate(_Model):
     name: str
     #: other names the certificate goes by; matched case-insensitively on whole words.
     aliases: list[str] = Field(default_factory=list)
-    applies: Literal["always", "position_requires_driving"] = "always"
+    applies: Applies = "always"
+    #: for ``applies: position_requires``: the condition, in the spec's words.
+    condition: str = ""
     enforce_at: Literal["screening", "appointment"] = "screening"
     clause: str = ""
+
+    @model_validator(mode="after")
+    def _condition_is_named(self) -> Self:
+        _check_condition(self)
+        return self
 
 
 class Pattern(_Model):
@@ -217,6 +256,14 @@ class JobSpec(_Model):
         ids.extend(lic.id for lic in self.licenses)
         ids.extend(c.id for c in self.certificates)
         return ids
+
+    def position_conditions(self) -> list[str]:
+        """The conditions its ``position_requires`` licenses and certificates name."""
+        items: list[License | Certificate] = [*self.licenses, *self.certificates]
+        for pattern in self.patterns:
+            items += [*pattern.licenses, *pattern.certificates]
+        conditions = [i.condition for i in items if i.applies == "position_requires"]
+        return list(dict.fromkeys(conditions))
 
     def substitution_for(self, pattern: Pattern) -> Substitution | None:
         """The substitution in force for a pattern: its own wins over the spec-wide one."""

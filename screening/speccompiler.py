@@ -22,6 +22,7 @@ from screening.documents import Document, read_document
 from screening.places import STATE_CODES
 from screening.spec import (
     LEVEL_YEARS,
+    Applies,
     Certificate,
     EducationRequirement,
     ExperienceRequirement,
@@ -1085,18 +1086,19 @@ _AT_APPOINTMENT = re.compile(
 )
 
 
-Applies = Literal["always", "position_requires_driving"]
 EnforceAt = Literal["screening", "appointment"]
 
 
 def _conditions(sentence: str, driving: bool) -> tuple[Applies, EnforceAt]:
-    applies: Applies = (
-        "position_requires_driving" if driving and _CONDITIONAL.search(sentence) else "always"
-    )
+    """When a credential applies (every position, driving positions, positions that
+    require it: "some positions may require ...") and when it is checked."""
+    applies: Applies = "always"
+    if _CONDITIONAL.search(sentence):
+        applies = "position_requires_driving" if driving else "position_requires"
     enforce: EnforceAt
     if _AT_SCREENING.search(sentence):
         enforce = "screening"
-    elif _AT_APPOINTMENT.search(sentence) or (not driving and _CONDITIONAL.search(sentence)):
+    elif _AT_APPOINTMENT.search(sentence):
         enforce = "appointment"
     else:
         enforce = "screening"
@@ -1139,6 +1141,7 @@ def license_of(sentence: str) -> License | None:
             "state": state,
             "class": class_match.group("c") if class_match else None,
             "applies": applies,
+            "condition": kind if applies == "position_requires" else "",
             "enforce_at": enforce,
             "clause": sentence,
         }
@@ -1166,7 +1169,8 @@ def certificate_of(sentence: str) -> Certificate | None:
         return None
     name_match = (
         re.search(
-            r"(?:possession\s+of|hold|obtain|maintain)\s+(?:an?\s+|the\s+)?(?:(?:valid|current|active)\s+)*"
+            r"(?:possession\s+of|hold|obtain|maintain|require[sd]?)\s+(?:an?\s+|the\s+)?"
+            r"(?:(?:valid|current|active)\s+)*"
             r"(?P<name>.+?(?:certificate|certification|registration)"
             r"(?:\s+(?:as|in)\s+(?!issued)(?:an?\s+)?[\w' -]+?)?)"
             r"(?=[,.;(]|\s+(?:issued|as\s+issued|by|from|prior|within|at|and|or|is)\b|$)",
@@ -1205,6 +1209,7 @@ def certificate_of(sentence: str) -> Certificate | None:
         name=name,
         aliases=aliases,
         applies=applies,
+        condition=name if applies == "position_requires" else "",
         enforce_at=enforce,
         clause=sentence,
     )
@@ -1488,7 +1493,9 @@ def _sentence(
         return
     lic = license_of(sentence)
     if lic is not None:
-        target = builder.licenses if license_section or not builder.group else None
+        # A license only some positions require is the position's, not one alternative's.
+        spec_wide = license_section or not builder.group or lic.applies != "always"
+        target = builder.licenses if spec_wide else None
         if target is None:
             builder.place("license", lambda d: d.licenses.append(copy.deepcopy(lic)))
         else:
@@ -1497,7 +1504,7 @@ def _sentence(
         return
     cert = certificate_of(sentence)
     if cert is not None and not experience_of(sentence, vocabulary):
-        if license_section or not builder.group:
+        if license_section or not builder.group or cert.applies != "always":
             builder.certificates.append(cert)
         else:
             # "A degree in accounting, or certification as a CPA": the credential replaces
@@ -1625,8 +1632,6 @@ def _merge_license(licenses: list[License], new: License) -> None:
     for existing in licenses:
         if existing.id == new.id and existing.applies == new.applies:
             existing.clause = f"{existing.clause} {new.clause}".strip()
-            if new.applies == "position_requires_driving":
-                existing.applies = "position_requires_driving"
             if new.enforce_at == "appointment":
                 existing.enforce_at = "appointment"
             existing.license_class = existing.license_class or new.license_class
