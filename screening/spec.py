@@ -81,6 +81,9 @@ class ExperienceRequirement(_Model):
     area_industries: dict[str, list[str]] = Field(default_factory=dict)
     professional: bool = False
     within_years: int | None = Field(default=None, ge=1)
+    #: id of the requirement this one is a part of ("four years, including two of
+    #: supervision"): its years are inside the other's, never added to them.
+    part_of: str | None = None
     clause: str = ""
 
     @property

@@ -487,7 +487,7 @@ _TRAILING_JOIN = re.compile(r"(?:\s*[;,]\s*(?P<low>(?i:or|and))|\s+(?P<upper>OR|
 _LEADING_JOIN = re.compile(r"^(?P<word>(?i:or|and))\b(?!/)\s*[,:]?\s+(?=\S)")
 #: "Bachelor's degree ... and two years of experience": the join before the years.
 _EDUCATION_THEN_YEARS = re.compile(
-    rf"(?:,\s*|\s*)(?:(?:and|plus|with|AND|PLUS|or|OR)\s+|;\s*)(?=(?:the\s+)?(?:completion\s+of\s+)?"
+    rf"(?:(?:,\s*|\s+)\b(?:and|plus|with|AND|PLUS|or|OR)\s+|\s*;\s*)(?=(?:the\s+)?(?:completion\s+of\s+)?"
     r"(?:the\s+)?(?:equivalent\s+of\s+)?(?:(?:at\s+least|a\s+minimum\s+of|minimum\s+of)\s+)?"
     rf"{_NUM}(?:\s*\(\d+(?:\.\d+)?\))?\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+"
     rf"|consecutive\s+|additional\s+)*(?:years?|months?)\b)",
@@ -613,7 +613,7 @@ REQUIREMENT_WORDING = re.compile(
 _SUBSTITUTION = re.compile(
     r"any\s+(?:other\s+)?equivalent\s+(?:experience|education|training)|equivalent\s+combination"
     r"|any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent|substitut|in\s+lieu\s+of"
-    r"|(?:can|may)\s+replace|in\s+place\s+of|(?:considered|credited|counted)\s+(?:as\s+)?"
+    r"|(?:can|may)\s+replace|in\s+place\s+of|(?:can|may)\s+(?:be\s+)?equated?\s+(?:for|to|on|as)\b|(?:considered|credited|counted)\s+(?:as\s+)?"
     r"(?:equivalent\s+to\s+|as\s+)?(?:\w+\s+){0,2}(?:years?|months?)\b"
     r"|year[- ]for[- ]year|equivalent\s+to\s+one\s+year|equals?\s+one\s+year",
     re.IGNORECASE,
@@ -1032,6 +1032,7 @@ def substitution_of(sentence: str) -> Substitution | None:
             )
     substitute = re.search(
         r"(.*?)\b(?:may|can|shall|will)?\s*(?:be\s+)?(?:substitut\w*\s+(?:for|by)?|replace[sd]?\s+"
+        r"|equated?\s+(?:for|to|on|as)\s+"
         r"|(?:considered|credited|counted)\s+(?:as\s+)?(?:equivalent\s+to\s+)?)(.*)",
         lowered,
     )
@@ -1648,12 +1649,18 @@ def _finish_pattern(draft: _Draft, pattern_id: str, typical: str) -> Pattern:
     general_years = sum(e.years for r, e in draft.experience if r == "general")
     specific = [e for r, e in draft.experience if r == "specific"]
     seen: dict[str, int] = {}
+    whole: str | None = None  # the latest requirement a later part belongs to
     for role, requirement in draft.experience:
         if role in ("general_total", "specific_part"):
             name = "experience.general" if role == "general_total" else "experience.specific"
             seen[name] = seen.get(name, 0) + 1
             criterion_id = f"{pattern_id}.{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
-            experience.append(requirement.model_copy(update={"id": criterion_id}))
+            part_of = whole if role == "specific_part" else None
+            if role == "general_total":
+                whole = criterion_id
+            experience.append(
+                requirement.model_copy(update={"id": criterion_id, "part_of": part_of})
+            )
             continue
         name = (
             "experience"
@@ -1665,6 +1672,10 @@ def _finish_pattern(draft: _Draft, pattern_id: str, typical: str) -> Pattern:
         seen[name] = seen.get(name, 0) + 1
         criterion_id = f"{pattern_id}.{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
         update: dict[str, object] = {"id": criterion_id}
+        if role == "general":
+            whole = criterion_id
+        elif role == "specific" and "general" in roles:
+            update["part_of"] = whole or f"{pattern_id}.experience.general"
         if role == "general" and specific and general_years == requirement.years:
             # Separately stated general and specific experience add up; the general
             # requirement counts the whole span, in either kind of work.
