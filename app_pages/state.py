@@ -177,6 +177,12 @@ def _load_batch(key: str, _source: Source) -> Batch:
     )
 
 
+def current_batch(source: Source | None = None) -> Batch:
+    """The loaded batch (cached; UploadError when its files are unusable)."""
+    source = source or current_source()
+    return _load_batch(source.key, source)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _screen(
     batch_key: str,

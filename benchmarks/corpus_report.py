@@ -153,10 +153,8 @@ def score_labelled(folder: Path, outcomes: dict[str, Outcome]) -> list[str]:
         )
     all_met, all_total = sum(met.values()), sum(total.values())
     head = [
-        f"labelled checks met: {all_met} / {all_total} "
-        f"({100 * all_met / max(1, all_total):.1f}%)",
-        "per check kind: "
-        + ", ".join(f"{k} {met[k]}/{total[k]}" for k in CHECK_KINDS if total[k]),
+        f"labelled checks met: {all_met} / {all_total} ({100 * all_met / max(1, all_total):.1f}%)",
+        "per check kind: " + ", ".join(f"{k} {met[k]}/{total[k]}" for k in CHECK_KINDS if total[k]),
         "per file:",
     ]
     return head + lines

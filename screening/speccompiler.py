@@ -1495,7 +1495,14 @@ def _sentence(
     lic = license_of(sentence)
     if lic is not None:
         # A license only some positions require is the position's, not one alternative's.
-        spec_wide = license_section or not builder.group or lic.applies != "always"
+        # After several alternatives, a license not joined to one by "or" binds them all.
+        spec_wide = (
+            license_section
+            or not builder.group
+            or lic.applies != "always"
+            or len(builder.drafts) > 1
+            and not builder.pending_or
+        )
         target = builder.licenses if spec_wide else None
         if target is None:
             builder.place("license", lambda d: d.licenses.append(copy.deepcopy(lic)))
@@ -1505,7 +1512,13 @@ def _sentence(
         return
     cert = certificate_of(sentence)
     if cert is not None and not experience_of(sentence, vocabulary):
-        if license_section or not builder.group or cert.applies != "always":
+        if (
+            license_section
+            or not builder.group
+            or cert.applies != "always"
+            or len(builder.drafts) > 1
+            and not builder.pending_or
+        ):
             builder.certificates.append(cert)
         else:
             # "A degree in accounting, or certification as a CPA": the credential replaces
