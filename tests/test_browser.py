@@ -17,6 +17,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,6 +45,7 @@ def app_url(tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = dict(os.environ)
     env["SCREENING_DATABASE_URL"] = f"sqlite:///{tmp_path / 'audit.db'}"
+    env["SCREENING_SETTLED_DIR"] = str(tmp_path / "settled")
     log = (tmp_path / "streamlit.log").open("w")
     server = subprocess.Popen(
         [
@@ -143,3 +145,94 @@ def test_sample_results_and_applicant_in_chromium(app_url: str, tmp_path: Path) 
             shutil.copy(shot, Path(keep) / "applicant.png")
     finally:
         driver.quit()
+
+
+CLASS_SPEC = """PROGRAM ANALYST
+
+MINIMUM QUALIFICATIONS
+Education: Graduation from an accredited four-year college or university.
+Experience: Two years of professional experience in program management.
+Applicants must be able to juggle flaming torches.
+"""
+
+
+def _chromium(tmp_path: Path) -> object:
+    """A headless Chromium driver (skips, or fails under CI, when it is missing)."""
+    if not (Path(CHROMIUM).exists() or shutil.which("chromium")):
+        _missing("Chromium")
+    if not Path(CHROMEDRIVER).exists():
+        _missing("chromedriver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        _missing("the selenium package")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        f"--user-data-dir={tmp_path / 'chromium-profile'}", "--window-size=1600,3200",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+
+
+def test_compile_review_and_save_a_spec_revision_in_chromium(app_url: str, tmp_path: Path) -> None:
+    driver: Any = _chromium(tmp_path)
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    document = tmp_path / "analyst.txt"
+    document.write_text(CLASS_SPEC, encoding="utf-8")
+    try:
+        wait = WebDriverWait(driver, 90)
+        driver.get(f"{app_url}/spec_view")
+        _compile_review_and_save(driver, wait, document, tmp_path)
+    except Exception:
+        driver.save_screenshot(str(tmp_path / "failed.png"))
+        raise
+    finally:
+        driver.quit()
+
+
+def _compile_review_and_save(driver: Any, wait: Any, document: Path, tmp_path: Path) -> None:
+    """Upload and compile a document, read it beside the draft, save it reviewed, use it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+
+    wait.until(ec.presence_of_element_located((By.XPATH, "//p[text()='Compile']")))
+    driver.find_element(
+        By.XPATH, "//summary[contains(., 'Compile a class specification document')]"
+    ).click()
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'input[type="file"]')))
+    upload.send_keys(str(document))
+    wait.until(ec.element_to_be_clickable((By.XPATH, "//button[.//p[text()='Compile']]"))).click()
+    # the document beside the draft, each sentence highlighted with where it went
+    wait.until(lambda d: "The document" in d.find_element(By.TAG_NAME, "body").text)
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "juggle flaming torches" in body and "pattern_1.experience" in body
+    marked = driver.find_elements(
+        By.XPATH, "//span[contains(@style, 'background') and contains(., 'juggle flaming')]"
+    )
+    assert marked, "the unparsed sentence is not highlighted"
+    reviewer = wait.until(
+        ec.presence_of_element_located((By.XPATH, "//input[@aria-label='Reviewed by']"))
+    )
+    reviewer.clear()
+    reviewer.send_keys("A. Analyst")
+    driver.find_element(By.XPATH, "//button[.//p[text()='Save as a reviewed revision']]").click()
+    wait.until(lambda d: "Saved revision" in d.find_element(By.TAG_NAME, "body").text)
+    assert "reviewed by A. Analyst" in driver.find_element(By.TAG_NAME, "body").text
+    driver.save_screenshot(str(tmp_path / "spec-review.png"))
+    saved = list((tmp_path / "settled").glob("*.yaml"))
+    assert len(saved) == 1 and "+reviewed.1" in saved[0].name
+    wait.until(
+        ec.element_to_be_clickable((By.XPATH, "//button[.//p[text()='Use the saved revision']]"))
+    ).click()
+    wait.until(lambda d: "Screen applicants" in d.find_element(By.TAG_NAME, "body").text)
+    wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '[data-testid="stMetric"]')) >= 5)
+    assert "has not been reviewed" not in driver.find_element(By.TAG_NAME, "body").text
+    keep = os.environ.get("SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / "spec-review.png", Path(keep) / "spec-review.png")
