@@ -408,8 +408,41 @@ def _inline_alternatives(paragraph: str) -> list[tuple[str, bool]]:
     return [(part, separator) for part, separator in result if part or separator]
 
 
+#: a line that names a class level or hiring level ("Elections Specialist", "Staff/Services
+#: Manager II:"): the requirements after it are another way in.
+_LEVEL_NAME = re.compile(
+    r"^(?:[A-Z][\w'’&/-]*)(?:\s+(?:[A-Z][\w'’&/().-]*|of|and|or|the|for|in))+\s*:?$"
+)
+
+
+def _level_name(paragraph: str) -> bool:
+    words = paragraph.strip().rstrip(":").split()
+    return (
+        2 <= len(words) <= 6
+        and bool(_LEVEL_NAME.match(paragraph.strip()))
+        and not any(c.isdigit() for c in paragraph)
+        and _heading_kind(paragraph) is None
+        and not REQUIREMENT_WORDING.search(paragraph)
+        # "GENERAL EXPERIENCE", "EDUCATION:": the structure labels of a section
+        and not paragraph.isupper()
+        and _LABEL.fullmatch(paragraph.strip()) is None
+        and not re.search(r"\b(?:experience|education|training|license|note)s?\b", paragraph, re.I)
+    )
+
+
 def _paragraph_items(paragraph: str, items: list[Item]) -> None:
     text = paragraph.strip()
+    # A name after a sentence that announces a list (":") or after another name is an item
+    # of a list ("such classes as: Computer Operator, Data Clerk"), not a level.
+    if (
+        _level_name(text)
+        and items
+        and not (items[-1].kind == "sentence" and items[-1].text.rstrip().endswith(":"))
+        and not items[-1].label.startswith("option:")
+        and not (items[-1].kind == "sentence" and _level_name(items[-1].text))
+    ):
+        items.append(Item("label", text, "option:" + _slug(text.rstrip(":"))))
+        return
     if text:
         while text:
             match = _LABEL.match(text)
@@ -1493,6 +1526,12 @@ def _sentence(
         builder.pending_or = False
         return
     lic = license_of(sentence)
+    if (
+        lic is not None
+        and not re.search(r"\blicen[cs](?:e|es|ure)\b", sentence, re.I)
+        and experience_of(sentence, vocabulary)
+    ):
+        lic = None  # "experience as a licensed mechanic": a kind of experience, not a license
     if lic is not None:
         # A license only some positions require is the position's, not one alternative's.
         # After several alternatives, a license not joined to one by "or" binds them all.
