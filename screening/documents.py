@@ -104,6 +104,10 @@ def _decode(data: bytes, name: str) -> str:
         ) from exc
 
 
+#: "b. performing ...": a lettered item starts its own paragraph, lower case or not.
+_ITEM_START = re.compile(r"^(?:[a-h]|[ivx]{1,4})[.)]\s")
+
+
 def _join_wrapped_lines(lines: list[str]) -> list[str]:
     """Lines to paragraphs: a line that continues a sentence (lower-case start) joins the last."""
     paragraphs: list[str] = []
@@ -118,6 +122,7 @@ def _join_wrapped_lines(lines: list[str]) -> list[str]:
             and not previous_blank
             and line[0].islower()
             and not paragraphs[-1].endswith((".", ":", ";", "?", "!"))
+            and not _ITEM_START.match(line)
         ):
             paragraphs[-1] = f"{paragraphs[-1]} {line}"
         else:

@@ -646,7 +646,7 @@ REQUIREMENT_WORDING = re.compile(
 _SUBSTITUTION = re.compile(
     r"any\s+(?:other\s+)?equivalent\s+(?:experience|education|training)|equivalent\s+combination"
     r"|any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent|substitut|in\s+lieu\s+of"
-    r"|(?:can|may)\s+replace|in\s+place\s+of|(?:can|may)\s+(?:be\s+)?equated?\s+(?:for|to|on|as)\b|(?:considered|credited|counted)\s+(?:as\s+)?"
+    r"|(?:can|may)\s+replace|in\s+place\s+of|(?:can|may)\s+(?:be\s+)?equated?\s+(?:for|to|on|as)\b|\bequates\s+(?:for|to)\b|(?:considered|credited|counted)\s+(?:as\s+)?"
     r"(?:equivalent\s+to\s+|as\s+)?(?:\w+\s+){0,2}(?:years?|months?)\b"
     r"|year[- ]for[- ]year|equivalent\s+to\s+one\s+year|equals?\s+one\s+year",
     re.IGNORECASE,
@@ -658,8 +658,8 @@ _DISCRETIONARY = re.compile(
     re.IGNORECASE,
 )
 _UNIT_RATE = re.compile(
-    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?(?P<kind>semester|quarter)\s+(?:units|hours|credits|credit"
-    r"\s+hours)\s+(?:equals?|=|(?:is|are)\s+equivalent\s+to|(?:shall\s+)?(?:be\s+)?equal|count\s+as)"
+    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?(?:(?P<kind>semester|quarter)\s+)?"
+    r"(?:units|hours|credits|credit\s+hours)\s+(?:equals?|=|(?:is|are)\s+equivalent\s+to|(?:shall\s+)?(?:be\s+)?equal|count\s+as)"
     r"\s+(?:to\s+)?one\s+year",
     re.IGNORECASE,
 )
@@ -1045,7 +1045,7 @@ def substitution_of(sentence: str) -> Substitution | None:
     result = Substitution(clause=sentence)
     if rate is not None:
         units = int(_number(rate.group("n")))
-        if rate.group("kind").lower() == "quarter":
+        if (rate.group("kind") or "").lower() == "quarter":
             result.quarter_units_per_year = units
         else:
             result.semester_units_per_year = units
@@ -1065,7 +1065,7 @@ def substitution_of(sentence: str) -> Substitution | None:
             )
     substitute = re.search(
         r"(.*?)\b(?:may|can|shall|will)?\s*(?:be\s+)?(?:substitut\w*\s+(?:for|by)?|replace[sd]?\s+"
-        r"|equated?\s+(?:for|to|on|as)\s+"
+        r"|equate[ds]?\s+(?:for|to|on|as)\s+"
         r"|(?:considered|credited|counted)\s+(?:as\s+)?(?:equivalent\s+to\s+)?)(.*)",
         lowered,
     )
@@ -1139,8 +1139,37 @@ def _conditions(sentence: str, driving: bool) -> tuple[Applies, EnforceAt]:
     return applies, enforce
 
 
+#: "Registration as a Professional Engineer", "registered nurse": professional registration
+#: is a license to practise (voter registration is not).
+_REGISTRATION = re.compile(
+    r"\b(?:registration|registered)\s+(?:as|in)\s+(?:an?\s+)?(?P<kind>(?:[\w'-]+\s+){0,4}?"
+    r"(?:engineer|architect|nurse|surveyor|geologist|dietitian|pharmacist|sanitarian|accountant"
+    r"|land\s+surveyor|environmental\s+health\s+specialist|psychologist))\b"
+    r"|\bregistered\s+(?P<nurse>nurse|professional\s+engineer|civil\s+engineer|architect|dietitian)\b",
+    re.IGNORECASE,
+)
+
+
 def license_of(sentence: str) -> License | None:
-    """A license requirement, or None."""
+    """A license requirement (including a professional registration), or None."""
+    registration = _REGISTRATION.search(sentence)
+    if registration is not None and not re.search(r"\blicen[cs]", sentence, re.I):
+        if experience_of(sentence, default_vocabulary()):
+            return None  # "experience as a registered nurse": experience, not a license
+        kind = (registration.group("kind") or registration.group("nurse")).lower()
+        applies, enforce = _conditions(sentence, False)
+        state = _state_code(sentence)
+        return License.model_validate(
+            {
+                "id": _slug(f"registration {kind} {state or ''}"),
+                "kind": f"registration as {kind}",
+                "state": state,
+                "applies": applies,
+                "condition": f"registration as {kind}" if applies == "position_requires" else "",
+                "enforce_at": enforce,
+                "clause": sentence,
+            }
+        )
     if not re.search(r"\blicen[cs]", sentence, re.I):
         return None
     if re.search(r"licensed\s+(?:practical|vocational)\b", sentence, re.I) and not re.search(
@@ -1194,8 +1223,15 @@ _NOT_A_CREDENTIAL = re.compile(
 
 
 def certificate_of(sentence: str) -> Certificate | None:
-    """A certificate or registration requirement, or None."""
-    if not re.search(r"certificat|certified|registration|registered", sentence, re.I):
+    """A certificate requirement, or None."""
+    # A high school equivalency certificate is an education level, read as education.
+    rest = re.sub(
+        r"(?:high\s+school\s+)?(?:equivalency|G\.?E\.?D\.?|high\s+school)\s+(?:certificate|diploma)",
+        "",
+        sentence,
+        flags=re.I,
+    )
+    if not re.search(r"certificat|certified|registration|registered", rest, re.I):
         return None
     if _NOT_A_CREDENTIAL.search(sentence) and not re.search(
         r"(?:obtain|possess|hold|maintain)\w*\s+(?:\w+\s+){0,6}certificat", sentence, re.I
@@ -1459,10 +1495,13 @@ def _extend_list(builder: _Builder, item: str) -> None:
     elif owner == "license" and builder.licenses:
         builder.licenses[-1].clause += f" {item}"
     elif owner == "experience":
+        # a long sub-item ("the development of information systems; or") names its areas
+        areas = _areas_of(name) if len(name.split()) > 6 else []
         for draft in builder.group:
             if draft.experience:
                 requirement = draft.experience[-1][1]
-                requirement.areas.setdefault(name.lower(), [])
+                for area in areas or [name.lower()]:
+                    requirement.areas.setdefault(area, [])
                 requirement.clause += f" {item}"
 
 
@@ -1568,6 +1607,12 @@ def _sentence(
             )
         if announces_list and (license_section or not builder.group):
             builder.list_owner = "certificate"
+        return
+    if builder.section_kind == "notes":
+        # Process notes mention degrees and experience ("proof of qualifying degree"); they
+        # state no education or experience requirement of their own: the analyst reads them.
+        wording = REQUIREMENT_WORDING.search(sentence) or UNVERIFIABLE.search(sentence)
+        (builder.unparsed if wording else builder.notes).append(sentence)
         return
     if _CONDITIONAL.search(sentence) and re.search(
         r"\bsome\b|\bcertain\b|selected", sentence, re.I
@@ -1923,6 +1968,31 @@ def _title_code_agency(document: Document) -> tuple[str, str, str, str]:
     return title, code, agency, revision
 
 
+#: list markers of sub-items: letters, roman numerals, bullets.
+_SUB_MARKERS = ("letter", "roman", "bullet")
+
+
+def _paragraph_markers(items: list[Item]) -> dict[int, str]:
+    """The kind of list marker each paragraph starts with: number, letter, roman, bullet."""
+    kinds: dict[int, str] = {}
+    for item in items:
+        if item.paragraph in kinds:
+            continue
+        if item.label != "marker":
+            kinds[item.paragraph] = ""
+            continue
+        mark = item.text.strip("().")
+        if mark.isdigit():
+            kinds[item.paragraph] = "number"
+        elif re.fullmatch(r"[a-h]", mark, re.I):
+            kinds[item.paragraph] = "letter"
+        elif re.fullmatch(r"[ivx]{1,4}", mark, re.I):
+            kinds[item.paragraph] = "roman"
+        else:
+            kinds[item.paragraph] = "bullet"
+    return kinds
+
+
 class NotASpecError(SpecError):
     """A document the compiler refuses: no MQ section, or no requirement it could read.
 
@@ -1960,14 +2030,42 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         builder.section_kind = section.kind
         if section.alternative:
             _label(builder, "or")
-        for item in items_of(section):
+        items = items_of(section)
+        markers = _paragraph_markers(items)
+        #: marker kind of the item whose sentence announced a list ("... experience in:")
+        owner_kind: str | None = None
+        #: the join after the last sub-item, which joins the items around the list
+        held: Item | None = None
+        for item in items:
+            kind = markers.get(item.paragraph, "")
+            sub_item = builder.list_owner and owner_kind is not None and kind in _SUB_MARKERS
+            if sub_item and kind != owner_kind:
+                # "a. ...; or b. ...": a sub-item lists areas of its item, not patterns
+                if item.kind == "label":
+                    if item.label in ("or", "and", "and_item"):
+                        held = item
+                    placements.append(Placement(number, item.paragraph, item.text, "structure"))
+                    continue
+                sentences.append(item.text)
+                _extend_list(builder, item.text)
+                placements.append(Placement(number, item.paragraph, item.text, "criterion"))
+                held = None
+                continue
+            if held is not None:
+                _label(builder, held.label)
+                held = None
             if item.kind == "label":
                 _label(builder, item.label)
                 placements.append(Placement(number, item.paragraph, item.text, "structure"))
                 continue
             sentences.append(item.text)
             before = (len(builder.unparsed), len(builder.preferred), len(builder.notes))
+            owned = builder.list_owner
             _sentence(builder, item.text, license_section, item.continues)
+            if builder.list_owner and builder.list_owner != owned:
+                owner_kind = kind
+            elif not builder.list_owner:
+                owner_kind = None
             placements.append(
                 Placement(number, item.paragraph, item.text, _destination(builder, before))
             )

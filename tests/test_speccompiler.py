@@ -501,7 +501,7 @@ def test_professional_license_kind() -> None:
     assert lic.enforce_at == "appointment"
 
 
-def test_certificates_and_registrations() -> None:
+def test_certificates_and_registrations_which_are_licenses() -> None:
     compiled = compile_text(
         """
         Legal Requirements
@@ -511,11 +511,14 @@ def test_certificates_and_registrations() -> None:
         """
     )
     names = [(c.name, c.enforce_at) for c in compiled.spec.certificates]
-    assert names == [
-        ("water treatment operator certificate", "screening"),
-        ("professional engineer", "appointment"),
-    ]
+    assert names == [("water treatment operator certificate", "screening")]
     assert compiled.spec.certificates[0].aliases == ["water treatment operator certificate (NV)"]
+    # a professional registration is a license to practise
+    (registration,) = compiled.spec.licenses
+    assert (registration.kind, registration.enforce_at) == (
+        "registration as professional engineer",
+        "appointment",
+    )
 
 
 def test_certificate_list_items_become_aliases() -> None:
