@@ -600,6 +600,27 @@ def _education_and_years(part: str) -> list[Item]:
     )
     if level_at is None:
         return [Item("sentence", part)]
+    years = _YEARS.search(part)
+    if years is not None and years.end() <= level_at:
+        # "One year of experience as a gardener and an associate's degree": the other order
+        joins = list(re.finditer(r",?\s+(?:and|plus|AND|PLUS)\s+", part[:level_at]))
+        join = joins[-1] if joins else None
+        if (
+            join is not None
+            and join.start() >= years.end()
+            and re.fullmatch(r"(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,2}", part[join.end() : level_at])
+            and re.search(
+                r"\b(?:degree|diploma|G\.?E\.?D|high\s+school|equivalency)\b",
+                part[join.end() :],
+                re.I,
+            )
+            and not _inside_brackets(part, join.start())
+        ):
+            return [
+                Item("sentence", part[: join.start()].strip()),
+                Item("label", join.group(0).strip(), "and"),
+                Item("sentence", part[join.end() :].strip()),
+            ]
     for join in _EDUCATION_THEN_YEARS.finditer(part, level_at):
         rest = part[join.end() :]
         if _YEARS.search(rest) and re.search(r"\b(?:experience|work|employment)\b", rest, re.I):
