@@ -171,3 +171,26 @@ def test_a_reviewed_mark_needs_who_and_when() -> None:
     spec = load_spec(ALAMEDA).model_dump(mode="json", by_alias=True)
     with pytest.raises(SpecError, match="reviewed.by"):
         spec_from_data({**spec, "reviewed": {"by": "", "at": "2026-12-01"}})
+
+
+def test_the_condition_is_said_in_words_and_in_a_diff(tmp_path: Path) -> None:
+    from screening.browse import spec_in_words
+    from screening.specdiff import diff_specs
+
+    before = load_spec(ALAMEDA)
+    after = load_spec(_spec_file(tmp_path))
+    assert any(
+        "forklift operator certificate, when the position requires "
+        "'Forklift Operator Certificate'" in line
+        for line in spec_in_words(after)
+    )
+    always = after.model_copy(
+        update={"certificates": [after.certificates[0].model_copy(update={"applies": "always"})]}
+    )
+    changes = diff_specs(always, after)
+    assert any(
+        "made conditional: now required only for positions that require "
+        "'Forklift Operator Certificate'" in change
+        for change in changes
+    ), changes
+    assert before.position_conditions() == []
