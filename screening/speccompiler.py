@@ -430,6 +430,23 @@ def _level_name(paragraph: str) -> bool:
     )
 
 
+#: " - A valid license - A medical certificate": bulleted items run into one paragraph.
+_INLINE_BULLET = re.compile(r"\s+[-–•]\s+(?=[A-Z])")
+
+
+def _inline_bullets(text: str) -> list[tuple[str, bool]]:
+    """A paragraph's sentences, with the bullets that separate items inside it: (text,
+    True) for a bullet (structure), (text, False) for a sentence."""
+    result: list[tuple[str, bool]] = []
+    start = 0
+    for bullet in _INLINE_BULLET.finditer(text):
+        result += [(sentence, False) for sentence in split_sentences(text[start : bullet.start()])]
+        result.append((bullet.group(0).strip(), True))
+        start = bullet.end()
+    result += [(sentence, False) for sentence in split_sentences(text[start:])]
+    return result
+
+
 def _paragraph_items(paragraph: str, items: list[Item]) -> None:
     text = paragraph.strip()
     # A name after a sentence that announces a list (":") or after another name is an item
@@ -471,7 +488,10 @@ def _paragraph_items(paragraph: str, items: list[Item]) -> None:
             items.append(Item("label", match.group(0).strip(), _label_of(raw)))
             text = rest.strip()
         first = True
-        for sentence in split_sentences(text):
+        for sentence, bullet in _inline_bullets(text):
+            if bullet:
+                items.append(Item("label", sentence, "marker"))
+                continue
             for piece in clause_pieces(sentence):
                 piece.continues = first and piece.kind == "sentence" and piece.text[:1].islower()
                 first = False
@@ -506,7 +526,9 @@ _JOIN = re.compile(
     r"|\s+(?P<bare>OR|AND)\b(?!/)\s*[,:]?\s+"
     r"|,?\s+(?P<equiv>(?i:or))\s+(?=" + _EQUIVALENCY_START + ")"
     r"|,?\s+(?P<credential>(?i:or))\s+(?=(?i:(?:current\s+|valid\s+)?(?:certification|registration"
-    r"|possession\s+of|licensure|certified|registered))\b)",
+    r"|possession\s+of|licensure|certified|registered))\b)"
+    r"|,?\s+(?P<both>(?i:and))\s+(?=(?i:(?:an?\s+)?(?:valid|current)\s+(?:[\w'’()-]+\s+){0,5}?"
+    r"(?:certificate|certification|card|licen[cs]e)\b))",
 )
 #: what a new requirement starts with, after a lower-case "; or" / "; and".
 _REQUIREMENT_START = re.compile(
@@ -575,8 +597,18 @@ def clause_pieces(sentence: str) -> list[Item]:
             # "or certification as a CPA" is an alternative to a degree; "or possession of
             # a GED" is the same education level in other words.
             continue
+        if match.group("both") and not re.search(
+            r"licen[cs]e|certificat|\bcard\b", text[start : match.start()], re.I
+        ):
+            continue  # "a license and a medical certificate": two credentials, both required
         pieces.extend(_education_and_years(text[start : match.start()]))
-        word = match.group("low") or match.group("upper") or match.group("bare") or "or"
+        word = (
+            match.group("low")
+            or match.group("upper")
+            or match.group("bare")
+            or match.group("both")
+            or "or"
+        )
         pieces.append(_join_label(match.group(0), word))
         start = match.end()
     pieces.extend(_education_and_years(text[start:]))
@@ -1252,7 +1284,12 @@ def certificate_of(sentence: str) -> Certificate | None:
         sentence,
         flags=re.I,
     )
-    if not re.search(r"certificat|certified|registration|registered", rest, re.I):
+    # "a valid CPR card": a card attesting a qualification is a certificate
+    if not re.search(
+        r"certificat|certified|registration|registered|(?:valid|current)\s+(?:[\w'’()-]+\s+){0,5}card\b",
+        rest,
+        re.I,
+    ):
         return None
     if _NOT_A_CREDENTIAL.search(sentence) and not re.search(
         r"(?:obtain|possess|hold|maintain)\w*\s+(?:\w+\s+){0,6}certificat", sentence, re.I
@@ -1291,7 +1328,8 @@ def certificate_of(sentence: str) -> Certificate | None:
     if name_match is None:
         return None
     name = _STATE_RE.sub("", name_match.group("name").lower())
-    name = re.sub(r"\s+", " ", re.sub(r"^(?:a|an|the)\s+", "", name.strip())).strip()
+    name = re.sub(r"^(?:(?:a|an|the|valid|current)\s+)+", "", name.strip())
+    name = re.sub(r"\s+", " ", name).strip()
     state = _state_code(sentence)
     applies, enforce = _conditions(sentence, False)
     aliases = [f"{name} ({state})"] if state else []

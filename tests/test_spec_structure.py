@@ -206,3 +206,23 @@ def test_a_document_that_is_no_spec_is_refused_with_one_message(
     assert captured.out == "" and not out.exists()
     assert words in captured.err and captured.err.count("\n") == 1
     assert "Traceback" not in captured.err
+
+
+def test_credentials_joined_by_and_or_bulleted_on_one_line_are_each_required() -> None:
+    compiled = compile_text(
+        "MINIMUM QUALIFICATIONS\n"
+        "Two years of experience driving a truck.\n"
+        "Licenses and Certifications: - A valid California Class B driver's license and a "
+        "valid medical certificate - A valid CPR card\n"
+    )
+    (pattern,) = compiled.spec.patterns
+    (license_,) = pattern.licenses
+    assert (license_.state, license_.license_class) == ("CA", "B")
+    assert [c.name for c in pattern.certificates] == ["medical certificate", "cpr card"]
+    # the bullets and the "and" between the credentials are structure
+    assert [p.text for p in compiled.placements if p.destination == "structure"] == [
+        "Licenses and Certifications:",
+        "-",
+        "and",
+        "-",
+    ]
