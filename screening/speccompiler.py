@@ -1,11 +1,15 @@
 """Compiling a class specification document into a draft JobSpec.
 
-The compiler finds the minimum-qualification (MQ) sections of a document, splits them into
-sentences and reads each sentence as an education, experience, substitution, license or
-certificate requirement, or as the structure between them ("AND", "OR", "Option 1"). Every
-sentence of an MQ section ends up either in the ``clause`` of the criterion it produced or
-in the spec's ``unparsed`` list: nothing the document requires is hidden from the analyst
-who reviews the draft.
+The compiler finds the minimum-qualification (MQ) sections of a document (with their
+preferred-qualification and process-note parts) and reads their structure before their
+sentences: headings, item markers, labels ("OR", "Either", "Option 2", a class level) and
+the joins inside a sentence ("; or", "; and", "… degree and two years …", see
+``clause_pieces``). Each part is then read as an education, experience, substitution,
+license or certificate requirement. Every part ends up in exactly one place, recorded in
+``CompiledSpec.placements``: the ``clause`` of the criterion it produced, the spec's
+``preferred`` or ``notes`` lists, or ``unparsed``; nothing the document requires is hidden
+from the analyst who reviews the draft. A document with no MQ section, or none the
+compiler can read a requirement from, is refused (``NotASpecError``).
 """
 
 from __future__ import annotations
