@@ -8,6 +8,12 @@ import streamlit as st
 from app_pages import state
 from app_pages.text import plain
 from app_pages.widgets import outcome_badge, override_form, status_badge, timeline_chart
+from screening.browse import applicant_names
+
+
+def reason_sentence(criterion_id: str, reason: str) -> str:
+    """A criterion's reason without its leading id (shown once, in bold, before it)."""
+    return reason.removeprefix(f"{criterion_id}: ")
 
 
 def page() -> None:
@@ -22,12 +28,21 @@ def page() -> None:
         return
     wanted = st.session_state.get("applicant_id")
     index = ids.index(wanted) if wanted in ids else 0
-    applicant_id = st.selectbox("Applicant id", ids, index=index, key="detail_applicant")
+    names = dict(zip(ids, applicant_names(run.result), strict=True))
+    applicant_id = st.selectbox(
+        "Applicant id",
+        ids,
+        index=index,
+        key="detail_applicant",
+        format_func=lambda i: f"{i} · {names[i]}" if names[i] else i,
+    )
     st.session_state["applicant_id"] = applicant_id
     decision = run.result.decision(applicant_id)
     overrides = [o for o in run.ledger.overrides() if o.applicant_id == applicant_id]
 
-    line = f"### {plain(applicant_id)} — {outcome_badge(decision.outcome.value)}"
+    name = names[applicant_id]
+    line = f"### {plain(applicant_id)}" + (f" · {plain(name)}" if name else "")
+    line += f" — {outcome_badge(decision.outcome.value)}"
     if overrides:
         line += f" → reviewer: {outcome_badge(overrides[-1].to_outcome)}"
     st.markdown(line)
@@ -40,16 +55,23 @@ def page() -> None:
             else ""
         )
     )
+    # a principal reason is usually a criterion's own reason: say it once, with the criterion
+    by_reason = {r: c.id for c in decision.criteria for r in (c.reason, f"{c.id}: {c.reason}")}
+    principal = [by_reason[r] for r in decision.reasons if r in by_reason]
     if decision.reasons:
         st.markdown("**Principal reasons**")
         for reason in decision.reasons:
-            st.markdown(f"- {plain(reason)}")
+            if reason in by_reason:
+                st.markdown(f"- **{plain(by_reason[reason])}** (below)")
+            else:
+                st.markdown(f"- {plain(reason)}")
 
     st.subheader("Criteria")
     for criterion in decision.criteria:
+        mark = " · principal reason" if criterion.id in principal else ""
         st.markdown(
-            f"**{plain(criterion.id)}** — {status_badge(criterion.status.value)}: "
-            f"{plain(criterion.reason)}"
+            f"**{plain(criterion.id)}** — {status_badge(criterion.status.value)}{mark}: "
+            f"{plain(reason_sentence(criterion.id, criterion.reason))}"
         )
         if criterion.clause:
             st.caption(f"Clause: {plain(criterion.clause)}")
@@ -87,6 +109,7 @@ def page() -> None:
             hide_index=True,
             width="stretch",
             key="detail_jobs",
+            placeholder="",
         )
     else:
         st.caption("No job entries.")
@@ -98,6 +121,7 @@ def page() -> None:
             hide_index=True,
             width="stretch",
             key="detail_education",
+            placeholder="",
         )
     else:
         st.caption("No education entries.")

@@ -6,6 +6,7 @@ demographic value.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import pandas as pd
@@ -13,7 +14,12 @@ import streamlit as st
 
 from app_pages import state
 from app_pages.ledger import AuditLedger, audit, audit_available, audit_store
-from app_pages.text import plain
+from app_pages.text import blank, plain, to_the_second
+from app_pages.widgets import run_record_status
+from screening.audit.impact import DEFAULT_MIN_GROUP
+from screening.audit.report import report_frame, totals_line
+from screening.charts import OUTCOME_ORDER
+from screening.review import ReviewError
 
 
 def this_session(run: state.Run | None) -> None:
@@ -40,6 +46,53 @@ def this_session(run: state.Run | None) -> None:
     )
 
 
+def run_choice_label(info: Any, current: int | None) -> str:
+    """A run as the selector lists it: id, time, user, spec; the screening on screen marked."""
+    label = (
+        f"run {info.run_id} · {to_the_second(info.created_at)} · {info.user} · "
+        f"{info.spec_id} {info.spec_revision}"
+    )
+    return label + (" (the screening on the Screen page)" if info.run_id == current else "")
+
+
+def run_details(detail: Any) -> pd.DataFrame:
+    """What identifies a recorded run, one fact a row."""
+    info = detail.info
+    settings = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in sorted(detail.settings.items()))
+    facts = [
+        ("run", info.run_id),
+        ("recorded", to_the_second(info.created_at)),
+        ("user", info.user),
+        ("spec", f"{info.spec_id} revision {info.spec_revision}"),
+        ("spec SHA-256", detail.spec_sha256),
+        ("spec file", detail.spec_path),
+        ("ruleset SHA-256", detail.ruleset_hash),
+        ("as of", detail.as_of),
+        ("settings", settings),
+        ("engine version", detail.engine_version),
+        ("decisions", info.decisions),
+        ("kept until", info.retention_until),
+        ("legal hold", "yes" if info.legal_hold else "no"),
+        ("applicant data purged", "yes" if info.purged else "no"),
+    ]
+    return pd.DataFrame(
+        [{"": name, "value": str(blank(value))} for name, value in facts], dtype=object
+    )
+
+
+def outcome_counts_table(detail: Any) -> pd.DataFrame:
+    """Engine outcomes and final outcomes after review, one outcome a row."""
+    engine = detail.info.outcome_counts
+    final = detail.final_counts
+    outcomes = [o for o in OUTCOME_ORDER if o in engine or o in final]
+    return pd.DataFrame(
+        [
+            {"outcome": o, "engine": int(engine.get(o, 0)), "after review": int(final.get(o, 0))}
+            for o in outcomes
+        ]
+    )
+
+
 def page() -> None:
     """The audit page."""
     st.title("Audit")
@@ -52,9 +105,15 @@ def page() -> None:
         this_session(run)
         return
     store: Any = audit_store()
-    if run is not None and isinstance(run.ledger, AuditLedger):
-        with st.spinner("Recording the current run in the audit store…"):
-            run.ledger.run_id(timeout=600)
+    if run is not None:
+        st.subheader("The screening on the Screen page")
+        ledger = run.ledger
+        if isinstance(ledger, AuditLedger) and ledger.started:
+            # the status below says what failed
+            with st.spinner("Recording the current run…"), contextlib.suppress(ReviewError):
+                ledger.run_id(timeout=600)
+        run_record_status(run, "audit")
+    current = state.recorded_run_id(run)
     runs = store.runs()
     st.subheader("Run history")
     st.dataframe(
@@ -62,7 +121,7 @@ def page() -> None:
             [
                 {
                     "run": r.run_id,
-                    "at": r.created_at,
+                    "at": to_the_second(r.created_at),
                     "user": r.user,
                     "spec": r.spec_id,
                     "revision": r.spec_revision,
@@ -75,15 +134,32 @@ def page() -> None:
         hide_index=True,
         width="stretch",
         key="audit_runs",
+        placeholder="",
     )
     if not runs:
+        st.caption("No run is recorded yet.")
         return
-    run_ids = [r.run_id for r in runs]
-    run_id = st.selectbox("Run", run_ids, index=len(run_ids) - 1, key="audit_run")
+    by_id = {r.run_id: r for r in runs}
+    run_ids = list(by_id)
+    default = run_ids.index(current) if current in by_id else len(run_ids) - 1
+    run_id = st.selectbox(
+        "Run",
+        run_ids,
+        index=default,
+        format_func=lambda i: run_choice_label(by_id[i], current),
+        key="audit_run",
+    )
     detail = store.show(int(run_id))
-    st.markdown(
-        f"Spec SHA-256 `{detail.spec_sha256}` · ruleset `{detail.ruleset_hash}` · as of "
-        f"{detail.as_of} · engine {detail.engine_version} · final outcomes {detail.final_counts}"
+    left, right = st.columns([3, 2])
+    left.dataframe(
+        run_details(detail),
+        hide_index=True,
+        width="stretch",
+        key="audit_run_details",
+        placeholder="",
+    )
+    right.dataframe(
+        outcome_counts_table(detail), hide_index=True, width="stretch", key="audit_run_outcomes"
     )
 
     st.subheader("Decision lookup")
@@ -106,7 +182,7 @@ def page() -> None:
             for override in record.overrides:
                 who = plain(override.reviewer)
                 st.markdown(
-                    f"- {override.created_at}: {who} {override.from_outcome} → "
+                    f"- {to_the_second(override.created_at)}: {who} {override.from_outcome} → "
                     f"{override.to_outcome}: “{plain(override.justification)}”"
                 )
 
@@ -123,9 +199,20 @@ def page() -> None:
                 st.markdown(f"- {plain(problem)}")
 
     st.subheader("Adverse impact (aggregates only)")
-    report = store.impact(int(run_id))
-    frame = report.to_frame()
-    st.dataframe(frame, hide_index=True, width="stretch", key="audit_impact")
+    min_group = st.number_input(
+        "Minimum group size (decided applicants)",
+        min_value=1,
+        value=DEFAULT_MIN_GROUP,
+        step=1,
+        key="impact_min_group",
+        help="A group needs this many decided applicants to be the reference group or to be "
+        "flagged by the four-fifths ratio alone; a smaller one is judged by Fisher's exact test.",
+    )
+    impact = store.impact(int(run_id), min_group=int(min_group))
+    st.caption(plain(totals_line(impact)) + ".")
+    st.dataframe(
+        report_frame(impact), hide_index=True, width="stretch", key="audit_impact", placeholder=""
+    )
 
 
 page()

@@ -88,21 +88,54 @@ def audit_store() -> Any:
 class AuditLedger:
     """Overrides recorded in the audit store, against the run recorded for the result.
 
-    The run is recorded in the background, so the results are on screen at once; an
-    override waits for the recording to finish.
+    Nothing is recorded until the user starts the screening (`start`): a page load or a
+    rerun shows results without adding a run. The run is then recorded in the background,
+    so the results stay on screen; an override waits for the recording to finish, and
+    records the run first when nobody has yet.
     """
 
     where = "the audit store"
 
     def __init__(self, result: ScreeningResult, user: str) -> None:
         self.store = audit_store()
-        self._recording: Future[Any] = _RECORDER.submit(self.store.record_run, result, user)
+        self._result = result
+        self._user = user
+        self._recording: Future[Any] | None = None
         outcomes = dict(zip(result.results["applicant_id"], result.results["outcome"], strict=True))
         self._log = OverrideLog({str(k): str(v) for k, v in outcomes.items()})
 
+    def start(self, user: str | None = None) -> None:
+        """Record the run in the background (once: a second call changes nothing)."""
+        if self._recording is None:
+            who = (user or "").strip() or self._user
+            self._recording = _RECORDER.submit(self.store.record_run, self._result, who)
+
+    @property
+    def started(self) -> bool:
+        """Whether the run has been (or is being) recorded."""
+        return self._recording is not None
+
+    @property
+    def recorded_run_id(self) -> int | None:
+        """The audit run id once recorded (None: not recorded, still recording, or failed)."""
+        recording = self._recording
+        if recording is None or not recording.done() or recording.exception() is not None:
+            return None
+        return int(recording.result().run_id)
+
+    @property
+    def recording_error(self) -> str | None:
+        """Why recording the run failed (None: not failed, or not finished yet)."""
+        recording = self._recording
+        if recording is None or not recording.done() or recording.exception() is None:
+            return None
+        return str(recording.exception())
+
     @property
     def run_label(self) -> str | None:
-        """ "audit run N", or a note while the run is still being recorded."""
+        """ "audit run N", or where the recording stands."""
+        if self._recording is None:
+            return "not recorded in the audit store"
         if not self._recording.done():
             return "being recorded in the audit store"
         if self._recording.exception() is not None:
@@ -110,7 +143,9 @@ class AuditLedger:
         return f"audit run {self._recording.result().run_id}"
 
     def run_id(self, timeout: float | None = None) -> int:
-        """The audit run id, waiting for the recording (ReviewError when it failed)."""
+        """The audit run id, recording the run first if nobody has (ReviewError on failure)."""
+        self.start()
+        assert self._recording is not None
         try:
             return int(self._recording.result(timeout=timeout).run_id)
         except audit.AuditError as exc:
@@ -146,7 +181,7 @@ def audit_available() -> bool:
 
 
 def make_ledger(result: ScreeningResult, user: str) -> ReviewLedger:
-    """The audit ledger when available (the run is recorded at once), else the session's."""
+    """The audit ledger when available (nothing recorded until `start`), else the session's."""
     if audit_available():
         return AuditLedger(result, user)
     return SessionLedger(result)

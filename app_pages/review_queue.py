@@ -6,8 +6,8 @@ import pandas as pd
 import streamlit as st
 
 from app_pages import state
-from app_pages.text import plain
-from app_pages.widgets import override_form
+from app_pages.text import plain, to_the_second
+from app_pages.widgets import content_key, override_form
 from screening.review import (
     Judgement,
     SettleError,
@@ -29,7 +29,10 @@ def settle_judgement(run: state.Run, judgement: Judgement) -> None:
         st.session_state["settle_error"] = str(exc)
         return
     try:
-        path = save_settled(settled, state.settled_folder())
+        settled, path = save_settled(settled, state.settled_folder())
+    except SettleError as exc:
+        st.session_state["settle_error"] = str(exc)
+        return
     except OSError as exc:
         st.session_state["settle_error"] = (
             f"the settled spec could not be saved in {state.settled_folder()} ({exc}); set "
@@ -50,9 +53,8 @@ def settle_judgement(run: state.Run, judgement: Judgement) -> None:
         settled.vocabulary_file,
         settled.vocabulary_yaml,
     )
-    st.session_state.pop("review_group", None)  # the groups are new
-    st.session_state.pop("review_applicant", None)
     new_run = state.screen_current(run.source)
+    state.record_run(new_run)  # the click screened the batch again: a run of its own
     new_run.changes = changed_outcomes(run.result.results, new_run.result.results)
     new_run.change_note = (
         f"{judgement.statement}: spec revision {settled.spec.revision} "
@@ -89,19 +91,22 @@ def page() -> None:
         labels = {
             f"{g.kind}: {g.value} ({g.applicants})": i for i, g in enumerate(groups.itertuples())
         }
-        chosen = st.selectbox("Group", list(labels), key="review_group")
+        # keyed by the groups shown: after a re-screen the old choice cannot linger
+        chosen = st.selectbox("Group", list(labels), key=content_key("review_group", *labels))
         group = groups.iloc[labels[str(chosen)]]
-        members = applicants_in_group(run.items, str(group["kind"]), str(group["value"]))
+        kind = str(group["kind"])
+        value = str(group["value"])
+        members = applicants_in_group(run.items, kind, value)
         detail = run.items[run.items["applicant_id"].isin(members)]
-        st.dataframe(detail, hide_index=True, width="stretch", key="review_group_members")
+        st.dataframe(
+            detail, hide_index=True, width="stretch", key="review_group_members", placeholder=""
+        )
         if bool(group["settleable"]):
             st.markdown(
                 "Settle it once, in the spec, for everybody: a new spec revision, and the batch is "
                 "screened again."
             )
             c = st.columns(2)
-            kind = str(group["kind"])
-            value = str(group["value"])
             if c[0].button(f"Treat {kind} '{plain(value)}' as related", key="settle_related"):
                 settle_judgement(run, Judgement(kind, value, True))  # type: ignore[arg-type]
                 st.rerun()
@@ -109,7 +114,11 @@ def page() -> None:
                 settle_judgement(run, Judgement(kind, value, False))  # type: ignore[arg-type]
                 st.rerun()
         st.subheader("Decide one applicant")
-        applicant_id = st.selectbox("Applicant", members, key="review_applicant")
+        applicant_id = st.selectbox(
+            "Applicant",
+            members,
+            key=content_key("review_applicant", run.key, kind, value, *members),
+        )
         reasons = run.result.results.loc[
             run.result.results["applicant_id"] == applicant_id, "reasons"
         ].iloc[0]
@@ -130,7 +139,7 @@ def page() -> None:
                         "reviewer's outcome": o.to_outcome,
                         "reviewer": o.reviewer,
                         "justification": o.justification,
-                        "at": o.created_at,
+                        "at": to_the_second(o.created_at),
                     }
                     for o in overrides
                 ]
@@ -138,6 +147,7 @@ def page() -> None:
             hide_index=True,
             width="stretch",
             key="review_overrides",
+            placeholder="",
         )
 
 

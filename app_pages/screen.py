@@ -8,8 +8,19 @@ import streamlit as st
 
 from app_pages import state
 from app_pages.text import plain
-from app_pages.widgets import errors_table, outcome_chart, rejection_chart, years_chart
-from screening.browse import filter_results, results_with_names
+from app_pages.widgets import (
+    errors_table,
+    outcome_chart,
+    rejection_chart,
+    run_record_status,
+    years_chart,
+)
+from screening.browse import (
+    PRINCIPAL_REASON,
+    filter_results,
+    principal_reasons,
+    results_with_names,
+)
 from screening.spec import SpecError
 from screening.uploads import (
     HeaderStatus,
@@ -24,6 +35,10 @@ from screening.uploads import (
 )
 
 IGNORE = "(ignore this column)"
+#: Rows tall enough for the results table to wrap the principal reason over three lines.
+RESULT_ROW_HEIGHT = 72
+#: Pixels: the principal reason column, readable next to id, name and outcomes.
+REASON_WIDTH = 560
 
 
 def position_settings() -> None:
@@ -193,8 +208,8 @@ def results_section(run: state.Run) -> None:
         f"({plain(run.active.origin)}, revision {plain(run.active.spec.revision or '—')}) · "
         f"as of {result.as_of} · "
         f"{'requires driving' if result.requires_driving else 'no driving'}"
-        + (f" · {run.ledger.run_label}" if run.ledger.run_label else "")
     )
+    run_record_status(run, "screen")
     m = st.columns(5)
     m[0].metric("Screened", f"{len(result.results):,}")
     m[1].metric("Qualified", f"{counts['qualified']:,}")
@@ -221,6 +236,8 @@ def results_section(run: state.Run) -> None:
     table = results_with_names(result)
     final = state.export_frame(run)
     table.insert(3, "final_outcome", final["final_outcome"].to_numpy())
+    # the why, where a recruiter reads first: right after id, name and outcomes
+    table.insert(4, PRINCIPAL_REASON, principal_reasons(table["reasons"]).to_numpy())
     f = st.columns([2, 2, 2, 3])
     outcomes = f[0].multiselect(
         "Outcome", ["qualified", "not_qualified", "needs_review"], key="filter_outcomes"
@@ -242,7 +259,23 @@ def results_section(run: state.Run) -> None:
         text=text,
     )
     st.caption(f"{len(shown):,} of {len(table):,} applicants")
-    st.dataframe(shown, hide_index=True, width="stretch", key="results_table")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        width="stretch",
+        key="results_table",
+        row_height=RESULT_ROW_HEIGHT,
+        placeholder="",  # a missing value is an empty cell, not "None"
+        column_config={
+            "applicant_id": st.column_config.TextColumn("applicant_id", pinned=True),
+            PRINCIPAL_REASON: st.column_config.TextColumn(
+                PRINCIPAL_REASON,
+                width=REASON_WIDTH,
+                help="The first principal reason (click a cell to read it whole); every "
+                "reason is in the 'reasons' column and on the Applicant page.",
+            ),
+        },
+    )
 
     pick = st.columns([3, 1])
     ids = list(shown["applicant_id"])

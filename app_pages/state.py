@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from app_pages.ledger import ReviewLedger, make_ledger
+from app_pages.ledger import AuditLedger, ReviewLedger, make_ledger
 from app_pages.text import plain
 from screening.export import csv_bytes, excel_bytes
 from screening.loading import Batch
@@ -248,14 +248,29 @@ def screen_current(source: Source | None = None) -> Run:
     if bar is not None:
         bar.progress(35, text="Screening the applicants…")
     result, items = _screen(source.key, active.key, as_of, driving, conditions, batch, active)
-    if bar is not None:
-        bar.progress(85, text="Recording the run…")
     ledger = make_ledger(result, reviewer_default() or "app")
     if bar is not None:
         bar.empty()
     new_run = Run(result, source, active, ledger, key, items)
     st.session_state["run"] = new_run
     return new_run
+
+
+def record_run(run: Run) -> None:
+    """Record the run in the audit store (when in use): the user started this screening.
+
+    Only a user's action calls this — an upload screened, a settled judgement, the "Record
+    this screening" button — so a page load or a rerun never adds a run.
+    """
+    if isinstance(run.ledger, AuditLedger):
+        run.ledger.start(reviewer_default() or "app")
+
+
+def recorded_run_id(run: Run | None) -> int | None:
+    """The audit run id of the run once it is recorded, else None."""
+    if run is not None and isinstance(run.ledger, AuditLedger):
+        return run.ledger.recorded_run_id
+    return None
 
 
 def ensure_run() -> Run | None:
@@ -268,7 +283,8 @@ def ensure_run() -> Run | None:
 
 
 def submit_uploads(uploads: dict[str, Upload], mapping: dict[str, str] | None = None) -> Run:
-    """Accept uploaded files as the batch and screen them (UploadError when unusable)."""
+    """Accept uploaded files as the batch, screen them and record the run (UploadError when
+    unusable)."""
     if "applicants" not in uploads:
         raise UploadError(
             "no applicants file: upload the applicant list (one row per applicant); jobs and "
@@ -278,6 +294,7 @@ def submit_uploads(uploads: dict[str, Upload], mapping: dict[str, str] | None = 
     source = Source(f"uploaded {names}", dict(uploads), dict(mapping or {}))
     run = screen_current(source)
     st.session_state["source"] = source
+    record_run(run)
     return run
 
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import cast
 
 import altair as alt
 import pandas as pd
 import streamlit as st
 
-from app_pages.state import Run, reviewer_default, signed_in
+from app_pages.ledger import AuditLedger
+from app_pages.state import Run, record_run, reviewer_default, signed_in
 from app_pages.text import plain
 from screening.charts import (
     OUTCOME_ORDER,
@@ -119,7 +121,13 @@ def errors_table(errors: pd.DataFrame) -> None:
     if not len(errors):
         st.success("No row errors or warnings.")
         return
-    st.dataframe(errors[ERROR_TABLE_COLUMNS], hide_index=True, width="stretch", key="errors_table")
+    st.dataframe(
+        errors[ERROR_TABLE_COLUMNS],
+        hide_index=True,
+        width="stretch",
+        key="errors_table",
+        placeholder="",
+    )
 
 
 def outcome_badge(outcome: str) -> str:
@@ -137,8 +145,23 @@ def status_badge(status: str) -> str:
     return f":{colour}[{status.replace('_', ' ')}]"
 
 
+def content_key(prefix: str, *parts: object) -> str:
+    """A widget key naming what the widget is about, so a new subject is a new widget.
+
+    Streamlit keeps a widget's value (in the browser too) for as long as its key lives; a
+    key made from the subject means a value chosen for one group or applicant can never
+    stand for another.
+    """
+    digest = hashlib.sha256(repr(parts).encode("utf-8")).hexdigest()[:16]
+    return f"{prefix}_{digest}"
+
+
 def override_form(run: Run, applicant_id: str, key: str) -> None:
-    """Record a reviewer's outcome for one applicant; a justification is required."""
+    """Record a reviewer's outcome for the applicant named; a justification is required.
+
+    The form's widgets are keyed by the applicant, so what is typed or chosen for one
+    applicant is never recorded against another; no outcome is preselected.
+    """
     overrides = [o for o in run.ledger.overrides() if o.applicant_id == applicant_id]
     engine = run.result.results.loc[
         run.result.results["applicant_id"] == applicant_id, "outcome"
@@ -149,14 +172,20 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
             f"Engine: {outcome_badge(engine)} · Reviewer: {outcome_badge(current)} "
             f"({plain(overrides[-1].reviewer)}: “{plain(overrides[-1].justification)}”)"
         )
-    with st.form(f"override_{key}", clear_on_submit=False):
+    subject = override_key(key, applicant_id)
+    with st.form(f"override_{subject}", clear_on_submit=False):
+        st.markdown(f"Decision on applicant **{plain(applicant_id)}**")
         choices = [o.value for o in Outcome if o.value != Outcome.needs_review.value]
         to_outcome = st.radio(
-            "Reviewer's decision", choices, horizontal=True, key=f"override_to_{key}"
+            "Reviewer's decision",
+            choices,
+            index=None,
+            horizontal=True,
+            key=f"override_to_{subject}",
         )
         justification = st.text_area(
             "Justification (required)",
-            key=f"override_why_{key}",
+            key=f"override_why_{subject}",
             placeholder="Why, with the evidence checked",
         )
         if signed_in():
@@ -166,7 +195,7 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
             reviewer = st.text_input(
                 "Your name (recorded with the decision)",
                 value=st.session_state.get("reviewer_name", ""),
-                key=f"override_reviewer_{key}",
+                key=f"override_reviewer_{subject}",
             )
         submitted = st.form_submit_button("Record decision")
     if submitted:
@@ -176,7 +205,7 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
             with st.spinner(f"Recording in {run.ledger.where}…"):
                 override = run.ledger.record(
                     applicant_id,
-                    to_outcome=str(to_outcome),
+                    to_outcome=str(to_outcome or ""),
                     reviewer=reviewer,
                     justification=justification,
                 )
@@ -187,3 +216,71 @@ def override_form(run: Run, applicant_id: str, key: str) -> None:
                 f"Recorded in {run.ledger.where}: {plain(applicant_id)} {override.from_outcome} → "
                 f"{override.to_outcome} by {plain(override.reviewer)}."
             )
+
+
+def override_key(form: str, applicant_id: str) -> str:
+    """The suffix of the override form's widget keys for one applicant (``override_to_…``)."""
+    return content_key(form, applicant_id)
+
+
+def run_record_status(run: Run, key: str) -> None:
+    """Whether the screening on screen is an audit run: its id, or the button recording it.
+
+    A page load or a rerun records nothing; the user records a screening by starting it (an
+    upload, a settled judgement) or with this button.
+    """
+    ledger = run.ledger
+    if not isinstance(ledger, AuditLedger):
+        return
+    if not ledger.started:
+        columns = st.columns([4, 1], vertical_alignment="center")
+        columns[0].info(
+            "This screening is not recorded in the audit store yet. Record it to keep it as "
+            "an audit run (a review decision records it too)."
+        )
+        if columns[1].button("Record this screening", key=f"record_run_{key}", type="primary"):
+            record_run(run)
+            with st.spinner("Recording the run in the audit store…"):
+                try:
+                    ledger.run_id(timeout=600)
+                except ReviewError as exc:
+                    st.error(plain(exc))
+                    return
+            st.rerun()
+        return
+    _recording_status(ledger)
+
+
+def _show_recording(ledger: AuditLedger) -> None:
+    """Show where the recording stands: the run id, the failure, or that it is under way."""
+    run_id = ledger.recorded_run_id
+    if run_id is not None:
+        st.success(
+            f"Recorded as **audit run {run_id}** — `screening audit show {run_id}` on the "
+            "command line, or the Audit page."
+        )
+        return
+    if ledger.recording_error is not None:
+        st.error(f"Not recorded in the audit store: {plain(ledger.recording_error)}")
+        return
+    st.info("Being recorded in the audit store; the run id shows here when it is done.")
+
+
+@st.fragment(run_every=1.0)
+def _await_recording(ledger: AuditLedger) -> None:
+    """Checks every second; once the recording is settled, the page shows it without this."""
+    if _recording_settled(ledger):
+        st.rerun()
+    _show_recording(ledger)
+
+
+def _recording_settled(ledger: AuditLedger) -> bool:
+    return ledger.recorded_run_id is not None or ledger.recording_error is not None
+
+
+def _recording_status(ledger: AuditLedger) -> None:
+    """The recording's state; while it is under way, a part of the page that checks again."""
+    if _recording_settled(ledger):
+        _show_recording(ledger)
+    else:
+        _await_recording(ledger)

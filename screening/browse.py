@@ -24,17 +24,40 @@ _LEVEL_WORDS = {
 }
 
 
-def results_with_names(result: ScreeningResult) -> pd.DataFrame:
-    """The results with a `name` column (first and last name) after applicant_id."""
-    frame = pd.DataFrame({c: result.results[c].to_numpy() for c in result.results.columns})
+#: The results column holding each applicant's principal reason (the first of them).
+PRINCIPAL_REASON = "principal reason"
+
+
+def applicant_names(result: ScreeningResult) -> list[str]:
+    """Each screened applicant's first and last name ('' when the file has none), in order."""
     applicants = result.batch.applicants
     first = applicants.get("first_name", pd.Series([None] * len(applicants)))
     last = applicants.get("last_name", pd.Series([None] * len(applicants)))
-    names = [
+    return [
         " ".join(p for p in (f, la) if isinstance(p, str) and p)
         for f, la in zip(first.to_numpy(), last.to_numpy(), strict=True)
     ]
-    frame.insert(1, "name", names)
+
+
+def applicant_name(result: ScreeningResult, applicant_id: str) -> str:
+    """One applicant's name ('' when the file gives none or the id is not screened)."""
+    ids = [str(i) for i in result.results["applicant_id"]]
+    if applicant_id not in ids:
+        return ""
+    return applicant_names(result)[ids.index(applicant_id)]
+
+
+def principal_reasons(reasons: pd.Series) -> pd.Series:
+    """The first principal reason of each applicant ('' for none); the results' `reasons`
+    column holds them all, joined by " | "."""
+    text = reasons.astype(object).where(reasons.notna(), "").astype(str)
+    return text.str.split(" | ", n=1, regex=False).str[0]
+
+
+def results_with_names(result: ScreeningResult) -> pd.DataFrame:
+    """The results with a `name` column (first and last name) after applicant_id."""
+    frame = pd.DataFrame({c: result.results[c].to_numpy() for c in result.results.columns})
+    frame.insert(1, "name", applicant_names(result))
     return frame.drop(columns=[c for c in frame.columns if str(c).startswith("eeo_")])
 
 

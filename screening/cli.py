@@ -6,13 +6,14 @@ import argparse
 import contextlib
 import getpass
 import itertools
-import os
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,14 +25,17 @@ from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
 from screening.engine import EngineError
 from screening.loading import FileLevelError
+from screening.outputs import OutputError, StagedOutputs, check_outputs
 from screening.parallel import ChunkOutput, ParallelRun, WorkerError, errors_header
 from screening.results import Outcome
 from screening.spec import SpecError
 from screening.speccompiler_cli import add_compile_parser, add_diff_parser
+from screening.vocabulary import vocabulary_path
 
 EXIT_OK = 0
 EXIT_UNUSABLE = 2
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
+EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
 def _as_of(text: str) -> date:
@@ -159,72 +163,54 @@ def summary_lines(totals: RunTotals) -> list[str]:
     ]
 
 
-class _Outputs:
-    """The run's output files, written under temporary names beside their targets and
-    renamed into place only when the whole run succeeded: a failed or interrupted run
-    leaves any earlier file of that name as it was."""
-
-    def __init__(self, stack: contextlib.ExitStack) -> None:
-        self._stack = stack
-        self._files: list[tuple[IO[bytes], Path]] = []
-
-    def open(self, target: str) -> IO[bytes]:
-        """A new file that becomes `target` on commit."""
-        final = Path(target)
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - closed by the exit stack
-            dir=final.parent, prefix=f".{final.name}.", suffix=".partial", delete=False
-        )
-        self._stack.callback(self._discard, Path(handle.name))
-        self._stack.enter_context(handle)
-        self._files.append((handle, final))
-        return handle
-
-    def commit(self) -> None:
-        """Close every finished file and put it in its place."""
-        for handle, final in self._files:
-            handle.close()
-            os.replace(handle.name, final)
-
-    @staticmethod
-    def _discard(partial: Path) -> None:
-        partial.unlink(missing_ok=True)  # gone already once committed
-
-
-def _same_file(one: str, other: str) -> bool:
-    try:
-        return Path(one).resolve() == Path(other).resolve()
-    except OSError:
-        return False
-
-
-def _overwritten_input(args: argparse.Namespace) -> str | None:
-    """A message if --out or --errors names an input file or each other."""
-    inputs = {
+def _check_screen_outputs(args: argparse.Namespace, run: ParallelRun | None = None) -> None:
+    """Refuse --out/--errors that would replace an input, the spec, its vocabulary (known
+    once `run` has read the spec) or the audit store, or that is not a regular file
+    (raises OutputError)."""
+    protected: dict[str, str | Path | None] = {
         "the applicants file": args.applicants,
-        "--jobs": args.jobs,
-        "--education": args.education,
-        "--spec": args.spec,
-        "--columns": args.columns,
+        "the --jobs file": args.jobs,
+        "the --education file": args.education,
+        "the spec": args.spec,
+        "the --columns file": args.columns,
     }
-    outputs = {"--out": args.out, "--errors": args.errors}
-    for option, target in outputs.items():
-        if target is None:
-            continue
-        for name, source in inputs.items():
-            if source is not None and _same_file(target, source):
-                return f"{option} {target!r} is {name}; write the results to another file"
-    if args.out and args.errors and _same_file(args.out, args.errors):
-        return f"--out and --errors both name {args.out!r}; give the errors their own file"
-    return None
+    if run is not None:
+        protected["the spec's vocabulary"] = vocabulary_path(run.job.spec, run.job.spec_path)
+    check_outputs(
+        {"--out": args.out, "--errors": args.errors},
+        protected,
+        audit_url=args.database or database_url(),
+    )
+
+
+class _Terminated(Exception):
+    """The run was asked to stop (SIGTERM): its outputs and audit record are not kept."""
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def run_screen(args: argparse.Namespace) -> int:
     """Handle `screening screen`: screen the batch chunk by chunk on every core."""
-    started = time.perf_counter()
-    clash = _overwritten_input(args)
-    if clash:
-        print(f"error: {clash}", file=sys.stderr)
+    try:
+        # what can be checked before the spec is read: before anything is read
+        _check_screen_outputs(args)
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return EXIT_UNUSABLE
+    if threading.current_thread() is not threading.main_thread():
+        return _screen(args)
+    # a terminated run removes its unfinished outputs, as an interrupted one does
+    previous = signal.signal(signal.SIGTERM, _stop_on_sigterm)
+    try:
+        return _screen(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _screen(args: argparse.Namespace) -> int:
+    started = time.perf_counter()
     try:
         run = ParallelRun(
             args.applicants,
@@ -244,6 +230,15 @@ def run_screen(args: argparse.Namespace) -> int:
     except EngineError as exc:
         print(f"error: the rule engine failed: {exc}; no results were written", file=sys.stderr)
         return EXIT_UNUSABLE
+    except _Terminated:
+        print("terminated; no results were written", file=sys.stderr)
+        return EXIT_TERMINATED
+    try:
+        _check_screen_outputs(args, run)
+    except OutputError as exc:
+        run.close()
+        print(f"error: {exc}", file=sys.stderr)
+        return EXIT_UNUSABLE
     totals = RunTotals.of(run)
     # what a failure message says of the results: none written, or stdout cut short
     unwritten = "no results were written"
@@ -255,6 +250,9 @@ def run_screen(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print(f"interrupted; {unwritten}", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except _Terminated:
+        print(f"terminated; {unwritten}", file=sys.stderr)
+        return EXIT_TERMINATED
     except EngineError as exc:
         print(f"error: the rule engine failed: {exc}; {unwritten}", file=sys.stderr)
         return EXIT_UNUSABLE
@@ -309,11 +307,12 @@ def _standard_output() -> IO[bytes] | _TextBytes:
 def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals) -> str:
     """Write every chunk's results, problems and audit rows; the audit line of the summary.
 
-    The audit record is committed after the last chunk is written, and the output files
-    are put in place after that: a run that fails leaves neither.
+    The output files are put in place after the last chunk is written, and the audit
+    record is committed after that; if the commit fails the outputs are removed again: a
+    run that fails leaves neither.
     """
     with contextlib.ExitStack() as files:
-        outputs = _Outputs(files)
+        outputs = StagedOutputs(files)
         out = outputs.open(args.out) if args.out else _standard_output()
         errors: IO[bytes] | None = None
         # warnings follow every error, as in the one-batch errors table: they wait here
@@ -326,6 +325,8 @@ def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals
         first = next(chunks)
         recorder: RunRecorder | None = None
         with contextlib.ExitStack() as audit:
+            # called last: outputs in place whose audit record failed to commit are removed
+            audit.push(_withdraw_on_error(outputs))
             if not args.no_audit:
                 import_statistics_in_background()
                 store = audit.enter_context(AuditStore(args.database or database_url()))
@@ -349,11 +350,23 @@ def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals
                 warnings.seek(0)
                 shutil.copyfileobj(warnings, errors)
             out.flush()
+            outputs.commit()  # the audit record commits as its block ends, just below
             closing_started = time.perf_counter()
         if recorder is not None:  # the run's closing totals, written as its block ended
             totals.add_times({"audit_store": time.perf_counter() - closing_started})
-        outputs.commit()
     return run_recorded_message(recorder.summary()) if recorder is not None else ""
+
+
+def _withdraw_on_error(
+    outputs: StagedOutputs,
+) -> Callable[[type[BaseException] | None, BaseException | None, object], None]:
+    def exit_callback(
+        exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if exc_type is not None:
+            outputs.withdraw()
+
+    return exit_callback
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -26,6 +26,7 @@ import pandas as pd
 from durable import engine as durable_engine
 
 from screening import facts as F
+from screening.launch import end_with_parent
 from screening.ruleset import CompiledRuleset
 
 
@@ -164,7 +165,11 @@ def _pool(workers: int) -> ProcessPoolExecutor:
         if _POOL is not None:
             _POOL.shutdown()
         # forkserver: never fork a process whose other threads may hold locks (Streamlit)
-        _POOL = ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver"))
+        _POOL = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("forkserver"),
+            initializer=end_with_parent,  # never outlive the process that uses the pool
+        )
         _POOL_SIZE = workers
     return _POOL
 

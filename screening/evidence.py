@@ -381,6 +381,11 @@ def compute_evidence(
 # ---------------------------------------------------------------------------- jobs
 
 
+#: A job that started longer ago than this is a typing mistake (1900 for 2019), not a
+#: working life: its entry is invalid rather than worth a century of experience.
+MAX_JOB_YEARS = 60
+
+
 def _read_jobs(spec: JobSpec, jobs: pd.DataFrame, position: pd.Series, as_of: date) -> pd.DataFrame:
     """Parse dates, hours and percentages of every job once; note what is invalid."""
     frame = pd.DataFrame(
@@ -436,6 +441,12 @@ def _read_jobs(spec: JobSpec, jobs: pd.DataFrame, position: pd.Series, as_of: da
         (start_day != NO_DAY) & (start_day > as_of_day),
         "start",
         "start date is after the as-of date",
+    )
+    earliest = window_start(as_of, MAX_JOB_YEARS) - 1  # exactly 60 years before is kept
+    flag(
+        (start_day != NO_DAY) & (start_day < earliest),
+        "start",
+        f"start date is more than {MAX_JOB_YEARS} years before the as-of date",
     )
     flag(
         (start_day != NO_DAY) & (end_day != NO_DAY) & (end_day < start_day),
@@ -688,7 +699,7 @@ def _job_issues(jobs: pd.DataFrame) -> list[InputIssue]:
 
 _JOB_FIXES = {
     "start": "give the start as 2019-03-15, 03/15/2019, 2019-03, 03/2019 or Mar 2019, "
-    "not after the as-of date",
+    f"not after the as-of date nor more than {MAX_JOB_YEARS} years before it",
     "end": "give the end as a date on or after the start, or leave it blank / 'present' "
     "for a current job",
     "hours_per_week": "give hours per week as a number from 1 to 168, or leave it blank for "

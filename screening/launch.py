@@ -51,6 +51,45 @@ def start_worker_server() -> None:
     forkserver.ensure_running()
 
 
+def end_with_parent() -> None:
+    """Make this worker process end as soon as the process that started it ends.
+
+    A worker of a process pool otherwise outlives a parent that was killed (or that
+    ended without stopping its pool): it waits for work forever, keeps the parent's
+    standard output open (so `x=$(screening screen ...)` never returns) and holds its
+    memory. Called first in every worker: a thread waits on the parent's sentinel, which
+    becomes ready when the parent is gone; on Linux the kernel also kills the worker when
+    the process that forked it (the fork server) ends.
+    """
+    import multiprocessing.connection
+    import threading
+
+    if sys.platform.startswith("linux"):
+        _kill_me_with_my_parent()
+    parent = multiprocessing.parent_process()
+    if parent is None or parent.sentinel is None:
+        return
+    sentinel = parent.sentinel
+
+    def watch() -> None:
+        multiprocessing.connection.wait([sentinel])
+        os._exit(1)  # the parent is gone: nobody will read what this worker makes
+
+    threading.Thread(target=watch, name="end-with-parent", daemon=True).start()
+
+
+def _kill_me_with_my_parent() -> None:
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1  # from <sys/prctl.h>
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):
+        pass  # no prctl here: the sentinel thread still ends the worker
+
+
 def _applicants_argument(arguments: Sequence[str]) -> str | None:
     """The applicants file of `screening screen` arguments (its one positional argument)."""
     skip = False

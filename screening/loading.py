@@ -17,7 +17,7 @@ import codecs
 import dataclasses
 import difflib
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -43,9 +43,11 @@ from screening.columns import (
 from screening.reading import (
     InputFile,
     RawTable,
+    RowProblem,
     SourceFile,
     arrow_text_options,
     csv_headers,
+    has_utf8_sequences,
     inspect_file,
     read_csv_bytes,
     read_csv_file,
@@ -416,16 +418,19 @@ def _applicant_errors(
     id_position: int,
     rows: np.ndarray,
     shared: dict[str, list[int]],
+    problems: Sequence[RowProblem] = (),
 ) -> tuple[np.ndarray, list[InputIssue]]:
-    """Rows without an id, and every row whose id is `shared`; issues for them."""
+    """Rows without an id, every row whose id is `shared`, and the rows the reader could
+    not read as the file meant them (`problems` of severity error); issues for them."""
     ids = cells[id_position]
-    missing = ~ids.filled
+    broken = np.zeros(len(ids.codes), dtype=bool)
+    issues = _problem_issues(shown, problems, rows, broken, ids)
+    missing = ~ids.filled & ~broken
     if shared:
         is_shared = np.array([text in shared for text in ids.texts[:-1]] + [False], dtype=bool)
-        duplicated = is_shared[ids.codes]
+        duplicated = is_shared[ids.codes] & ~broken
     else:
         duplicated = np.zeros(len(ids.codes), dtype=bool)
-    issues: list[InputIssue] = []
     if missing.any():
         # Per-row work only over the error rows.
         at = np.flatnonzero(missing)
@@ -460,7 +465,35 @@ def _applicant_errors(
                     fix="Keep one row per applicant, or give each applicant their own id.",
                 )
             )
-    return missing | duplicated, issues
+    return missing | duplicated | broken, issues
+
+
+def _problem_issues(
+    shown: str,
+    problems: Sequence[RowProblem],
+    rows: np.ndarray,
+    broken: np.ndarray,
+    ids: _Cells | None = None,
+) -> list[InputIssue]:
+    """Issues of the reader's row problems; marks the rows of errors in `broken`."""
+    issues = []
+    for problem in problems:
+        if problem.severity == "error":
+            broken[problem.index] = True
+        applicant_id = None if ids is None else ids.texts[ids.codes[problem.index]]
+        issues.append(
+            InputIssue(
+                file=shown,
+                row=int(rows[problem.index]),
+                applicant_id=None if applicant_id is None else str(applicant_id),
+                column=problem.column,
+                value=problem.value,
+                problem=problem.problem,
+                fix=problem.fix,
+                severity="error" if problem.severity == "error" else "warning",
+            )
+        )
+    return issues
 
 
 def _wide_entries(
@@ -602,9 +635,12 @@ def _long_entries(
     has_value = np.zeros(len(data), dtype=bool)
     for values in fields.values():
         has_value |= values.notna().to_numpy()
-    missing = ids.isna().to_numpy()
+    # rows the reader could not read as meant are error rows, and nothing else
+    broken = np.zeros(len(data), dtype=bool)
+    issues = _problem_issues(shown, table.row_problems, rows, broken)
+    has_value &= ~broken
+    missing = ids.isna().to_numpy() & ~broken
     known = ids.isin(applicant_ids.dropna()).to_numpy()
-    issues: list[InputIssue] = []
     entry_name = ENTRY_NAME[group]
     for row in rows[missing & ~has_value]:
         issues.append(
@@ -714,6 +750,7 @@ def _applicant_rows(
     cells: dict[int, _Cells],
     rows: np.ndarray,
     shared: dict[str, list[int]],
+    problems: Sequence[RowProblem] = (),
 ) -> _ApplicantRows:
     """Error rows, applicants, demographics and wide-form entries of a stretch of rows.
 
@@ -721,7 +758,7 @@ def _applicant_rows(
     and `shared` the ids shared by several rows of the whole file.
     """
     id_position = _position_of(columns, "applicant_id")
-    errors, row_issues = _applicant_errors(shown, cells, id_position, rows, shared)
+    errors, row_issues = _applicant_errors(shown, cells, id_position, rows, shared, problems)
     screenable = ~errors
     kept = np.flatnonzero(screenable)
     ids = cells[id_position]
@@ -793,6 +830,7 @@ def load_batch(
     _check_forms(shown, app_columns, long_paths)
 
     file = table.file
+    problems = table.row_problems
     # Popped from the frame (no copy): each raw column is freed once it is cleaned.
     raw = {p: _pandas_text(table.data.pop(p)) for p in _read_positions(app_columns)}  # type: ignore[arg-type]
     del table
@@ -802,7 +840,7 @@ def load_batch(
     unknown = [h for _, h in app_columns.unknown]
     id_cells = cells[_position_of(app_columns, "applicant_id")]
     rows = _row_numbers(len(id_cells.codes))
-    part = _applicant_rows(shown, app_columns, cells, rows, _shared_ids(id_cells, rows))
+    part = _applicant_rows(shown, app_columns, cells, rows, _shared_ids(id_cells, rows), problems)
     del cells
     issues.extend(part.issues)
 
@@ -983,8 +1021,8 @@ def plan_wide_file(
                 if ids is None:
                     encoding = "cp1252"
     if encoding == "cp1252":
-        if scan is None or bom or not scan.cp1252:
-            return None
+        if scan is None or bom or not scan.cp1252 or has_utf8_sequences(source.path):
+            return None  # (a UTF-8 file with a few Windows-1252 bytes: read_table reads it)
         try:
             headers = csv_headers(source, "cp1252")
             plan_columns = _file_columns(headers, mapping, None, "applicants", source.shown)

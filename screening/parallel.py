@@ -139,6 +139,7 @@ _WORKER: Screener | None = None
 
 def _start_worker(job: ScreenJob) -> None:
     global _WORKER
+    launch.end_with_parent()
     # Ctrl-C reaches the whole process group: the parent stops the run and says so once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Screener(job)

@@ -1,19 +1,22 @@
 """Reading one CSV or Excel file into a table of text cells, or one clear file-level error.
 
 Everything stays text: no cell is ever turned into a number or a date (`00123` stays
-`00123`). CSV: UTF-8 with or without BOM, else Windows-1252; `,` `;` or tab delimited.
-Excel: the first sheet of an `.xlsx` workbook.
+`00123`). CSV: UTF-8 with or without BOM, else Windows-1252 (a UTF-8 file with a few
+Windows-1252 bytes keeps its UTF-8 text); `,` `;` or tab delimited; a control character
+anywhere is refused, and a row with more or fewer cells than the header is reported as
+a `RowProblem`. Excel: the first sheet of an `.xlsx` workbook (screening.workbooks).
 """
 
 from __future__ import annotations
 
 import codecs
-import datetime as dt
+import csv
 import hashlib
 import mmap
 import os
+import re
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +43,19 @@ class InputFile:
     rows: int  # data rows read (header excluded)
 
 
+@dataclass(frozen=True)
+class RowProblem:
+    """Something the reader found in one data row: an error makes it an error row (its
+    cells could not be read as the file meant them), a warning is reported with it."""
+
+    index: int  # data row, 0 for the row after the header
+    column: str | None
+    value: str | None
+    problem: str
+    fix: str
+    severity: str = "error"  # "error" | "warning"
+
+
 @dataclass
 class RawTable:
     """A file's header and data cells, all text ("" for an empty cell)."""
@@ -48,6 +64,7 @@ class RawTable:
     data: pd.DataFrame  # columns are header positions 0..n-1; only the columns asked for
     file: InputFile
     encoding: str  # "utf-8", "cp1252" or "xlsx"
+    row_problems: list[RowProblem] = field(default_factory=list)
 
 
 def _fail(role: str, path: str, problem: str, fix: str) -> FileLevelError:
@@ -110,15 +127,46 @@ def _undecodable(role: str, shown: str, exc: UnicodeDecodeError) -> FileLevelErr
     )
 
 
-def _check_text(text: str, role: str, shown: str) -> None:
-    for char in text:
-        if char < " " and char not in "\t\r\n\f":
-            raise _fail(
-                role,
-                shown,
-                f"contains control character U+{ord(char):04X}; it is not a text CSV file",
-                "Save it from the spreadsheet program as CSV (UTF-8) or Excel workbook (.xlsx).",
-            )
+#: Bytes no text CSV file holds: control characters but tab, line breaks and form feed
+#: (the same bytes in UTF-8 and Windows-1252).
+_CONTROL_BYTE_VALUES = (*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20))
+
+
+def _check_text(path: Path, role: str, shown: str) -> None:
+    """Refuse a CSV file with a control character anywhere (a NUL, an ESC that would
+    reach a terminal), naming its line."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            # one byte search each (memchr) is several times faster than one regex pass
+            found = [view.find(bytes([b])) for b in _CONTROL_BYTE_VALUES]
+            offset = min((at for at in found if at >= 0), default=-1)
+            if offset < 0:
+                return
+            line = view[:offset].count(b"\n") + 1
+            byte = view[offset]
+    raise _fail(
+        role,
+        shown,
+        f"contains control character U+{byte:04X} on line {line} (byte {offset}); it is "
+        "not a text CSV file",
+        "Save it from the spreadsheet program as CSV (UTF-8) or Excel workbook (.xlsx), or "
+        "delete the character.",
+    )
+
+
+#: Control characters: refused in CSV files, shown as escapes from workbooks and wherever
+#: stored text is printed (an ESC would reach the terminal). Tab and line breaks stay.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def visible_text(text: str) -> str:
+    """`text` with every control character (but tab and line breaks) written as an escape
+    like `\\x1b`, so that it is seen and never acted on by a terminal."""
+    if not _CONTROL.search(text):
+        return text
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def detect_delimiter(first_line: str) -> str:
@@ -177,7 +225,7 @@ def inspect_file(path: str | Path, role: str) -> SourceFile:
     if _sniff_kind(sample, file_path, role, shown) == "xlsx":
         return SourceFile(file_path, shown, role, sha, "xlsx", "", "")
     encoding, text = _decode_sample(sample, complete, role, shown)
-    _check_text(text, role, shown)
+    _check_text(file_path, role, shown)
     first_line = text.splitlines()[0] if text else ""
     return SourceFile(file_path, shown, role, sha, "csv", encoding, detect_delimiter(first_line))
 
@@ -187,21 +235,62 @@ def read_table(path: str | Path, role: str, wanted: Any = None) -> RawTable:
     source = inspect_file(path, role)
     file_path, shown, sha = source.path, source.shown, source.sha256
     if source.kind == "xlsx":
-        return _read_xlsx(file_path, role, shown, sha, wanted)
+        from screening.workbooks import read_workbook  # only Excel input needs openpyxl
+
+        return read_workbook(file_path, role, shown, sha, wanted)
     encoding, delimiter = source.encoding, source.delimiter
+    if encoding == "utf-8-sig":
+        try:
+            return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter)
+        except UnicodeDecodeError:
+            pass  # a byte after the first block is not UTF-8
+    # Not all UTF-8: Windows-1252, unless the file also has UTF-8 characters -- then it is
+    # UTF-8 with a few Windows-1252 bytes pasted in, and reading all of it as Windows-1252
+    # would garble every accent of the UTF-8 text.
+    mixed = has_utf8_sequences(file_path)
     try:
-        return _read_csv(file_path, role, shown, sha, wanted, encoding, delimiter)
-    except UnicodeDecodeError as exc:
-        if encoding == "cp1252":
-            raise _undecodable(role, shown, exc) from None
-    try:
+        if mixed:
+            return _read_csv(
+                file_path, role, shown, sha, wanted, "utf-8-sig", delimiter, MIXED_ERRORS
+            )
         return _read_csv(file_path, role, shown, sha, wanted, "cp1252", delimiter)
     except UnicodeDecodeError as exc:
         raise _undecodable(role, shown, exc) from None
 
 
-def _c_parser_options(encoding: str, delimiter: str) -> dict[str, Any]:
+# A cell may be long (job duties pasted in); the csv module's default limit is 128 KiB.
+csv.field_size_limit(max(csv.field_size_limit(), 1 << 30))
+
+#: Decoding error handler of a UTF-8 file with a few Windows-1252 bytes: each byte that
+#: is not UTF-8 is read as the Windows-1252 character it is.
+MIXED_ERRORS = "screening-cp1252"
+
+
+def _cp1252_bytes(exc: UnicodeError) -> tuple[str, int]:
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("cp1252", errors="replace"), exc.end
+
+
+codecs.register_error(MIXED_ERRORS, _cp1252_bytes)
+#: A UTF-8 character of two to four bytes (a lead byte and its continuation bytes).
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
+
+
+def has_utf8_sequences(path: Path) -> bool:
+    """Whether a file holds UTF-8 encoded characters beyond ASCII."""
+    with path.open("rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            return False
+        with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as view:
+            return _UTF8_SEQUENCE.search(view) is not None
+
+
+def _c_parser_options(encoding: str, delimiter: str, errors: str = "strict") -> dict[str, Any]:
     return {
+        "encoding_errors": errors,
         "sep": delimiter,
         "header": None,
         "dtype": str,
@@ -252,22 +341,85 @@ def _read_csv(
     wanted: Any,
     encoding: str,
     delimiter: str,
+    errors: str = "strict",
 ) -> RawTable:
-    options = _c_parser_options(encoding, delimiter)
+    options = _c_parser_options(encoding, delimiter, errors)
+    problems: list[RowProblem] = []
     try:
         headers = _header_row(path, options)
         positions = list(range(len(headers))) if wanted is None else list(wanted(headers))
-        data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
+        data = None
+        if errors == "strict":  # pyarrow has no per-byte fallback
+            data = _read_csv_fast(path, encoding, delimiter, len(headers), positions)
         if data is None:
-            # No usecols here: with it the C parser silently drops cells beyond the header.
-            data = pd.read_csv(path, skiprows=1, names=list(range(len(headers))), **options)
-            data = data[positions]
-    except (pd.errors.EmptyDataError, pd.errors.ParserError) as exc:
+            data, problems = _read_csv_records(
+                path, encoding, errors, delimiter, len(headers), positions
+            )
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, csv.Error) as exc:
         raise _parser_failure(role, shown, delimiter, exc) from None
     data = data.fillna("")
     rows = len(data)
     encoding_name = "utf-8" if encoding == "utf-8-sig" else encoding
-    return RawTable(headers, data, InputFile(role, shown, sha, rows), encoding_name)
+    return RawTable(headers, data, InputFile(role, shown, sha, rows), encoding_name, problems)
+
+
+def _read_csv_records(
+    path: Path, encoding: str, errors: str, delimiter: str, width: int, positions: list[int]
+) -> tuple[pd.DataFrame, list[RowProblem]]:
+    """Read a CSV file record by record (what pyarrow could not read): a record with
+    fewer or more cells than the header is one error row, never a shifted, cut or
+    dropped row. A record whose cells are all blank is an empty row, and blank cells
+    after the last column (a trailing delimiter) are nothing."""
+    columns: list[list[str]] = [[] for _ in positions]
+    problems: list[RowProblem] = []
+    name = _DELIMITER_NAMES[delimiter]
+    rows = 0
+    with path.open("r", encoding=encoding, errors=errors, newline="") as handle:
+        records = csv.reader(handle, delimiter=delimiter, quotechar='"', doublequote=True)
+        next(records, None)  # the header, read by _header_row
+        for index, record in enumerate(records):
+            count = len(record)
+            rows += 1
+            # blank cells past the header (a trailing delimiter) are nothing, and so is a
+            # short row of blank cells (an empty row)
+            if count > width:
+                broken = any(cell.strip() for cell in record[width:])
+            else:
+                broken = count < width and any(cell.strip() for cell in record)
+            if broken:
+                if count < width:
+                    problems.append(
+                        RowProblem(
+                            index,
+                            None,
+                            None,
+                            f"the row has {count} of the header's {width} cells: it was cut "
+                            "short, so its cells cannot be matched to their columns",
+                            "Check the row for a line break inside a cell that is not in "
+                            "quotes, or export the file again; the row is not screened.",
+                        )
+                    )
+                else:
+                    problems.append(
+                        RowProblem(
+                            index,
+                            None,
+                            None,
+                            f"the row has {count} cells, the header {width}: a value lies "
+                            "beyond the last column, so its cells cannot be matched to their "
+                            "columns",
+                            f"Check the row for a {name} or a quote inside a cell that is "
+                            "not in quotes, or export the file again; the row is not "
+                            "screened.",
+                        )
+                    )
+            for column, position in zip(columns, positions, strict=True):
+                column.append(record[position] if position < count else "")
+    data = pd.DataFrame(
+        {p: pd.Series(c, dtype=object) for p, c in zip(positions, columns, strict=True)},
+        index=pd.RangeIndex(rows),
+    )
+    return data, problems
 
 
 def _read_csv_fast(
@@ -456,76 +608,3 @@ def _text_dtype(arrow_type: pa.DataType) -> ExtensionDtype | None:
     if arrow_type in (pa.string(), pa.large_string()):
         return pd.StringDtype("pyarrow", na_value=np.nan)
     return None
-
-
-def _cell_text(value: object) -> str:
-    """Excel cell as the text a spreadsheet shows; ids typed as numbers lose no digits."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "TRUE" if value else "FALSE"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, dt.datetime):
-        if value.time() == dt.time(0, 0):
-            return value.date().isoformat()
-        return value.isoformat(sep=" ")
-    if isinstance(value, dt.date | dt.time):
-        return value.isoformat()
-    return str(value)
-
-
-def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawTable:
-    import openpyxl  # imported here: only Excel input needs it
-
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise _fail(
-            role,
-            shown,
-            f"is a damaged Excel workbook ({type(exc).__name__})",
-            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
-        ) from None
-    try:
-        sheet = workbook.worksheets[0]
-        rows = sheet.iter_rows(values_only=True)
-        first = next(rows, None)
-        headers = [_cell_text(v).strip() for v in first] if first else []
-        if not any(headers):
-            raise _fail(
-                role,
-                shown,
-                "has an empty first sheet (no header row)",
-                "Put the column names in row 1 of the first sheet.",
-            )
-        # Columns right of the last header still count: their values get a warning.
-        width = max(len(headers), getattr(sheet, "max_column", None) or 0)
-        headers.extend([""] * (width - len(headers)))
-        positions = list(range(width)) if wanted is None else list(wanted(headers))
-        # Per-row loop: openpyxl hands rows over one by one; .xlsx holds at most ~1M rows.
-        cells: list[list[str]] = []
-        last_with_values = 0
-        for values in rows:
-            texts = [_cell_text(v) for v in values]
-            if len(texts) > width:  # a row wider than the sheet's recorded dimension
-                extra = [t for t in texts[width:] if t.strip()]
-                if extra:
-                    raise _fail(
-                        role,
-                        shown,
-                        f"row {len(cells) + 2} has values beyond the last column",
-                        "Open it in Excel and save it again, or save it as CSV (UTF-8).",
-                    )
-            texts.extend([""] * (width - len(texts)))
-            cells.append([texts[p] for p in positions])
-            if any(t.strip() for t in texts):
-                last_with_values = len(cells)
-        # Empty rows after the last filled one are sheet formatting, not rows a user sees.
-        del cells[last_with_values:]
-    finally:
-        workbook.close()
-    data = pd.DataFrame(cells, columns=positions, dtype=str) if cells else None
-    if data is None:
-        data = pd.DataFrame({p: pd.Series([], dtype=str) for p in positions})
-    return RawTable(headers, data, InputFile(role, shown, sha, len(data)), "xlsx")

@@ -13,9 +13,11 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+import tempfile
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -324,19 +326,69 @@ def _bare(frame: pd.DataFrame, columns: list[str] | None = None) -> pd.DataFrame
     return pd.DataFrame({c: frame[c].to_numpy() for c in chosen})
 
 
-def save_settled(settled: SettledSpec, folder: str | Path) -> Path:
-    """Write the settled spec and its vocabulary side by side; returns the spec's path.
+#: How many revisions `save_settled` moves past before giving up (others saving at once).
+SAVE_ATTEMPTS = 1000
 
-    The spec names its vocabulary file relative to itself, so `screening screen --spec`
-    on the written file reproduces the decisions.
+
+def _settled_file(folder: Path, spec: JobSpec) -> Path:
+    revision = re.sub(r"[^\w.+-]+", "_", spec.revision)
+    return folder / f"{spec.id}-{revision}.yaml"
+
+
+def _create_new(path: Path, text: str) -> None:
+    """Write a file that must not exist yet, whole or not at all (FileExistsError if it does).
+
+    The text goes to a temporary file first and is then hard-linked to its name: the link
+    fails when the name is taken, so two writers can never replace each other's file.
+    """
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".saving-", suffix=".yaml")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            out.write(text)
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            raise
+        except OSError:  # a file system without hard links: exclusive creation instead
+            with path.open("x", encoding="utf-8") as out:
+                out.write(text)
+    finally:
+        os.unlink(temporary)
+
+
+def save_settled(settled: SettledSpec, folder: str | Path) -> tuple[SettledSpec, Path]:
+    """Write the settled spec and its vocabulary side by side, never replacing a file.
+
+    Returns the settled spec as saved and its path. A revision already saved in the folder
+    (another session settling from the same base) is never reused: the spec takes the next
+    free revision, claimed by creating its file exclusively. The vocabulary file is named by
+    its content, so an existing one is kept when it holds the same text. The spec names its
+    vocabulary file relative to itself, so `screening screen --spec` on the written file
+    reproduces the decisions.
     """
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
-    (target / settled.vocabulary_file).write_text(settled.vocabulary_yaml, encoding="utf-8")
-    revision = re.sub(r"[^\w.+-]+", "_", settled.spec.revision)
-    spec_path = target / f"{settled.spec.id}-{revision}.yaml"
-    spec_path.write_text(dump_spec(settled.spec), encoding="utf-8")
-    return spec_path
+    vocabulary = target / settled.vocabulary_file
+    try:
+        _create_new(vocabulary, settled.vocabulary_yaml)
+    except FileExistsError:
+        if vocabulary.read_text(encoding="utf-8") != settled.vocabulary_yaml:
+            raise SettleError(
+                f"{vocabulary} exists with other content (was it edited?); it is never "
+                "replaced: move it away or settle into another folder"
+            ) from None
+    spec = settled.spec
+    for _ in range(SAVE_ATTEMPTS):
+        path = _settled_file(target, spec)
+        try:
+            _create_new(path, dump_spec(spec))
+        except FileExistsError:
+            spec = spec.model_copy(update={"revision": _settled_revision(spec.revision)})
+            continue
+        return replace(settled, spec=spec), path
+    raise SettleError(
+        f"no free settled revision after {SAVE_ATTEMPTS} tries in {target}; clean the folder up"
+    )
 
 
 def changed_outcomes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -370,7 +422,12 @@ class Override:
 
 
 def check_override(current: str, to_outcome: str, reviewer: str, justification: str) -> None:
-    """Raise ReviewError unless the override names a reviewer, a reason and a new outcome."""
+    """Raise ReviewError unless the override names an outcome, a reviewer and a reason."""
+    if not to_outcome:
+        raise ReviewError(
+            "choose the reviewer's decision: no outcome is preselected, so none is recorded "
+            "by accident"
+        )
     if not reviewer.strip():
         raise ReviewError("name the reviewer: an override is recorded with who made it")
     if not justification.strip():

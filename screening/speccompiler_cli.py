@@ -14,7 +14,9 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from screening.audit.store import database_url
 from screening.documents import DocumentError
+from screening.outputs import OutputError, check_outputs
 from screening.spec import SpecError, dump_spec, load_spec
 from screening.speccompiler import compile_document, default_vocabulary
 from screening.specdiff import diff_specs
@@ -59,6 +61,18 @@ def add_diff_parser(subparsers: Any) -> argparse.ArgumentParser:
 
 def run_compile(args: argparse.Namespace) -> int:
     """Compile a document; exit 2 with a message when it cannot be read."""
+    try:
+        check_outputs(
+            {"--out": args.out},
+            {
+                "the document being compiled": args.document,
+                "the vocabulary": args.vocabulary or default_rules_dir() / "vocabulary.yaml",
+            },
+            audit_url=database_url(),
+        )
+    except OutputError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
     try:
         vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else default_vocabulary()
         compiled = compile_document(args.document, vocabulary)

@@ -149,16 +149,22 @@ def _cached_vocabulary(resolved: str, mtime_ns: int) -> Vocabulary:
 
 def vocabulary_for(spec: JobSpec, spec_path: str | Path | None) -> Vocabulary:
     """The vocabulary a spec refers to, resolved relative to the spec file (or rules/)."""
-    base = Path(spec_path).parent if spec_path is not None else default_rules_dir()
-    path = (base / spec.vocabulary).resolve()
-    if not path.exists() and spec_path is None:
-        path = (default_rules_dir() / spec.vocabulary).resolve()
+    path = vocabulary_path(spec, spec_path)
     if not path.exists():
         raise SpecError(
             f"{path}: vocabulary file not found; the spec's 'vocabulary' key names it "
             "relative to the spec file"
         )
     return _cached_vocabulary(str(path), path.stat().st_mtime_ns)
+
+
+def vocabulary_path(spec: JobSpec, spec_path: str | Path | None) -> Path:
+    """The file of the vocabulary a spec refers to (which may not exist)."""
+    base = Path(spec_path).parent if spec_path is not None else default_rules_dir()
+    path = (base / spec.vocabulary).resolve()
+    if not path.exists() and spec_path is None:
+        path = (default_rules_dir() / spec.vocabulary).resolve()
+    return path
 
 
 def default_rules_dir() -> Path:

@@ -286,8 +286,8 @@ def read_span(job: Job, *, as_of: date, full_time_hours: int) -> JobSpan | None:
     if job.start is None:
         return None
     start = parse_date(job.start, is_end=False)
-    if start is None or start > as_of:
-        return None
+    if start is None or start > as_of or start < years_before(as_of, 60):
+        return None  # (more than 60 years before the as-of date is a typing mistake)
     if job.end is None or job.end.strip().lower() in ("present", "current"):
         end = as_of
     else:

@@ -8,8 +8,10 @@ Upload). Everything after that is the app's own code path.
 from __future__ import annotations
 
 import io
+import json
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import openpyxl
 import pandas as pd
@@ -19,9 +21,17 @@ from streamlit.testing.v1 import AppTest
 import screening.uploads
 from app_pages import ledger, state
 from app_pages.text import plain, unescape
+from app_pages.widgets import override_key
 from screening.browse import filter_results, results_with_names
 from screening.pipeline import screen_files
-from screening.review import Judgement, changed_outcomes, review_groups, review_items, settle
+from screening.review import (
+    Judgement,
+    applicants_in_group,
+    changed_outcomes,
+    review_groups,
+    review_items,
+    settle,
+)
 from screening.spec import load_spec
 from screening.uploads import Upload
 
@@ -99,16 +109,29 @@ TABLE_COLUMNS = {
     "settle_changes": ["applicant_id", "before", "after"],
     "detail_jobs": ["what matched"],
     "detail_education": ["field_match"],
+    "audit_run_details": ["", "value"],
+    "audit_run_outcomes": ["outcome", "engine", "after review"],
+    "audit_impact": ["measure", "decided", "note"],
 }
 
 
-def shown_table(at: AppTest, name: str) -> pd.DataFrame:
+def shown_frame(at: AppTest, name: str) -> Any:
+    """The table element told apart by its columns."""
     wanted = TABLE_COLUMNS[name]
     for frame in at.dataframe:
         value = frame.value
         if isinstance(value, pd.DataFrame) and all(c in value.columns for c in wanted):
-            return value
+            return frame
     raise AssertionError(f"no {name} table shown")
+
+
+def shown_table(at: AppTest, name: str) -> pd.DataFrame:
+    return shown_frame(at, name).value  # type: ignore[no-any-return]
+
+
+def shows_missing_as_blank(frame: Any) -> bool:
+    """Whether a table shows its missing cells empty (Streamlit writes "None" otherwise)."""
+    return bool(frame.proto.HasField("placeholder") and frame.proto.placeholder == "")
 
 
 def button(at: AppTest, label: str) -> object:
@@ -310,9 +333,9 @@ def test_applicant_detail_shows_criteria_jobs_education_and_timeline(sample_resu
     text = "\n".join(m.value for m in at.markdown)
     for criterion in decision.criteria:
         assert f"**{plain(criterion.id)}**" in text
-        assert plain(criterion.reason) in text
+        assert plain(criterion.reason.removeprefix(f"{criterion.id}: ")) in text
     for reason in decision.reasons:
-        assert plain(reason) in text
+        assert f"**{plain(reason.split(': ', 1)[0])}** (below)" in text
     jobs = shown_table(at, "detail_jobs")
     assert list(jobs["title"]) == [j.title for j in decision.jobs]
     assert list(jobs["classification"]) == [j.classification for j in decision.jobs]
@@ -346,6 +369,26 @@ def test_applicant_text_is_shown_as_text_not_markup() -> None:
 # ------------------------------------------------------------------ review
 
 
+def by_label(widgets: Any, label: str) -> Any:
+    """The one widget with this label (review widgets are keyed by what they show)."""
+    found = [w for w in widgets if w.label == label]
+    assert len(found) == 1, f"{len(found)} widgets labelled {label!r}"
+    return found[0]
+
+
+def form_widgets(at: AppTest, applicant_id: str, form: str = "queue") -> dict[str, Any]:
+    """The override form's outcome radio, justification and name for one applicant."""
+    suffix = override_key(form, applicant_id)
+    found = {
+        "outcome": at.radio(key=f"override_to_{suffix}"),
+        "why": at.text_area(key=f"override_why_{suffix}"),
+    }
+    names = [t for t in at.text_input if t.key == f"override_reviewer_{suffix}"]
+    if names:
+        found["name"] = names[0]
+    return found
+
+
 def _review_page_on(at: AppTest, kind: str, value: str) -> None:
     groups = review_groups(at.session_state["run"].items)
     label = next(
@@ -353,7 +396,7 @@ def _review_page_on(at: AppTest, kind: str, value: str) -> None:
         for g in groups.itertuples()
         if g.kind == kind and g.value == value
     )
-    at.selectbox(key="review_group").set_value(label)
+    by_label(at.selectbox, "Group").set_value(label)
     at.run()
 
 
@@ -373,22 +416,24 @@ def test_override_needs_a_justification_and_a_name(
 ) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(ledger.AUDIT_ENV, "1" if store == "audit store" else "0")
     at = start("app_pages/review_queue.py")
-    applicant = at.selectbox(key="review_applicant").value
-    at.radio(key="override_to_queue").set_value("qualified")
-    at.text_input(key="override_reviewer_queue").input("Pat Reviewer")
+    applicant = by_label(at.selectbox, "Applicant").value
+    form = form_widgets(at, applicant)
+    form["outcome"].set_value("qualified")
+    form["name"].input("Pat Reviewer")
     button(at, "Record decision").click()
     at.run()
     assert any("write a justification" in e for e in errors(at))
     assert at.session_state["run"].ledger.overrides() == []
 
-    at.text_area(key="override_why_queue").input("Verified the utility experience by phone")
-    at.text_input(key="override_reviewer_queue").input("")
+    form = form_widgets(at, applicant)
+    form["why"].input("Verified the utility experience by phone")
+    form["name"].input("")
     button(at, "Record decision").click()
     at.run()
     assert any("name the reviewer" in e for e in errors(at))
     assert at.session_state["run"].ledger.overrides() == []
 
-    at.text_input(key="override_reviewer_queue").input("Pat Reviewer")
+    form_widgets(at, applicant)["name"].input("Pat Reviewer")
     button(at, "Record decision").click()
     at.run()
     assert errors(at) == []
@@ -418,10 +463,11 @@ def test_signed_in_reviewer_is_recorded_without_typing_a_name() -> None:
     at.run()
     at.switch_page("app_pages/review_queue.py")
     at.run()
-    assert not [t for t in at.text_input if t.key == "override_reviewer_queue"]
+    form = form_widgets(at, by_label(at.selectbox, "Applicant").value)
+    assert "name" not in form
     assert any(plain("Recorded as reviewer@example.org") in c.value for c in at.caption)
-    at.radio(key="override_to_queue").set_value("not_qualified")
-    at.text_area(key="override_why_queue").input("Industry is retail, not related")
+    form["outcome"].set_value("not_qualified")
+    form["why"].input("Industry is retail, not related")
     button(at, "Record decision").click()
     at.run()
     assert errors(at) == []
@@ -458,8 +504,74 @@ def test_settling_an_industry_makes_a_spec_revision_and_shows_who_changed(sample
     )
     assert any(plain("treat industry 'Software' as related") in s.value for s in at.success)
     # the group selection starts again on the new groups
-    assert at.selectbox(key="review_group").value == at.selectbox(key="review_group").options[0]
+    group = by_label(at.selectbox, "Group")
+    assert group.value == group.options[0]
     assert "Software" not in set(shown_table(at, "review_groups")["value"])
+
+
+def test_the_decision_form_has_no_preselected_outcome() -> None:
+    at = start("app_pages/review_queue.py")
+    applicant = by_label(at.selectbox, "Applicant").value
+    form = form_widgets(at, applicant)
+    assert form["outcome"].value is None and form["outcome"].index is None
+    form["why"].input("Checked the references")
+    form["name"].input("Pat Reviewer")
+    button(at, "Record decision").click()
+    at.run()
+    assert any("choose the reviewer's decision" in e for e in errors(at))
+    assert at.session_state["run"].ledger.overrides() == []
+
+
+def test_after_a_settlement_the_form_acts_on_the_applicant_it_shows(sample_result) -> None:  # type: ignore[no-untyped-def]
+    at = start("app_pages/review_queue.py")
+    _review_page_on(at, "industry", "Software")
+    before = {"group": by_label(at.selectbox, "Group"), "who": by_label(at.selectbox, "Applicant")}
+    before["who"].set_value(before["who"].options[-1])
+    at.run()
+    at.button(key="settle_related").click()
+    at.run()
+    assert not at.exception
+    group, who = by_label(at.selectbox, "Group"), by_label(at.selectbox, "Applicant")
+    items = at.session_state["run"].items
+    labels = [f"{g.kind}: {g.value} ({g.applicants})" for g in review_groups(items).itertuples()]
+    assert group.options == labels and group.value == labels[0]
+    # a browser keeps a widget's value under its key: new groups and members, new keys
+    assert group.key != before["group"].key and who.key != before["who"].key
+    kind, value = labels[0].rsplit(" (", 1)[0].split(": ", 1)
+    members = applicants_in_group(items, kind, value)
+    assert who.options == members and who.value == members[0]
+    shown = who.value
+    assert any(f"Decision on applicant **{plain(shown)}**" in m.value for m in at.markdown)
+    form = form_widgets(at, shown)
+    form["outcome"].set_value("not_qualified")
+    form["why"].input("Retail experience is not account management")
+    form["name"].input("Pat Reviewer")
+    button(at, "Record decision").click()
+    at.run()
+    assert errors(at) == []
+    [override] = at.session_state["run"].ledger.overrides()
+    assert override.applicant_id == shown
+    assert any(f"{shown} needs_review → not_qualified" in unescape(s.value) for s in at.success)
+
+
+def test_two_sessions_settling_from_one_base_get_two_revisions_and_two_files() -> None:
+    first = start("app_pages/review_queue.py")
+    second = start("app_pages/review_queue.py")
+    for at, verdict in ((first, "settle_related"), (second, "settle_unrelated")):
+        _review_page_on(at, "industry", "Software")
+        at.button(key=verdict).click()
+        at.run()
+        assert not at.exception and errors(at) == []
+    one, two = first.session_state["run"], second.session_state["run"]
+    assert one.result.spec.revision.endswith("+settled.1")
+    assert two.result.spec.revision.endswith("+settled.2")
+    assert one.active.path != two.active.path
+    # each saved file still screens as the session that saved it did
+    for run in (one, two):
+        again = screen_files(SAMPLE, Path(run.active.path), as_of=AS_OF)
+        assert again.spec.sha256() == run.result.spec.sha256()
+        assert list(again.results["outcome"]) == list(run.result.results["outcome"])
+    assert any(plain(Path(two.active.path).name) in s.value for s in second.success)
 
 
 # ------------------------------------------------------------------ downloads
@@ -606,12 +718,124 @@ def test_audit_view_without_a_store_identifies_the_run(sample_result) -> None:  
     assert list(files["sha256"]) == [f.sha256 for f in sample_result.files]
 
 
+def _record_and_wait(at: AppTest, button_key: str) -> int:
+    """Click a "Record this screening" button; the run id the page then shows."""
+    at.button(key=button_key).click()
+    at.run()
+    assert not at.exception, at.exception
+    return _shown_run_id(at)
+
+
+def _shown_run_id(at: AppTest) -> int:
+    run = at.session_state["run"]
+    run.ledger.run_id(timeout=120)  # recorded in the background: wait, then look again
+    at.run()
+    shown = [s.value for s in at.success if "Recorded as **audit run" in s.value]
+    assert len(shown) == 1, [s.value for s in at.success]
+    return int(shown[0].split("audit run ")[1].split("**")[0])
+
+
+def test_page_loads_and_reruns_record_no_audit_run(audit_on) -> None:  # type: ignore[no-untyped-def]
+    at = start()
+    at.run()
+    for page in ("app_pages/applicant.py", "app_pages/review_queue.py", "app_pages/audit_view.py"):
+        at.switch_page(page)
+        at.run()
+        assert not at.exception, at.exception
+    store = ledger.audit_store()
+    assert store.runs() == []
+    assert not at.session_state["run"].ledger.started
+    assert any("not recorded in the audit store yet" in i.value for i in at.info)
+    assert any(b.key == "record_run_audit" for b in at.button)
+
+
+def test_an_upload_records_one_run_and_the_pages_show_its_id(audit_on) -> None:  # type: ignore[no-untyped-def]
+    at = start()
+    upload(at, applicants=Upload("my-batch.csv", SMALL_CSV.encode()))
+    run_id = _shown_run_id(at)
+    store = ledger.audit_store()
+    assert [r.run_id for r in store.runs()] == [run_id]
+    assert store.show(run_id).info.decisions == 3
+    # reruns and page changes add nothing; the Audit page opens on that run, marked
+    at.run()
+    at.switch_page("app_pages/audit_view.py")
+    at.run()
+    assert not at.exception, at.exception
+    assert [r.run_id for r in store.runs()] == [run_id]
+    chosen = at.selectbox(key="audit_run")
+    assert chosen.value == run_id
+    assert chosen.format_func(run_id).endswith("(the screening on the Screen page)")
+    assert any(f"Recorded as **audit run {run_id}**" in s.value for s in at.success)
+
+
+def test_a_settings_change_is_recorded_by_the_click_that_records_it(audit_on) -> None:  # type: ignore[no-untyped-def]
+    at = start()
+    first = _record_and_wait(at, "record_run_screen")
+    store = ledger.audit_store()
+    at.session_state["as_of"] = date(2026, 6, 1)
+    at.run()
+    assert [r.run_id for r in store.runs()] == [first]  # changed, shown, not recorded
+    assert any("not recorded in the audit store yet" in i.value for i in at.info)
+    second = _record_and_wait(at, "record_run_screen")
+    assert [r.run_id for r in store.runs()] == [first, second]
+    assert store.show(second).as_of == "2026-06-01"
+
+
+def test_the_readme_audit_session_acts_on_the_command_lines_run(
+    audit_on, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    at = start("app_pages/review_queue.py")  # someone looks at the app first
+    assert ledger.audit_store().runs() == []
+    from screening.launch import main
+
+    monkeypatch.chdir(tmp_path)
+    argv = [
+        "screen", str(SAMPLE), "--spec", str(SPEC), "--as-of", "2026-11-26",
+        "--out", "results.csv", "--user", "Dana Recruiter",
+    ]  # fmt: skip
+    assert main(argv) == 0
+    assert "audit: run 1 recorded" in capsys.readouterr().err
+    assert (
+        main(
+            [
+                "audit",
+                "override",
+                "1",
+                "100001",
+                "--to",
+                "qualified",
+                "--reviewer",
+                "Sam Auditor",
+                "--justification",
+                "reference call",
+            ]
+        )  # fmt: skip
+        == 0
+    )
+    assert ledger.audit_store().decision(1, "100001").final_outcome == "qualified"
+    assert not at.session_state["run"].ledger.started
+
+
 def test_audit_view_history_lookup_verify_and_impact(sample_result, audit_on) -> None:  # type: ignore[no-untyped-def]
     at = start("app_pages/audit_view.py")
+    run_id = _record_and_wait(at, "record_run_audit")
     runs = shown_table(at, "audit_runs")
+    assert list(runs["run"]) == [run_id]
     assert runs.iloc[-1]["decisions"] == len(sample_result.results)
     assert runs.iloc[-1]["needs_review"] == sample_result.outcome_counts()["needs_review"]
-    assert any("audit run" in c.value for c in at.caption) or len(runs) >= 1
+    assert len(runs.iloc[-1]["at"]) == len("2026-11-01 09:30:00 UTC")  # to the second
+    details = shown_table(at, "audit_run_details")
+    facts = dict(zip(details[""], details["value"], strict=True))
+    assert facts["run"] == str(run_id) and facts["settings"] == "requires driving: False"
+    assert facts["spec file"].endswith("alameda-7616-account-manager.yaml")
+    assert facts["as of"] == str(AS_OF)
+    shown = "\n".join(details["value"])
+    assert "{" not in shown and "None" not in shown
+    assert "." not in facts["recorded"] and facts["recorded"].endswith("UTC")
+    outcomes = shown_table(at, "audit_run_outcomes")
+    counts = sample_result.outcome_counts()
+    assert dict(zip(outcomes["outcome"], outcomes["engine"], strict=True)) == counts
+    assert not any("{" in m.value for m in at.markdown)
     button(at, "Verify").click()
     at.run()
     assert any("The log is intact" in s.value for s in at.success)
@@ -621,7 +845,61 @@ def test_audit_view_history_lookup_verify_and_impact(sample_result, audit_on) ->
     assert any(f"Engine outcome **{expected}**" in m.value for m in at.markdown)
     statuses = shown_table(at, "audit_statuses")
     assert set(statuses["criterion"]) == set(sample_result.spec.criterion_ids())
-    impact = at.dataframe[-1].value
+    impact = shown_table(at, "audit_impact")
     assert "applicant_id" not in impact.columns and len(impact) > 0
     ids = set(sample_result.results["applicant_id"])
     assert not ids & set(impact.astype(str).to_numpy().ravel())  # aggregates only
+    pending = counts["needs_review"]
+    assert any(f"{pending} pending review" in c.value for c in at.caption)
+    for name in ("audit_runs", "audit_run_details", "audit_impact"):
+        assert shows_missing_as_blank(shown_frame(at, name)), name
+    # the minimum group size is a report setting: 1 lets the tiniest group be the reference
+    overall = impact[(impact["measure"] == "overall") & (impact["dimension"] == "sex")]
+    at.number_input(key="impact_min_group").set_value(1)
+    at.run()
+    smaller = shown_table(at, "audit_impact")
+    small_overall = smaller[(smaller["measure"] == "overall") & (smaller["dimension"] == "sex")]
+    assert set(overall["reference_group"]) == {"Female"}
+    assert set(small_overall["reference_group"]) == {"Non-binary"}
+    license_rows = smaller[smaller["measure"] == "ca_drivers_license"]
+    assert set(license_rows["note"]) == {"criterion not applicable"}
+
+
+# ------------------------------------------------------------------ what a reader sees
+
+
+def test_the_principal_reason_is_next_to_the_outcome_wide_and_wrapped(sample_result) -> None:  # type: ignore[no-untyped-def]
+    at = start()
+    frame = shown_frame(at, "results_table")
+    table = frame.value
+    assert list(table.columns[:5]) == [
+        "applicant_id", "name", "outcome", "final_outcome", "principal reason",
+    ]  # fmt: skip
+    firsts = [r.split(" | ")[0] for r in sample_result.results["reasons"]]
+    assert list(table["principal reason"]) == firsts
+    config = json.loads(frame.proto.columns)
+    assert config["principal reason"]["width"] >= 400
+    assert frame.proto.row_height > 64  # taller than 4rem: the browser wraps the text
+    assert shows_missing_as_blank(frame)
+
+
+def test_the_applicant_page_names_the_applicant_and_says_each_reason_once(
+    sample_result,
+) -> None:  # type: ignore[no-untyped-def]
+    at = start()
+    at.selectbox(key="open_applicant_choice").set_value("100001")
+    at.button(key="open_applicant").click()
+    at.run()
+    names = results_with_names(sample_result).set_index("applicant_id")["name"]
+    assert names["100001"]
+    assert any(plain(names["100001"]) in m.value for m in at.markdown if m.value.startswith("###"))
+    text = "\n".join(m.value for m in at.markdown)
+    decision = sample_result.decision("100001")
+    assert decision.reasons
+    for criterion in decision.criteria:
+        sentence = plain(criterion.reason.removeprefix(f"{criterion.id}: "))
+        assert text.count(sentence) == 1, criterion.id
+        assert text.count(f"{plain(criterion.id)}: ") == 0, criterion.id  # the id once, bold
+    for reason in decision.reasons:
+        criterion_id = reason.split(": ", 1)[0]
+        assert f"**{plain(criterion_id)}** (below)" in text

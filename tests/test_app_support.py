@@ -3,6 +3,7 @@ overrides, chart data and browsing."""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -181,14 +182,64 @@ def test_saved_settled_spec_reproduces_its_decisions(
     result: ScreeningResult, tmp_path: Path
 ) -> None:
     settled = settle(result.spec, result.vocabulary, Judgement("industry", "Photovoltaics", True))
-    path = save_settled(settled, tmp_path / "settled")
+    saved, path = save_settled(settled, tmp_path / "settled")
     assert path.name == "alameda-7616-account-manager-2019-01-09+settled.1.yaml"
+    assert saved.spec == settled.spec
     reloaded = load_spec(path)
     assert reloaded.sha256() == settled.spec.sha256()
     vocabulary = vocabulary_for(reloaded, path)
     assert vocabulary == settled.vocabulary
     again = screen_batch(reloaded, result.batch, as_of=AS_OF, spec_path=path, vocabulary=vocabulary)
     assert outcomes(again)["R1"] == "qualified"
+
+
+def test_a_settled_revision_is_never_reused_and_no_file_replaced(
+    result: ScreeningResult, tmp_path: Path
+) -> None:
+    folder = tmp_path / "settled"
+    first = settle(result.spec, result.vocabulary, Judgement("industry", "Photovoltaics", True))
+    second = settle(result.spec, result.vocabulary, Judgement("industry", "Photovoltaics", False))
+    assert first.spec.revision == second.spec.revision  # both settled from the same base
+    first_saved, first_path = save_settled(first, folder)
+    first_text = first_path.read_text(encoding="utf-8")
+    second_saved, second_path = save_settled(second, folder)
+    assert first_path != second_path
+    assert first_saved.spec.revision == "2019-01-09+settled.1"
+    assert second_saved.spec.revision == "2019-01-09+settled.2"
+    assert first_path.read_text(encoding="utf-8") == first_text  # not replaced
+    assert load_spec(second_path).sha256() == second_saved.spec.sha256()
+    again = screen_batch(
+        load_spec(second_path), result.batch, as_of=AS_OF, vocabulary=second_saved.vocabulary
+    )
+    assert outcomes(again)["R1"] == "not_qualified"
+    # the same judgement saved twice is two revisions too; the vocabulary file is shared
+    _, third_path = save_settled(first, folder)
+    assert third_path.name.endswith("+settled.3.yaml")
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith(".")) == []
+
+
+def test_settlements_saved_at_once_claim_distinct_revisions(
+    result: ScreeningResult, tmp_path: Path
+) -> None:
+    settled = settle(result.spec, result.vocabulary, Judgement("industry", "Photovoltaics", True))
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        saved = list(pool.map(lambda _: save_settled(settled, tmp_path), range(8)))
+    paths = {path for _, path in saved}
+    revisions = {spec.spec.revision for spec, _ in saved}
+    assert len(paths) == len(revisions) == 8
+    assert revisions == {f"2019-01-09+settled.{n}" for n in range(1, 9)}
+    for spec, path in saved:
+        assert load_spec(path).revision == spec.spec.revision
+
+
+def test_saving_refuses_to_replace_an_edited_vocabulary_file(
+    result: ScreeningResult, tmp_path: Path
+) -> None:
+    settled = settle(result.spec, result.vocabulary, Judgement("industry", "Photovoltaics", True))
+    (tmp_path / settled.vocabulary_file).write_text("edited by hand\n", encoding="utf-8")
+    with pytest.raises(SettleError, match="exists with other content"):
+        save_settled(settled, tmp_path)
+    assert (tmp_path / settled.vocabulary_file).read_text(encoding="utf-8") == "edited by hand\n"
 
 
 def test_settling_a_major_as_related_or_unrelated(result: ScreeningResult) -> None:

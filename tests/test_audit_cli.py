@@ -154,18 +154,58 @@ def test_impact_writes_csv_and_html(
     frame = pd.read_csv(csv_path)
     overall_sex = frame[(frame.measure == "overall") & (frame.dimension == "sex")]
     assert set(overall_sex.group) == {"Female", "Male", "unknown/declined"}
-    assert overall_sex.applicants.sum() + overall_sex.pending.sum() == 12
+    assert overall_sex.applicants.sum() == 12
+    assert (overall_sex.decided + overall_sex.pending == overall_sex.applicants).all()
     page = html_path.read_text(encoding="utf-8")
     assert page.startswith("<!DOCTYPE html>")
     assert "Adverse-impact report — run 1" in page
     assert "A00001" not in page and "A00001" not in csv_path.read_text(encoding="utf-8")
 
 
+def test_impact_min_group_sets_who_may_be_the_reference(
+    store_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(120)), "alice", now=NOW)
+        default = store.impact(1)
+        small = store.impact(1, min_group=10)
+    assert default.min_group == 30 and small.min_group == 10
+    sex = next(t for t in default.tables if t.measure == "overall" and t.dimension == "sex")
+    # 48 women and 48 men; 24 unknown: both groups are large enough at 30
+    assert sex.reference_group is not None
+    race = next(t for t in small.tables if t.dimension == "sex x race_ethnicity")
+    assert race.min_group == 10
+    csv_path = tmp_path / "impact.csv"
+    assert run(store_url, "impact", "1", "--min-group", "10", "--csv", str(csv_path)) == 0
+    out = capsys.readouterr().out
+    assert "minimum group size: 10 decided applicants" in out
+    assert "pending review — pending applicants are counted apart" in out
+    frame = pd.read_csv(csv_path, keep_default_na=False)
+    license_rows = frame[frame.measure == "ca_drivers_license"]
+    assert len(license_rows) and set(license_rows.note) == {"criterion not applicable"}
+    with pytest.raises(SystemExit):
+        run(store_url, "impact", "1", "--min-group", "none")
+    assert "is not a group size" in capsys.readouterr().err
+
+
+def test_impact_of_a_purged_run_is_judged_with_the_min_group_asked_for(
+    store_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with AuditStore(store_url) as store:
+        store.record_run(FakeResult(applicants(60)), "alice", now=NOW)
+        live = store.impact(1, min_group=5).to_frame()
+        store.purge(datetime(2031, 1, 1, tzinfo=UTC))
+        kept = store.impact(1, min_group=5)
+    assert kept.source.startswith("stored at purge") and kept.min_group == 5
+    pd.testing.assert_frame_equal(kept.to_frame(), live)
+
+
 def test_impact_to_an_unwritable_place_is_exit_2(
     url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert run(url, "impact", "1", "--csv", str(tmp_path / "missing" / "x.csv")) == 2
-    assert "cannot write" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("error: --csv") and "does not exist" in err
 
 
 def test_hold_and_purge(url: str, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import math
 from typing import Any
 
@@ -86,20 +87,106 @@ def test_one_more_selection_clears_a_borderline_flag() -> None:
     assert group.one_applicant_changes is True
 
 
-def test_small_sample_warning_for_few_applicants_or_small_expected_counts() -> None:
-    few = table_of(
-        impact_report(frame_from({"F": (5, 5, 0), "M": (50, 50, 0)}), []), OVERALL, "sex"
-    )
-    assert few["F"].small_sample is True
-    # 40 in each group, but only 2 rejections overall: expected count < 5
-    rare = table_of(
-        impact_report(frame_from({"F": (39, 1, 0), "M": (39, 1, 0)}), []), OVERALL, "sex"
-    )
-    assert rare["F"].small_sample is True
+def test_reference_is_the_highest_rate_among_groups_of_at_least_min_group() -> None:
+    # A has the highest rate (2 of 2) but only 2 decided applicants: never the reference
+    frame = frame_from({"A": (2, 0, 0), "B": (40, 60, 0), "C": (45, 55, 0)})
+    by = table_of(impact_report(frame, []), OVERALL, "sex")
+    assert by["table"].reference_group == "C"
+    assert by["A"].small_sample is True and by["A"].four_fifths_flag is False
+    assert by["B"].impact_ratio == pytest.approx(0.40 / 0.45)
+    assert by["B"].four_fifths_flag is False and by["C"].four_fifths_flag is False
+    # the setting: with groups of 2 allowed, A is the reference and flags both others
+    low = table_of(impact_report(frame, [], min_group=2), OVERALL, "sex")
+    assert low["table"].reference_group == "A"
+    assert low["B"].four_fifths_flag is True and low["C"].four_fifths_flag is True
+    # no group large enough: no reference and no ratio flag, the counts and p are shown
+    none = table_of(impact_report(frame, [], min_group=500), OVERALL, "sex")
+    assert none["table"].reference_group is None
+    assert not any(g.four_fifths_flag for g in none["table"].groups)
+    assert none["B"].fisher_p == pytest.approx(fisher_exact([[40, 60], [47, 55]]).pvalue)
+    assert "none: no group has 500 or more decided applicants" in reference_note(none["table"])
+
+
+def test_a_small_group_is_flagged_only_with_a_significant_exact_test() -> None:
+    # both small groups are far below four-fifths of B (0.6); only S2's shortfall is
+    # significant by Fisher's exact test
+    frame = frame_from({"B": (60, 40, 0), "S1": (3, 7, 0), "S2": (1, 19, 0)})
+    by = table_of(impact_report(frame, []), OVERALL, "sex")
+    assert by["table"].reference_group == "B"
+    s1, s2 = by["S1"], by["S2"]
+    assert s1.small_sample and s2.small_sample
+    assert s1.impact_ratio == pytest.approx(0.5) and s2.impact_ratio == pytest.approx(0.05 / 0.6)
+    assert s1.fisher_p == pytest.approx(fisher_exact([[3, 7], [61, 59]]).pvalue)
+    assert s2.fisher_p == pytest.approx(fisher_exact([[1, 19], [63, 47]]).pvalue)
+    assert s1.fisher_p > 0.05 > s2.fisher_p
+    assert s1.four_fifths_flag is False  # the ratio alone flags no small group
+    assert s2.four_fifths_flag is True
+    assert s2.shortfall == 9  # 4/5 of 0.6 = 0.48 -> 10 of 20 needed, 1 selected
+    # a large group below four-fifths is flagged by the ratio alone, significant or not
     big = table_of(
-        impact_report(frame_from({"F": (30, 30, 0), "M": (30, 30, 0)}), []), OVERALL, "sex"
+        impact_report(frame_from({"B": (60, 40, 0), "L": (14, 16, 0)}), [], min_group=30),
+        OVERALL,
+        "sex",
     )
-    assert big["F"].small_sample is False
+    assert big["L"].fisher_p > 0.05 and big["L"].four_fifths_flag is True
+
+
+def test_a_criterion_nobody_was_judged_on_is_labelled_not_applicable() -> None:
+    frame = frame_from({"Female": (30, 20, 4), "Male": (25, 25, 3)})
+    frame["typical.education"] = "met"
+    frame["ca_drivers_license"] = "condition"
+    frame.loc[frame.index % 2 == 1, "ca_drivers_license"] = "not_applicable"
+    report = impact_report(frame, ["typical.education", "ca_drivers_license"])
+    license_tables = [t for t in report.tables if t.measure == "ca_drivers_license"]
+    assert license_tables and not any(t.applicable for t in license_tables)
+    assert all(t.applicable for t in report.tables if t.measure != "ca_drivers_license")
+    text = impact_text(report)
+    section = text.split("Criterion ca_drivers_license by sex\n")[1].split("\n\n")[0]
+    assert section.startswith("  not applicable: nobody was judged on this criterion")
+    assert "small" not in section
+    csv = pd.read_csv(io.StringIO(impact_csv(report)), keep_default_na=False)
+    rows = csv[csv.measure == "ca_drivers_license"]
+    assert set(rows.note) == {"criterion not applicable"}
+    assert not rows.small_group.astype(str).isin(["True"]).any()
+    page = impact_html(report, {})
+    assert page.count("Not applicable: nobody was judged on this criterion") == 3
+    assert page.count("<table>") == len(report.tables) - 3
+
+
+def test_pending_applicants_are_counted_apart_and_the_report_says_so() -> None:
+    frame = frame_from({"Female": (30, 20, 4), "Male": (25, 25, 3)})
+    report = impact_report(frame, [])
+    assert (report.applicants, report.pending, report.selected) == (107, 7, 55)
+    text = impact_text(report)
+    assert text.startswith("applicants: 107 (100 decided, 7 pending review — pending ")
+    assert "counted apart and left out of every rate" in text.splitlines()[0]
+    csv = pd.read_csv(io.StringIO(impact_csv(report)), keep_default_na=False)
+    women = csv[(csv.dimension == "sex") & (csv.group == "Female")].iloc[0]
+    assert (women.applicants, women.decided, women.pending, women.selected) == (54, 50, 4, 30)
+    page = impact_html(report, {})
+    assert "<dt>pending review</dt><dd>7 (counted apart and left out of every rate)</dd>" in page
+    assert "<th>decided</th>" in page and "<th>pending</th>" in page
+
+
+def test_min_group_is_a_report_setting_that_stored_counts_can_be_judged_again_with() -> None:
+    frame = frame_from({"A": (2, 0, 0), "B": (40, 60, 3), "C": (45, 55, 1)})
+    report = impact_report(frame, CRITERIA)
+    again = report.with_min_group(2)
+    fresh = impact_report(frame, CRITERIA, min_group=2)
+    assert again.min_group == 2
+    pd.testing.assert_frame_equal(again.to_frame(), fresh.to_frame())
+    # a summary stored by an earlier release (no setting, no applicability) still reads
+    old = report.to_dict()
+    old.pop("min_group")
+    for table in old["tables"]:
+        table.pop("min_group"), table.pop("applicable")
+        for group in table["groups"]:
+            group.pop("not_judged")
+    pd.testing.assert_frame_equal(
+        ImpactReport.from_dict(old).with_min_group(2).to_frame(), fresh.to_frame()
+    )
+    with pytest.raises(ValueError, match="must be 0 or more"):
+        report.with_min_group(-1)
 
 
 def test_unknown_and_declined_answers_are_counted_apart_and_compared_with_nobody() -> None:
@@ -152,7 +239,7 @@ def test_criterion_passing_failing_and_review() -> None:
             "typical.experience": ["met"] * 8,
         }
     )
-    by = table_of(impact_report(frame, CRITERIA), "typical.education", "sex")
+    by = table_of(impact_report(frame, CRITERIA, min_group=1), "typical.education", "sex")
     assert (by["F"].applicants, by["F"].selected, by["F"].pending) == (4, 4, 1)
     assert (by["M"].applicants, by["M"].selected, by["M"].pending) == (3, 1, 0)
     assert by["M"].four_fifths_flag is True
@@ -198,7 +285,7 @@ def _mixed_frame() -> pd.DataFrame:
 @pytest.mark.parametrize("dimension", ["sex", "race_ethnicity", "sex x race_ethnicity"])
 def test_rates_and_ratios_agree_with_fairlearn(measure: str, dimension: str) -> None:
     frame = _mixed_frame()
-    report = impact_report(frame, CRITERIA)
+    report = impact_report(frame, CRITERIA, min_group=1)  # every group may be the reference
     table = next(t for t in report.tables if t.measure == measure and t.dimension == dimension)
     labels = pd.Series(dimension_labels(frame, dimension))
     if measure == OVERALL:
@@ -247,23 +334,9 @@ def test_csv_neutralises_formula_like_group_labels() -> None:
     assert neutralise("-x") == "'-x"
 
 
-def test_a_small_reference_group_is_called_out() -> None:
-    frame = frame_from({"A": (2, 0, 0), "B": (40, 60, 0), "C": (45, 55, 0)})
-    table = table_of(impact_report(frame, []), OVERALL, "sex")["table"]
-    assert reference_note(table) == (
-        "A — only 2 decided applicant(s): a small sample, so ratios against it are unstable"
-    )
-    text = impact_text(impact_report(frame, []))
-    assert "reference group: A — only 2 decided applicant(s)" in text
-    big = table_of(
-        impact_report(frame_from({"A": (40, 0, 0), "B": (40, 60, 0)}), []), OVERALL, "sex"
-    )
-    assert reference_note(big["table"]) == "A"
-
-
 def test_html_page_is_escaped_and_has_every_table() -> None:
     frame = frame_from({"<b>F</b>": (3, 1, 0), "Male": (2, 2, 0)})
-    report = impact_report(frame, CRITERIA)
+    report = impact_report(frame, CRITERIA, min_group=1)
     page = impact_html(report, {"title": "Adverse-impact report — run 7", "spec": "x & y"})
     assert "<b>F</b>" not in page and "&lt;b&gt;F&lt;/b&gt;" in page
     assert "x &amp; y" in page

@@ -313,8 +313,8 @@ def test_an_output_folder_that_does_not_exist_is_one_clear_message(
         capsys,
     )  # fmt: skip
     assert status == 2
-    assert err.startswith("error: cannot write the results") and "Traceback" not in err
-    assert "No such file or directory" in err
+    assert err.startswith("error: --out") and "Traceback" not in err
+    assert "does not exist" in err
 
 
 def test_an_audit_store_that_cannot_open_keeps_the_earlier_results_file(

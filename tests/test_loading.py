@@ -528,11 +528,16 @@ def test_no_job_and_no_education_column_is_a_file_level_error(tmp_path: Path) ->
     assert "every applicant would be rejected" in message and "--columns" in message
 
 
-def test_ragged_row_is_a_file_level_error_naming_the_line(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.csv", "applicant_id,job1_title\n1,Analyst\n2,Clerk,extra,cells\n")
-    with pytest.raises(FileLevelError) as caught:
-        load_batch(path)
-    assert "line 3" in str(caught.value) and "more cells than the header" in str(caught.value)
+def test_a_row_with_more_cells_than_the_header_is_one_error_row(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "a.csv", "applicant_id,job1_title\n1,Analyst\n2,Clerk,extra,cells\n3,Clerk,\n"
+    )
+    batch = load_batch(path)
+    assert batch.applicants["applicant_id"].tolist() == ["1", "3"]  # a trailing comma is fine
+    (issue,) = batch.issues
+    assert (issue.row, issue.applicant_id, issue.severity) == (3, "2", "error")
+    assert "4 cells, the header 2" in issue.problem
+    assert batch.error_rows == 1 and batch.input_rows == 3
 
 
 # --- demographics --------------------------------------------------------------------------

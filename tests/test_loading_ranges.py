@@ -190,11 +190,14 @@ def test_bytes_not_utf8_in_an_unread_column_leave_the_file_utf8(tmp_path: Path) 
     assert batches[-1].applicants["first_name"].iloc[-1] == "Zoë"
 
 
-def test_a_nul_byte_far_into_the_file_is_text_as_in_load_batch(tmp_path: Path) -> None:
+def test_a_nul_byte_far_into_the_file_is_refused_as_load_batch_refuses_it(
+    tmp_path: Path,
+) -> None:
     text = "applicant_id,job1_title\n" + "".join(f"{n},Clerk\n" for n in range(9000))
     path = write(tmp_path / "a.csv", text + "9000,A\x00B\n")
-    batches = assert_ranges_equal_whole(path, 2000)
-    assert batches[-1].jobs["title"].iloc[-1] == "A\x00B"
+    for read in (load_batch, plan_wide_file):
+        with pytest.raises(FileLevelError, match="control character U\\+0000 on line 9002"):
+            read(path)
 
 
 def test_shared_ids_and_error_rows_at_chunk_boundaries(tmp_path: Path) -> None:

@@ -7,12 +7,16 @@ the stored spec came out different), 2 bad input, with a message on stderr sayin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import getpass
+import io
 import sys
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TextIO
 
+from screening.audit.impact import DEFAULT_MIN_GROUP
 from screening.audit.report import impact_csv, impact_html, impact_text
 from screening.audit.store import (
     DATABASE_ENV,
@@ -21,6 +25,8 @@ from screening.audit.store import (
     RunSummary,
     database_url,
 )
+from screening.outputs import OutputError, check_outputs
+from screening.reading import visible_text
 from screening.results import Outcome
 from screening.spec import SpecError, load_spec
 
@@ -203,8 +209,14 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 
 def _impact(args: argparse.Namespace) -> int:
+    try:
+        check_outputs(
+            {"--csv": args.csv, "--html": args.html}, {}, audit_url=args.database or database_url()
+        )
+    except OutputError as exc:
+        return _error(str(exc))
     with _store(args) as store:
-        report = store.impact(args.run)
+        report = store.impact(args.run, min_group=args.min_group)
         info = store.show(args.run)
     written: list[Path] = []
     # files first: a reader that stops early (| head) must not cost the report
@@ -265,6 +277,18 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
 
 
+def _group_size(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 1:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a group size: give a whole number of decided applicants, 1 or more"
+        )
+    return value
+
+
 def _run_id(text: str) -> int:
     try:
         value = int(text)
@@ -277,10 +301,26 @@ def _run_id(text: str) -> int:
     return value
 
 
+class _VisibleOutput(io.TextIOBase):
+    """Standard output that shows control characters as escapes: stored text (ids,
+    reasons, file names) never moves the cursor, clears the screen or hides a line."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(visible_text(text.replace("\r", "\\r")))
+        return len(text)
+
+    def flush(self) -> None:
+        self._stream.flush()
+
+
 def _guarded(handler: Handler) -> Handler:
     def run(args: argparse.Namespace) -> int:
         try:
-            return handler(args)
+            with contextlib.redirect_stdout(_VisibleOutput(sys.stdout)):
+                return handler(args)
         except AuditError as exc:
             return _error(str(exc))
         except BrokenPipeError:
@@ -350,6 +390,14 @@ def add_audit_parser(
     impact.add_argument("run", type=_run_id, metavar="RUN")
     impact.add_argument("--csv", type=Path, metavar="OUT", help="write the report as CSV")
     impact.add_argument("--html", type=Path, metavar="OUT", help="write a printable HTML page")
+    impact.add_argument(
+        "--min-group",
+        type=_group_size,
+        default=DEFAULT_MIN_GROUP,
+        metavar="N",
+        help="decided applicants a group needs to be the reference group or to be flagged by "
+        f"the four-fifths ratio alone (default {DEFAULT_MIN_GROUP})",
+    )
 
     hold = command("hold", _hold, "put a run under legal hold (never purged) or release it")
     hold.add_argument("run", type=_run_id, metavar="RUN")

@@ -7,7 +7,12 @@ column per criterion. Nothing here reads a database, so every number can be chec
 - Overall: *selected* means the final outcome ``qualified``; applicants still
   ``needs_review`` are pending, counted apart and left out of every rate.
 - Per criterion: *passing* means met / substituted / condition / not_applicable, *failing*
-  means not_met; ``review`` is counted apart like pending.
+  means not_met; ``review`` is counted apart like pending. A criterion nobody was judged on
+  at screening (every status condition or not_applicable) is marked not applicable.
+- The reference group is the highest-rate group among those with at least ``min_group``
+  decided applicants (default 30). A smaller group is never the reference and is flagged
+  only when it is below four-fifths of the reference *and* Fisher's exact test finds the
+  difference significant: never by the ratio alone.
 - Blank, unknown and declined answers form no comparison group: they are counted and
   reported on their own.
 """
@@ -18,7 +23,7 @@ import importlib
 import math
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -61,22 +66,34 @@ UNKNOWN_ANSWERS = frozenset(
     }
 )
 FOUR_FIFTHS = (4, 5)
-SMALL_GROUP = 30
-SMALL_EXPECTED = 5.0
+#: Decided applicants a group needs to be the reference or be flagged by the ratio alone.
+DEFAULT_MIN_GROUP = 30
+#: Fisher's exact p below which a small group's shortfall is significant.
+SIGNIFICANCE = 0.05
 
 
 @dataclass(frozen=True)
 class Counts:
-    """Applicants decided, selected (or passing) and pending (or in review)."""
+    """Applicants decided, selected (or passing) and pending (or in review).
+
+    ``not_judged``: of the passing, those the criterion did not judge at screening (status
+    condition or not_applicable).
+    """
 
     applicants: int
     selected: int
     pending: int
+    not_judged: int = 0
 
 
 @dataclass(frozen=True)
 class GroupImpact:
-    """One group's selection figures against the highest-rate group and the rest."""
+    """One group's selection figures against the reference group and the rest.
+
+    ``applicants`` counts the decided applicants (the rates' denominator); ``pending``
+    those still in review. ``small_sample``: fewer decided applicants than the report's
+    minimum group size, so the group is judged by its counts and the exact test.
+    """
 
     group: str
     applicants: int
@@ -90,22 +107,60 @@ class GroupImpact:
     shortfall: int
     small_sample: bool
     one_applicant_changes: bool
+    not_judged: int = 0
 
 
 @dataclass(frozen=True)
 class ImpactTable:
-    """One measure (overall or a criterion) broken down by one dimension."""
+    """One measure (overall or a criterion) broken down by one dimension.
+
+    ``applicable`` is False for a criterion nobody was judged on at screening.
+    """
 
     measure: str
     dimension: str
     reference_group: str | None
     groups: list[GroupImpact]
     unknown: Counts
+    min_group: int = DEFAULT_MIN_GROUP
+    applicable: bool = True
+
+    def counts(self) -> dict[str, Counts]:
+        """Every group's counts, unknown/declined included (what the table is built from)."""
+        tallies = {
+            g.group: Counts(g.applicants, g.selected, g.pending, g.not_judged) for g in self.groups
+        }
+        tallies[UNKNOWN] = self.unknown
+        return tallies
+
+
+NOT_APPLICABLE_NOTE = (
+    "not applicable: nobody was judged on this criterion at screening (every status is "
+    "condition or not applicable), so there is no rate to compare"
+)
+
+
+def group_note(table: ImpactTable, group: GroupImpact) -> str:
+    """What a reader must know about one row: reference, small group, what decides its flag."""
+    if not table.applicable:
+        return "criterion not applicable"
+    notes = []
+    if group.group == table.reference_group:
+        notes.append("reference group")
+    if group.small_sample:
+        notes.append(f"small group (under {table.min_group} decided): exact test decides")
+    if group.one_applicant_changes:
+        notes.append("one applicant changes the flag")
+    return "; ".join(notes)
 
 
 @dataclass
 class ImpactReport:
-    """Every measure by every dimension, with totals."""
+    """Every measure by every dimension, with totals.
+
+    ``applicants`` counts everybody; ``selected`` and ``pending`` are of the overall
+    outcome (pending review: counted apart and left out of every rate).
+    """
 
     applicants: int
     selected: int
@@ -113,29 +168,47 @@ class ImpactReport:
     tables: list[ImpactTable] = field(default_factory=list)
     #: where the figures come from: "live" or a stored summary (e.g. kept at purge).
     source: str = "live"
+    min_group: int = DEFAULT_MIN_GROUP
 
     def to_frame(self) -> pd.DataFrame:
-        """One row per (measure, dimension, group), the unknown/declined row last per table."""
+        """One row per (measure, dimension, group), the unknown/declined row last per table.
+
+        ``applicants`` counts everybody in the group, ``decided`` those the rates are of,
+        ``pending`` those still in review (counted apart).
+        """
         rows: list[dict[str, Any]] = []
         for table in self.tables:
+            where = {
+                "measure": table.measure,
+                "dimension": table.dimension,
+                "reference_group": table.reference_group or "",
+            }
             for group in table.groups:
+                figures = asdict(group)
+                figures.pop("not_judged")
+                small = figures.pop("small_sample")
                 rows.append(
                     {
-                        "measure": table.measure,
-                        "dimension": table.dimension,
-                        "reference_group": table.reference_group or "",
-                        **asdict(group),
+                        **where,
+                        **figures,
+                        "applicants": group.applicants + group.pending,
+                        "decided": group.applicants,
+                        "small_group": small,
+                        "note": group_note(table, group),
                     }
                 )
+            unknown = table.unknown
             rows.append(
                 {
-                    "measure": table.measure,
-                    "dimension": table.dimension,
-                    "reference_group": table.reference_group or "",
+                    **where,
                     "group": UNKNOWN,
-                    "applicants": table.unknown.applicants,
-                    "selected": table.unknown.selected,
-                    "pending": table.unknown.pending,
+                    "applicants": unknown.applicants + unknown.pending,
+                    "decided": unknown.applicants,
+                    "selected": unknown.selected,
+                    "pending": unknown.pending,
+                    "note": "answer unknown or declined: compared with nobody"
+                    if table.applicable
+                    else "criterion not applicable",
                 }
             )
         return pd.DataFrame(rows, columns=REPORT_COLUMNS)
@@ -146,7 +219,7 @@ class ImpactReport:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> ImpactReport:
-        """Rebuild a report stored with :meth:`to_dict`."""
+        """Rebuild a report stored with :meth:`to_dict` (by this or an earlier release)."""
         tables = [
             ImpactTable(
                 measure=t["measure"],
@@ -154,6 +227,8 @@ class ImpactReport:
                 reference_group=t["reference_group"],
                 groups=[GroupImpact(**g) for g in t["groups"]],
                 unknown=Counts(**t["unknown"]),
+                min_group=t.get("min_group", DEFAULT_MIN_GROUP),
+                applicable=t.get("applicable", True),
             )
             for t in data["tables"]
         ]
@@ -163,7 +238,26 @@ class ImpactReport:
             pending=data["pending"],
             tables=tables,
             source=data.get("source", "live"),
+            min_group=data.get("min_group", DEFAULT_MIN_GROUP),
         )
+
+    def with_min_group(self, min_group: int) -> ImpactReport:
+        """The same counts judged with another minimum group size (a report setting)."""
+        if min_group < 0:
+            raise ValueError(f"the minimum group size must be 0 or more, not {min_group}")
+        tables = [
+            replace(
+                impact_table_from_counts(
+                    table.counts(),
+                    measure=table.measure,
+                    dimension=table.dimension,
+                    min_group=min_group,
+                ),
+                applicable=table.applicable,
+            )
+            for table in self.tables
+        ]
+        return replace(self, tables=tables, min_group=min_group)
 
 
 REPORT_COLUMNS = [
@@ -172,16 +266,18 @@ REPORT_COLUMNS = [
     "reference_group",
     "group",
     "applicants",
-    "selected",
+    "decided",
     "pending",
+    "selected",
     "selection_rate",
     "impact_ratio",
     "four_fifths_flag",
     "fisher_p",
     "z",
     "shortfall",
-    "small_sample",
+    "small_group",
     "one_applicant_changes",
+    "note",
 ]
 
 
@@ -245,62 +341,86 @@ def _flagged(selected: int, applicants: int, top_selected: int, top_applicants: 
     return den * selected * top_applicants < num * top_selected * applicants
 
 
-def _top(counts: dict[str, Counts]) -> tuple[str | None, int, int]:
-    """The highest-rate group (ties: the larger group, then by name) and its counts."""
-    best: tuple[str | None, int, int] = (None, 0, 0)
+def _reference(counts: dict[str, Counts], min_group: int) -> str | None:
+    """The highest-rate group with at least ``min_group`` decided applicants (ties: the
+    larger group, then by name); None when no group is that large."""
+    best: str | None = None
     for name in sorted(counts):
         c = counts[name]
-        if c.applicants == 0:
+        if c.applicants == 0 or c.applicants < min_group:
             continue
-        _, bs, ba = best
-        # compare c.selected / c.applicants with bs / ba exactly
-        better = best[0] is None or c.selected * ba > bs * c.applicants
-        tie = best[0] is not None and c.selected * ba == bs * c.applicants
-        if better or (tie and c.applicants > ba):
-            best = (name, c.selected, c.applicants)
+        if best is None:
+            best = name
+            continue
+        b = counts[best]
+        # compare c.selected / c.applicants with b.selected / b.applicants exactly
+        mine, theirs = c.selected * b.applicants, b.selected * c.applicants
+        if mine > theirs or (mine == theirs and c.applicants > b.applicants):
+            best = name
     return best
 
 
-def _flag_with(counts: dict[str, Counts], name: str, selected: int) -> bool:
+def _fisher(counts: dict[str, Counts], name: str) -> float:
+    """Fisher's exact p of the group against all other groups (NaN without either)."""
+    own = counts[name]
+    rest_n = sum(c.applicants for g, c in counts.items() if g != name)
+    rest_s = sum(c.selected for g, c in counts.items() if g != name)
+    if not own.applicants or not rest_n:
+        return math.nan
+    # SciPy takes half a second to import: only a report that needs it pays for it
+    from scipy.stats import fisher_exact
+
+    table = [[own.selected, own.applicants - own.selected], [rest_s, rest_n - rest_s]]
+    return float(fisher_exact(table).pvalue)
+
+
+def _is_flagged(counts: dict[str, Counts], name: str, min_group: int) -> bool:
+    """Below four-fifths of the reference; a small group also needs a significant p."""
+    reference = _reference(counts, min_group)
+    if reference is None:
+        return False
+    own, top = counts[name], counts[reference]
+    if not _flagged(own.selected, own.applicants, top.selected, top.applicants):
+        return False
+    return own.applicants >= min_group or _fisher(counts, name) < SIGNIFICANCE
+
+
+def _flag_with(counts: dict[str, Counts], name: str, selected: int, min_group: int) -> bool:
     changed = dict(counts)
-    changed[name] = Counts(counts[name].applicants, selected, counts[name].pending)
-    _, top_s, top_a = _top(changed)
-    return _flagged(selected, counts[name].applicants, top_s, top_a)
+    own = counts[name]
+    changed[name] = Counts(own.applicants, selected, own.pending, own.not_judged)
+    return _is_flagged(changed, name, min_group)
 
 
-def _group_impact(name: str, counts: dict[str, Counts]) -> GroupImpact:
+def _group_impact(name: str, counts: dict[str, Counts], min_group: int) -> GroupImpact:
     own = counts[name]
     n, s = own.applicants, own.selected
-    _, top_s, top_a = _top(counts)
+    reference = _reference(counts, min_group)
+    top_s, top_a = (
+        (counts[reference].selected, counts[reference].applicants) if reference else (0, 0)
+    )
     rest_n = sum(c.applicants for g, c in counts.items() if g != name)
     rest_s = sum(c.selected for g, c in counts.items() if g != name)
     rate = s / n if n else math.nan
     ratio = rate / (top_s / top_a) if n and top_s else math.nan
-    flag = _flagged(s, n, top_s, top_a)
+    flag = _is_flagged(counts, name, min_group)
     shortfall = 0
     if flag:
         num, den = FOUR_FIFTHS
         # smallest k with den*(s+k)*top_a >= num*top_s*n
         shortfall = -((den * s * top_a - num * top_s * n) // (den * top_a))
-    fisher_p = z = math.nan
-    small = n < SMALL_GROUP
+    fisher_p = _fisher(counts, name)
+    z = math.nan
     if n and rest_n:
-        total, total_s = n + rest_n, s + rest_s
-        # SciPy takes half a second to import: only a report that needs it pays for it
-        from scipy.stats import fisher_exact
-
-        fisher_p = float(fisher_exact([[s, n - s], [rest_s, rest_n - rest_s]]).pvalue)
-        pooled = total_s / total
+        pooled = (s + rest_s) / (n + rest_n)
         se = math.sqrt(pooled * (1 - pooled) * (1 / n + 1 / rest_n))
         if se > 0:
             z = (s / n - rest_s / rest_n) / se
-        expected = [row * col / total for row in (n, rest_n) for col in (total_s, total - total_s)]
-        small = small or min(expected) < SMALL_EXPECTED
     changes = False
     if n:
-        if s < n and _flag_with(counts, name, s + 1) != flag:
+        if s < n and _flag_with(counts, name, s + 1, min_group) != flag:
             changes = True
-        if s > 0 and _flag_with(counts, name, s - 1) != flag:
+        if s > 0 and _flag_with(counts, name, s - 1, min_group) != flag:
             changes = True
     return GroupImpact(
         group=name,
@@ -313,8 +433,9 @@ def _group_impact(name: str, counts: dict[str, Counts]) -> GroupImpact:
         fisher_p=fisher_p,
         z=z,
         shortfall=shortfall,
-        small_sample=small,
+        small_sample=n < min_group,
         one_applicant_changes=changes,
+        not_judged=own.not_judged,
     )
 
 
@@ -324,36 +445,57 @@ def impact_table(
     *,
     measure: str,
     dimension: str,
+    min_group: int = DEFAULT_MIN_GROUP,
+    judged: Sequence[bool] | pd.Series | None = None,
 ) -> ImpactTable:
-    """Compare groups on one yes/no measure; ``None`` (or NaN) in ``passed`` means pending."""
+    """Compare groups on one yes/no measure; ``None`` (or NaN) in ``passed`` means pending.
+
+    ``judged`` (default: everybody) is False where a passing status judged nothing
+    (condition, not applicable); a criterion that judged nobody is not applicable.
+    """
     frame = pd.DataFrame(
         {
             "group": pd.Series(groups, dtype=object).to_numpy(),
             "passed": pd.Series(passed, dtype="float64").to_numpy(),  # None -> NaN
+            "unjudged": ~pd.Series(
+                [True] * len(groups) if judged is None else judged, dtype=bool
+            ).to_numpy(),
         }
     )
-    grouped = frame.groupby("group", sort=True)["passed"]
-    decided, selected, total = grouped.count(), grouped.sum(), grouped.size()
+    grouped = frame.groupby("group", sort=True)
+    decided, selected = grouped["passed"].count(), grouped["passed"].sum()
+    total, unjudged = grouped.size(), grouped["unjudged"].sum()
     tallies = {
-        str(g): Counts(int(decided[g]), int(selected[g]), int(total[g] - decided[g]))
+        str(g): Counts(
+            int(decided[g]), int(selected[g]), int(total[g] - decided[g]), int(unjudged[g])
+        )
         for g in total.index
     }
-    return impact_table_from_counts(tallies, measure=measure, dimension=dimension)
+    return impact_table_from_counts(
+        tallies, measure=measure, dimension=dimension, min_group=min_group
+    )
 
 
 def impact_table_from_counts(
-    counts: dict[str, Counts], *, measure: str, dimension: str
+    counts: dict[str, Counts],
+    *,
+    measure: str,
+    dimension: str,
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> ImpactTable:
     """Compare groups from their counts (decided, selected, pending) per group label."""
     tallies = dict(counts)
     unknown = tallies.pop(UNKNOWN, Counts(0, 0, 0))
-    reference, _, _ = _top(tallies)
+    everybody = [*tallies.values(), unknown]
+    judged = sum(c.applicants + c.pending - c.not_judged for c in everybody)
     return ImpactTable(
         measure=measure,
         dimension=dimension,
-        reference_group=reference,
-        groups=[_group_impact(g, tallies) for g in sorted(tallies)],
+        reference_group=_reference(tallies, min_group),
+        groups=[_group_impact(g, tallies, min_group) for g in sorted(tallies)],
         unknown=unknown,
+        min_group=min_group,
+        applicable=measure == OVERALL or judged > 0,
     )
 
 
@@ -366,6 +508,8 @@ _STATUS_PASSED = {
     status.value: (math.nan if status is Status.review else float(status.passing))
     for status in Status
 }
+#: passing statuses that judged nothing at screening
+UNJUDGED_STATUSES = frozenset({Status.condition.value, Status.not_applicable.value})
 
 
 def _measure(values: pd.Series, meaning: dict[str, float], what: str) -> pd.Series:
@@ -384,21 +528,34 @@ def impact_report(
     *,
     outcome_column: str = "final_outcome",
     source: str = "live",
+    min_group: int = DEFAULT_MIN_GROUP,
 ) -> ImpactReport:
-    """The full report: overall and per criterion, by sex, race/ethnicity and both."""
+    """The full report: overall and per criterion, by sex, race/ethnicity and both.
+
+    ``min_group``: decided applicants a group needs to be the reference group or to be
+    flagged by the four-fifths ratio alone.
+    """
     overall = _measure(frame[outcome_column], _OUTCOME_PASSED, "outcome")
-    measures: list[tuple[str, pd.Series]] = [(OVERALL, overall)]
+    measures: list[tuple[str, pd.Series, pd.Series | None]] = [(OVERALL, overall, None)]
     for criterion in criteria:
         values = (
             frame[criterion]
             if criterion in frame.columns
             else pd.Series([None] * len(frame), index=frame.index, dtype=object)
         )
-        measures.append((criterion, _measure(values, _STATUS_PASSED, "status")))
+        judged = ~values.astype(object).isin(UNJUDGED_STATUSES)
+        measures.append((criterion, _measure(values, _STATUS_PASSED, "status"), judged))
     labels = {dimension: _dimension_series(frame, dimension) for dimension in DIMENSIONS}
     tables = [
-        impact_table(passed, labels[dimension], measure=measure, dimension=dimension)
-        for measure, passed in measures
+        impact_table(
+            passed,
+            labels[dimension],
+            measure=measure,
+            dimension=dimension,
+            min_group=min_group,
+            judged=judged,
+        )
+        for measure, passed, judged in measures
         for dimension in DIMENSIONS
     ]
     return ImpactReport(
@@ -407,4 +564,5 @@ def impact_report(
         pending=int(overall.isna().sum()),
         tables=tables,
         source=source,
+        min_group=min_group,
     )

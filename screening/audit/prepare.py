@@ -64,16 +64,26 @@ RACE_COLUMN = "eeo_race_ethnicity"
 LAYOUT_FORMAT = 2
 LAYOUT_EVENT = "decision_layout"
 
-#: impact classes: failing / not selected, passing / selected, pending / in review
-FAIL, PASS, PENDING = 0, 1, 2
+#: impact classes: failing / not selected, passing / selected, pending / in review, and
+#: passing without a judgement at screening (condition, not applicable)
+FAIL, PASS, PENDING, NOT_JUDGED = 0, 1, 2, 3
+CLASSES = 4
 _OUTCOME_CLASS = {
     Outcome.qualified.value: PASS,
     Outcome.not_qualified.value: FAIL,
     Outcome.needs_review.value: PENDING,
 }
-_STATUS_CLASS = {
-    s.value: (PENDING if s is Status.review else PASS if s.passing else FAIL) for s in Status
-}
+
+
+def _status_class(status: Status) -> int:
+    if status is Status.review:
+        return PENDING
+    if status in (Status.condition, Status.not_applicable):
+        return NOT_JUDGED
+    return PASS if status.passing else FAIL
+
+
+_STATUS_CLASS = {s.value: _status_class(s) for s in Status}
 # enum .value is a slow descriptor; these lookups are on the per-decision path
 _STATUS_TEXT: dict[Any, str] = {status: status.value for status in Status}
 _OUTCOME_TEXT: dict[Any, str] = {outcome: outcome.value for outcome in Outcome}
@@ -530,15 +540,15 @@ def _tally(
     sex_codes, sex = pd.factorize(np.asarray(_answers(eeo, ids, SEX_COLUMN), dtype=object))
     race_codes, race = pd.factorize(np.asarray(_answers(eeo, ids, RACE_COLUMN), dtype=object))
     chunk.sex_answers, chunk.race_answers = list(sex), list(race)
-    cell = (sex_codes * len(race) + race_codes) * 3
-    size = len(sex) * len(race) * 3
+    cell = (sex_codes * len(race) + race_codes) * CLASSES
+    size = len(sex) * len(race) * CLASSES
     measures = [_classes(outcomes, _OUTCOME_CLASS, "outcome")]
     measures.extend(_classes(column, _STATUS_CLASS, "status") for column in status_columns)
     counts: list[tuple[int, str, str, int, int]] = []
     for index, classes in enumerate(measures):
         tally = np.bincount(cell + np.asarray(classes, dtype=np.int64), minlength=size)
         for key in np.flatnonzero(tally).tolist():
-            pair, klass = divmod(key, 3)
+            pair, klass = divmod(key, CLASSES)
             s, r = divmod(pair, len(race))
             counts.append((index, str(sex[s]), str(race[r]), klass, int(tally[key])))
     chunk.impact_counts = counts
@@ -598,13 +608,15 @@ class ImpactTally:
             s, r = sex_label[sex], race_label[race]
             both = f"{s} / {r}" if s != UNKNOWN and r != UNKNOWN else UNKNOWN
             for dimension, label in zip(DIMENSIONS, (s, r, both), strict=True):
-                cell = tallies.setdefault((measure, dimension), {}).setdefault(label, [0, 0, 0])
+                cell = tallies.setdefault((measure, dimension), {}).setdefault(label, [0] * CLASSES)
                 cell[klass] += n
         tables = [
             impact_table_from_counts(
                 {
-                    label: Counts(fail + passed, passed, pending)
-                    for label, (fail, passed, pending) in tallies.get((index, dim), {}).items()
+                    label: Counts(fail + passed + unjudged, passed + unjudged, pending, unjudged)
+                    for label, (fail, passed, pending, unjudged) in tallies.get(
+                        (index, dim), {}
+                    ).items()
                 },
                 measure=name,
                 dimension=dim,

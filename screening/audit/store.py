@@ -17,7 +17,7 @@ import io
 import json
 import os
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import ExitStack, contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from importlib import resources
@@ -42,7 +42,7 @@ from screening.audit.chain import (
     record_digest,
     sha256_text,
 )
-from screening.audit.impact import ImpactReport, impact_report
+from screening.audit.impact import DEFAULT_MIN_GROUP, ImpactReport, impact_report
 from screening.audit.prepare import (
     LAYOUT_EVENT,
     ImpactTally,
@@ -771,19 +771,25 @@ class AuditStore:
             self._run_row(conn, run_id)
             return _final_outcomes(conn, run_id)
 
-    def impact(self, run_id: int) -> ImpactReport:
-        """The adverse-impact report of a run (after purge: the summary kept at purge)."""
+    def impact(self, run_id: int, min_group: int = DEFAULT_MIN_GROUP) -> ImpactReport:
+        """The adverse-impact report of a run (after purge: the summary kept at purge).
+
+        ``min_group``: decided applicants a group needs to be the reference group or to be
+        flagged by the four-fifths ratio alone.
+        """
         with self._read() as conn:
             self._run_row(conn, run_id)
             if not _is_purged(conn, run_id):
-                return _impact_from_db(conn, run_id)
-            payload = conn.execute(
-                sa.select(t.events.c.payload_json)
-                .where(t.events.c.run_id == run_id, t.events.c.kind == "impact_summary")
-                .order_by(t.events.c.id.desc())
-                .limit(1)
-            ).scalar_one()
-            return ImpactReport.from_dict(json.loads(payload))
+                report = _impact_from_db(conn, run_id)
+            else:
+                payload = conn.execute(
+                    sa.select(t.events.c.payload_json)
+                    .where(t.events.c.run_id == run_id, t.events.c.kind == "impact_summary")
+                    .order_by(t.events.c.id.desc())
+                    .limit(1)
+                ).scalar_one()
+                report = ImpactReport.from_dict(json.loads(payload))
+        return report if report.min_group == min_group else report.with_min_group(min_group)
 
     def input_records(self, run_id: int) -> list[tuple[str, dict[str, Any]]]:
         """The stored normalised input records of a run, in input order."""
@@ -1022,6 +1028,8 @@ def _make_engine(url: str) -> Engine:
         return sa.create_engine(url, pool_pre_ping=True)
     engine = sa.create_engine(url, connect_args={"timeout": 120})
     in_memory = parsed.database in (None, "", ":memory:")
+    if not in_memory and parsed.database is not None:
+        _create_owner_only(parsed.database)
 
     @sa.event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
@@ -1047,6 +1055,19 @@ def _make_engine(url: str) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
     return engine
+
+
+def _create_owner_only(database: str) -> None:
+    """Create a new SQLite store file readable by its owner only (0600).
+
+    The store holds applicants' names, histories and self-identification. SQLite gives
+    the -wal and -shm files it creates later the mode of the database file.
+    """
+    if database.startswith("file:"):
+        return  # a URI filename: SQLite's own options decide
+    # an existing store keeps its mode; a missing folder is reported on connecting
+    with suppress(FileExistsError, FileNotFoundError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 class _Writer:
