@@ -245,6 +245,14 @@ class JobSpec(_Model):
         pattern_ids = [p.id for p in self.patterns]
         if len(set(pattern_ids)) != len(pattern_ids):
             raise ValueError(f"pattern ids must be unique, found {pattern_ids}")
+        for pattern in self.patterns:
+            wholes = {e.id for e in pattern.experience if e.part_of is None}
+            for requirement in pattern.experience:
+                if requirement.part_of is not None and requirement.part_of not in wholes:
+                    raise ValueError(
+                        f"{requirement.id}: part_of {requirement.part_of!r} names no experience "
+                        f"requirement of pattern {pattern.id!r} (one of {sorted(wholes)})"
+                    )
         return self
 
     def criterion_ids(self) -> list[str]:

@@ -1834,8 +1834,8 @@ def _finish_pattern(draft: _Draft, pattern_id: str, typical: str) -> Pattern:
         update: dict[str, object] = {"id": criterion_id}
         if role == "general":
             whole = criterion_id
-        elif role == "specific" and "general" in roles:
-            update["part_of"] = whole or f"{pattern_id}.experience.general"
+        elif role == "specific" and whole is not None:
+            update["part_of"] = whole
         if role == "general" and specific and general_years == requirement.years:
             # Separately stated general and specific experience add up; the general
             # requirement counts the whole span, in either kind of work.

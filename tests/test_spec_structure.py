@@ -226,3 +226,16 @@ def test_credentials_joined_by_and_or_bulleted_on_one_line_are_each_required() -
         "and",
         "-",
     ]
+
+
+def test_a_part_must_name_a_whole_requirement_of_its_pattern() -> None:
+    from screening.spec import SpecError, spec_from_data
+
+    spec = compile_text(
+        "MINIMUM QUALIFICATIONS\n"
+        "Four years of experience in payroll, including two years of supervisory experience.\n"
+    ).spec
+    data = spec.model_dump(mode="json", by_alias=True)
+    data["patterns"][0]["experience"][1]["part_of"] = "pattern_9.experience"
+    with pytest.raises(SpecError, match="part_of 'pattern_9.experience' names no experience"):
+        spec_from_data(data, "edited.yaml")
