@@ -64,6 +64,13 @@ def position_settings() -> None:
             help="A blank or 'present' end date means this day: the posting's final filing date.",
         )
         st.checkbox("This position requires driving", key="requires_driving")
+        try:
+            conditions = state.active_spec().spec.position_conditions()
+        except SpecError:
+            conditions = []  # the spec's own error is shown where it is screened
+        if conditions:
+            # "Some positions may require ...": which of these this position requires.
+            st.multiselect("This position requires", conditions, key="position_requires")
         st.caption("Compile a spec from a document on the Spec page.")
 
 

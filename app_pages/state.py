@@ -23,7 +23,12 @@ from app_pages.ledger import AuditLedger, ReviewLedger, make_ledger
 from app_pages.text import plain
 from screening.export import csv_bytes, excel_bytes
 from screening.loading import Batch
-from screening.pipeline import ScreeningResult, compiled_ruleset, screen_batch
+from screening.pipeline import (
+    ScreeningResult,
+    check_screenable,
+    compiled_ruleset,
+    screen_batch,
+)
 from screening.review import Judgement, final_outcomes, review_items
 from screening.spec import JobSpec, SpecError, load_spec
 from screening.uploads import Upload, UploadError, load_uploads
@@ -172,15 +177,28 @@ def _load_batch(key: str, _source: Source) -> Batch:
     )
 
 
+def current_batch(source: Source | None = None) -> Batch:
+    """The loaded batch (cached; UploadError when its files are unusable)."""
+    source = source or current_source()
+    return _load_batch(source.key, source)
+
+
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _screen(
-    batch_key: str, spec_key: str, as_of: date, driving: bool, _batch: Batch, _active: ActiveSpec
+    batch_key: str,
+    spec_key: str,
+    as_of: date,
+    driving: bool,
+    conditions: frozenset[str],
+    _batch: Batch,
+    _active: ActiveSpec,
 ) -> tuple[ScreeningResult, pd.DataFrame]:
     result = screen_batch(
         _active.spec,
         _batch,
         as_of=as_of,
         requires_driving=driving,
+        position_requires=conditions,
         spec_path=_active.path,
         vocabulary=_active.vocabulary,
     )
@@ -191,6 +209,12 @@ def settings() -> tuple[date, bool]:
     """As-of date and "position requires driving" from the settings."""
     as_of = st.session_state.get("as_of") or date.today()
     return as_of, bool(st.session_state.get("requires_driving", False))
+
+
+def position_conditions(spec: JobSpec) -> frozenset[str]:
+    """The conditions chosen under "This position requires" that the spec names."""
+    chosen = st.session_state.get("position_requires") or []
+    return frozenset(c for c in chosen if c in spec.position_conditions())
 
 
 def reviewer_default() -> str:
@@ -213,7 +237,9 @@ def screen_current(source: Source | None = None) -> Run:
     source = source or current_source()
     active = active_spec()
     as_of, driving = settings()
-    key = f"{source.key}|{active.key}|{as_of}|{driving}"
+    conditions = position_conditions(active.spec)
+    check_screenable(active.spec, active.origin, conditions)
+    key = f"{source.key}|{active.key}|{as_of}|{driving}|{sorted(conditions)}"
     run = st.session_state.get("run")
     if isinstance(run, Run) and run.key == key:
         return run
@@ -221,7 +247,7 @@ def screen_current(source: Source | None = None) -> Run:
     batch = _load_batch(source.key, source)
     if bar is not None:
         bar.progress(35, text="Screening the applicants…")
-    result, items = _screen(source.key, active.key, as_of, driving, batch, active)
+    result, items = _screen(source.key, active.key, as_of, driving, conditions, batch, active)
     ledger = make_ledger(result, reviewer_default() or "app")
     if bar is not None:
         bar.empty()

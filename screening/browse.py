@@ -134,11 +134,10 @@ def spec_in_words(spec: JobSpec) -> list[str]:
                 "but with some qualifying education or experience go to review."
             )
     for lic in spec.licenses:
-        when = (
-            "when the position requires driving"
-            if lic.applies == "position_requires_driving"
-            else "always"
-        )
+        when = {
+            "position_requires_driving": "when the position requires driving",
+            "position_requires": f"when the position requires '{lic.condition}'",
+        }.get(lic.applies, "always")
         checked = (
             "at appointment (a condition)" if lic.enforce_at == "appointment" else "at screening"
         )
@@ -146,5 +145,10 @@ def spec_in_words(spec: JobSpec) -> list[str]:
         lines.append(f"[{lic.id}] A valid {place}{lic.kind}, {when}; checked {checked}.")
     for cert in spec.certificates:
         checked = "at appointment" if cert.enforce_at == "appointment" else "at screening"
-        lines.append(f"[{cert.id}] Certificate {cert.name}; checked {checked}.")
+        when = (
+            f", when the position requires '{cert.condition}'"
+            if cert.applies == "position_requires"
+            else ""
+        )
+        lines.append(f"[{cert.id}] Certificate {cert.name}{when}; checked {checked}.")
     return lines

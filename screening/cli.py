@@ -75,6 +75,16 @@ def _add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
         action="store_true",
         help="this position requires driving (licenses that apply only then are checked)",
     )
+    screen.add_argument(
+        "--position-requires",
+        action="append",
+        default=[],
+        metavar="CONDITION",
+        help=(
+            "this position requires CONDITION, as the spec names it for a license or "
+            "certificate that only some positions require (repeatable)"
+        ),
+    )
     screen.add_argument("--out", help="results CSV (default: stdout)")
     screen.add_argument("--errors", help="errors and warnings CSV")
     screen.add_argument("--timings", action="store_true", help="print the time of each stage")
@@ -102,6 +112,7 @@ class RunTotals:
     ruleset: str = ""
     as_of: str = ""
     requires_driving: bool = False
+    position_requires: tuple[str, ...] = ()
     outcomes: Counter[str] = field(default_factory=Counter)
     screened: int = 0
     error_rows: int = 0
@@ -119,6 +130,7 @@ class RunTotals:
             ruleset=run.ruleset_name,
             as_of=job.as_of.isoformat(),
             requires_driving=job.requires_driving,
+            position_requires=tuple(sorted(job.position_requires)),
             timings=Counter(run.timings),
         )
 
@@ -143,6 +155,7 @@ def summary_lines(totals: RunTotals) -> list[str]:
         + (f" revision {totals.revision}" if totals.revision else "")
         + f" (ruleset {totals.ruleset}, as of {totals.as_of}"
         + (", position requires driving" if totals.requires_driving else "")
+        + "".join(f", position requires {c!r}" for c in totals.position_requires)
         + ")",
         "  " + "  ".join(f"{o.value}: {totals.outcomes.get(o.value, 0)}" for o in Outcome),
         f"  error rows not screened: {totals.error_rows}   "
@@ -207,6 +220,7 @@ def _screen(args: argparse.Namespace) -> int:
             columns=args.columns,
             as_of=args.as_of,
             requires_driving=args.requires_driving,
+            position_requires=frozenset(args.position_requires),
             engine=args.engine,
             record_audit=not args.no_audit,
         )

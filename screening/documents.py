@@ -20,7 +20,9 @@ SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 
 _SPACES = re.compile(r"\s+")
 _MD_STRIKE = re.compile(r"~~(.+?)~~", re.DOTALL)
-_MD_PREFIX = re.compile(r"^\s*(?:#{1,6}\s+|[-*+]\s+|>\s*)")
+_MD_PREFIX = re.compile(r"^\s*(?:(?:#{1,6}\s+|[-*+]\s+|>\s*)\s*)+")
+#: Markdown emphasis ("**bold**", "__bold__") marks type, not words.
+_MD_EMPHASIS = re.compile(r"\*\*|__")
 
 
 class DocumentError(Exception):
@@ -102,6 +104,10 @@ def _decode(data: bytes, name: str) -> str:
         ) from exc
 
 
+#: "b. performing ...": a lettered item starts its own paragraph, lower case or not.
+_ITEM_START = re.compile(r"^(?:[a-h]|[ivx]{1,4})[.)]\s")
+
+
 def _join_wrapped_lines(lines: list[str]) -> list[str]:
     """Lines to paragraphs: a line that continues a sentence (lower-case start) joins the last."""
     paragraphs: list[str] = []
@@ -116,6 +122,7 @@ def _join_wrapped_lines(lines: list[str]) -> list[str]:
             and not previous_blank
             and line[0].islower()
             and not paragraphs[-1].endswith((".", ":", ";", "?", "!"))
+            and not _ITEM_START.match(line)
         ):
             paragraphs[-1] = f"{paragraphs[-1]} {line}"
         else:
@@ -127,7 +134,7 @@ def _join_wrapped_lines(lines: list[str]) -> list[str]:
 def _read_text(text: str) -> tuple[list[str], list[str]]:
     removed = [clean_text(m.group(1)) for m in _MD_STRIKE.finditer(text)]
     live = _MD_STRIKE.sub(" ", text)
-    lines = [_MD_PREFIX.sub("", line) for line in live.splitlines()]
+    lines = [_MD_EMPHASIS.sub("", _MD_PREFIX.sub("", line)) for line in live.splitlines()]
     return _join_wrapped_lines(lines), [r for r in removed if r]
 
 

@@ -33,12 +33,15 @@ from screening.results import InputIssue
 from screening.spec import (
     LEVEL_ORDER,
     LEVEL_YEARS,
+    Certificate,
     EducationRequirement,
     ExperienceRequirement,
     JobSpec,
     Level,
+    License,
     Pattern,
     Substitution,
+    condition_holds,
 )
 from screening.vocabulary import Vocabulary, normalise_text, phrase_pattern
 
@@ -206,6 +209,13 @@ def combined_codes(
     return key, np.flatnonzero(climbed).astype(np.int64)
 
 
+def _conditional_items(spec: JobSpec) -> list[License | Certificate]:
+    items: list[License | Certificate] = [*spec.licenses, *spec.certificates]
+    for pattern in spec.patterns:
+        items += [*pattern.licenses, *pattern.certificates]
+    return [i for i in items if i.applies == "position_requires"]
+
+
 def compute_evidence(
     spec: JobSpec,
     vocab: Vocabulary,
@@ -215,6 +225,7 @@ def compute_evidence(
     *,
     as_of: date,
     requires_driving: bool,
+    position_requires: frozenset[str] = frozenset(),
 ) -> Evidence:
     """Compute every fact of every applicant.
 
@@ -231,6 +242,10 @@ def compute_evidence(
         F.KEY: np.arange(count, dtype=np.int64),
         F.REQUIRES_DRIVING: np.full(count, int(requires_driving), dtype=np.int64),
     }
+    # "Some positions may require ...": whether this position does is a run setting.
+    for item in _conditional_items(spec):
+        holds = condition_holds(item, position_requires)
+        facts[F.position_requires(item.id)] = np.full(count, int(holds), dtype=np.int64)
     job_frame = _read_jobs(spec, jobs, position, as_of)
     job_rows: list[pd.DataFrame] = []
     any_evidence = np.zeros(count, dtype=bool)

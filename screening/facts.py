@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from fractions import Fraction
 
-from screening.spec import JobSpec
+from screening.spec import Certificate, JobSpec, License
 
 #: Hours and percentages are kept to two decimals, so both are scaled by 100 before they
 #: multiply: a day's credit is hours_per_week × 100 × qualifying_percent × 100.
@@ -118,6 +118,20 @@ def certificate_code(certificate_id: str) -> str:
     return f"{slug(certificate_id)}__held"
 
 
+def conditional_ids(spec: JobSpec) -> list[str]:
+    """Ids of the licenses and certificates that apply only when the position requires a
+    condition (``applies: position_requires``)."""
+    items: list[License | Certificate] = [*spec.licenses, *spec.certificates]
+    for pattern in spec.patterns:
+        items += [*pattern.licenses, *pattern.certificates]
+    return [i.id for i in items if i.applies == "position_requires"]
+
+
+def position_requires(item_id: str) -> str:
+    """Fact: 1 when the run says the position requires the credential's condition."""
+    return f"{slug(item_id)}__applies"
+
+
 def fact_names(spec: JobSpec) -> list[str]:
     """Every fact a spec's rules read, in a stable order (KEY first)."""
     names = [KEY, REQUIRES_DRIVING, ANY_EVIDENCE]
@@ -144,6 +158,7 @@ def fact_names(spec: JobSpec) -> list[str]:
         names += [certificate_code(c.id) for c in pattern.certificates]
     names += [license_code(lic.id) for lic in spec.licenses]
     names += [certificate_code(c.id) for c in spec.certificates]
+    names += [position_requires(i) for i in conditional_ids(spec)]
     slugs = [slug(i) for i in spec.criterion_ids()]
     if len(set(slugs)) != len(slugs):
         raise ValueError(

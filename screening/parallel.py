@@ -70,6 +70,7 @@ class ScreenJob:
     requires_driving: bool
     engine: EngineKind
     record_audit: bool
+    position_requires: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -113,6 +114,7 @@ class Screener:
             batch,
             as_of=job.as_of,
             requires_driving=job.requires_driving,
+            position_requires=job.position_requires,
             spec_path=job.spec_path,
             vocabulary=job.vocabulary,
             engine=job.engine,
@@ -206,13 +208,14 @@ class ParallelRun:
         columns: str | Path | None = None,
         as_of: date | None = None,
         requires_driving: bool = False,
+        position_requires: frozenset[str] = frozenset(),
         engine: EngineKind = "durable",
         record_audit: bool = True,
         workers: int | None = None,
         chunk_rows: int | None = None,
         parallel_minimum_bytes: int | None = None,
     ) -> None:
-        job_spec, spec_path, vocabulary = prepared_spec(spec)
+        job_spec, spec_path, vocabulary = prepared_spec(spec, position_requires)
         self.ruleset_name = compiled_ruleset(job_spec).name
         self.job = ScreenJob(
             job_spec,
@@ -222,6 +225,7 @@ class ParallelRun:
             requires_driving,
             engine,
             record_audit,
+            position_requires,
         )
         self.timings: dict[str, float] = {}
         self._pool: ProcessPoolExecutor | None = None

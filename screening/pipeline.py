@@ -56,7 +56,7 @@ from screening.ruleset import (
     CompiledRuleset,
     compile_spec,
 )
-from screening.spec import JobSpec, load_spec
+from screening.spec import JobSpec, SpecError, load_spec, normal_condition
 from screening.vocabulary import Vocabulary, vocabulary_for
 
 EngineKind = Literal["durable", "vectorised"]
@@ -99,6 +99,8 @@ class ScreeningResult:
     issues: list[InputIssue]
     timings: dict[str, float] = field(default_factory=dict)
     engine_version: str = __version__
+    #: the run setting --position-requires: conditions this position requires.
+    position_requires: frozenset[str] = field(default_factory=frozenset)
 
     @property
     def ruleset(self) -> dict[str, Any]:
@@ -496,6 +498,7 @@ def screen_batch(
     *,
     as_of: date,
     requires_driving: bool = False,
+    position_requires: frozenset[str] = frozenset(),
     spec_path: str | Path | None = None,
     vocabulary: Vocabulary | None = None,
     engine: EngineKind = "durable",
@@ -522,6 +525,7 @@ def screen_batch(
         batch.education,
         as_of=as_of,
         requires_driving=requires_driving,
+        position_requires=position_requires,
     )
     timings["evidence"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -547,6 +551,7 @@ def screen_batch(
             key=lambda i: (i.severity != "error", i.file, i.row or 0),
         ),
         timings=timings,
+        position_requires=position_requires,
     )
 
 
@@ -807,14 +812,41 @@ def _rejection_reasons(
     return [c for t in taken for c in t][:slots]
 
 
-def prepared_spec(spec: str | Path | JobSpec) -> tuple[JobSpec, str | None, Vocabulary]:
+def check_screenable(
+    spec: JobSpec, source: str, position_requires: frozenset[str] = frozenset()
+) -> None:
+    """Raise SpecError for a spec that may not screen anyone yet: a compiled draft with
+    unparsed sentences that no analyst has reviewed, or a run naming a condition the spec
+    does not know (a typo would silently make a requirement not applicable)."""
+    if spec.unparsed and spec.reviewed is None:
+        raise SpecError(
+            f"{source}: this compiled spec has {len(spec.unparsed)} unparsed sentence(s) and "
+            "has not been reviewed; read them (they are listed under 'unparsed'), correct the "
+            "rules, then mark it reviewed on the app's Spec page or add 'reviewed: {by: NAME, "
+            "at: YYYY-MM-DD}' to the YAML"
+        )
+    known = {normal_condition(c): c for c in spec.position_conditions()}
+    unknown = sorted(c for c in position_requires if normal_condition(c) not in known)
+    if unknown:
+        named = ", ".join(repr(c) for c in known.values()) or "none"
+        raise SpecError(
+            f"{source}: --position-requires {', '.join(repr(c) for c in unknown)} is not a "
+            f"condition of this spec; the conditions it names are: {named}"
+        )
+
+
+def prepared_spec(
+    spec: str | Path | JobSpec, position_requires: frozenset[str] = frozenset()
+) -> tuple[JobSpec, str | None, Vocabulary]:
     """A spec (or the YAML file of one), the path it came from and its vocabulary.
 
     The spec is compiled here (once per revision), so a bad spec or vocabulary fails
-    before any applicant is read.
+    before any applicant is read; so does a compiled draft nobody has reviewed, and a
+    --position-requires condition the spec does not name.
     """
     spec_path = None if isinstance(spec, JobSpec) else str(spec)
     job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
+    check_screenable(job_spec, spec_path or job_spec.id, position_requires)
     compiled_ruleset(job_spec)
     return job_spec, spec_path, vocabulary_for(job_spec, spec_path)
 
@@ -828,10 +860,11 @@ def screen_files(
     columns: str | Path | None = None,
     as_of: date | None = None,
     requires_driving: bool = False,
+    position_requires: frozenset[str] = frozenset(),
     engine: EngineKind = "durable",
 ) -> ScreeningResult:
     """Load applicant files and screen them against a spec (a JobSpec or a YAML path)."""
-    job_spec, spec_path, vocab = prepared_spec(spec)
+    job_spec, spec_path, vocab = prepared_spec(spec, position_requires)
     started = time.perf_counter()
     batch = load_batch(applicants, jobs=jobs, education=education, columns=columns)
     load_time = time.perf_counter() - started
@@ -840,6 +873,7 @@ def screen_files(
         batch,
         as_of=as_of or date.today(),
         requires_driving=requires_driving,
+        position_requires=position_requires,
         spec_path=spec_path,
         vocabulary=vocab,
         engine=engine,
@@ -857,6 +891,7 @@ def screen_stream(
     columns: str | Path | None = None,
     as_of: date | None = None,
     requires_driving: bool = False,
+    position_requires: frozenset[str] = frozenset(),
     engine: EngineKind = "durable",
     chunk_rows: int = 100_000,
 ) -> Iterator[ScreeningResult]:
@@ -866,7 +901,7 @@ def screen_stream(
     order, are exactly `screen_files`' results (screening is per applicant); each chunk's
     `timings` covers its own stages.
     """
-    job_spec, spec_path, vocab = prepared_spec(spec)
+    job_spec, spec_path, vocab = prepared_spec(spec, position_requires)
     day = as_of or date.today()
     started = time.perf_counter()
     if jobs is None and education is None:
@@ -880,6 +915,7 @@ def screen_stream(
             batch,
             as_of=day,
             requires_driving=requires_driving,
+            position_requires=position_requires,
             spec_path=spec_path,
             vocabulary=vocab,
             engine=engine,
@@ -897,6 +933,7 @@ def screen_records(
     requires_driving: bool,
     spec_path: str | Path | None = None,
     engine: EngineKind = "durable",
+    position_requires: frozenset[str] = frozenset(),
 ) -> ScreeningResult:
     """Re-screen normalised input records (as `ScreeningResult.input_records` gives them)."""
     applicants = pd.DataFrame(
@@ -942,6 +979,7 @@ def screen_records(
         batch,
         as_of=as_of,
         requires_driving=requires_driving,
+        position_requires=position_requires,
         spec_path=spec_path,
         engine=engine,
     )

@@ -301,14 +301,16 @@ def _education(req: EducationRequirement, pattern: Pattern, spec: JobSpec) -> _C
     )
 
 
-def _applies(applies: str) -> Condition:
-    if applies == "always":
+def _applies(item: License | Certificate) -> Condition:
+    if item.applies == "always":
         return TRUE
+    if item.applies == "position_requires":
+        return Compare(F.position_requires(item.id), "==", 1)
     return Compare(F.REQUIRES_DRIVING, "==", 1)
 
 
 def _held_requirement(item: License | Certificate, code_fact: str) -> _Criterion:
-    applies = _applies(item.applies)
+    applies = _applies(item)
     not_applicable = negate(applies)
     if item.enforce_at == "appointment":
         rules = _decision_list(

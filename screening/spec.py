@@ -13,7 +13,7 @@ import json
 from enum import StrEnum
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -89,6 +89,9 @@ class ExperienceRequirement(_Model):
     related_industry_codes: list[str] = Field(default_factory=list)
     professional: bool = False
     within_years: int | None = Field(default=None, ge=1)
+    #: id of the requirement this one is a part of ("four years, including two of
+    #: supervision"): its years are inside the other's, never added to them.
+    part_of: str | None = None
     clause: str = ""
 
     @property
@@ -117,6 +120,30 @@ class Substitution(_Model):
     interpretation: str = ""
 
 
+#: when a license or certificate applies: to every position, to positions that require
+#: driving (``--requires-driving``), or to positions that require a named condition
+#: ("some positions may require ...", ``--position-requires CONDITION``).
+Applies = Literal["always", "position_requires_driving", "position_requires"]
+
+
+def _check_condition(item: License | Certificate) -> None:
+    if item.applies == "position_requires" and not item.condition.strip():
+        raise ValueError(
+            "applies: position_requires needs a condition (the words a run names with "
+            "--position-requires)"
+        )
+
+
+def condition_holds(item: License | Certificate, conditions: frozenset[str]) -> bool:
+    """Whether a run's --position-requires conditions name this credential's condition."""
+    return normal_condition(item.condition) in {normal_condition(c) for c in conditions}
+
+
+def normal_condition(text: str) -> str:
+    """A condition as compared: lower case, single spaces."""
+    return " ".join(text.lower().split())
+
+
 class License(_Model):
     """A license the applicant must hold, e.g. a California driver's license."""
 
@@ -124,9 +151,17 @@ class License(_Model):
     kind: str = "driver's license"
     state: str | None = None
     license_class: str | None = Field(default=None, alias="class")
-    applies: Literal["always", "position_requires_driving"] = "always"
+    applies: Applies = "always"
+    #: for ``applies: position_requires``: the condition, in the spec's words, that a run
+    #: names with ``--position-requires`` when the position being screened requires it.
+    condition: str = ""
     enforce_at: Literal["screening", "appointment"] = "screening"
     clause: str = ""
+
+    @model_validator(mode="after")
+    def _condition_is_named(self) -> Self:
+        _check_condition(self)
+        return self
 
 
 class Certificate(_Model):
@@ -136,9 +171,16 @@ class Certificate(_Model):
     name: str
     #: other names the certificate goes by; matched case-insensitively on whole words.
     aliases: list[str] = Field(default_factory=list)
-    applies: Literal["always", "position_requires_driving"] = "always"
+    applies: Applies = "always"
+    #: for ``applies: position_requires``: the condition, in the spec's words.
+    condition: str = ""
     enforce_at: Literal["screening", "appointment"] = "screening"
     clause: str = ""
+
+    @model_validator(mode="after")
+    def _condition_is_named(self) -> Self:
+        _check_condition(self)
+        return self
 
 
 class Pattern(_Model):
@@ -151,6 +193,14 @@ class Pattern(_Model):
     substitution: Substitution | None = None
     licenses: list[License] = Field(default_factory=list)
     certificates: list[Certificate] = Field(default_factory=list)
+
+
+class Reviewed(_Model):
+    """Who checked a compiled draft, and when; ``screen`` refuses an unreviewed draft with
+    unparsed sentences."""
+
+    by: str = Field(min_length=1)
+    at: str = Field(min_length=1)
 
 
 class Provenance(_Model):
@@ -178,6 +228,11 @@ class JobSpec(_Model):
     licenses: list[License] = Field(default_factory=list)
     certificates: list[Certificate] = Field(default_factory=list)
     unparsed: list[str] = Field(default_factory=list)
+    #: preferred qualifications of the MQ sections: never requirements.
+    preferred: list[str] = Field(default_factory=list)
+    #: process text of the MQ sections ("applicants must list all experience"): not rules.
+    notes: list[str] = Field(default_factory=list)
+    reviewed: Reviewed | None = None
     removed: list[str] = Field(default_factory=list)
     provenance: Provenance | None = None
 
@@ -198,6 +253,14 @@ class JobSpec(_Model):
         pattern_ids = [p.id for p in self.patterns]
         if len(set(pattern_ids)) != len(pattern_ids):
             raise ValueError(f"pattern ids must be unique, found {pattern_ids}")
+        for pattern in self.patterns:
+            wholes = {e.id for e in pattern.experience if e.part_of is None}
+            for requirement in pattern.experience:
+                if requirement.part_of is not None and requirement.part_of not in wholes:
+                    raise ValueError(
+                        f"{requirement.id}: part_of {requirement.part_of!r} names no experience "
+                        f"requirement of pattern {pattern.id!r} (one of {sorted(wholes)})"
+                    )
         return self
 
     def criterion_ids(self) -> list[str]:
@@ -212,6 +275,14 @@ class JobSpec(_Model):
         ids.extend(lic.id for lic in self.licenses)
         ids.extend(c.id for c in self.certificates)
         return ids
+
+    def position_conditions(self) -> list[str]:
+        """The conditions its ``position_requires`` licenses and certificates name."""
+        items: list[License | Certificate] = [*self.licenses, *self.certificates]
+        for pattern in self.patterns:
+            items += [*pattern.licenses, *pattern.certificates]
+        conditions = [i.condition for i in items if i.applies == "position_requires"]
+        return list(dict.fromkeys(conditions))
 
     def substitution_for(self, pattern: Pattern) -> Substitution | None:
         """The substitution in force for a pattern: its own wins over the spec-wide one."""

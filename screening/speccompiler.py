@@ -1,11 +1,15 @@
 """Compiling a class specification document into a draft JobSpec.
 
-The compiler finds the minimum-qualification (MQ) sections of a document, splits them into
-sentences and reads each sentence as an education, experience, substitution, license or
-certificate requirement, or as the structure between them ("AND", "OR", "Option 1"). Every
-sentence of an MQ section ends up either in the ``clause`` of the criterion it produced or
-in the spec's ``unparsed`` list: nothing the document requires is hidden from the analyst
-who reviews the draft.
+The compiler finds the minimum-qualification (MQ) sections of a document (with their
+preferred-qualification and process-note parts) and reads their structure before their
+sentences: headings, item markers, labels ("OR", "Either", "Option 2", a class level) and
+the joins inside a sentence ("; or", "; and", "… degree and two years …", see
+``clause_pieces``). Each part is then read as an education, experience, substitution,
+license or certificate requirement. Every part ends up in exactly one place, recorded in
+``CompiledSpec.placements``: the ``clause`` of the criterion it produced, the spec's
+``preferred`` or ``notes`` lists, or ``unparsed``; nothing the document requires is hidden
+from the analyst who reviews the draft. A document with no MQ section, or none the
+compiler can read a requirement from, is refused (``NotASpecError``).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from screening.documents import Document, read_document
 from screening.places import STATE_CODES
 from screening.spec import (
     LEVEL_YEARS,
+    Applies,
     Certificate,
     EducationRequirement,
     ExperienceRequirement,
@@ -30,6 +35,7 @@ from screening.spec import (
     License,
     Pattern,
     Provenance,
+    SpecError,
     Substitution,
 )
 from screening.vocabulary import Vocabulary, default_rules_dir, load_vocabulary, normalise_text
@@ -81,7 +87,14 @@ def _years_of(match: re.Match[str]) -> float:
 _MQ_HEADING = re.compile(
     r"^(?:employment\s+standards|minimum\s+(?:acceptable\s+)?qualifications?(?:\s+requirements?)?"
     r"|minimum\s+(?:acceptable\s+)?(?:training\s+and\s+experience|education\s+and\s+experience)"
-    r"|minimum\s+requirements|(?:minimum\s+)?education\s*(?:/|and|&)\s*experience"
+    r"|minimum\s+requirements(?:\s+to\s+perform\s+(?:the\s+)?work)?|(?:position\s+)?requirements?"
+    r"(?:\s*/\s*minimum\s+qualifications?)?|minimum\s+qualifications?\s*[-–]\s*[\w ]+"
+    r"|education\s*(?:,|/|and/or|and|&)\s*(?:training|experience)(?:\s*(?:,|/|and|&)\s*"
+    r"(?:training|experience))*|(?:pre-employment\s+)?additional\s+requirements"
+    r"|(?:necessary\s+)?special\s+(?:requirements|qualifications)|required\s+special\s+qualifications"
+    r"|licensing\s+requirements|driver['’]?s\s+licen[cs]e|background\s+check|education\s+substitution"
+    r"|positions\s+in\s+this\s+class\s+typically\s+require"
+    r"|(?:minimum\s+)?education\s*(?:/|and|&)\s*experience"
     r"|(?:required\s+|desired\s+)?qualifications?|experience\s+and\s+training"
     r"|training\s+and\s+experience|education,?\s+training\s+and\s+experience"
     r"|other\s+requirements?|legal\s+requirements?|special\s+requirements?"
@@ -130,12 +143,40 @@ def _is_noise(paragraph: str) -> bool:
     return False
 
 
+_PREFERRED_HEADING = re.compile(
+    r"^(?:pref+er+ed|desirable|desired|highly\s+desirable)(?:\s+(?:qualifications?|education|experience"
+    r"|skills|majors?|knowledge)(?:\s+(?:and|&)\s+\w+)?)?$",
+    re.IGNORECASE,
+)
+_NOTES_HEADING = re.compile(r"^(?:process\s+)?notes?$", re.IGNORECASE)
+#: a section of another way in ("BRIDGE CLASS EMPLOYMENT STANDARDS"): an alternative.
+_ALTERNATIVE_HEADING = re.compile(
+    r"^bridge\s+class\b.*|^alternate\s+(?:route|qualifications?)$", re.I
+)
+_CLOSING_HEADING = re.compile(r"^selective\s+certification$", re.IGNORECASE)
+
+
 def _heading_kind(paragraph: str) -> str | None:
-    """'mq' or 'other' for a heading paragraph, None for text."""
+    """'mq', 'preferred', 'notes', 'alternative' or 'other' for a heading paragraph, None for
+    text."""
     text = paragraph.strip()
     head = re.sub(r"\s*\(.*\)\s*\.?$", "", text).strip().rstrip(":").strip()
+    if not head and re.fullmatch(
+        r"\(\s*positions\s+in\s+this\s+class\s+typically\s+require\s*\):?", text, re.I
+    ):
+        return "mq"
     if len(head) > 120 or not head:
         return None
+    if re.search(r"[.;]\s*\w", head):
+        return None
+    if _PREFERRED_HEADING.match(head):
+        return "preferred"
+    if _NOTES_HEADING.match(head):
+        return "notes"
+    if _ALTERNATIVE_HEADING.match(head):
+        return "alternative"
+    if _CLOSING_HEADING.match(head):
+        return "other"
     if len(head) <= 80 and _MQ_HEADING.match(head) and not re.search(r"[.;]\s*\w", head):
         return "mq"
     if _OTHER_HEADING.match(head):
@@ -149,11 +190,22 @@ class Section:
 
     heading: str
     paragraphs: list[str]
+    #: "mq" (requirements), "preferred" (never requirements) or "notes" (process text).
+    kind: str = "mq"
+    #: the section is another way to qualify ("BRIDGE CLASS EMPLOYMENT STANDARDS").
+    alternative: bool = False
 
     @property
     def is_license_section(self) -> bool:
         """Licenses/certificates/other-requirement sections hold spec-wide requirements."""
-        return bool(re.match(r"^(?:other|legal|special|licen|certif)", self.heading.strip(), re.I))
+        return bool(
+            re.match(
+                r"^(?:other|legal|special|licen|certif|driver|additional|pre-employment|necessary"
+                r"|required\s+special|background)",
+                self.heading.strip(),
+                re.I,
+            )
+        )
 
 
 def find_mq_sections(paragraphs: list[str]) -> list[Section]:
@@ -162,18 +214,46 @@ def find_mq_sections(paragraphs: list[str]) -> list[Section]:
     When no MQ heading is found, the paragraphs that state years of experience or an
     education requirement are taken as one unheaded MQ section.
     """
-    sections: list[Section] = []
-    current: Section | None = None
+    # MQ text before any heading (or in a document with no MQ heading) runs from the first
+    # paragraph that states a requirement.
+    first_heading = next(
+        (i for i, p in enumerate(paragraphs) if _heading_kind(p) is not None), len(paragraphs)
+    )
+    start = next((i for i, p in enumerate(paragraphs) if _states_requirement(p)), None)
+    if start is not None and start < first_heading:
+        return _sections(paragraphs[start:], Section(heading="", paragraphs=[]))
+    sections = _sections(paragraphs, None)
+    if sections or start is None:
+        return sections
+    return _sections(paragraphs[start:], Section(heading="", paragraphs=[]))
+
+
+def _states_requirement(paragraph: str) -> bool:
+    return not _is_noise(paragraph) and bool(
+        re.search(r"\bexperience\b", paragraph, re.I)
+        and _YEARS.search(paragraph)
+        or re.search(r"\b(?:graduation|degree|diploma)\b", paragraph, re.I)
+        or re.search(r"\blicen[cs]e\b", paragraph, re.I)
+        and re.search(r"\b(?:required|must|possess\w*)\b", paragraph, re.I)
+    )
+
+
+def _sections(paragraphs: list[str], current: Section | None) -> list[Section]:
+    sections: list[Section] = [current] if current is not None else []
     for paragraph in paragraphs:
         kind = _heading_kind(paragraph)
         if kind is None and _is_noise(paragraph):
             continue
-        if kind == "mq":
-            heading = paragraph
-            current = Section(heading=heading, paragraphs=[])
+        if kind in ("mq", "alternative") or kind in ("preferred", "notes") and current is not None:
+            current = Section(
+                heading=paragraph,
+                paragraphs=[],
+                kind=kind if kind in ("preferred", "notes") else "mq",
+                alternative=kind == "alternative",
+            )
             sections.append(current)
             continue
-        if kind == "other":
+        if kind is not None:
             current = None
             continue
         if current is not None:
@@ -182,19 +262,7 @@ def find_mq_sections(paragraphs: list[str]) -> list[Section]:
                 continue
             current.paragraphs.append(paragraph)
     sections = [s for s in sections if s.paragraphs]
-    if sections:
-        return sections
-    unheaded = [
-        p
-        for p in paragraphs
-        if not _is_noise(p)
-        and (
-            re.search(r"\bexperience\b", p, re.I)
-            and _YEARS.search(p)
-            or re.search(r"\b(?:graduation|degree|diploma)\b", p, re.I)
-        )
-    ]
-    return [Section(heading="", paragraphs=unheaded)] if unheaded else []
+    return sections if any(s.kind == "mq" for s in sections) else []
 
 
 # --- sentences --------------------------------------------------------------------------
@@ -244,7 +312,7 @@ _LABEL = re.compile(
     r"experiencee?(?:\s+requirements?)?|notes?(?:\s+\d+)?|specific(?=\s*:?\s*$)"
     r"|(?:required\s+)?education(?:\s+(?:and|&)\s+training)?|training|education\s+requirements?"
     r"|[a-z0-9 ,/&'’-]{2,60}\s+assignments?(?:\s+only)?(?=\s*:?\s*$)"
-    r"|(?:option|pattern|alternative|path)\s*(?:\d+|[ivx]+\b|[a-z]\b)"
+    r"|(?:option|pattern|alternative|path|level)\s*:?\s*(?:\d+|[ivx]+\b|[a-z]\b)"
     r"|(?:[a-h]|\d)\)|\([a-h]\)"
     r"|licen[cs]es?(?:,\s+registrations?)?(?:\s+(?:and|and/or|or)\s+certificat\w+)?"
     r"|certificat\w+|registrations?)(?:\s*\([^)]{0,60}\))?\s*[:.\-–]?\s*",
@@ -262,6 +330,10 @@ class Item:
     kind: str  # "label" or "sentence"
     text: str
     label: str = ""
+    #: a lower-case paragraph start: the rest of a sentence a page or list break split.
+    continues: bool = False
+    #: index of the section paragraph the item comes from.
+    paragraph: int = -1
 
 
 def _label_of(raw: str) -> str:
@@ -292,7 +364,7 @@ def _label_of(raw: str) -> str:
         ("specialty", "specialty only", "specialties", "assignment", "assignment only")
     ):
         return "specialty:" + re.sub(r"\s+(?:specialt(?:y|ies)|assignment)(?: only)?$", "", text)
-    match = re.match(r"(option|pattern|alternative|path)\s*(\w+)", text)
+    match = re.match(r"(option|pattern|alternative|path|level)\s*:?\s*(\w+)", text)
     if match:
         token = match.group(2)
         number = _ROMAN.get(token) if not token.isdigit() else int(token)
@@ -306,34 +378,101 @@ def _label_of(raw: str) -> str:
 def items_of(section: Section) -> list[Item]:
     """A section's labels and sentences, in document order."""
     items: list[Item] = []
-    for whole in section.paragraphs:
-        for text in _inline_alternatives(whole):
-            _paragraph_items(text, items)
+    for index, whole in enumerate(section.paragraphs):
+        start = len(items)
+        for text, separator in _inline_alternatives(whole):
+            if separator:
+                items.append(Item("label", text, "or"))
+            else:
+                _paragraph_items(text, items)
+        for item in items[start:]:
+            item.paragraph = index
     return items
 
 
 #: "… four years of experience; or B) An associate's degree …": lettered alternatives
 #: written inside one paragraph.
-_INLINE_ALTERNATIVE = re.compile(r"[;,.]?\s+(?:(?:or|OR)\s+)?(?=\(?[B-Hb-h]\)\s+[A-Z])")
+_INLINE_ALTERNATIVE = re.compile(
+    r"[;,.:]?\s+(?:(?:or|OR),?\s+)?(?=\(?[B-Hb-h]\)\s+[A-Z]|\([2-9]\)\s+[A-Z])"
+)
 
 
-def _inline_alternatives(paragraph: str) -> list[str]:
-    pieces = _INLINE_ALTERNATIVE.split(paragraph.strip())
-    if len(pieces) == 1:
-        return pieces
-    result: list[str] = []
-    for piece in pieces:
-        if result:
-            result.append("OR")
-        result.append(piece.strip())
-    return [p for p in result if p]
+def _inline_alternatives(paragraph: str) -> list[tuple[str, bool]]:
+    """The paragraph's parts and the separators ("; or") between lettered alternatives."""
+    text = paragraph.strip()
+    result: list[tuple[str, bool]] = []
+    start = 0
+    for match in _INLINE_ALTERNATIVE.finditer(text):
+        if match.start() == 0:
+            continue
+        result.append((text[start : match.start()].strip(), False))
+        result.append((match.group(0).strip(), True))
+        start = match.end()
+    result.append((text[start:].strip(), False))
+    return [(part, separator) for part, separator in result if part or separator]
+
+
+#: a line that names a class level or hiring level ("Elections Specialist", "Staff/Services
+#: Manager II:"): the requirements after it are another way in.
+_LEVEL_NAME = re.compile(
+    r"^(?:[A-Z][\w'’&/-]*)(?:\s+(?:[A-Z][\w'’&/().-]*|of|and|or|the|for|in))+\s*:?$"
+)
+
+
+def _level_name(paragraph: str) -> bool:
+    words = paragraph.strip().rstrip(":").split()
+    return (
+        2 <= len(words) <= 6
+        and bool(_LEVEL_NAME.match(paragraph.strip()))
+        and not any(c.isdigit() for c in paragraph)
+        and _heading_kind(paragraph) is None
+        and not REQUIREMENT_WORDING.search(paragraph)
+        # "GENERAL EXPERIENCE", "EDUCATION:": the structure labels of a section
+        and not paragraph.isupper()
+        and _LABEL.fullmatch(paragraph.strip()) is None
+        and not re.search(r"\b(?:experience|education|training|license|note)s?\b", paragraph, re.I)
+    )
+
+
+#: " - A valid license - A medical certificate": bulleted items run into one paragraph.
+_INLINE_BULLET = re.compile(r"\s+[-–•]\s+(?=[A-Z])")
+
+
+def _inline_bullets(text: str) -> list[tuple[str, bool]]:
+    """A paragraph's sentences, with the bullets that separate items inside it: (text,
+    True) for a bullet (structure), (text, False) for a sentence."""
+    result: list[tuple[str, bool]] = []
+    start = 0
+    for bullet in _INLINE_BULLET.finditer(text):
+        result += [(sentence, False) for sentence in split_sentences(text[start : bullet.start()])]
+        result.append((bullet.group(0).strip(), True))
+        start = bullet.end()
+    result += [(sentence, False) for sentence in split_sentences(text[start:])]
+    return result
 
 
 def _paragraph_items(paragraph: str, items: list[Item]) -> None:
     text = paragraph.strip()
+    # A name after a sentence that announces a list (":") or after another name is an item
+    # of a list ("such classes as: Computer Operator, Data Clerk"), not a level.
+    if (
+        _level_name(text)
+        and items
+        and not (items[-1].kind == "sentence" and items[-1].text.rstrip().endswith(":"))
+        and not items[-1].label.startswith("option:")
+        and not (items[-1].kind == "sentence" and _level_name(items[-1].text))
+    ):
+        items.append(Item("label", text, "option:" + _slug(text.rstrip(":"))))
+        return
     if text:
         while text:
             match = _LABEL.match(text)
+            marker = _LIST_MARKER.match(text)
+            if match is None and marker is not None and marker.end() < len(text):
+                # "1.", "a.", "•": the numbering of an item is structure, not text.
+                items.append(Item("label", marker.group(0).strip(), "marker"))
+                text = text[marker.end() :].strip()
+                continue
             if match is None:
                 break
             rest = text[match.end() :]
@@ -350,15 +489,186 @@ def _paragraph_items(paragraph: str, items: list[Item]) -> None:
                 ends_label = False
             if not ends_label:
                 break
-            items.append(Item("label", raw, _label_of(raw)))
+            items.append(Item("label", match.group(0).strip(), _label_of(raw)))
             text = rest.strip()
-        for sentence in split_sentences(text):
-            bare = sentence.strip(" .:;,").lower()
-            if bare in _CONNECTIVES:
-                # "AND." or "OR:" left after a list marker is structure, not a sentence.
-                items.append(Item("label", sentence, _label_of(bare)))
-            else:
-                items.append(Item("sentence", sentence))
+        first = True
+        for sentence, bullet in _inline_bullets(text):
+            if bullet:
+                items.append(Item("label", sentence, "marker"))
+                continue
+            for piece in clause_pieces(sentence):
+                piece.continues = first and piece.kind == "sentence" and piece.text[:1].islower()
+                first = False
+                bare = piece.text.strip(" .:;,").lower()
+                if piece.kind == "sentence" and bare in _CONNECTIVES:
+                    # "AND." or "OR:" left after a list marker is structure, not a sentence.
+                    items.append(Item("label", piece.text, _label_of(bare)))
+                else:
+                    items.append(piece)
+
+
+# --- the structure inside a sentence --------------------------------------------------
+#
+# A requirement sentence is a small expression before it is a list of facts:
+#
+#     sentence := part (JOIN part)* [JOIN]
+#     JOIN     := "; or" | "; and" | ", OR" | " OR " | ": or," | ", or" before an equivalency
+#     part     := [education] [("and" | "plus" | "with" | ",") experience]
+#
+# Each part is read on its own, so an education clause, the experience joined to it and an
+# "or an equivalent combination" after them end in three different places; a trailing join
+# ("...; or" closing a numbered item) joins the item to the next one.
+
+#: the start of an equivalency clause: "any combination", "an equivalent combination".
+_EQUIVALENCY_START = (
+    r"(?i:(?:any\s+|an\s+|the\s+|other\s+)?(?:equivalent\s+|suitable\s+|comparable\s+)?combination"
+    r"|any\s+(?:other\s+)?equivalent)\b"
+)
+_JOIN = re.compile(
+    r"\s*[;:]\s*(?P<low>(?i:or|and))\b(?!/)\s*[,:]?\s*"
+    r"|\s*,\s*(?P<upper>OR|AND)\b(?!/)\s*[,:]?\s*"
+    r"|\s+(?P<bare>OR|AND)\b(?!/)\s*[,:]?\s+"
+    r"|,?\s+(?P<equiv>(?i:or))\s+(?=" + _EQUIVALENCY_START + ")"
+    r"|,?\s+(?P<credential>(?i:or))\s+(?=(?i:(?:current\s+|valid\s+)?(?:certification|registration"
+    r"|possession\s+of|licensure|certified|registered))\b)"
+    r"|,?\s+(?P<both>(?i:and))\s+(?=(?i:(?:an?\s+)?(?:valid|current)\s+(?:[\w'’()-]+\s+){0,5}?"
+    r"(?:certificate|certification|card|licen[cs]e)\b))",
+)
+#: what a new requirement starts with, after a lower-case "; or" / "; and".
+_REQUIREMENT_START = re.compile(
+    rf"(?-i:[A-Z0-9(])|(?:at\s+least\s+|a\s+minimum\s+of\s+)?{_NUM}\s+(?:\(\d+\)\s+)?(?:\w+\s+)?"
+    r"(?:years?|months?)\b|(?:an?\s+|the\s+)?(?:bachelor|associate|master|doctor|high\s+school"
+    r"|graduation|completion|possession|valid|current|certification|licen[cs]e|degree|experience"
+    r"|education|equivalent|any\b)",
+    re.IGNORECASE,
+)
+_TRAILING_JOIN = re.compile(r"(?:\s*[;,]\s*(?P<low>(?i:or|and))|\s+(?P<upper>OR|AND))\s*[.:]?\s*$")
+_LEADING_JOIN = re.compile(r"^(?P<word>(?i:or|and))\b(?!/)\s*[,:]?\s+(?=\S)")
+#: "Bachelor's degree ... and two years of experience": the join before the years.
+_EDUCATION_THEN_YEARS = re.compile(
+    rf"(?:(?:,\s*|\s+)\b(?:and|plus|with|AND|PLUS|or|OR)\s+|\s*;\s*)(?=(?:the\s+)?(?:completion\s+of\s+)?"
+    r"(?:the\s+)?(?:equivalent\s+of\s+)?(?:(?:at\s+least|a\s+minimum\s+of|minimum\s+of)\s+)?"
+    rf"{_NUM}(?:\s*\(\d+(?:\.\d+)?\))?\s+(?:\(?full[- ]time\)?\s+|\(?paid\)?\s+"
+    rf"|consecutive\s+|additional\s+)*(?:years?|months?)\b)",
+    re.IGNORECASE,
+)
+
+
+def _join_label(text: str, word: str, trailing: bool = False) -> Item:
+    label = "or" if word.lower() == "or" else ("and_item" if trailing else "and")
+    return Item("label", text.strip(), label)
+
+
+def clause_pieces(sentence: str) -> list[Item]:
+    """A sentence cut at its joins into parts and the "or" / "and" labels between them."""
+    pieces: list[Item] = []
+    text = sentence.strip()
+    if re.search(r"substitut|in\s+lieu\s+of", text, re.I):
+        # "X; OR Y may be substituted for one year": one substitution clause, not alternatives.
+        return [Item("sentence", text)]
+    leading = _LEADING_JOIN.match(text)
+    # "or maintaining ..." continues a list of areas; "OR", "Or Four years", "or any
+    # combination ..." join what follows to what came before.
+    if (
+        leading
+        and len(text) > leading.end()
+        and (
+            leading.group("word").isupper()
+            or text[leading.end()].isupper()
+            or text[leading.end()].isdigit()
+            or re.match(_EQUIVALENCY_START, text[leading.end() :])
+        )
+    ):
+        pieces.append(_join_label(leading.group(0), leading.group("word")))
+        text = text[leading.end() :]
+    trailing = _TRAILING_JOIN.search(text)
+    tail: Item | None = None
+    if trailing and trailing.start() > 0:
+        tail = _join_label(
+            trailing.group(0), trailing.group("low") or trailing.group("upper"), True
+        )
+        text = text[: trailing.start()]
+    start = 0
+    for match in _JOIN.finditer(text):
+        if _inside_brackets(text, match.start()):
+            continue
+        if match.group("low") and not _REQUIREMENT_START.match(text, match.end()):
+            continue  # "...; or, maintaining a library": one more area of the same list
+        if match.group("credential") and (
+            not any(level.search(text[start : match.start()]) for _, level in _LEVELS)
+            or any(level.search(text[match.end() : match.end() + 40]) for _, level in _LEVELS)
+        ):
+            # "or certification as a CPA" is an alternative to a degree; "or possession of
+            # a GED" is the same education level in other words.
+            continue
+        if match.group("both") and not re.search(
+            r"licen[cs]e|certificat|\bcard\b", text[start : match.start()], re.I
+        ):
+            continue  # "a license and a medical certificate": two credentials, both required
+        pieces.extend(_education_and_years(text[start : match.start()]))
+        word = (
+            match.group("low")
+            or match.group("upper")
+            or match.group("bare")
+            or match.group("both")
+            or "or"
+        )
+        pieces.append(_join_label(match.group(0), word))
+        start = match.end()
+    pieces.extend(_education_and_years(text[start:]))
+    if tail is not None:
+        pieces.append(tail)
+    return [p for p in pieces if p.text.strip()]
+
+
+def _inside_brackets(text: str, index: int) -> bool:
+    return text.count("(", 0, index) > text.count(")", 0, index)
+
+
+def _education_and_years(part: str) -> list[Item]:
+    """An education clause followed by the experience joined to it: two parts."""
+    part = part.strip()
+    if not part:
+        return []
+    level_at = min(
+        (m.start() for _, pattern in _LEVELS if (m := pattern.search(part)) is not None),
+        default=None,
+    )
+    if level_at is None:
+        return [Item("sentence", part)]
+    years = _YEARS.search(part)
+    if years is not None and years.end() <= level_at:
+        # "One year of experience as a gardener and an associate's degree": the other order
+        joins = list(re.finditer(r",?\s+(?:and|plus|AND|PLUS)\s+", part[:level_at]))
+        join = joins[-1] if joins else None
+        if (
+            join is not None
+            and join.start() >= years.end()
+            and re.fullmatch(r"(?:an?\s+|the\s+)?(?:[\w'’-]+\s+){0,2}", part[join.end() : level_at])
+            and re.search(
+                r"\b(?:degree|diploma|G\.?E\.?D|high\s+school|equivalency)\b",
+                part[join.end() :],
+                re.I,
+            )
+            and not _inside_brackets(part, join.start())
+        ):
+            return [
+                Item("sentence", part[: join.start()].strip()),
+                Item("label", join.group(0).strip(), "and"),
+                Item("sentence", part[join.end() :].strip()),
+            ]
+    for join in _EDUCATION_THEN_YEARS.finditer(part, level_at):
+        rest = part[join.end() :]
+        if _YEARS.search(rest) and re.search(r"\b(?:experience|work|employment)\b", rest, re.I):
+            if _inside_brackets(part, join.start()):
+                continue
+            word = join.group(0).strip(" ,;").lower()
+            return [
+                Item("sentence", part[: join.start()].strip()),
+                Item("label", join.group(0).strip(), "or" if word == "or" else "and"),
+                Item("sentence", rest.strip()),
+            ]
+    return [Item("sentence", part)]
 
 
 # --- reading sentences ------------------------------------------------------------------
@@ -377,9 +687,24 @@ UNVERIFIABLE = re.compile(
     r"|\bspeak\b|\bconverse\b|read\s+and\s+write",
     re.IGNORECASE,
 )
+#: "preferred", "desirable", "a plus": never a requirement ("preferably" inside one is).
+PREFERRED_WORDING = re.compile(
+    r"\b(?:pref+er+ed|desirable|desired|is\s+a\s+plus|are\s+a\s+plus|a\s+plus\b|ideal\s+candidate"
+    r"|highly\s+desir\w+|advantageous|nice\s+to\s+have)\b",
+    re.IGNORECASE,
+)
+#: wording that states a requirement: such a sentence never goes to notes or preferred
+#: unless it also has preferred wording.
+REQUIREMENT_WORDING = re.compile(
+    r"\b(?:degrees?|diplomas?|graduat\w*|G\.?E\.?D|years?|months?|licen[cs]\w*|certif\w*"
+    r"|registration|registered|must|required|requires?|requirements?|shall)\b",
+    re.IGNORECASE,
+)
 _SUBSTITUTION = re.compile(
     r"any\s+(?:other\s+)?equivalent\s+(?:experience|education|training)|equivalent\s+combination"
     r"|any\s+(?:equivalent\s+)?combination|combination\s+of\s+.*equivalent|substitut|in\s+lieu\s+of"
+    r"|(?:can|may)\s+replace|in\s+place\s+of|(?:can|may)\s+(?:be\s+)?equated?\s+(?:for|to|on|as)\b|\bequates\s+(?:for|to)\b|(?:considered|credited|counted)\s+(?:as\s+)?"
+    r"(?:equivalent\s+to\s+|as\s+)?(?:\w+\s+){0,2}(?:years?|months?)\b"
     r"|year[- ]for[- ]year|equivalent\s+to\s+one\s+year|equals?\s+one\s+year",
     re.IGNORECASE,
 )
@@ -390,8 +715,8 @@ _DISCRETIONARY = re.compile(
     re.IGNORECASE,
 )
 _UNIT_RATE = re.compile(
-    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?(?P<kind>semester|quarter)\s+(?:units|hours|credits|credit"
-    r"\s+hours)\s+(?:equals?|=|(?:is|are)\s+equivalent\s+to|(?:shall\s+)?(?:be\s+)?equal|count\s+as)"
+    rf"(?P<n>{_NUM})\s+(?:\(\d+\)\s+)?(?:(?P<kind>semester|quarter)\s+)?"
+    r"(?:units|hours|credits|credit\s+hours)\s+(?:equals?|=|(?:is|are)\s+equivalent\s+to|(?:shall\s+)?(?:be\s+)?equal|count\s+as)"
     r"\s+(?:to\s+)?one\s+year",
     re.IGNORECASE,
 )
@@ -665,7 +990,21 @@ def experience_of(sentence: str, vocabulary: Vocabulary) -> list[ExperienceRequi
     match = _YEARS.search(sentence)
     if match is None:
         return []
+    if re.search(
+        r"\b(?:within|after|before|during)\s+(?:the\s+)?(?:first\s+)?$",
+        sentence[: match.start()],
+        re.I,
+    ):
+        return []  # "within one month of employment": a deadline, not experience
     after = sentence[match.end() :]
+    # "3 years within the last 8 years of experience in ...": the window comes first.
+    window = re.match(
+        rf"\s+within\s+the\s+(?:last|past|previous|preceding)\s+{_NUM}(?:\s*\(\d+\))?\s+years?",
+        after,
+        re.I,
+    )
+    if window is not None:
+        after = after[window.end() :]
     as_title = re.match(r"\s+(?:of\s+(?:\w+\s+){0,3}?)?as\s+an?\s+", after, re.I)
     if re.match(r"\s+(?:of\s+)?(?:college|university|course\s*work|study|school)\b", after, re.I):
         return []
@@ -763,7 +1102,7 @@ def substitution_of(sentence: str) -> Substitution | None:
     result = Substitution(clause=sentence)
     if rate is not None:
         units = int(_number(rate.group("n")))
-        if rate.group("kind").lower() == "quarter":
+        if (rate.group("kind") or "").lower() == "quarter":
             result.quarter_units_per_year = units
         else:
             result.semester_units_per_year = units
@@ -782,7 +1121,10 @@ def substitution_of(sentence: str) -> Substitution | None:
                 "years stands for one missing year of the required education."
             )
     substitute = re.search(
-        r"(.*?)\b(?:may|can|shall|will)?\s*(?:be\s+)?substitut\w*\s+(?:for|by)?(.*)", lowered
+        r"(.*?)\b(?:may|can|shall|will)?\s*(?:be\s+)?(?:substitut\w*\s+(?:for|by)?|replace[sd]?\s+"
+        r"|equate[ds]?\s+(?:for|to|on|as)\s+"
+        r"|(?:considered|credited|counted)\s+(?:as\s+)?(?:equivalent\s+to\s+)?)(.*)",
+        lowered,
     )
     if (
         substitute
@@ -819,7 +1161,8 @@ _DRIVER = re.compile(r"driv(?:er|ing)|operator'?s|motor\s+vehicle|chauffeur", re
 _CONDITIONAL = re.compile(
     r"selected\s+positions|positions?\s+(?:that|which)\s+requir|position\s+requires|only\s+if"
     r"|if\s+required|when\s+required|may\s+be\s+required|some\s+positions|certain\s+positions"
-    r"|as\s+required\s+by|where\s+required|depending\s+on\s+assignment",
+    r"|as\s+required\s+by\s+(?:the\s+)?(?:position|assignment|job|department)|where\s+required"
+    r"|depending\s+on\s+(?:the\s+)?assignment|of\s+some\s+jobs|required\s+of\s+some",
     re.I,
 )
 _AT_SCREENING = re.compile(
@@ -834,26 +1177,56 @@ _AT_APPOINTMENT = re.compile(
 )
 
 
-Applies = Literal["always", "position_requires_driving"]
 EnforceAt = Literal["screening", "appointment"]
 
 
 def _conditions(sentence: str, driving: bool) -> tuple[Applies, EnforceAt]:
-    applies: Applies = (
-        "position_requires_driving" if driving and _CONDITIONAL.search(sentence) else "always"
-    )
+    """When a credential applies (every position, driving positions, positions that
+    require it: "some positions may require ...") and when it is checked."""
+    applies: Applies = "always"
+    if _CONDITIONAL.search(sentence):
+        applies = "position_requires_driving" if driving else "position_requires"
     enforce: EnforceAt
     if _AT_SCREENING.search(sentence):
         enforce = "screening"
-    elif _AT_APPOINTMENT.search(sentence) or (not driving and _CONDITIONAL.search(sentence)):
+    elif _AT_APPOINTMENT.search(sentence):
         enforce = "appointment"
     else:
         enforce = "screening"
     return applies, enforce
 
 
+#: "Registration as a Professional Engineer", "registered nurse": professional registration
+#: is a license to practise (voter registration is not).
+_REGISTRATION = re.compile(
+    r"\b(?:registration|registered)\s+(?:as|in)\s+(?:an?\s+)?(?P<kind>(?:[\w'-]+\s+){0,4}?"
+    r"(?:engineer|architect|nurse|surveyor|geologist|dietitian|pharmacist|sanitarian|accountant"
+    r"|land\s+surveyor|environmental\s+health\s+specialist|psychologist))\b"
+    r"|\bregistered\s+(?P<nurse>nurse|professional\s+engineer|civil\s+engineer|architect|dietitian)\b",
+    re.IGNORECASE,
+)
+
+
 def license_of(sentence: str) -> License | None:
-    """A license requirement, or None."""
+    """A license requirement (including a professional registration), or None."""
+    registration = _REGISTRATION.search(sentence)
+    if registration is not None and not re.search(r"\blicen[cs]", sentence, re.I):
+        if experience_of(sentence, default_vocabulary()):
+            return None  # "experience as a registered nurse": experience, not a license
+        kind = (registration.group("kind") or registration.group("nurse")).lower()
+        applies, enforce = _conditions(sentence, False)
+        state = _state_code(sentence)
+        return License.model_validate(
+            {
+                "id": _slug(f"registration {kind} {state or ''}"),
+                "kind": f"registration as {kind}",
+                "state": state,
+                "applies": applies,
+                "condition": f"registration as {kind}" if applies == "position_requires" else "",
+                "enforce_at": enforce,
+                "clause": sentence,
+            }
+        )
     if not re.search(r"\blicen[cs]", sentence, re.I):
         return None
     if re.search(r"licensed\s+(?:practical|vocational)\b", sentence, re.I) and not re.search(
@@ -888,19 +1261,48 @@ def license_of(sentence: str) -> License | None:
             "state": state,
             "class": class_match.group("c") if class_match else None,
             "applies": applies,
+            "condition": kind if applies == "position_requires" else "",
             "enforce_at": enforce,
             "clause": sentence,
         }
     )
 
 
+#: "registered voter", "certification of the eligible list", a DD-214 "certificate of
+#: release": the words of a credential that is not one the applicant must hold.
+_NOT_A_CREDENTIAL = re.compile(
+    r"registered\s+voter|register\s+to\s+vote|voter\s+registration|certification\s+by\s+a"
+    r"|(?:for|eligible\s+for|ineligible\s+for)\s+certification|selective\s+certification"
+    r"|certificate\s+of\s+(?:release|discharge)|\bdd[- ]?214\b|certified\s+(?:mail|copy|copies)"
+    r"|certif(?:y|ies)\s+that|attach\s+(?:a\s+)?cop(?:y|ies)",
+    re.IGNORECASE,
+)
+
+
 def certificate_of(sentence: str) -> Certificate | None:
-    """A certificate or registration requirement, or None."""
-    if not re.search(r"certificat|certified|registration|registered", sentence, re.I):
+    """A certificate requirement, or None."""
+    # A high school equivalency certificate is an education level, read as education.
+    rest = re.sub(
+        r"(?:high\s+school\s+)?(?:equivalency|G\.?E\.?D\.?|high\s+school)\s+(?:certificate|diploma)",
+        "",
+        sentence,
+        flags=re.I,
+    )
+    # "a valid CPR card": a card attesting a qualification is a certificate
+    if not re.search(
+        r"certificat|certified|registration|registered|(?:valid|current)\s+(?:[\w'’()-]+\s+){0,5}card\b",
+        rest,
+        re.I,
+    ):
+        return None
+    if _NOT_A_CREDENTIAL.search(sentence) and not re.search(
+        r"(?:obtain|possess|hold|maintain)\w*\s+(?:\w+\s+){0,6}certificat", sentence, re.I
+    ):
         return None
     name_match = (
         re.search(
-            r"(?:possession\s+of|hold|obtain|maintain)\s+(?:an?\s+|the\s+)?(?:(?:valid|current|active)\s+)*"
+            r"(?:possession\s+of|hold|obtain|maintain|require[sd]?)\s+(?:an?\s+|the\s+)?"
+            r"(?:(?:valid|current|active)\s+)*"
             r"(?P<name>.+?(?:certificate|certification|registration)"
             r"(?:\s+(?:as|in)\s+(?!issued)(?:an?\s+)?[\w' -]+?)?)"
             r"(?=[,.;(]|\s+(?:issued|as\s+issued|by|from|prior|within|at|and|or|is)\b|$)",
@@ -930,7 +1332,8 @@ def certificate_of(sentence: str) -> Certificate | None:
     if name_match is None:
         return None
     name = _STATE_RE.sub("", name_match.group("name").lower())
-    name = re.sub(r"\s+", " ", re.sub(r"^(?:a|an|the)\s+", "", name.strip())).strip()
+    name = re.sub(r"^(?:(?:a|an|the|valid|current)\s+)+", "", name.strip())
+    name = re.sub(r"\s+", " ", name).strip()
     state = _state_code(sentence)
     applies, enforce = _conditions(sentence, False)
     aliases = [f"{name} ({state})"] if state else []
@@ -939,6 +1342,7 @@ def certificate_of(sentence: str) -> Certificate | None:
         name=name,
         aliases=aliases,
         applies=applies,
+        condition=name if applies == "position_requires" else "",
         enforce_at=enforce,
         clause=sentence,
     )
@@ -949,6 +1353,17 @@ _CONDITION = re.compile(
     r"|(?P<background>background\s+checks?|criminal\s+(?:history|record)|fingerprint)"
     r"|(?P<tools>complement\s+of\s+tools|possess\s+(?:and\s+maintain\s+)?(?:the\s+)?(?:necessary\s+)?tools)",
     re.IGNORECASE,
+)
+
+
+#: names of the conditions verified at appointment (not credentials an applicant holds).
+APPOINTMENT_CONDITIONS = frozenset(
+    {
+        "SIDA and AOA security clearance",
+        "child abuse clearance",
+        "criminal background check",
+        "own tools",
+    }
 )
 
 
@@ -1008,6 +1423,13 @@ class _Builder:
     list_owner: str = ""
     #: "This note does not apply to ..." seen before the substitution note it limits.
     pending_note: str = ""
+    #: "1. A; and 2. B; or 3. C": what the items joined by "; and" share with each
+    #: alternative that follows ("A and B", "A and C").
+    common: _Draft | None = None
+    #: the kind of the section being read ("mq", "preferred", "notes").
+    section_kind: str = "mq"
+    preferred: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
 
     def new_group(self, key: str, start: _Draft | None = None) -> None:
         draft = copy.deepcopy(start) if start is not None else _Draft(key=key)
@@ -1026,7 +1448,7 @@ class _Builder:
         self.ensure()
         if self.pending_or and self.slot not in ("education", "experience", "general", "specific"):
             # "OR" between whole alternatives: a new pattern, not a variant of the last one.
-            self.new_group(f"pattern_{len(self.drafts) + 1}")
+            self.new_group(f"pattern_{len(self.drafts) + 1}", self.common)
         if self.pending_or:
             source = self.group[-1]
             fork = copy.deepcopy(source)
@@ -1045,9 +1467,15 @@ class _Builder:
 
 
 def _label(builder: _Builder, label: str) -> None:
+    if label == "marker":
+        return  # an item's number: the joins around it carry the structure
     builder.list_owner = ""
     if label == "or":
         builder.pending_or = True
+    elif label == "and_item":
+        builder.pending_or = False
+        if builder.group and not builder.group[-1].empty():
+            builder.common = copy.deepcopy(builder.group[-1])
     elif label == "and":
         builder.pending_or = False
     elif label in ("education", "experience", "general", "specific", "license"):
@@ -1055,6 +1483,7 @@ def _label(builder: _Builder, label: str) -> None:
             builder.new_group(f"pattern_{len(builder.drafts) + 1}")
         builder.slot = label
     elif label.startswith("option:"):
+        builder.common = None
         builder.new_group(label.split(":", 1)[1], builder.base)
         builder.group[0].clause = label.split(":", 1)[1].replace("_", " ").capitalize()
         builder.slot = ""
@@ -1129,21 +1558,32 @@ def _extend_list(builder: _Builder, item: str) -> None:
     elif owner == "license" and builder.licenses:
         builder.licenses[-1].clause += f" {item}"
     elif owner == "experience":
+        # a long sub-item ("the development of information systems; or") names its areas
+        areas = _areas_of(name) if len(name.split()) > 6 else []
         for draft in builder.group:
             if draft.experience:
                 requirement = draft.experience[-1][1]
-                requirement.areas.setdefault(name.lower(), [])
+                for area in areas or [name.lower()]:
+                    requirement.areas.setdefault(area, [])
                 requirement.clause += f" {item}"
 
 
-def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
+def _sentence(
+    builder: _Builder, sentence: str, license_section: bool, continues: bool = False
+) -> None:
     vocabulary = builder.vocabulary
     if builder.list_owner and _is_list_item(sentence):
         _extend_list(builder, sentence)
         return
     builder.list_owner = ""
+    if PREFERRED_WORDING.search(sentence) or (
+        builder.section_kind == "preferred"
+        and not re.search(r"\b(?:must|required|requires?)\b", sentence, re.I)
+    ):
+        builder.preferred.append(sentence)
+        return
     announces_list = sentence.rstrip().endswith(":")
-    if sentence[:1].islower() and any(d.experience for d in builder.group):
+    if continues and any(d.experience for d in builder.group):
         # A lower-case line continues the experience sentence a page or list break split.
         for draft in builder.group:
             if draft.experience:
@@ -1166,7 +1606,7 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
     if bare in ("and", "or", "either", "and/or", "notes", "note"):
         _label(builder, _label_of(bare))
         return
-    if _education_or_credential(builder, sentence):
+    if not _SUBSTITUTION.search(sentence) and _education_or_credential(builder, sentence):
         return
     condition = appointment_condition_of(sentence)
     if condition is not None:
@@ -1188,8 +1628,23 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         builder.pending_or = False
         return
     lic = license_of(sentence)
+    if (
+        lic is not None
+        and not re.search(r"\blicen[cs](?:e|es|ure)\b", sentence, re.I)
+        and experience_of(sentence, vocabulary)
+    ):
+        lic = None  # "experience as a licensed mechanic": a kind of experience, not a license
     if lic is not None:
-        target = builder.licenses if license_section or not builder.group else None
+        # A license only some positions require is the position's, not one alternative's.
+        # After several alternatives, a license not joined to one by "or" binds them all.
+        spec_wide = (
+            license_section
+            or not builder.group
+            or lic.applies != "always"
+            or len(builder.drafts) > 1
+            and not builder.pending_or
+        )
+        target = builder.licenses if spec_wide else None
         if target is None:
             builder.place("license", lambda d: d.licenses.append(copy.deepcopy(lic)))
         else:
@@ -1198,12 +1653,36 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         return
     cert = certificate_of(sentence)
     if cert is not None and not experience_of(sentence, vocabulary):
-        if license_section or not builder.group:
+        if (
+            license_section
+            or not builder.group
+            or cert.applies != "always"
+            or len(builder.drafts) > 1
+            and not builder.pending_or
+        ):
             builder.certificates.append(cert)
         else:
-            builder.place("certificate", lambda d: d.certificates.append(copy.deepcopy(cert)))
+            # "A degree in accounting, or certification as a CPA": the credential replaces
+            # the education of the alternative it starts.
+            replaces = "education" if builder.pending_or and builder.slot == "education" else ""
+            builder.place(
+                replaces or "certificate", lambda d: d.certificates.append(copy.deepcopy(cert))
+            )
         if announces_list and (license_section or not builder.group):
             builder.list_owner = "certificate"
+        return
+    if builder.section_kind == "notes":
+        # Process notes mention degrees and experience ("proof of qualifying degree"); they
+        # state no education or experience requirement of their own: the analyst reads them.
+        wording = REQUIREMENT_WORDING.search(sentence) or UNVERIFIABLE.search(sentence)
+        (builder.unparsed if wording else builder.notes).append(sentence)
+        return
+    if _CONDITIONAL.search(sentence) and re.search(
+        r"\bsome\b|\bcertain\b|selected", sentence, re.I
+    ):
+        # "Some positions may require a master's degree": not a requirement of every
+        # position, and not one a run setting can switch on; the analyst decides.
+        builder.unparsed.append(sentence)
         return
     experience = experience_of(sentence, vocabulary)
     years_match = _YEARS.search(sentence)
@@ -1229,7 +1708,22 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         def add_experience(
             d: _Draft, items: list[tuple[str, ExperienceRequirement]] = pairs
         ) -> None:
-            d.experience.extend((r, copy.deepcopy(e)) for r, e in items)
+            for role, requirement in items:
+                same = next(
+                    (
+                        e
+                        for r, e in d.experience
+                        if r == role
+                        and e.years == requirement.years
+                        and e.areas == requirement.areas
+                    ),
+                    None,
+                )
+                if same is not None:
+                    # A requirement stated twice (a restatement) is one requirement.
+                    same.clause += f" {requirement.clause}"
+                else:
+                    d.experience.append((role, copy.deepcopy(requirement)))
 
         builder.place(role, add_experience)
     part = _PART_OF_EXPERIENCE.match(sentence)
@@ -1260,8 +1754,11 @@ def _sentence(builder: _Builder, sentence: str, license_section: bool) -> None:
         if touched:
             return
     if education is None and not experience:
-        # Unverifiable requirements (UNVERIFIABLE) and anything not understood stay here.
-        builder.unparsed.append(sentence)
+        if REQUIREMENT_WORDING.search(sentence) or UNVERIFIABLE.search(sentence):
+            # Unverifiable requirements (UNVERIFIABLE) and anything not understood stay here.
+            builder.unparsed.append(sentence)
+        else:
+            builder.notes.append(sentence)
     elif announces_list:
         builder.list_owner = "experience" if experience else "education"
 
@@ -1294,10 +1791,8 @@ def _merge_certificate(certificates: list[Certificate], new: Certificate) -> Non
 
 def _merge_license(licenses: list[License], new: License) -> None:
     for existing in licenses:
-        if existing.id == new.id:
+        if existing.id == new.id and existing.applies == new.applies:
             existing.clause = f"{existing.clause} {new.clause}".strip()
-            if new.applies == "position_requires_driving":
-                existing.applies = "position_requires_driving"
             if new.enforce_at == "appointment":
                 existing.enforce_at = "appointment"
             existing.license_class = existing.license_class or new.license_class
@@ -1314,12 +1809,18 @@ def _finish_pattern(draft: _Draft, pattern_id: str, typical: str) -> Pattern:
     general_years = sum(e.years for r, e in draft.experience if r == "general")
     specific = [e for r, e in draft.experience if r == "specific"]
     seen: dict[str, int] = {}
+    whole: str | None = None  # the latest requirement a later part belongs to
     for role, requirement in draft.experience:
         if role in ("general_total", "specific_part"):
             name = "experience.general" if role == "general_total" else "experience.specific"
             seen[name] = seen.get(name, 0) + 1
             criterion_id = f"{pattern_id}.{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
-            experience.append(requirement.model_copy(update={"id": criterion_id}))
+            part_of = whole if role == "specific_part" else None
+            if role == "general_total":
+                whole = criterion_id
+            experience.append(
+                requirement.model_copy(update={"id": criterion_id, "part_of": part_of})
+            )
             continue
         name = (
             "experience"
@@ -1331,6 +1832,10 @@ def _finish_pattern(draft: _Draft, pattern_id: str, typical: str) -> Pattern:
         seen[name] = seen.get(name, 0) + 1
         criterion_id = f"{pattern_id}.{name}" + (f"_{seen[name]}" if seen[name] > 1 else "")
         update: dict[str, object] = {"id": criterion_id}
+        if role == "general":
+            whole = criterion_id
+        elif role == "specific" and whole is not None:
+            update["part_of"] = whole
         if role == "general" and specific and general_years == requirement.years:
             # Separately stated general and specific experience add up; the general
             # requirement counts the whole span, in either kind of work.
@@ -1437,6 +1942,23 @@ class CompiledSpec:
     spec: JobSpec
     sentences: list[str]
     sections: list[Section]
+    #: every item of every MQ section and where it went, in document order.
+    placements: list[Placement] = field(default_factory=list)
+
+
+#: where an item of an MQ section went: a criterion's clause, one of the spec's lists, or
+#: the structure between requirements ("OR", "Option 2", "EDUCATION:").
+Destination = Literal["criterion", "preferred", "notes", "unparsed", "structure"]
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One item of an MQ section (a sentence, a part of one, or a label) and where it went."""
+
+    section: int
+    paragraph: int
+    text: str
+    destination: Destination
 
 
 def spec_clauses(spec: JobSpec) -> list[str]:
@@ -1459,9 +1981,10 @@ def spec_clauses(spec: JobSpec) -> list[str]:
 
 
 def dropped_sentences(compiled: CompiledSpec) -> list[str]:
-    """MQ sentences found neither in a clause nor in ``unparsed`` (always empty unless a bug)."""
+    """MQ sentences found neither in a clause nor in ``unparsed``, ``preferred`` or ``notes``
+    (always empty unless a bug)."""
     clauses = spec_clauses(compiled.spec)
-    unparsed = set(compiled.spec.unparsed)
+    unparsed = {*compiled.spec.unparsed, *compiled.spec.preferred, *compiled.spec.notes}
     return [
         sentence
         for sentence in compiled.sentences
@@ -1508,21 +2031,107 @@ def _title_code_agency(document: Document) -> tuple[str, str, str, str]:
     return title, code, agency, revision
 
 
+#: list markers of sub-items: letters, roman numerals, bullets.
+_SUB_MARKERS = ("letter", "roman", "bullet")
+
+
+def _paragraph_markers(items: list[Item]) -> dict[int, str]:
+    """The kind of list marker each paragraph starts with: number, letter, roman, bullet."""
+    kinds: dict[int, str] = {}
+    for item in items:
+        if item.paragraph in kinds:
+            continue
+        if item.label != "marker":
+            kinds[item.paragraph] = ""
+            continue
+        mark = item.text.strip("().")
+        if mark.isdigit():
+            kinds[item.paragraph] = "number"
+        elif re.fullmatch(r"[a-h]", mark, re.I):
+            kinds[item.paragraph] = "letter"
+        elif re.fullmatch(r"[ivx]{1,4}", mark, re.I):
+            kinds[item.paragraph] = "roman"
+        else:
+            kinds[item.paragraph] = "bullet"
+    return kinds
+
+
+class NotASpecError(SpecError):
+    """A document the compiler refuses: no MQ section, or no requirement it could read.
+
+    Compiling it would give a spec that qualifies everyone, so none is written.
+    """
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        #: "no_mq_section" or "no_requirement", for reports that count refusals apart.
+        self.reason = reason
+
+
 def compile_document_data(document: Document, vocabulary: Vocabulary) -> CompiledSpec:
-    """Compile an already-read document into a JobSpec."""
+    """Compile an already-read document into a JobSpec.
+
+    Raises NotASpecError for a document with no minimum-qualification section (an agenda, a
+    notice) or one whose patterns would state no requirement: never an empty spec.
+    """
     sections = find_mq_sections(document.paragraphs)
+    if not sections:
+        raise NotASpecError(
+            f"{document.name}: no minimum-qualification section found (no heading such as "
+            "'Minimum Qualifications' and no sentence stating a degree or years of experience); "
+            "it does not look like a class specification, so no rule file was written",
+            "no_mq_section",
+        )
     builder = _Builder(vocabulary=vocabulary)
     sentences: list[str] = []
-    for section in sections:
+    placements: list[Placement] = []
+    for number, section in enumerate(sections):
         license_section = section.is_license_section
         builder.slot = "license" if license_section else ""
         builder.pending_or = False
-        for item in items_of(section):
+        builder.common = None
+        builder.section_kind = section.kind
+        if section.alternative:
+            _label(builder, "or")
+        items = items_of(section)
+        markers = _paragraph_markers(items)
+        #: marker kind of the item whose sentence announced a list ("... experience in:")
+        owner_kind: str | None = None
+        #: the join after the last sub-item, which joins the items around the list
+        held: Item | None = None
+        for item in items:
+            kind = markers.get(item.paragraph, "")
+            sub_item = builder.list_owner and owner_kind is not None and kind in _SUB_MARKERS
+            if sub_item and kind != owner_kind:
+                # "a. ...; or b. ...": a sub-item lists areas of its item, not patterns
+                if item.kind == "label":
+                    if item.label in ("or", "and", "and_item"):
+                        held = item
+                    placements.append(Placement(number, item.paragraph, item.text, "structure"))
+                    continue
+                sentences.append(item.text)
+                _extend_list(builder, item.text)
+                placements.append(Placement(number, item.paragraph, item.text, "criterion"))
+                held = None
+                continue
+            if held is not None:
+                _label(builder, held.label)
+                held = None
             if item.kind == "label":
                 _label(builder, item.label)
+                placements.append(Placement(number, item.paragraph, item.text, "structure"))
                 continue
             sentences.append(item.text)
-            _sentence(builder, item.text, license_section)
+            before = (len(builder.unparsed), len(builder.preferred), len(builder.notes))
+            owned = builder.list_owner
+            _sentence(builder, item.text, license_section, item.continues)
+            if builder.list_owner and builder.list_owner != owned:
+                owner_kind = kind
+            elif not builder.list_owner:
+                owner_kind = None
+            placements.append(
+                Placement(number, item.paragraph, item.text, _destination(builder, before))
+            )
     if builder.pending_note:
         builder.unparsed.append(builder.pending_note)
     drafts = [d for d in builder.drafts if not d.empty()]
@@ -1539,7 +2148,22 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
             pattern_id += "_2"
         used.add(pattern_id)
         patterns.append(_finish_pattern(draft, pattern_id, builder.typical_clause))
+    # "No experience is required" states that everyone qualifies: a spec, not a refusal.
+    if (
+        not patterns
+        and not builder.licenses
+        and not builder.certificates
+        and not builder.typical_clause
+    ):
+        raise NotASpecError(
+            f"{document.name}: the minimum-qualification section states no education, "
+            "experience, license or certificate requirement the compiler could read "
+            f"({len(builder.unparsed)} unparsed sentence(s)); a spec without one would qualify "
+            "everyone, so no rule file was written. Write the rule file by hand",
+            "no_requirement",
+        )
     if not patterns:
+        # Only spec-wide licenses or certificates: one pattern that holds nothing else.
         patterns.append(
             Pattern(
                 id="typical" if builder.typical_clause else "pattern_1",
@@ -1574,6 +2198,8 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
         licenses=licenses,
         certificates=certificates,
         unparsed=builder.unparsed,
+        preferred=builder.preferred,
+        notes=builder.notes,
         removed=document.removed,
         provenance=Provenance(
             document=document.name,
@@ -1582,7 +2208,19 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
             compiler_version=COMPILER_VERSION,
         ),
     )
-    return CompiledSpec(spec=spec, sentences=sentences, sections=sections)
+    return CompiledSpec(spec=spec, sentences=sentences, sections=sections, placements=placements)
+
+
+def _destination(builder: _Builder, before: tuple[int, int, int]) -> Destination:
+    """Where the sentence just read went: the list that grew, else a criterion's clause."""
+    unparsed, preferred, notes = before
+    if len(builder.unparsed) > unparsed:
+        return "unparsed"
+    if len(builder.preferred) > preferred:
+        return "preferred"
+    if len(builder.notes) > notes:
+        return "notes"
+    return "criterion"
 
 
 def default_vocabulary() -> Vocabulary:

@@ -153,12 +153,12 @@ def _substitution_changes(
     return changes
 
 
-def _applies_words(value: str) -> str:
-    return (
-        "required only for positions that require driving"
-        if value == "position_requires_driving"
-        else "required for every position"
-    )
+def _applies_words(value: str, condition: str = "") -> str:
+    if value == "position_requires_driving":
+        return "required only for positions that require driving"
+    if value == "position_requires":
+        return f"required only for positions that require '{condition}'"
+    return "required for every position"
 
 
 def _credential_changes(
@@ -174,9 +174,9 @@ def _credential_changes(
         if old.name != new.name:
             changes.append(f"{where}: name changed from '{old.name}' to '{new.name}'")
         changes += _list_changes(where, "alias", old.aliases, new.aliases)
-    if old.applies != new.applies:
+    if (old.applies, old.condition) != (new.applies, new.condition):
         verb = "made conditional" if new.applies != "always" else "made unconditional"
-        changes.append(f"{where}: {verb}: now {_applies_words(new.applies)}")
+        changes.append(f"{where}: {verb}: now {_applies_words(new.applies, new.condition)}")
     if old.enforce_at != new.enforce_at:
         changes.append(f"{where}: now checked at {new.enforce_at} instead of at {old.enforce_at}")
     return changes

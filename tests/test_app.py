@@ -32,6 +32,7 @@ from screening.review import (
     review_items,
     settle,
 )
+from screening.spec import load_spec
 from screening.uploads import Upload
 
 REPO = Path(__file__).resolve().parent.parent
@@ -632,28 +633,71 @@ Applicants must be able to juggle flaming torches while reciting poetry.
 """
 
 
-def test_compiled_document_is_reviewed_before_it_screens() -> None:
+def test_compiled_document_is_read_beside_the_draft_corrected_and_saved_reviewed(
+    tmp_path: Path,
+) -> None:
     at = start("app_pages/spec_view.py")
     at.session_state["pending_document"] = Upload("analyst.txt", CLASS_SPEC)
     at.run()
     assert not at.exception, at.exception
     assert errors(at) == []
     assert any("1 clause(s) of the minimum qualifications" in w.value for w in at.warning)
-    assert any("juggle flaming torches" in m.value for m in at.markdown)
-    use = at.button(key="use_draft")
-    assert use.disabled  # the unparsed clause has not been reviewed yet
-    at.checkbox(key="draft_reviewed").check()
+    shown = "\n".join(m.value for m in at.markdown)
+    # each sentence of the document highlighted with where it went
+    assert ":red-background[Applicants must be able to juggle flaming torches" in shown
+    assert ":green-background[Two years of professional experience" in shown
+    assert "`pattern_1.experience`" in shown and "`pattern_1.education`" in shown
+    # a draft with an unparsed sentence screens nobody before it is reviewed
+    draft = at.session_state["compiled_draft"]
+    at.session_state["custom_spec"] = state.ActiveSpec(draft, VOCABULARY_OF(), None, "draft")
+    at.switch_page("app_pages/screen.py").run()
+    assert any("has not been reviewed" in e for e in errors(at))
+    at.session_state["custom_spec"] = None
+    del at.session_state["custom_spec"]
+    at.switch_page("app_pages/spec_view.py").run()
+
+    # correct the years, preview whom it changes on the loaded (sample) batch
+    at.number_input(key="review_years_0_0").set_value(9.0)
+    at.button(key="review_preview").click()
     at.run()
-    assert not at.button(key="use_draft").disabled
-    at.button(key="use_draft").click()
+    assert not at.exception, at.exception
+    assert any("change outcome with the corrections" in m.value for m in at.markdown)
+    changed = [f.value for f in at.dataframe if "before" in getattr(f.value, "columns", [])]
+    assert changed and set(changed[0]["after"]) == {"not_qualified"}
+
+    # saving needs a reviewer; then every save is a new revision file
+    at.text_input(key="review_by").input("")
+    at.button(key="review_save").click()
+    at.run()
+    assert any("needs a name" in e for e in errors(at))
+    folder = Path(str(state.settled_folder()))
+    assert not folder.exists() or list(folder.glob("*.yaml")) == []
+    at.text_input(key="review_by").input("A. Analyst")
+    at.button(key="review_save").click()
+    at.run()
+    at.button(key="review_save").click()
+    at.run()
+    assert not at.exception, at.exception
+    saved = sorted(folder.glob("*.yaml"))
+    assert [p.name.rsplit("+", 1)[1] for p in saved] == ["reviewed.1.yaml", "reviewed.2.yaml"]
+    first = load_spec(saved[0])
+    assert first.reviewed is not None and first.reviewed.by == "A. Analyst"
+    assert [e.years for e in first.patterns[0].experience] == [9.0]
+    assert first.unparsed == draft.unparsed  # the unparsed sentence stays listed, now reviewed
+
+    at.button(key="use_reviewed").click()
     at.run()
     assert not at.exception, at.exception
     assert [t.value for t in at.title] == ["Screen applicants"]
     run = at.session_state["run"]
-    assert run.result.spec.title == "Program Analyst"
-    assert run.active.origin == "compiled from analyst.txt"
+    assert run.result.spec.reviewed is not None
+    assert run.active.origin.startswith("reviewed ")
     assert metrics(at)["Screened"] == f"{len(run.result.results):,}"
-    assert "pattern_1.experience" in shown_table(at, "results_table").columns
+
+
+def VOCABULARY_OF() -> object:  # noqa: N802
+    """The project vocabulary, as the Spec page gives a compiled draft."""
+    return state.rule_file_spec(state.DEFAULT_SPEC_FILE).vocabulary
 
 
 def test_unreadable_document_gets_a_message() -> None:

@@ -245,3 +245,61 @@ def test_after_a_settlement_the_review_form_acts_on_the_applicant_shown(
         )
     )
     assert f": {shown} needs_review → not_qualified by Pat Reviewer" in recorded, recorded
+
+
+CLASS_SPEC = """PROGRAM ANALYST
+
+MINIMUM QUALIFICATIONS
+Education: Graduation from an accredited four-year college or university.
+Experience: Two years of professional experience in program management.
+Applicants must be able to juggle flaming torches.
+"""
+
+
+def test_compile_review_and_save_a_spec_revision_in_chromium(
+    app_url: str, driver: Any, tmp_path: Path
+) -> None:
+    """Upload and compile a document, read it beside the draft, save it reviewed, use it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    document = tmp_path / "analyst.txt"
+    document.write_text(CLASS_SPEC, encoding="utf-8")
+    wait = WebDriverWait(driver, 90)
+    driver.get(f"{app_url}/spec_view")
+    wait.until(ec.presence_of_element_located((By.XPATH, "//p[text()='Compile']")))
+    driver.find_element(
+        By.XPATH, "//summary[contains(., 'Compile a class specification document')]"
+    ).click()
+    upload = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, 'input[type="file"]')))
+    upload.send_keys(str(document))
+    wait.until(ec.element_to_be_clickable((By.XPATH, "//button[.//p[text()='Compile']]"))).click()
+    # the document beside the draft, each sentence highlighted with where it went
+    wait.until(lambda d: "The document" in d.find_element(By.TAG_NAME, "body").text)
+    body = driver.find_element(By.TAG_NAME, "body").text
+    assert "juggle flaming torches" in body and "pattern_1.experience" in body
+    marked = driver.find_elements(
+        By.XPATH, "//span[contains(@style, 'background') and contains(., 'juggle flaming')]"
+    )
+    assert marked, "the unparsed sentence is not highlighted"
+    reviewer = wait.until(
+        ec.presence_of_element_located((By.XPATH, "//input[@aria-label='Reviewed by']"))
+    )
+    reviewer.clear()
+    reviewer.send_keys("A. Analyst")
+    driver.find_element(By.XPATH, "//button[.//p[text()='Save as a reviewed revision']]").click()
+    wait.until(lambda d: "Saved revision" in d.find_element(By.TAG_NAME, "body").text)
+    assert "reviewed by A. Analyst" in driver.find_element(By.TAG_NAME, "body").text
+    driver.save_screenshot(str(tmp_path / "spec-review.png"))
+    saved = list((tmp_path / "settled").glob("*.yaml"))
+    assert len(saved) == 1 and "+reviewed.1" in saved[0].name
+    wait.until(
+        ec.element_to_be_clickable((By.XPATH, "//button[.//p[text()='Use the saved revision']]"))
+    ).click()
+    wait.until(lambda d: "Screen applicants" in d.find_element(By.TAG_NAME, "body").text)
+    assert "has not been reviewed" not in driver.find_element(By.TAG_NAME, "body").text
+    keep = os.environ.get("SCREENSHOT_DIR")
+    if keep:
+        Path(keep).mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / "spec-review.png", Path(keep) / "spec-review.png")

@@ -111,6 +111,8 @@ class RunSource:
     criteria: tuple[str, ...]
     #: canonical JSON of the decision layout (format 2), None when chunks are self-describing
     layout: str | None
+    #: the run setting --position-requires (conditions this position requires)
+    position_requires: tuple[str, ...] = ()
 
 
 @dataclass
@@ -165,6 +167,8 @@ def run_source(result: ScreeningResultLike) -> RunSource:
         files=tuple((f.role, f.path, f.sha256, f.rows) for f in result.files),
         as_of=result.as_of,
         requires_driving=result.requires_driving,
+        # a result type from before the setting existed names no condition
+        position_requires=tuple(sorted(getattr(result, "position_requires", ()))),
         criteria=tuple(spec.criterion_ids()),
         layout=None if layout is None else canonical_json(layout),
     )

@@ -88,6 +88,16 @@ def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
+def run_settings(source: RunSource) -> dict[str, Any]:
+    """The run settings recorded with a run: whether the position requires driving, and
+    the conditions it requires (a key present only when some are named, so a record of a
+    run without them reads as before)."""
+    settings: dict[str, Any] = {"requires_driving": source.requires_driving}
+    if source.position_requires:
+        settings["position_requires"] = list(source.position_requires)
+    return settings
+
+
 def add_years(day: date, years: int) -> date:
     """The same calendar day ``years`` later (29 February becomes 28 February)."""
     try:
@@ -492,7 +502,7 @@ class AuditStore:
                 ]
             ),
             "as_of": source.as_of.isoformat(),
-            "settings_json": canonical_json({"requires_driving": source.requires_driving}),
+            "settings_json": canonical_json(run_settings(source)),
             "engine_version": screening.__version__,
             "retention_until": add_years(
                 moment.astimezone(UTC).date(), retention_years
@@ -939,12 +949,14 @@ class AuditStore:
                     "which is not installed"
                 ) from exc
         settings = json.loads(row.settings_json)
+        conditions = settings.get("position_requires")
         fresh = screen(
             spec,
             [record for _, record in records],
             as_of=date.fromisoformat(row.as_of),
             requires_driving=bool(settings.get("requires_driving", False)),
             spec_path=row.spec_path,
+            **({"position_requires": frozenset(conditions)} if conditions else {}),
         )
         new = {d.applicant_id: d for d in fresh.decisions()}
         flips: list[Flip] = []
