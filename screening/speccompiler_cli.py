@@ -17,10 +17,11 @@ from typing import Any
 from screening.audit.store import database_url
 from screening.documents import DocumentError
 from screening.outputs import OutputError, check_outputs
-from screening.spec import SpecError, dump_spec, load_spec
+from screening.spec import JobSpec, SpecError, dump_spec, load_spec
 from screening.speccompiler import compile_document, default_vocabulary
 from screening.specdiff import diff_specs
-from screening.vocabulary import default_rules_dir, load_vocabulary
+from screening.taxonomy import propose_spec_codes
+from screening.vocabulary import Vocabulary, default_rules_dir, load_vocabulary
 
 
 def add_compile_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -107,7 +108,29 @@ def run_compile(args: argparse.Namespace) -> int:
         print("unparsed (review these by hand; no rule covers them):", file=sys.stderr)
         for sentence in spec.unparsed:
             print(f"  - {sentence}", file=sys.stderr)
+    _print_proposals(spec, vocabulary)
     return 0
+
+
+def _print_proposals(spec: JobSpec, vocabulary: Vocabulary) -> None:
+    """List the occupations and industries proposed for the draft's areas (stderr).
+
+    They are proposals only: the analyst settles them in the rule file's
+    `area_occupations` and `industry_codes`; nothing is decided on them until then.
+    """
+    proposals = propose_spec_codes(spec, settled_areas=vocabulary.area_occupations)
+    if not proposals:
+        return
+    print(
+        "proposed codes (settle them as area_occupations / industry_codes in the rule file):",
+        file=sys.stderr,
+    )
+    for item in proposals:
+        print(f"  {item.requirement_id} · {item.area}:", file=sys.stderr)
+        for code, title, _score in item.proposal.occupations:
+            print(f"    O*NET {code} {title}", file=sys.stderr)
+        for code, title, _score in item.proposal.industries:
+            print(f"    NAICS {code} {title}", file=sys.stderr)
 
 
 def run_diff(args: argparse.Namespace) -> int:

@@ -18,10 +18,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 
 from screening.wording import match_form
+
+if TYPE_CHECKING:
+    from screening.spec import JobSpec
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -178,7 +182,33 @@ def _description_parts(description: str) -> list[str]:
 
 
 #: Words of a description that name no occupation or industry.
-_PROPOSAL_NOISE = frozenset({"industry", "field", "sector", "the", "of", "experience", "related"})
+_PROPOSAL_NOISE = frozenset(
+    {"a", "an", "industry", "field", "sector", "the", "of", "experience", "related"}
+)
+
+
+def _heads(part: str) -> list[str]:
+    """The phrase, then its tails, longest first; a one-word tail only when it is not a
+    short, general word."""
+    words = part.split()
+    tails = [" ".join(words[i:]) for i in range(len(words))]
+    if len(words) > 1 and len(words[-1]) < 5:
+        tails.pop()
+    return tails
+
+
+def _count_keys(keys: _Keys, part: str, counts: dict[str, float]) -> bool:
+    """Add the codes of every key containing the part; True when any key did."""
+    variants = {part, re.sub(r"\bmanag\b", "manager", part)}
+    found = False
+    for key, joined in keys.items():
+        if any(re.search(rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])", key) for v in variants):
+            found = True
+            # a title that is the phrase itself weighs most; a longer one less
+            weight = 10.0 if key in variants else 1.0 / len(key.split())
+            for code in joined.split(","):
+                counts[code] = counts.get(code, 0.0) + weight
+    return found
 
 
 def _ranked(keys: _Keys, parts: list[str], cutoff: float) -> list[tuple[str, float]]:
@@ -186,16 +216,13 @@ def _ranked(keys: _Keys, parts: list[str], cutoff: float) -> list[tuple[str, flo
     how many of those keys name them; ties favour the shorter (broader) code."""
     counts: dict[str, float] = {}
     for part in parts:
-        variants = {part, re.sub(r"\bmanag\b", "manager", part)}
         found = False
-        for key, joined in keys.items():
-            codes = joined.split(",")
-            if any(re.search(rf"(?<![a-z0-9]){re.escape(v)}(?![a-z0-9])", key) for v in variants):
-                found = True
-                # a title that is the phrase itself weighs most; a longer one less
-                weight = 10.0 if key in variants else 1.0 / len(key.split())
-                for code in codes:
-                    counts[code] = counts.get(code, 0.0) + weight
+        # A phrase found nowhere is tried again without its leading words: English puts
+        # the head noun last ("public water utility" -> "water utility").
+        for head in _heads(part):
+            found = _count_keys(keys, head, counts)
+            if found:
+                break
         if not found:
             for key, score, _ in process.extract(
                 part, list(keys), scorer=fuzz.token_sort_ratio, limit=10, score_cutoff=cutoff
@@ -231,3 +258,40 @@ def propose_codes(description: str, limit: int = 8, cutoff: float = 85.0) -> Pro
             :limit
         ],
     )
+
+
+@dataclass(frozen=True)
+class AreaProposal:
+    """Codes proposed for one experience area of a spec, for the analyst to settle."""
+
+    requirement_id: str
+    area: str
+    proposal: Proposal
+
+
+def propose_spec_codes(
+    spec: JobSpec, settled_areas: Iterable[str] = (), limit: int = 5
+) -> list[AreaProposal]:
+    """Propose O*NET occupations and NAICS industries for every unsettled experience area.
+
+    An area is settled when the requirement's ``area_occupations`` names it, or when it is
+    in ``settled_areas`` (the vocabulary's own proposals). Industries are proposed from the
+    area's own words followed by the requirement's industries, so "account management in
+    the utility industry" proposes utility codes beside the occupations.
+    """
+    proposals: list[AreaProposal] = []
+    settled = set(settled_areas)
+    for pattern in spec.patterns:
+        for requirement in pattern.experience:
+            industries = " ".join(requirement.industries)
+            for area in requirement.areas:
+                if area in requirement.area_occupations or area in settled:
+                    continue
+                # Occupations come from the area's words alone: an industry's words
+                # ("utility") would otherwise propose that industry's trades.
+                occupations = propose_codes(area, limit=limit).occupations
+                industries_found = propose_codes(f"{area}, {industries}", limit=limit).industries
+                proposal = Proposal(occupations, industries_found)
+                if proposal.occupations or proposal.industries:
+                    proposals.append(AreaProposal(requirement.id, area, proposal))
+    return proposals
