@@ -2,8 +2,8 @@
 
 Loads the app (which screens the sample batch at once), checks the outcomes are shown,
 opens an applicant, checks the applicant's criteria are shown, and saves a screenshot.
-Chromium comes from Debian's `chromium` and `chromium-driver` packages. Under CI
-(CI=true) a missing browser fails the test; elsewhere it is skipped.
+Chromium comes from Debian's `chromium` and `chromium-driver` packages. A missing browser
+skips the test, and fails it when the environment variable CI is set.
 """
 
 from __future__ import annotations
@@ -20,16 +20,17 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import skip_unless_ci
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 def _missing(what: str) -> None:
-    message = f"{what} is needed for the browser test (apt-get install chromium chromium-driver)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    skip_unless_ci(
+        f"{what} is needed for the browser test (apt-get install chromium chromium-driver)"
+    )
 
 
 def _free_port() -> int:
