@@ -22,6 +22,7 @@ from screening import __version__
 from screening.audit.cli import add_audit_parser, run_recorded_message
 from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
+from screening.columns import EntryGroup
 from screening.engine import EngineError
 from screening.loading import FileLevelError
 from screening.parallel import ChunkOutput, ParallelRun, WorkerError, errors_header
@@ -60,6 +61,16 @@ def _add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     screen.add_argument("--jobs", help="long form: jobs CSV, one row per job")
     screen.add_argument("--education", help="long form: education CSV, one row per entry")
     screen.add_argument("--columns", help="YAML file mapping your headers to the expected names")
+    screen.add_argument(
+        "--no-job-columns",
+        action="store_true",
+        help="the file has no job entries: screen anyway (experience counts as none)",
+    )
+    screen.add_argument(
+        "--no-education-columns",
+        action="store_true",
+        help="the file has no education entries: screen anyway (education counts as none)",
+    )
     screen.add_argument(
         "--as-of",
         type=_as_of,
@@ -205,6 +216,16 @@ def _overwritten_input(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _declared_absent(args: argparse.Namespace) -> list[EntryGroup]:
+    """The entry groups the user says the file has none of."""
+    absent: list[EntryGroup] = []
+    if args.no_job_columns:
+        absent.append("job")
+    if args.no_education_columns:
+        absent.append("edu")
+    return absent
+
+
 def run_screen(args: argparse.Namespace) -> int:
     """Handle `screening screen`: screen the batch chunk by chunk on every core."""
     started = time.perf_counter()
@@ -223,6 +244,7 @@ def run_screen(args: argparse.Namespace) -> int:
             requires_driving=args.requires_driving,
             engine=args.engine,
             record_audit=not args.no_audit,
+            declared_absent=_declared_absent(args),
         )
     except (FileLevelError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -92,6 +92,8 @@ class Batch:
     input_rows: int = 0
     error_rows: int = 0
     unknown_columns: list[str] = field(default_factory=list)
+    #: entry groups with a recognised column (wide form) or a file (long form)
+    entry_groups: frozenset[EntryGroup] = frozenset()
 
 
 @dataclass
@@ -101,6 +103,10 @@ class _Columns:
     roles: dict[int, ColumnRole]
     unknown: list[tuple[int, str]]  # (position, header) of unknown, non-blank headers
     blank_headers: list[int]
+
+    def entry_groups(self) -> frozenset[EntryGroup]:
+        """The entry groups with a recognised column."""
+        return frozenset(r.group for r in self.roles.values() if r.group is not None)
 
 
 def clean(values: pd.Series, none_is_value: bool = False) -> pd.Series:
@@ -845,6 +851,7 @@ def load_batch(
         input_rows=len(rows),
         error_rows=int((~part.screenable).sum()),
         unknown_columns=unknown,
+        entry_groups=app_columns.entry_groups() | {g for g, p in long_paths.items() if p},
     )
 
 
@@ -1098,6 +1105,7 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
         input_rows=chunk.rows,
         error_rows=int((~part.screenable).sum()),
         unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
+        entry_groups=plan.columns.entry_groups(),
     )
 
 

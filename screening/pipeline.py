@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ import pandas as pd
 from screening import __version__
 from screening import engine as rule_engine
 from screening import facts as F
+from screening.columns import EntryGroup, check_entry_columns
 from screening.evidence import (
     EDUCATION_FIELDS,
     JOB_FIELDS,
@@ -56,7 +57,7 @@ from screening.ruleset import (
     CompiledRuleset,
     compile_spec,
 )
-from screening.spec import JobSpec, load_spec
+from screening.spec import JobSpec, Level, load_spec
 from screening.vocabulary import Vocabulary, vocabulary_for
 
 EngineKind = Literal["durable", "vectorised"]
@@ -819,6 +820,29 @@ def prepared_spec(spec: str | Path | JobSpec) -> tuple[JobSpec, str | None, Voca
     return job_spec, spec_path, vocabulary_for(job_spec, spec_path)
 
 
+def needed_entry_groups(spec: JobSpec) -> frozenset[EntryGroup]:
+    """The entry groups a spec decides on: jobs when a pattern requires experience,
+    education when one requires an education level or years of it."""
+    needed: set[EntryGroup] = set()
+    for pattern in spec.patterns:
+        if pattern.experience:
+            needed.add("job")
+        education = pattern.education
+        if education is not None and (education.min_level != Level.none or education.min_years):
+            needed.add("edu")
+    return frozenset(needed)
+
+
+def check_batch_columns(
+    spec: JobSpec, batch: Batch, declared_absent: Collection[EntryGroup] = ()
+) -> None:
+    """Raise MissingEntryColumns when the spec needs an entry group the batch has no column
+    for and the user did not declare the file has none of (`declared_absent`)."""
+    shown = batch.files[0].path if batch.files else "applicants"
+    needed = needed_entry_groups(spec) - set(declared_absent)
+    check_entry_columns(shown, batch.entry_groups, batch.unknown_columns, needed)
+
+
 def screen_files(
     applicants: str | Path,
     spec: str | Path | JobSpec,
@@ -829,11 +853,17 @@ def screen_files(
     as_of: date | None = None,
     requires_driving: bool = False,
     engine: EngineKind = "durable",
+    declared_absent: Collection[EntryGroup] = (),
 ) -> ScreeningResult:
-    """Load applicant files and screen them against a spec (a JobSpec or a YAML path)."""
+    """Load applicant files and screen them against a spec (a JobSpec or a YAML path).
+
+    Raises FileLevelError for an unusable file, and MissingEntryColumns when the spec needs
+    jobs or education the files have no column for (unless `declared_absent` says so).
+    """
     job_spec, spec_path, vocab = prepared_spec(spec)
     started = time.perf_counter()
     batch = load_batch(applicants, jobs=jobs, education=education, columns=columns)
+    check_batch_columns(job_spec, batch, declared_absent)
     load_time = time.perf_counter() - started
     result = screen_batch(
         job_spec,
@@ -859,6 +889,7 @@ def screen_stream(
     requires_driving: bool = False,
     engine: EngineKind = "durable",
     chunk_rows: int = 100_000,
+    declared_absent: Collection[EntryGroup] = (),
 ) -> Iterator[ScreeningResult]:
     """Screen a batch chunk by chunk, so memory stays flat however large the file is.
 
@@ -874,6 +905,7 @@ def screen_stream(
     else:
         batches = iter([load_batch(applicants, jobs=jobs, education=education, columns=columns)])
     for batch in batches:
+        check_batch_columns(job_spec, batch, declared_absent)
         load_time = time.perf_counter() - started
         result = screen_batch(
             job_spec,
