@@ -334,6 +334,29 @@ def recognise(header: str, entry_group: EntryGroup | None = None) -> ColumnRole 
     return None
 
 
+def unique_header_names(headers: list[str]) -> list[str]:
+    """A name for every header that no other header of the file has: a blank header is
+    "column N" (its position, counted from 1) and a repeated one gets its count, "Notes",
+    "Notes (2)". Headers are the same when their keys are ("Notes" and "NOTES")."""
+    names: list[str] = []
+    taken = {header_key(h) for h in headers if header_key(h)}
+    seen: set[str] = set()
+    for position, header in enumerate(headers):
+        key = header_key(header)
+        if key and key not in seen:
+            seen.add(key)
+            names.append(header)
+            continue
+        base, count = (f"column {position + 1}", 1) if not key else (header, 2)
+        name = base if not key else f"{base} ({count})"
+        while header_key(name) in taken:  # a header of the file already has that name
+            count += 1
+            name = f"{base} ({count})"
+        taken.add(header_key(name))
+        names.append(name)
+    return names
+
+
 def all_canonical_names(entry_group: EntryGroup | None = None) -> list[str]:
     """Canonical headers to suggest from ("job1_title", ...; unprefixed in the long form)."""
     if entry_group is not None:

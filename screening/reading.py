@@ -10,6 +10,7 @@ from __future__ import annotations
 import codecs
 import datetime as dt
 import hashlib
+import itertools
 import mmap
 import os
 import zipfile
@@ -48,6 +49,8 @@ class RawTable:
     data: pd.DataFrame  # columns are header positions 0..n-1; only the columns asked for
     file: InputFile
     encoding: str  # "utf-8", "cp1252" or "xlsx"
+    #: rows above the header row (a workbook's title lines): the header is row header_row + 1
+    header_row: int = 0
 
 
 def _fail(role: str, path: str, problem: str, fix: str) -> FileLevelError:
@@ -475,6 +478,26 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
+#: How far down a workbook the header row is looked for (below a title and a blank line).
+HEADER_SEARCH_ROWS = 20
+
+
+def header_row_index(rows: list[tuple[object, ...]]) -> int:
+    """Index of the header row among a sheet's first rows: the first row that looks like
+    one -- at least two cells, all text, and at least half as many as the fullest row.
+
+    A workbook export often has a title ("Applicants -- exported 26 Nov 2026") and a blank
+    line above the column names; those rows are not applicant rows. Row 1 when no row fits.
+    """
+    filled = [[v for v in row if v is not None and str(v).strip()] for row in rows]
+    widest = max((len(cells) for cells in filled), default=0)
+    for index, cells in enumerate(filled):
+        looks_like_header = len(cells) >= 2 and all(isinstance(v, str) for v in cells)
+        if looks_like_header and 2 * len(cells) >= widest:
+            return index
+    return 0
+
+
 def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawTable:
     import openpyxl  # imported here: only Excel input needs it
 
@@ -490,7 +513,10 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
     try:
         sheet = workbook.worksheets[0]
         rows = sheet.iter_rows(values_only=True)
-        first = next(rows, None)
+        top = list(itertools.islice(rows, HEADER_SEARCH_ROWS))
+        header_row = header_row_index(top)
+        first = top[header_row] if top else None
+        rows = itertools.chain(top[header_row + 1 :], rows)
         headers = [_cell_text(v).strip() for v in first] if first else []
         if not any(headers):
             raise _fail(
@@ -514,7 +540,7 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
                     raise _fail(
                         role,
                         shown,
-                        f"row {len(cells) + 2} has values beyond the last column",
+                        f"row {len(cells) + header_row + 2} has values beyond the last column",
                         "Open it in Excel and save it again, or save it as CSV (UTF-8).",
                     )
             texts.extend([""] * (width - len(texts)))
@@ -528,4 +554,4 @@ def _read_xlsx(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawT
     data = pd.DataFrame(cells, columns=positions, dtype=str) if cells else None
     if data is None:
         data = pd.DataFrame({p: pd.Series([], dtype=str) for p in positions})
-    return RawTable(headers, data, InputFile(role, shown, sha, len(data)), "xlsx")
+    return RawTable(headers, data, InputFile(role, shown, sha, len(data)), "xlsx", header_row)
