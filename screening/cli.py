@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import getpass
+import io
 import itertools
 import os
 import shutil
@@ -26,7 +28,7 @@ from screening.columns import EntryGroup
 from screening.engine import EngineError
 from screening.loading import FileLevelError
 from screening.parallel import ChunkOutput, ParallelRun, WorkerError, errors_header
-from screening.results import Outcome
+from screening.results import ERROR_COLUMNS, Outcome
 from screening.spec import SpecError
 from screening.speccompiler_cli import add_compile_parser, add_diff_parser
 
@@ -115,6 +117,8 @@ class RunTotals:
     errors: int = 0
     warnings: int = 0
     timings: Counter[str] = field(default_factory=Counter)
+    #: the problems of the file as a whole (headers, not rows): no applicant data in them
+    file_problems: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, run: ParallelRun) -> RunTotals:
@@ -155,6 +159,17 @@ def summary_lines(totals: RunTotals) -> list[str]:
         f"  error rows not screened: {totals.error_rows}   "
         f"problems reported: {totals.errors} error(s), {totals.warnings} warning(s)",
     ]
+
+
+#: How many problems of the file as a whole the summary prints without --errors.
+SHOWN_FILE_PROBLEMS = 5
+
+
+def file_problems(warnings_csv: bytes) -> list[str]:
+    """The problems without a row (unknown or repeated headers, a title above them) among
+    a chunk's warning rows of the errors CSV: safe to print, they hold no applicant data."""
+    reader = csv.DictReader(io.StringIO(warnings_csv.decode("utf-8")), fieldnames=ERROR_COLUMNS)
+    return [row["problem"] for row in reader if not row["row"] and not row["applicant_id"]]
 
 
 class _Outputs:
@@ -284,10 +299,16 @@ def run_screen(args: argparse.Namespace) -> int:
     if summary_message:
         print("  " + summary_message, file=sys.stderr)
     if (totals.errors or totals.warnings) and not args.errors:
-        print(
-            "  (write the problems with --errors ERRORS.csv to see row, column and fix)",
-            file=sys.stderr,
-        )
+        for problem in totals.file_problems[:SHOWN_FILE_PROBLEMS]:
+            print(f"  - {problem}", file=sys.stderr)
+        unshown = totals.errors + totals.warnings - len(totals.file_problems[:SHOWN_FILE_PROBLEMS])
+        if unshown:
+            more = "the other" if totals.file_problems else "the"
+            print(
+                f"  ({more} {unshown} problem(s) are not shown: write them with "
+                "--errors ERRORS.csv to see each one's row, column and fix)",
+                file=sys.stderr,
+            )
     if args.timings:
         total = time.perf_counter() - started
         stages = "  ".join(f"{k}: {v:.2f}s" for k, v in totals.timings.items())
@@ -341,6 +362,8 @@ def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals
                     store.recording(first.audit_source, args.user or getpass.getuser())
                 )
             for chunk in itertools.chain([first], chunks):
+                if errors is None and chunk is first:
+                    totals.file_problems = file_problems(chunk.warnings_csv)
                 write_started = time.perf_counter()
                 out.write(chunk.results_csv)
                 if errors is not None and warnings is not None:

@@ -426,3 +426,28 @@ def test_a_spec_needing_education_refuses_a_file_without_education_columns(
     code, stdout, stderr = run(screen_args(export, "--no-audit", "--no-education-columns"), capsys)
     assert code == 0, stderr
     assert "met" not in {r["typical.education"] for r in read_rows("", stdout)}
+
+
+def test_without_errors_the_summary_shows_the_file_problems_and_where_the_rest_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch = tmp_path / "batch.csv"
+    batch.write_text(
+        "applicant_id,job1_title,edu1_degree,Favourite Colour\n"
+        "1,Analyst,BA,blue\n"
+        "2,Clerk,,red\n"
+        ",Nobody,,green\n",
+        encoding="utf-8",
+    )
+    code, _, stderr = run(
+        screen_args(batch, "--no-audit", "--out", str(tmp_path / "r.csv")), capsys
+    )
+    assert code == 0
+    counts = re.search(r"problems reported: (\d+) error\(s\), (\d+) warning\(s\)", stderr)
+    assert counts is not None
+    assert "  - unknown column 'Favourite Colour' is ignored" in stderr
+    unshown = int(counts[1]) + int(counts[2]) - 1
+    assert f"the other {unshown} problem(s) are not shown" in stderr
+    assert "--errors ERRORS.csv" in stderr
+    # row problems stay in the errors file: applicant data is not printed
+    assert "blue" not in stderr and "Nobody" not in stderr
