@@ -80,7 +80,8 @@ def _documents() -> list[Path]:
 
 
 def test_no_document_or_script_describes_how_ci_is_set_up() -> None:
-    mentions = re.compile(r"\.ci/|\bCI\b")
+    # naming the CI variable is fine; saying what a CI machine installs or copies is not
+    mentions = re.compile(r"\.ci/|\bCI\b[^.\n]*\b(?:install|cop(?:y|ies)|provision|apt)")
     assert [p.name for p in _documents() if mentions.search(p.read_text(encoding="utf-8"))] == []
 
 
