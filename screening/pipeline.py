@@ -853,17 +853,16 @@ def screen_files(
     as_of: date | None = None,
     requires_driving: bool = False,
     engine: EngineKind = "durable",
-    declared_absent: Collection[EntryGroup] = (),
 ) -> ScreeningResult:
     """Load applicant files and screen them against a spec (a JobSpec or a YAML path).
 
-    Raises FileLevelError for an unusable file, and MissingEntryColumns when the spec needs
-    jobs or education the files have no column for (unless `declared_absent` says so).
+    Every entry column the files have is used, whatever the spec needs: front ends check
+    that first with `check_batch_columns` (the command line and the app refuse a file
+    without the job or education columns its spec decides on).
     """
     job_spec, spec_path, vocab = prepared_spec(spec)
     started = time.perf_counter()
     batch = load_batch(applicants, jobs=jobs, education=education, columns=columns)
-    check_batch_columns(job_spec, batch, declared_absent)
     load_time = time.perf_counter() - started
     result = screen_batch(
         job_spec,
@@ -889,7 +888,6 @@ def screen_stream(
     requires_driving: bool = False,
     engine: EngineKind = "durable",
     chunk_rows: int = 100_000,
-    declared_absent: Collection[EntryGroup] = (),
 ) -> Iterator[ScreeningResult]:
     """Screen a batch chunk by chunk, so memory stays flat however large the file is.
 
@@ -905,7 +903,6 @@ def screen_stream(
     else:
         batches = iter([load_batch(applicants, jobs=jobs, education=education, columns=columns)])
     for batch in batches:
-        check_batch_columns(job_spec, batch, declared_absent)
         load_time = time.perf_counter() - started
         result = screen_batch(
             job_spec,
