@@ -142,6 +142,10 @@ def mapping_step() -> None:
     )
     mapping: dict[str, str] = dict(st.session_state.get("column_mapping", {}))
     problems: list[str] = []
+    try:
+        needed = state.needed_entries()
+    except SpecError:
+        needed = []  # the spec's own error is shown once the file is screened
     for role, statuses in pending.items():
         st.subheader(f"{role.capitalize()} file {plain(uploads[role].name)}")
         choices = [IGNORE, *state_choices(role)]
@@ -181,7 +185,7 @@ def mapping_step() -> None:
                 + (" and at least one job or education column" if role == "applicants" else "")
             )
         elif role == "applicants" and len(uploads) == 1:
-            for group in missing_entry_groups(preview, state.needed_entries()):
+            for group in missing_entry_groups(preview, needed):
                 kind, example = (
                     ("job", "job1_title") if group == "job" else ("education", "edu1_degree")
                 )
