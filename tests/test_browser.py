@@ -2,8 +2,8 @@
 
 Loads the app (which screens the sample batch at once), checks the outcomes are shown,
 opens an applicant, checks the applicant's criteria are shown, and saves a screenshot.
-Chromium comes from Debian's `chromium` and `chromium-driver` packages. A missing browser
-skips the test, and fails it when the environment variable CI is set.
+Chromium comes from Debian's `chromium` and `chromium-driver` packages. Under CI
+(CI=true) a missing browser fails the test; elsewhere it is skipped.
 """
 
 from __future__ import annotations
