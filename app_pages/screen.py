@@ -29,6 +29,7 @@ from screening.uploads import (
     header_statuses,
     mapping_choices,
     mapping_yaml,
+    missing_entry_groups,
     needs_mapping,
     read_headers,
     read_mapping_upload,
@@ -86,10 +87,11 @@ def accept_uploads(uploads: dict[str, Upload], mapping: dict[str, str] | None = 
     mapping = dict(mapping or st.session_state.get("column_mapping", {}))
     try:
         pending_mapping: dict[str, list[HeaderStatus]] = {}
+        needed = state.needed_entries()
         for role, upload in uploads.items():
             statuses = header_statuses(read_headers(upload, role), role, mapping)
             long_form = "jobs" in uploads or "education" in uploads
-            if needs_mapping(statuses, role, long_form=long_form):
+            if needs_mapping(statuses, role, long_form=long_form, needed=needed):
                 pending_mapping[role] = statuses
         if pending_mapping:
             st.session_state["mapping_step"] = (uploads, pending_mapping)
@@ -98,6 +100,10 @@ def accept_uploads(uploads: dict[str, Upload], mapping: dict[str, str] | None = 
         state.submit_uploads(uploads, mapping)
     except (UploadError, SpecError) as exc:
         st.session_state["upload_error"] = str(exc)
+
+
+def _keep_declaration(stored: str) -> None:
+    st.session_state[stored] = bool(st.session_state.get(f"declare_{stored}"))
 
 
 def upload_section() -> None:
@@ -118,6 +124,18 @@ def upload_section() -> None:
         mapping_file = st.file_uploader(
             "Saved column mapping (optional)", type=["yaml", "yml"], key="upload_mapping"
         )
+        declarations = st.columns(2)
+        for column, (group, stored) in zip(
+            declarations, state.DECLARED_NO_ENTRIES.items(), strict=True
+        ):
+            column.checkbox(
+                state.NO_ENTRIES_LABEL[group],
+                value=bool(st.session_state.get(stored)),
+                key=f"declare_{stored}",
+                on_change=_keep_declaration,
+                args=(stored,),
+                help="Screen it anyway: the requirement is then judged on no entries at all.",
+            )
         if st.button("Screen these files", type="primary", disabled=applicants is None):
             mapping: dict[str, str] = {}
             if mapping_file is not None:
@@ -146,6 +164,10 @@ def mapping_step() -> None:
     )
     mapping: dict[str, str] = dict(st.session_state.get("column_mapping", {}))
     problems: list[str] = []
+    try:
+        needed = state.needed_entries()
+    except SpecError:
+        needed = []  # the spec's own error is shown once the file is screened
     for role, statuses in pending.items():
         st.subheader(f"{role.capitalize()} file {plain(uploads[role].name)}")
         choices = [IGNORE, *state_choices(role)]
@@ -153,8 +175,14 @@ def mapping_step() -> None:
             if status.recognised_as is not None:
                 continue
             hint = f"did you mean {status.suggestion}?" if status.suggestion else None
+            # the closest name is preselected: the user confirms or corrects it
+            guess = mapping.get(status.header, status.suggestion)
             picked = st.selectbox(
-                f"“{plain(status.header)}”", choices, key=f"map_{role}_{status.header}", help=hint
+                f"“{plain(status.header)}”",
+                choices,
+                index=choices.index(guess) if guess in choices else 0,
+                key=f"map_{role}_{status.header}",
+                help=hint,
             )
             if picked != IGNORE:
                 mapping[status.header] = picked
@@ -178,6 +206,16 @@ def mapping_step() -> None:
                 f"{role} file: map the column holding the applicant id to applicant_id"
                 + (" and at least one job or education column" if role == "applicants" else "")
             )
+        elif role == "applicants" and len(uploads) == 1:
+            for group in missing_entry_groups(preview, needed):
+                kind, example = (
+                    ("job", "job1_title") if group == "job" else ("education", "edu1_degree")
+                )
+                problems.append(
+                    f"applicants file: the spec decides on {kind} entries and no column is "
+                    f"read as one: map one (e.g. {example}), or tick "
+                    f"“{state.NO_ENTRIES_LABEL[group]}” above"
+                )
     for problem in problems:
         st.error(plain(problem))
     st.download_button(

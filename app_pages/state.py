@@ -21,12 +21,15 @@ import streamlit as st
 
 from app_pages.ledger import AuditLedger, ReviewLedger, make_ledger
 from app_pages.text import plain
+from screening.columns import EntryGroup, MissingEntryColumns
 from screening.export import csv_bytes, excel_bytes
 from screening.loading import Batch
 from screening.pipeline import (
     ScreeningResult,
+    check_batch_columns,
     check_screenable,
     compiled_ruleset,
+    needed_entry_groups,
     screen_batch,
 )
 from screening.review import Judgement, final_outcomes, review_items
@@ -205,6 +208,40 @@ def _screen(
     return result, review_items(result)
 
 
+#: Session keys of the user's word that the uploaded file has no entries of a group (kept
+#: apart from the checkboxes' own keys, which Streamlit drops on pages without them).
+DECLARED_NO_ENTRIES: dict[EntryGroup, str] = {
+    "job": "no_job_columns",
+    "edu": "no_education_columns",
+}
+#: What the checkbox of each declaration says.
+NO_ENTRIES_LABEL: dict[EntryGroup, str] = {
+    "job": "The file has no job entries",
+    "edu": "The file has no education entries",
+}
+
+
+def declared_absent() -> list[EntryGroup]:
+    """The entry groups the user says the uploaded file has none of."""
+    return [g for g, key in DECLARED_NO_ENTRIES.items() if st.session_state.get(key)]
+
+
+def needed_entries() -> list[EntryGroup]:
+    """The entry groups the spec in force decides on, less those declared absent."""
+    needed = needed_entry_groups(active_spec().spec) - set(declared_absent())
+    return [g for g in DECLARED_NO_ENTRIES if g in needed]
+
+
+def missing_entries_message(exc: MissingEntryColumns) -> str:
+    """The loader's refusal, with the fix as the app offers it."""
+    kind = "job" if exc.group == "job" else "education"
+    return (
+        f"{exc.problem} Map your headers (upload the file with a saved column mapping, or "
+        f"map them when asked), or, if the file really has no {kind} entries, tick "
+        f"“{NO_ENTRIES_LABEL[exc.group]}” under “Upload applicants” and screen it again."
+    )
+
+
 def settings() -> tuple[date, bool]:
     """As-of date and "position requires driving" from the settings."""
     as_of = st.session_state.get("as_of") or date.today()
@@ -239,12 +276,19 @@ def screen_current(source: Source | None = None) -> Run:
     as_of, driving = settings()
     conditions = position_conditions(active.spec)
     check_screenable(active.spec, active.origin, conditions)
-    key = f"{source.key}|{active.key}|{as_of}|{driving}|{sorted(conditions)}"
+    declared = declared_absent()
+    key = f"{source.key}|{active.key}|{as_of}|{driving}|{sorted(conditions)}|{','.join(declared)}"
     run = st.session_state.get("run")
     if isinstance(run, Run) and run.key == key:
         return run
     bar = st.progress(0, text="Reading the files…") if source.size > PROGRESS_BYTES else None
     batch = _load_batch(source.key, source)
+    try:  # the one rule of the command line: no silent rejection for want of columns
+        check_batch_columns(active.spec, batch, declared)
+    except MissingEntryColumns as exc:
+        if bar is not None:
+            bar.empty()
+        raise UploadError(missing_entries_message(exc)) from None
     if bar is not None:
         bar.progress(35, text="Screening the applicants…")
     result, items = _screen(source.key, active.key, as_of, driving, conditions, batch, active)

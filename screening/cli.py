@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import csv
 import getpass
+import io
 import itertools
 import shutil
 import signal
@@ -23,11 +25,12 @@ from screening import __version__
 from screening.audit.cli import add_audit_parser, run_recorded_message
 from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
+from screening.columns import EntryGroup
 from screening.engine import EngineError
 from screening.loading import FileLevelError
 from screening.outputs import OutputError, StagedOutputs, check_outputs
 from screening.parallel import ChunkOutput, ParallelRun, WorkerError, errors_header
-from screening.results import Outcome
+from screening.results import ERROR_COLUMNS, Outcome
 from screening.spec import SpecError
 from screening.speccompiler_cli import add_compile_parser, add_diff_parser
 from screening.vocabulary import vocabulary_path
@@ -64,6 +67,16 @@ def _add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentP
     screen.add_argument("--jobs", help="long form: jobs CSV, one row per job")
     screen.add_argument("--education", help="long form: education CSV, one row per entry")
     screen.add_argument("--columns", help="YAML file mapping your headers to the expected names")
+    screen.add_argument(
+        "--no-job-columns",
+        action="store_true",
+        help="the file has no job entries: screen anyway (experience counts as none)",
+    )
+    screen.add_argument(
+        "--no-education-columns",
+        action="store_true",
+        help="the file has no education entries: screen anyway (education counts as none)",
+    )
     screen.add_argument(
         "--as-of",
         type=_as_of,
@@ -119,6 +132,8 @@ class RunTotals:
     errors: int = 0
     warnings: int = 0
     timings: Counter[str] = field(default_factory=Counter)
+    #: the problems of the file as a whole (headers, not rows): no applicant data in them
+    file_problems: list[str] = field(default_factory=list)
 
     @classmethod
     def of(cls, run: ParallelRun) -> RunTotals:
@@ -163,6 +178,17 @@ def summary_lines(totals: RunTotals) -> list[str]:
     ]
 
 
+#: How many problems of the file as a whole the summary prints without --errors.
+SHOWN_FILE_PROBLEMS = 5
+
+
+def file_problems(warnings_csv: bytes) -> list[str]:
+    """The problems without a row (unknown or repeated headers, a title above them) among
+    a chunk's warning rows of the errors CSV: safe to print, they hold no applicant data."""
+    reader = csv.DictReader(io.StringIO(warnings_csv.decode("utf-8")), fieldnames=ERROR_COLUMNS)
+    return [row["problem"] for row in reader if not row["row"] and not row["applicant_id"]]
+
+
 def _check_screen_outputs(args: argparse.Namespace, run: ParallelRun | None = None) -> None:
     """Refuse --out/--errors that would replace an input, the spec, its vocabulary (known
     once `run` has read the spec) or the audit store, or that is not a regular file
@@ -189,6 +215,16 @@ class _Terminated(Exception):
 
 def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise _Terminated
+
+
+def _declared_absent(args: argparse.Namespace) -> list[EntryGroup]:
+    """The entry groups the user says the file has none of."""
+    absent: list[EntryGroup] = []
+    if args.no_job_columns:
+        absent.append("job")
+    if args.no_education_columns:
+        absent.append("edu")
+    return absent
 
 
 def run_screen(args: argparse.Namespace) -> int:
@@ -223,6 +259,7 @@ def _screen(args: argparse.Namespace) -> int:
             position_requires=frozenset(args.position_requires),
             engine=args.engine,
             record_audit=not args.no_audit,
+            declared_absent=_declared_absent(args),
         )
     except (FileLevelError, SpecError) as exc:
         print(f"error: {exc}", file=sys.stderr)
@@ -274,10 +311,16 @@ def _screen(args: argparse.Namespace) -> int:
     if summary_message:
         print("  " + summary_message, file=sys.stderr)
     if (totals.errors or totals.warnings) and not args.errors:
-        print(
-            "  (write the problems with --errors ERRORS.csv to see row, column and fix)",
-            file=sys.stderr,
-        )
+        for problem in totals.file_problems[:SHOWN_FILE_PROBLEMS]:
+            print(f"  - {problem}", file=sys.stderr)
+        unshown = totals.errors + totals.warnings - len(totals.file_problems[:SHOWN_FILE_PROBLEMS])
+        if unshown:
+            more = "the other" if totals.file_problems else "the"
+            print(
+                f"  ({more} {unshown} problem(s) are not shown: write them with "
+                "--errors ERRORS.csv to see each one's row, column and fix)",
+                file=sys.stderr,
+            )
     if args.timings:
         total = time.perf_counter() - started
         stages = "  ".join(f"{k}: {v:.2f}s" for k, v in totals.timings.items())
@@ -334,6 +377,8 @@ def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals
                     store.recording(first.audit_source, args.user or getpass.getuser())
                 )
             for chunk in itertools.chain([first], chunks):
+                if errors is None and chunk is first:
+                    totals.file_problems = file_problems(chunk.warnings_csv)
                 write_started = time.perf_counter()
                 out.write(chunk.results_csv)
                 if errors is not None and warnings is not None:

@@ -2,13 +2,16 @@
 
 A header is matched on its *key*: lower case with everything but letters and digits removed,
 so "Applicant ID", "APPLICANT_ID" and "applicant-id" are the same column. Entry columns carry
-their number anywhere in the header ("job2_title", "Job Title 2", "Job 2 Title").
+their number anywhere in the header ("job2_title", "Job Title 2", "Job 2 Title"), and are
+also read as words: a field's spelling, the entry number and words naming the kind of entry
+in any order ("Work Experience 2 - Company", "Employer 2 Start Date", "Job Title (2)").
 """
 
 from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -113,6 +116,47 @@ ENTRY_PREFIXES: dict[EntryGroup, tuple[str, ...]] = {
     "job": ("job", "work", "employment", "experience", "position"),
     "edu": ("edu", "education", "school"),
 }
+# Words that say which kind of entry a header belongs to, or that carry no meaning, around
+# the field and the number: "Work Experience 1 - Job Title", "Employer 1 Start Date",
+# "Education 1 - Degree", "Start Date (Job 2)". A header may use those of its field's group.
+ENTRY_KIND_WORDS: dict[EntryGroup, frozenset[str]] = {
+    "job": frozenset(
+        [
+            "job",
+            "jobs",
+            "work",
+            "employment",
+            "experience",
+            "experiences",
+            "position",
+            "employer",
+            "company",
+            "history",
+            "previous",
+            "prior",
+            "past",
+            "professional",
+            "career",
+        ]
+    ),
+    "edu": frozenset(
+        [
+            "edu",
+            "education",
+            "educational",
+            "school",
+            "academic",
+            "academics",
+            "degree",
+            "college",
+            "university",
+        ]
+    ),
+}
+_FILLER_WORDS = frozenset(
+    ["entry", "record", "details", "detail", "info", "information", "no", "number", "of", "the"]
+)
+_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 # Common self-identification headers: demographics are split off like any eeo_* column.
 EEO_ALIASES: dict[str, tuple[str, ...]] = {
     "eeo_sex": ("gender", "sex"),
@@ -161,9 +205,63 @@ def _entry_keys() -> dict[str, tuple[EntryGroup, str]]:
     return keys
 
 
+def header_words(header: str) -> list[str]:
+    """The words of a header, lower case: "WorkExperience1 - JobTitle" -> work experience 1
+    job title. Numbers are words of their own; other characters separate words."""
+    spaced = re.sub(r"(?<=[a-z])(?=[A-Z])", " ", header)
+    return re.findall(r"[a-z]+|\d+", spaced.lower())
+
+
+def _field_phrases() -> list[tuple[tuple[str, ...], EntryGroup, str]]:
+    """Every spelling of every entry field as words, longest first."""
+    groups: tuple[tuple[EntryGroup, dict[str, tuple[str, ...]]], ...] = (
+        ("job", JOB_ALIASES),
+        ("edu", EDUCATION_ALIASES),
+    )
+    phrases: dict[tuple[str, ...], tuple[EntryGroup, str]] = {}
+    for group, aliases in groups:
+        for field in ENTRY_FIELDS[group]:
+            for spelling in (field, *aliases.get(field, ())):
+                phrases.setdefault(tuple(header_words(spelling)), (group, field))
+    return sorted(
+        ((words, group, field) for words, (group, field) in phrases.items()),
+        key=lambda item: -len(item[0]),
+    )
+
+
 APPLICANT_KEYS: dict[str, str] = _applicant_keys()
 ENTRY_KEYS: dict[str, tuple[EntryGroup, str]] = _entry_keys()
+_FIELD_PHRASES = _field_phrases()
 _NUMBERED = re.compile(r"([a-z]*?)(\d+)([a-z]*)")
+
+
+def _entry_by_words(header: str) -> tuple[EntryGroup, str, int | None] | None:
+    """(group, field, number) of an entry header read as words, or None.
+
+    The grammar: at most one number (the entry's), one spelling of a field, and around them
+    only words that name the field's kind of entry or carry no meaning, in any order:
+    "Work Experience 1 - Job Title", "Job Title (1)", "Employer 1 Start Date", "Education 1 -
+    Degree", "1st Job From". The longest field spelling that fits wins.
+    """
+    words = header_words(header)
+    numbers = [i for i, word in enumerate(words) if word.isdigit()]
+    if len(numbers) > 1:
+        return None
+    number: int | None = None
+    if numbers:
+        at = numbers[0]
+        number = int(words[at])
+        after = words[at + 1 : at + 2]
+        words = words[:at] + words[at + 1 + (after[0] in _ORDINAL_SUFFIXES if after else 0) :]
+    for phrase, group, field in _FIELD_PHRASES:
+        size = len(phrase)
+        for start in range(len(words) - size + 1):
+            if tuple(words[start : start + size]) != phrase:
+                continue
+            rest = words[:start] + words[start + size :]
+            if all(w in ENTRY_KIND_WORDS[group] or w in _FILLER_WORDS for w in rest):
+                return group, field, number
+    return None
 
 
 @dataclass(frozen=True)
@@ -216,6 +314,9 @@ def recognise(header: str, entry_group: EntryGroup | None = None) -> ColumnRole 
         found = ENTRY_KEYS.get(key)
         if found and found[0] == entry_group:
             return ColumnRole("entry", found[1], entry_group)
+        by_words = _entry_by_words(header)
+        if by_words and by_words[0] == entry_group and by_words[2] is None:
+            return ColumnRole("entry", by_words[1], entry_group)
         return None
     if key.startswith("eeo") and len(key) > 3:
         return ColumnRole("eeo", "eeo_" + snake(header)[3:].lstrip("_"))
@@ -227,7 +328,33 @@ def recognise(header: str, entry_group: EntryGroup | None = None) -> ColumnRole 
         found = ENTRY_KEYS.get(numbered[1] + numbered[3])
         if found and int(numbered[2]) >= 1:
             return ColumnRole("entry", found[1], found[0], int(numbered[2]))
+    by_words = _entry_by_words(header)
+    if by_words and by_words[2] is not None and by_words[2] >= 1:
+        return ColumnRole("entry", by_words[1], by_words[0], by_words[2])
     return None
+
+
+def unique_header_names(headers: list[str]) -> list[str]:
+    """A name for every header that no other header of the file has: a blank header is
+    "column N" (its position, counted from 1) and a repeated one gets its count, "Notes",
+    "Notes (2)". Headers are the same when their keys are ("Notes" and "NOTES")."""
+    names: list[str] = []
+    taken = {header_key(h) for h in headers if header_key(h)}
+    seen: set[str] = set()
+    for position, header in enumerate(headers):
+        key = header_key(header)
+        if key and key not in seen:
+            seen.add(key)
+            names.append(header)
+            continue
+        base, count = (f"column {position + 1}", 1) if not key else (header, 2)
+        name = base if not key else f"{base} ({count})"
+        while header_key(name) in taken:  # a header of the file already has that name
+            count += 1
+            name = f"{base} ({count})"
+        taken.add(header_key(name))
+        names.append(name)
+    return names
 
 
 def all_canonical_names(entry_group: EntryGroup | None = None) -> list[str]:
@@ -263,6 +390,64 @@ def suggest(header: str, entry_group: EntryGroup | None = None) -> str | None:
 class FileLevelError(Exception):
     """A file that cannot be used at all; str(exc) is one clear message: which file, what is
     wrong, how to fix it."""
+
+
+#: The command-line option that declares a file has no entries of a group.
+NO_COLUMNS_OPTION: dict[EntryGroup, str] = {
+    "job": "--no-job-columns",
+    "edu": "--no-education-columns",
+}
+_EXAMPLE_COLUMNS: dict[EntryGroup, tuple[str, ...]] = {
+    "job": ("job1_title", "job1_employer", "job1_start", "job1_end"),
+    "edu": ("edu1_degree", "edu1_major"),
+}
+_ENTRY_KIND: dict[EntryGroup, tuple[str, str]] = {
+    "job": ("job", "experience"),
+    "edu": ("education", "education"),
+}
+
+
+class MissingEntryColumns(FileLevelError):
+    """The spec needs entries of a group (jobs for experience, education for a degree) and
+    the file has no column of that group: screening it would reject every applicant on that
+    requirement. str(exc) is the command line's message; `problem` is the part without the
+    fix, for other front ends."""
+
+    def __init__(self, shown: str, group: EntryGroup, unrecognised: list[str]) -> None:
+        self.shown = shown
+        self.group = group
+        self.unrecognised = list(unrecognised)
+        kind, requirement = _ENTRY_KIND[group]
+        listed = ", ".join(repr(h) for h in self.unrecognised[:15])
+        if len(self.unrecognised) > 15:
+            listed += f" and {len(self.unrecognised) - 15} more"
+        self.problem = (
+            f"applicants file {shown!r}: the spec requires {requirement}, but no {kind} column "
+            f"is recognised, so every applicant would fail that requirement. "
+            + (f"Headers not recognised: {listed}." if listed else "Every header is recognised.")
+        )
+        first, *more = _EXAMPLE_COLUMNS[group]
+        super().__init__(
+            f"{self.problem} Name the columns like {', '.join([first, *more])}, map your "
+            f"headers with --columns MAPPING.yaml ('columns: {{\"Their header\": {first}}}'), "
+            f"or, if the file really has no {kind} entries, say so with {NO_COLUMNS_OPTION[group]}."
+        )
+
+
+def check_entry_columns(
+    shown: str,
+    present: Collection[EntryGroup],
+    unrecognised: list[str],
+    needed: Collection[EntryGroup],
+) -> None:
+    """Raise MissingEntryColumns for the first needed entry group without a column.
+
+    `present`: the groups the file (or its long-form files) has columns for; `needed`: the
+    groups the spec needs, less those the user declared the file has none of.
+    """
+    for group in ("job", "edu"):
+        if group in needed and group not in present:
+            raise MissingEntryColumns(shown, group, unrecognised)
 
 
 VALID_NAMES_HELP = (

@@ -39,6 +39,7 @@ from screening.columns import (
     read_column_mapping,
     recognise,
     suggest,
+    unique_header_names,
 )
 from screening.reading import (
     InputFile,
@@ -94,6 +95,8 @@ class Batch:
     input_rows: int = 0
     error_rows: int = 0
     unknown_columns: list[str] = field(default_factory=list)
+    #: entry groups with a recognised column (wide form) or a file (long form)
+    entry_groups: frozenset[EntryGroup] = frozenset()
 
 
 @dataclass
@@ -101,8 +104,14 @@ class _Columns:
     """The recognised columns of one file: header position -> role."""
 
     roles: dict[int, ColumnRole]
-    unknown: list[tuple[int, str]]  # (position, header) of unknown, non-blank headers
+    unknown: list[tuple[int, str]]  # (position, name) of unknown, non-blank headers
     blank_headers: list[int]
+    #: (position, header, name, position of its first) of a header repeated in the file
+    renamed: list[tuple[int, str, str, int]] = field(default_factory=list)
+
+    def entry_groups(self) -> frozenset[EntryGroup]:
+        """The entry groups with a recognised column."""
+        return frozenset(r.group for r in self.roles.values() if r.group is not None)
 
 
 def clean(values: pd.Series, none_is_value: bool = False) -> pd.Series:
@@ -142,11 +151,19 @@ def _resolve_columns(
     roles: dict[int, ColumnRole] = {}
     unknown: list[tuple[int, str]] = []
     blank_headers: list[int] = []
+    renamed: list[tuple[int, str, str, int]] = []
     seen: dict[str, str] = {}
+    # Blank and repeated headers go by a name of their own ("column 7", "Notes (2)"): the
+    # name a mapping uses for them, and the one messages show.
+    names = unique_header_names(headers)
+    first_of = {header_key(h): p for p, h in reversed(list(enumerate(headers)))}
     for position, header in enumerate(headers):
+        name = names[position]
+        if name != header and header_key(header):
+            renamed.append((position, header, name, first_of[header_key(header)]))
         column_role: ColumnRole | None
-        if header_key(header) in mapped:
-            column_role = parse_canonical(mapped[header_key(header)])
+        if header_key(name) in mapped:
+            column_role = parse_canonical(mapped[header_key(name)])
             if column_role is not None and entry_group is not None:
                 # A long-form file takes unprefixed entry names; job3_title means title here.
                 if column_role.kind == "entry" and column_role.group == entry_group:
@@ -157,7 +174,7 @@ def _resolve_columns(
             column_role = recognise(header, entry_group)
         if column_role is None:
             if header_key(header):
-                unknown.append((position, header))
+                unknown.append((position, name))
             else:
                 blank_headers.append(position)
             continue
@@ -177,7 +194,7 @@ def _resolve_columns(
             )
         seen[canonical] = header
         roles[position] = column_role
-    return _Columns(roles, unknown, blank_headers)
+    return _Columns(roles, unknown, blank_headers, renamed)
 
 
 def _missing_id_error(headers: list[str], role: str, shown: str) -> FileLevelError:
@@ -197,7 +214,19 @@ def _missing_id_error(headers: list[str], role: str, shown: str) -> FileLevelErr
 def _unknown_issues(
     columns: _Columns, entry_group: EntryGroup | None, shown: str
 ) -> list[InputIssue]:
+    """Warnings of the headers not read, and of the repeated headers given a name."""
     issues = []
+    for position, header, name, first in columns.renamed:
+        issues.append(
+            InputIssue(
+                file=shown,
+                column=name,
+                problem=f"columns {first + 1} and {position + 1} are "
+                f"both headed {header!r}; column {position + 1} is called {name!r} here",
+                fix="Give each column its own header, or map it by the name shown here.",
+                severity="warning",
+            )
+        )
     for _position, header in columns.unknown:
         guess = suggest(header, entry_group)
         hint = f" (did you mean {guess!r}?)" if guess else ""
@@ -275,6 +304,22 @@ def _blank_header_issues(shown: str, columns: _Columns, with_values: set[int]) -
                 )
             )
     return issues
+
+
+def _title_rows_issues(shown: str, header_row: int) -> list[InputIssue]:
+    """The warning that rows above the header row (a workbook's title) were left out."""
+    if header_row == 0:
+        return []
+    above = "row 1 is" if header_row == 1 else f"rows 1-{header_row} are"
+    return [
+        InputIssue(
+            file=shown,
+            problem=f"the column names are in row {header_row + 1}; {above} above them "
+            "(a title) and not read as applicants",
+            fix="Nothing to do if those rows are a title; otherwise put the column names in row 1.",
+            severity="warning",
+        )
+    ]
 
 
 def _position_of(columns: _Columns, name: str) -> int:
@@ -626,7 +671,7 @@ def _long_entries(
     shown = table.file.path
     data = table.data
     ids = clean(data[_position_of(columns, "applicant_id")])
-    rows = _row_numbers(len(data))
+    rows = _row_numbers(len(data), table.header_row)
     fields = {
         role.name: clean(data[position], none_is_value=role.name in NONE_IS_A_VALUE)
         for position, role in columns.roles.items()
@@ -831,15 +876,17 @@ def load_batch(
 
     file = table.file
     problems = table.row_problems
+    header_row = table.header_row
     # Popped from the frame (no copy): each raw column is freed once it is cleaned.
     raw = {p: _pandas_text(table.data.pop(p)) for p in _read_positions(app_columns)}  # type: ignore[arg-type]
     del table
     cells = _role_cells(app_columns, raw.pop)
-    issues = _unknown_issues(app_columns, None, shown)
+    issues = _title_rows_issues(shown, header_row)
+    issues += _unknown_issues(app_columns, None, shown)
     issues += _blank_header_issues(shown, app_columns, _with_values(cells, app_columns))
     unknown = [h for _, h in app_columns.unknown]
     id_cells = cells[_position_of(app_columns, "applicant_id")]
-    rows = _row_numbers(len(id_cells.codes))
+    rows = _row_numbers(len(id_cells.codes), header_row)
     part = _applicant_rows(shown, app_columns, cells, rows, _shared_ids(id_cells, rows), problems)
     del cells
     issues.extend(part.issues)
@@ -853,6 +900,7 @@ def load_batch(
         long_table, long_columns = _read_with_columns(long_path, ROLE_OF[group], mapping, group)
         files.append(long_table.file)
         long_shown = long_table.file.path
+        issues.extend(_title_rows_issues(long_shown, long_table.header_row))
         issues.extend(_unknown_issues(long_columns, group, long_shown))
         issues.extend(
             _blank_header_issues(
@@ -883,6 +931,7 @@ def load_batch(
         input_rows=len(rows),
         error_rows=int((~part.screenable).sum()),
         unknown_columns=unknown,
+        entry_groups=app_columns.entry_groups() | {g for g, p in long_paths.items() if p},
     )
 
 
@@ -1136,6 +1185,7 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
         input_rows=chunk.rows,
         error_rows=int((~part.screenable).sum()),
         unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
+        entry_groups=plan.columns.entry_groups(),
     )
 
 

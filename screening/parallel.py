@@ -19,7 +19,7 @@ import multiprocessing
 import signal
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -31,6 +31,7 @@ import pandas as pd
 
 from screening import engine as rule_engine
 from screening import launch
+from screening.columns import EntryGroup, check_entry_columns
 from screening.export import csv_utf8
 from screening.launch import start_worker_server
 from screening.loading import Batch, ChunkPlan, ChunkRange, load_batch, load_chunk, plan_wide_file
@@ -38,8 +39,10 @@ from screening.pipeline import (
     DecisionMemo,
     EngineKind,
     ScreeningResult,
+    check_batch_columns,
     compiled_ruleset,
     default_workers,
+    needed_entry_groups,
     prepared_spec,
     screen_batch,
 )
@@ -214,6 +217,7 @@ class ParallelRun:
         workers: int | None = None,
         chunk_rows: int | None = None,
         parallel_minimum_bytes: int | None = None,
+        declared_absent: Collection[EntryGroup] = (),
     ) -> None:
         job_spec, spec_path, vocabulary = prepared_spec(spec, position_requires)
         self.ruleset_name = compiled_ruleset(job_spec).name
@@ -257,6 +261,14 @@ class ParallelRun:
                 )
             else:
                 self._ranges = self._plan.ranges(chunk_rows or CHUNK_ROWS)
+            # a spec that decides on jobs or education refuses a file without their columns
+            needed = needed_entry_groups(job_spec) - set(declared_absent)
+            if self._plan is not None:
+                planned = self._plan.columns
+                unknown = [h for _, h in planned.unknown]
+                check_entry_columns(self._plan.shown, planned.entry_groups(), unknown, needed)
+            elif self._whole is not None:
+                check_batch_columns(job_spec, self._whole, declared_absent)
         except BaseException:
             self.close()
             raise

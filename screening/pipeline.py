@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,6 +22,7 @@ import pandas as pd
 from screening import __version__
 from screening import engine as rule_engine
 from screening import facts as F
+from screening.columns import EntryGroup, check_entry_columns
 from screening.evidence import (
     EDUCATION_FIELDS,
     JOB_FIELDS,
@@ -56,7 +57,7 @@ from screening.ruleset import (
     CompiledRuleset,
     compile_spec,
 )
-from screening.spec import JobSpec, SpecError, load_spec, normal_condition
+from screening.spec import JobSpec, Level, SpecError, load_spec, normal_condition
 from screening.vocabulary import Vocabulary, vocabulary_for
 
 EngineKind = Literal["durable", "vectorised"]
@@ -851,6 +852,29 @@ def prepared_spec(
     return job_spec, spec_path, vocabulary_for(job_spec, spec_path)
 
 
+def needed_entry_groups(spec: JobSpec) -> frozenset[EntryGroup]:
+    """The entry groups a spec decides on: jobs when a pattern requires experience,
+    education when one requires an education level or years of it."""
+    needed: set[EntryGroup] = set()
+    for pattern in spec.patterns:
+        if pattern.experience:
+            needed.add("job")
+        education = pattern.education
+        if education is not None and (education.min_level != Level.none or education.min_years):
+            needed.add("edu")
+    return frozenset(needed)
+
+
+def check_batch_columns(
+    spec: JobSpec, batch: Batch, declared_absent: Collection[EntryGroup] = ()
+) -> None:
+    """Raise MissingEntryColumns when the spec needs an entry group the batch has no column
+    for and the user did not declare the file has none of (`declared_absent`)."""
+    shown = batch.files[0].path if batch.files else "applicants"
+    needed = needed_entry_groups(spec) - set(declared_absent)
+    check_entry_columns(shown, batch.entry_groups, batch.unknown_columns, needed)
+
+
 def screen_files(
     applicants: str | Path,
     spec: str | Path | JobSpec,
@@ -863,7 +887,12 @@ def screen_files(
     position_requires: frozenset[str] = frozenset(),
     engine: EngineKind = "durable",
 ) -> ScreeningResult:
-    """Load applicant files and screen them against a spec (a JobSpec or a YAML path)."""
+    """Load applicant files and screen them against a spec (a JobSpec or a YAML path).
+
+    Every entry column the files have is used, whatever the spec needs: front ends check
+    that first with `check_batch_columns` (the command line and the app refuse a file
+    without the job or education columns its spec decides on).
+    """
     job_spec, spec_path, vocab = prepared_spec(spec, position_requires)
     started = time.perf_counter()
     batch = load_batch(applicants, jobs=jobs, education=education, columns=columns)

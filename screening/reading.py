@@ -64,6 +64,8 @@ class RawTable:
     data: pd.DataFrame  # columns are header positions 0..n-1; only the columns asked for
     file: InputFile
     encoding: str  # "utf-8", "cp1252" or "xlsx"
+    #: rows above the header row (a workbook's title lines): the header is row header_row + 1
+    header_row: int = 0
     row_problems: list[RowProblem] = field(default_factory=list)
 
 
@@ -360,7 +362,9 @@ def _read_csv(
     data = data.fillna("")
     rows = len(data)
     encoding_name = "utf-8" if encoding == "utf-8-sig" else encoding
-    return RawTable(headers, data, InputFile(role, shown, sha, rows), encoding_name, problems)
+    return RawTable(
+        headers, data, InputFile(role, shown, sha, rows), encoding_name, row_problems=problems
+    )
 
 
 def _read_csv_records(

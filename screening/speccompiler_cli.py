@@ -21,7 +21,12 @@ from screening.spec import JobSpec, SpecError, dump_spec, load_spec
 from screening.speccompiler import compile_document, default_vocabulary
 from screening.specdiff import diff_specs
 from screening.taxonomy import propose_spec_codes
-from screening.vocabulary import Vocabulary, default_rules_dir, load_vocabulary
+from screening.vocabulary import (
+    SHARED_VOCABULARY,
+    Vocabulary,
+    default_rules_dir,
+    load_vocabulary,
+)
 
 
 def add_compile_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -82,10 +87,15 @@ def run_compile(args: argparse.Namespace) -> int:
         return 2
     spec = compiled.spec
     if args.out is not None:
-        # The rule file names its vocabulary relative to itself, wherever it is written.
-        vocabulary_path = (args.vocabulary or default_rules_dir() / "vocabulary.yaml").resolve()
-        relative = os.path.relpath(vocabulary_path, args.out.resolve().parent)
-        spec = spec.model_copy(update={"vocabulary": Path(relative).as_posix()})
+        # The shared vocabulary is named by its default name, which finds it wherever the
+        # rule file is moved; another vocabulary is named relative to the rule file.
+        shared = (default_rules_dir() / SHARED_VOCABULARY).resolve()
+        vocabulary_path = (args.vocabulary or shared).resolve()
+        beside = (args.out.resolve().parent / SHARED_VOCABULARY).resolve()
+        named = SHARED_VOCABULARY
+        if vocabulary_path != shared or (beside.exists() and beside != shared):
+            named = Path(os.path.relpath(vocabulary_path, args.out.resolve().parent)).as_posix()
+        spec = spec.model_copy(update={"vocabulary": named})
         try:
             args.out.write_text(dump_spec(spec), encoding="utf-8")
         except OSError as exc:

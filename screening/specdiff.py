@@ -221,7 +221,8 @@ def _pattern_changes(where: str, old: Pattern, new: Pattern) -> list[str]:
 def diff_specs(old: JobSpec, new: JobSpec) -> list[str]:
     """Plain-language sentences naming every change in the requirements from old to new."""
     changes: list[str] = []
-    for name in ("title", "class_code", "agency", "revision", "full_time_hours", "vocabulary"):
+    fields = ("id", "title", "class_code", "agency", "revision", "full_time_hours", "vocabulary")
+    for name in fields:
         before, after = getattr(old, name), getattr(new, name)
         if before != after:
             changes.append(f"{name.replace('_', ' ')} changed from '{before}' to '{after}'")

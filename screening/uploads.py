@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from screening.columns import (
     parse_canonical,
     recognise,
     suggest,
+    unique_header_names,
 )
 from screening.loading import Batch, load_batch
 from screening.reading import read_table
@@ -217,12 +219,16 @@ def header_statuses(
     group = ROLES[role]
     mapped = {header_key(k): v for k, v in (mapping or {}).items()}
     out: list[HeaderStatus] = []
-    for header in headers:
+    # Blank and repeated headers go by the loader's names for them ("column 7", "Notes (2)").
+    for raw, header in zip(headers, unique_header_names(headers), strict=True):
         role_found = None
         if header_key(header) in mapped and parse_canonical(mapped[header_key(header)]):
             out.append(HeaderStatus(header, mapped[header_key(header)], None))
             continue
-        role_found = recognise(header, group)
+        if not header_key(raw):
+            out.append(HeaderStatus(header, None, None))
+            continue
+        role_found = recognise(raw, group)
         if role_found is not None:
             out.append(HeaderStatus(header, role_found.canonical, None))
         else:
@@ -231,11 +237,16 @@ def header_statuses(
 
 
 def needs_mapping(
-    statuses: list[HeaderStatus], role: str = "applicants", *, long_form: bool = False
+    statuses: list[HeaderStatus],
+    role: str = "applicants",
+    *,
+    long_form: bool = False,
+    needed: Collection[EntryGroup] = (),
 ) -> bool:
     """Whether mapping headers could make an unusable file usable: some header is unknown,
-    and applicant_id is missing, or no entry column is recognised (in the applicants file
-    only in the wide form, `long_form` False)."""
+    and applicant_id is missing, or no entry column is recognised, or none of an entry
+    group the spec needs (`needed`; in the applicants file only in the wide form,
+    `long_form` False)."""
     if all(s.recognised_as is not None for s in statuses):
         return False  # nothing to map: the loader says what is missing
     names = {s.recognised_as for s in statuses if s.recognised_as}
@@ -245,8 +256,24 @@ def needs_mapping(
         return len(names) < 2
     if long_form:
         return False
-    entry_columns = [n for n in names if (r := parse_canonical(n)) and r.kind == "entry"]
-    return not entry_columns
+    return bool(missing_entry_groups(statuses, needed or ("job", "edu"), any_of=not needed))
+
+
+def missing_entry_groups(
+    statuses: list[HeaderStatus], needed: Collection[EntryGroup], *, any_of: bool = False
+) -> list[EntryGroup]:
+    """The needed entry groups no header of a wide applicants file is read as (with
+    `any_of`, all of them only when none of them is present)."""
+    present = {
+        r.group
+        for s in statuses
+        if s.recognised_as and (r := parse_canonical(s.recognised_as)) and r.kind == "entry"
+    }
+    groups: tuple[EntryGroup, ...] = ("job", "edu")
+    missing = [g for g in groups if g in needed and g not in present]
+    if any_of and len(missing) < len([g for g in groups if g in needed]):
+        return []
+    return missing
 
 
 def mapping_choices(role: str = "applicants") -> list[str]:

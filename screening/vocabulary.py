@@ -173,8 +173,17 @@ def _cached_vocabulary(resolved: str, mtime_ns: int) -> Vocabulary:
     return load_vocabulary(resolved)
 
 
+#: The vocabulary name that means the project's shared vocabulary when no file of that name
+#: is beside the spec: a spec written with it keeps working wherever it is moved.
+SHARED_VOCABULARY = "vocabulary.yaml"
+
+
 def vocabulary_for(spec: JobSpec, spec_path: str | Path | None) -> Vocabulary:
-    """The vocabulary a spec refers to, resolved relative to the spec file (or rules/)."""
+    """The vocabulary a spec refers to, resolved relative to the spec file (or rules/).
+
+    The default name `vocabulary.yaml` with no such file beside the spec is the project's
+    shared vocabulary (rules/vocabulary.yaml).
+    """
     path = vocabulary_path(spec, spec_path)
     if not path.exists():
         raise SpecError(
@@ -185,10 +194,14 @@ def vocabulary_for(spec: JobSpec, spec_path: str | Path | None) -> Vocabulary:
 
 
 def vocabulary_path(spec: JobSpec, spec_path: str | Path | None) -> Path:
-    """The file of the vocabulary a spec refers to (which may not exist)."""
+    """The file of the vocabulary a spec refers to (which may not exist).
+
+    The default name `vocabulary.yaml` with no such file beside the spec is the project's
+    shared vocabulary, so a rule file moved on its own still finds it.
+    """
     base = Path(spec_path).parent if spec_path is not None else default_rules_dir()
     path = (base / spec.vocabulary).resolve()
-    if not path.exists() and spec_path is None:
+    if not path.exists() and (spec_path is None or spec.vocabulary == SHARED_VOCABULARY):
         path = (default_rules_dir() / spec.vocabulary).resolve()
     return path
 

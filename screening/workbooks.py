@@ -190,7 +190,6 @@ def _sheet_rows(
     workbook: Any,
     role: str,
     shown: str,
-    on_header: Any = None,
     limits: WorkbookLimits = WORKBOOK_LIMITS,
 ) -> _SheetRows:
     """Every filled cell of the first sheet, streamed row by row.
@@ -258,9 +257,6 @@ def _sheet_rows(
                 texts[column] = text
             if not texts:
                 continue
-            if number == 1 and on_header is not None:
-                # the header alone, before the rows: a caller may stop here (or refuse)
-                on_header([texts.get(c, "").strip() for c in range(1, max(texts) + 1)])
             if number > limits.rows:
                 raise _too_large(
                     role,
@@ -277,6 +273,43 @@ def _sheet_rows(
                 row_texts[column - 1] = text
             rows[number] = row_texts
     return _SheetRows(rows, formulas)
+
+
+#: How far down a workbook the header row is looked for (below a title and a blank line).
+HEADER_SEARCH_ROWS = 20
+
+
+#: A date or time as a cell shows it ("2026-11-26", "11/26/2026", "09:30:00").
+_DATE_OR_TIME = re.compile(r"\d{1,4}[-/.:]\d{1,2}([-/.:]\d{1,4})?([ T].*)?")
+
+
+def _looks_like_value(text: str) -> bool:
+    """A number, date or time: what a data cell holds and a column name does not."""
+    if _DATE_OR_TIME.fullmatch(text.strip()):
+        return True
+    try:
+        float(text.replace(",", "").rstrip("%"))
+    except ValueError:
+        return False
+    return True
+
+
+def header_row_number(rows: dict[int, list[str]]) -> int:
+    """Sheet row number of the header: the first of the top rows that looks like one --
+    at least two cells, none of them a number or a date, and at least half as many as the fullest.
+
+    A workbook export often has a title ("Applicants -- exported 26 Nov 2026") and a blank
+    line above the column names; those rows are not applicant rows. Row 1 when no row fits.
+    """
+    top = [n for n in sorted(rows) if n <= HEADER_SEARCH_ROWS]
+    filled = {n: [t for t in rows[n] if t.strip()] for n in top}
+    widest = max((len(cells) for cells in filled.values()), default=0)
+    for number in top:
+        cells = filled[number]
+        fits = len(cells) >= 2 and 2 * len(cells) >= widest
+        if fits and not any(_looks_like_value(t) for t in cells):
+            return number
+    return 1
 
 
 def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> RawTable:
@@ -296,7 +329,7 @@ def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> R
     try:
         if not workbook.worksheets:
             raise _fail(role, shown, "has no sheet", "Put the applicant list on the first sheet.")
-        sheet = _sheet_rows(workbook, role, shown, wanted)
+        sheet = _sheet_rows(workbook, role, shown)
     except (FileLevelError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, FileLevelError):
             raise
@@ -315,7 +348,8 @@ def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> R
         ) from None
     finally:
         workbook.close()
-    header_cells = sheet.rows.get(1, [])
+    header_number = header_row_number(sheet.rows)
+    header_cells = sheet.rows.get(header_number, [])
     if not any(t.strip() for t in header_cells):
         raise _fail(
             role,
@@ -326,7 +360,7 @@ def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> R
     # Columns right of the last header still count: their values get a warning.
     width = max(len(r) for r in sheet.rows.values())
     last = max(sheet.rows)
-    if (last - 1) * width > WORKBOOK_LIMITS.span:
+    if (last - header_number) * width > WORKBOOK_LIMITS.span:
         # a far cell makes every row that wide: the table, not the cells, would not fit
         raise _too_large(
             role,
@@ -340,7 +374,7 @@ def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> R
     # an empty row between filled ones is a row (an error row when it has no id).
     blank = [""] * len(positions)
     cells: list[list[str]] = []
-    for number in range(2, last + 1):
+    for number in range(header_number + 1, last + 1):
         values = sheet.rows.get(number)
         if values is None:
             cells.append(blank)
@@ -353,7 +387,7 @@ def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> R
     read = set(positions)
     problems = [
         RowProblem(
-            index=row - 2,
+            index=row - header_number - 1,
             column=headers[column - 1] if column <= width else f"column {column}",
             value=formula,
             problem=f"the cell holds a formula ({formula}) whose value was never saved",
@@ -362,8 +396,10 @@ def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> R
             severity="warning",
         )
         for row, column, formula in sheet.formulas
-        if row >= 2 and column - 1 in read
+        if row > header_number and column - 1 in read
     ]
-    table = RawTable(headers, data, InputFile(role, shown, sha, len(data)), "xlsx")
+    table = RawTable(
+        headers, data, InputFile(role, shown, sha, len(data)), "xlsx", header_number - 1
+    )
     table.row_problems = problems
     return table

@@ -8,4 +8,5 @@ python3 -m venv .venv
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
-.venv/bin/python -m pytest
+# one test process per core (the tests keep their files, databases and ports apart)
+.venv/bin/python -m pytest -n auto

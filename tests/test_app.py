@@ -271,6 +271,11 @@ def test_unrecognised_headers_go_through_the_mapping_step() -> None:
     at.selectbox(key="map_applicants_Firm 1").set_value("job1_employer")
     at.selectbox(key="map_applicants_Left 1").set_value("job1_end")
     at.run()
+    # the spec decides on education too: the file has none, and the user says so
+    assert any("decides on education entries" in e for e in errors(at))
+    assert button(at, "Apply the mapping and screen").disabled
+    at.checkbox(key="declare_no_education_columns").check()
+    at.run()
     preview = shown_table(at, "map_preview_applicants")
     assert dict(zip(preview["header"], preview["read as"], strict=True))["Ref"] == "applicant_id"
     assert any(d.label == "Save this mapping (YAML)" for d in at.get("download_button"))
@@ -282,6 +287,122 @@ def test_unrecognised_headers_go_through_the_mapping_step() -> None:
     assert at.session_state["column_mapping"]["Ref"] == "applicant_id"
     table = shown_table(at, "results_table")
     assert dict(zip(table["applicant_id"], table["outcome"], strict=True))["R2"] == "not_qualified"
+
+
+WORKDAY_CSV = (
+    "Applicant ID,Work Experience 1 - Job Title,Work Experience 1 - Company,"
+    "Work Experience 1 - Industry,Work Experience 1 - From,Work Experience 1 - To,"
+    "Education 1 - Degree,Education 1 - Field of Study\n"
+    "W1,Key Account Manager,Valley Power,Electric utility,2019-01-01,Present,BA,Economics\n"
+    "W2,Cashier,Corner Store,Retail,2020-01-01,Current,High School Diploma,\n"
+)
+
+
+def test_workday_headers_are_recognised_and_screened_without_a_mapping_step() -> None:
+    at = start()
+    upload(at, applicants=Upload("workday.csv", WORKDAY_CSV.encode()))
+    assert not at.exception, at.exception
+    assert errors(at) == [] and "mapping_step" not in at.session_state
+    assert metrics(at)["Screened"] == "2"
+    table = shown_table(at, "results_table")
+    assert dict(zip(table["applicant_id"], table["outcome"], strict=True))["W1"] == "qualified"
+
+
+def _without_job_columns() -> str:
+    # education and ids recognised; the job headers are no export's wording
+    return (
+        "Applicant ID,Stint A title,Stint A firm,Education 1 - Degree\n"
+        "N1,Key Account Manager,Valley Power,BA\n"
+        "N2,Cashier,Corner Store,BA\n"
+    )
+
+
+def test_a_file_without_job_columns_is_refused_until_the_user_says_it_has_none() -> None:
+    at = start()
+    upload(at, applicants=Upload("no-jobs.csv", _without_job_columns().encode()))
+    assert not at.exception, at.exception
+    assert any("decides on job entries" in e for e in errors(at))
+    assert button(at, "Apply the mapping and screen").disabled
+    at.checkbox(key="declare_no_job_columns").check()
+    at.run()
+    assert not any("decides on job entries" in e for e in errors(at))
+    button(at, "Apply the mapping and screen").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert metrics(at)["Screened"] == "2"
+    assert set(shown_table(at, "results_table")["outcome"]) == {"not_qualified"}
+
+
+def test_a_declaration_taken_back_refuses_the_file_again() -> None:
+    at = start()
+    at.checkbox(key="declare_no_job_columns").check()
+    at.run()
+    upload(at, applicants=Upload("no-jobs.csv", _without_job_columns().encode()))
+    assert metrics(at)["Screened"] == "2"
+    at.checkbox(key="declare_no_job_columns").uncheck()
+    at.run()
+    assert not at.exception, at.exception
+    message = " ".join(errors(at))
+    assert "no job column is recognised" in message and "'Stint A title'" in message
+    assert "The file has no job entries" in message
+    assert not at.metric  # no results on screen that the refusal would contradict
+
+
+def test_the_mapping_step_preselects_its_suggestions() -> None:
+    csv = "Ref,Job Titel 1,Employer 1,Degree 1\nR1,Key Account Manager,Valley Power,BA\n"
+    at = start()
+    upload(at, applicants=Upload("typo.csv", csv.encode()))
+    assert at.selectbox(key="map_applicants_Job Titel 1").value == "job1_title"
+    at.selectbox(key="map_applicants_Ref").set_value("applicant_id")
+    at.run()
+    button(at, "Apply the mapping and screen").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert at.session_state["column_mapping"]["Job Titel 1"] == "job1_title"
+    assert metrics(at)["Screened"] == "1"
+
+
+def test_repeated_and_blank_headers_do_not_break_the_mapping_step() -> None:
+    csv = (
+        "Ref,Notes,Stint A title,,Notes,Education 1 - Degree\n"
+        "R1,first,Key Account Manager,x,second,BA\n"
+    )
+    at = start()
+    upload(at, applicants=Upload("notes.csv", csv.encode()))
+    assert not at.exception, at.exception
+    for header in ("Ref", "Notes", "Notes (2)", "column 4", "Stint A title"):
+        assert at.selectbox(key=f"map_applicants_{header}") is not None
+    at.selectbox(key="map_applicants_Ref").set_value("applicant_id")
+    at.selectbox(key="map_applicants_Stint A title").set_value("job1_title")
+    at.selectbox(key="map_applicants_Notes (2)").set_value("job1_duties")
+    at.run()
+    button(at, "Apply the mapping and screen").click()
+    at.run()
+    assert not at.exception, at.exception
+    assert metrics(at)["Screened"] == "1"
+    problems = shown_table(at, "errors_table")
+    assert any("both headed 'Notes'" in p for p in problems["problem"])
+
+
+def test_an_excel_title_row_above_the_headers_is_left_out_and_said() -> None:
+    frame = pd.read_csv(io.StringIO(SMALL_CSV), dtype=str, keep_default_na=False).iloc[:2]
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Applicant export -- City of Alameda"])
+    sheet.append([])
+    sheet.append(list(frame.columns))
+    for row in frame.itertuples(index=False):
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    at = start()
+    upload(at, applicants=Upload("titled.xlsx", buffer.getvalue()))
+    assert not at.exception, at.exception
+    assert errors(at) == []
+    assert metrics(at)["Screened"] == "2"
+    problems = shown_table(at, "errors_table")
+    assert any("column names are in row 3" in p for p in problems["problem"])
 
 
 def test_input_problems_are_a_table_with_row_column_value_problem_fix(sample_result) -> None:  # type: ignore[no-untyped-def]
@@ -348,8 +469,8 @@ def test_applicant_detail_shows_criteria_jobs_education_and_timeline(sample_resu
 def test_applicant_text_is_shown_as_text_not_markup() -> None:
     title = "Account Manager [prize](http://evil.example) :red[alarm] $x^2$ *bold*"
     csv = (
-        "applicant_id,job1_title,job1_employer,job1_industry,job1_start,job1_end\n"
-        f'M1,"{title}",Valley Power,Electric utility,2015-01-01,2024-12-31\n'
+        "applicant_id,job1_title,job1_employer,job1_industry,job1_start,job1_end,edu1_degree\n"
+        f'M1,"{title}",Valley Power,Electric utility,2015-01-01,2024-12-31,BA\n'
     )
     at = start()
     upload(at, applicants=Upload("markup.csv", csv.encode()))

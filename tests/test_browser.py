@@ -23,16 +23,17 @@ from typing import Any
 
 import pytest
 
+from tests.conftest import skip_unless_ci
+
 REPO = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver")
 
 
 def _missing(what: str) -> None:
-    message = f"{what} is needed for the browser test (apt-get install chromium chromium-driver)"
-    if os.environ.get("CI", "").lower() == "true":
-        pytest.fail(message)
-    pytest.skip(message)
+    skip_unless_ci(
+        f"{what} is needed for the browser test (apt-get install chromium chromium-driver)"
+    )
 
 
 def _free_port() -> int:

@@ -346,3 +346,108 @@ def test_results_go_to_a_standard_output_without_a_byte_buffer(tmp_path: Path) -
          "--out", str(expected)]
     ) == 0  # fmt: skip
     assert captured.getvalue().encode("utf-8") == expected.read_bytes()
+
+
+# --- ATS headers, and files without the entries the spec decides on ---------------------------
+
+WORKDAY_FIELDS = {
+    "title": "Job Title", "employer": "Company", "industry": "Industry", "start": "From",
+    "end": "To", "hours_per_week": "Hours per Week", "duties": "Description",
+    "qualifying_percent": "Qualifying %", "degree": "Degree", "major": "Field of Study",
+    "institution": "School", "accredited": "Accredited", "completed": "Graduated",
+    "units": "Credits", "unit_type": "Credit Type",
+}  # fmt: skip
+
+
+def _rename_headers(source: Path, target: Path, rename: Any) -> None:
+    """The sample batch with each header renamed by `rename(header)`."""
+    with open(source, encoding="utf-8", newline="") as handle:
+        rows = list(csv.reader(handle))
+    rows[0] = [rename(h) for h in rows[0]]
+    with open(target, "w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+
+
+def _workday(header: str) -> str:
+    match = re.fullmatch(r"(job|edu)(\d+)_(\w+)", header)
+    if not match:
+        return header
+    kind = "Work Experience" if match[1] == "job" else "Education"
+    return f"{kind} {match[2]} - {WORKDAY_FIELDS[match[3]]}"
+
+
+def test_an_ats_export_with_workday_headers_screens_as_the_canonical_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "workday.csv"
+    _rename_headers(SAMPLE, export, _workday)
+    canonical, renamed = tmp_path / "canonical.csv", tmp_path / "renamed.csv"
+    assert run(screen_args(SAMPLE, "--out", str(canonical), "--no-audit"), capsys)[0] == 0
+    code, _, stderr = run(screen_args(export, "--out", str(renamed), "--no-audit"), capsys)
+    assert code == 0, stderr
+    assert renamed.read_bytes() == canonical.read_bytes()
+
+
+def _unreadable_jobs(header: str) -> str:
+    # job headers no export uses: nothing recognises them
+    match = re.fullmatch(r"job(\d+)_(\w+)", header)
+    return f"Stint {'ABCDE'[int(match[1]) - 1]} {match[2]}" if match else header
+
+
+def test_a_spec_needing_experience_refuses_a_file_without_job_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "export.csv"
+    _rename_headers(SAMPLE, export, _unreadable_jobs)
+    out = tmp_path / "results.csv"
+    code, stdout, stderr = run(screen_args(export, "--out", str(out)), capsys)
+    assert code == 2 and stdout == "" and not out.exists()
+    message = stderr.strip()
+    assert message.count("\n") == 0 and "Traceback" not in message
+    for words in ("export.csv", "experience", "no job column", "'Stint A title'",
+                  "--columns", "--no-job-columns"):  # fmt: skip
+        assert words in message, message
+    # declared: the file has no job entries, so experience counts as none
+    code, _, stderr = run(screen_args(export, "--out", str(out), "--no-job-columns"), capsys)
+    assert code == 0, stderr
+    results = read_rows(out)
+    assert results and {r["typical.experience"] for r in results} <= {"not_met", "substituted"}
+
+
+def test_a_spec_needing_education_refuses_a_file_without_education_columns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    export = tmp_path / "export.csv"
+    _rename_headers(SAMPLE, export, lambda h: h.replace("edu", "schooling_"))
+    code, _, stderr = run(screen_args(export, "--no-audit"), capsys)
+    assert code == 2
+    assert "requires education" in stderr and "--no-education-columns" in stderr
+    assert "'schooling_1_degree'" in stderr
+    code, stdout, stderr = run(screen_args(export, "--no-audit", "--no-education-columns"), capsys)
+    assert code == 0, stderr
+    assert "met" not in {r["typical.education"] for r in read_rows("", stdout)}
+
+
+def test_without_errors_the_summary_shows_the_file_problems_and_where_the_rest_are(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    batch = tmp_path / "batch.csv"
+    batch.write_text(
+        "applicant_id,job1_title,edu1_degree,Favourite Colour\n"
+        "1,Analyst,BA,blue\n"
+        "2,Clerk,,red\n"
+        ",Nobody,,green\n",
+        encoding="utf-8",
+    )
+    code, _, stderr = run(
+        screen_args(batch, "--no-audit", "--out", str(tmp_path / "r.csv")), capsys
+    )
+    assert code == 0
+    counts = re.search(r"problems reported: (\d+) error\(s\), (\d+) warning\(s\)", stderr)
+    assert counts is not None
+    assert "  - unknown column 'Favourite Colour' is ignored" in stderr
+    unshown = int(counts[1]) + int(counts[2]) - 1
+    assert f"the other {unshown} problem(s) are not shown" in stderr
+    assert "--errors ERRORS.csv" in stderr
+    # row problems stay in the errors file: applicant data is not printed
+    assert "blue" not in stderr and "Nobody" not in stderr

@@ -189,6 +189,51 @@ def test_xlsx_first_sheet_is_read_with_ids_as_text(tmp_path: Path) -> None:
     ]
 
 
+def test_xlsx_title_rows_above_the_header_are_left_out_and_said(tmp_path: Path) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Applicant export"])
+    sheet.append(["City of Alameda", None, None, dt.datetime(2026, 11, 26)])
+    sheet.append([])
+    sheet.append(["Applicant ID", "Job Title 1", "Start Date 1", "Degree 1"])
+    sheet.append(["A1", "Analyst", "2019-03", "BA"])
+    sheet.append(["A2", "Clerk", "2020-01", None])
+    path = tmp_path / "export.xlsx"
+    workbook.save(path)
+    batch = load_batch(path)
+    assert list(batch.applicants["applicant_id"]) == ["A1", "A2"]
+    assert list(batch.applicants["row"]) == [5, 6]  # as the spreadsheet shows them
+    assert list(batch.jobs["title"]) == ["Analyst", "Clerk"]
+    assert batch.input_rows == 2 and batch.unknown_columns == []
+    [note] = batch.issues
+    assert note.severity == "warning" and note.row is None
+    assert "row 4" in note.problem and "rows 1-3" in note.problem
+
+
+def test_repeated_and_blank_headers_get_names_of_their_own(tmp_path: Path) -> None:
+    text = "applicant_id,Notes,job1_title,,Notes,notes\n1,a,Analyst,x,b,c\n"
+    batch = load_batch(write(tmp_path, "a.csv", text))
+    assert batch.unknown_columns == ["Notes", "Notes (2)", "notes (3)"]
+    said = {(i.column, i.problem) for i in batch.issues}
+    assert ("Notes (2)", "columns 2 and 5 are both headed 'Notes'; column 5 is called "
+            "'Notes (2)' here") in said  # fmt: skip
+    assert any(c == "column 4" and "no header" in p for c, p in said)
+    # the names are what a mapping uses
+    mapping = write(
+        tmp_path, "m.yaml", 'columns: {"Notes (2)": job1_duties, "column 4": job1_employer}'
+    )
+    mapped = load_batch(tmp_path / "a.csv", columns=mapping)
+    assert (mapped.jobs.loc[0, "duties"], mapped.jobs.loc[0, "employer"]) == ("b", "x")
+    assert mapped.unknown_columns == ["Notes", "notes (3)"]
+
+
+def test_a_repeated_recognised_header_is_still_two_columns_for_one_field(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "applicant_id,Job Title 1,Job Title 1\n1,A,B\n")
+    with pytest.raises(FileLevelError, match="both mean 'job1_title'"):
+        load_batch(path)
+
+
 def test_csv_column_without_header_but_with_values_warns(tmp_path: Path) -> None:
     text = "applicant_id,job1_title,,\n1,Analyst,,note\n2,Clerk,,\n"
     batch = load_batch(write(tmp_path, "a.csv", text))

@@ -196,6 +196,7 @@ def test_a_spec_whose_vocabulary_is_missing_fails_before_any_worker_starts(
 ) -> None:
     text = ALAMEDA.read_text(encoding="utf-8")
     copy = tmp_path / "spec.yaml"
-    copy.write_text(text, encoding="utf-8")
-    with pytest.raises(SpecError, match="vocabulary"):
+    named = "vocabulary: agency-vocabulary.yaml"  # not beside the copy
+    copy.write_text(text.replace("vocabulary: vocabulary.yaml", named), encoding="utf-8")
+    with pytest.raises(SpecError, match="agency-vocabulary.yaml"):
         ParallelRun(SAMPLE, copy, as_of=AS_OF, record_audit=False, parallel_minimum_bytes=0)

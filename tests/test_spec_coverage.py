@@ -5,13 +5,12 @@ hidden: each character of an MQ section is in a label (the structure: "OR", "Opt
 in a sentence, and each sentence is in exactly one of a criterion's clause, ``preferred``,
 ``notes`` or ``unparsed``. A sentence that states a requirement (a degree, years, a license
 or certificate, "must", "required") without preferred wording never goes to ``notes`` or
-``preferred``. The corpora are read from ``../shared`` at run time; without them the test
-skips, except under CI, where their absence fails it.
+``preferred``. The corpora are read at run time from the shared inputs beside the
+repository; without them the test skips, except under CI, where their absence fails it.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -24,11 +23,11 @@ from screening.speccompiler import (
     compile_document,
     default_vocabulary,
 )
+from tests.conftest import shared_input
 
-SHARED = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"
 CORPORA = {
-    "philadelphia": SHARED / "philadelphia",
-    "multi-agency": SHARED / "multi-agency" / "specs",
+    "philadelphia": "corpus/philadelphia",
+    "multi-agency": "corpus/multi-agency/specs",
 }
 VOCABULARY = default_vocabulary()
 
@@ -48,11 +47,7 @@ def _letters(text: str) -> str:
 
 
 def _documents(corpus: str) -> list[Path]:
-    folder = CORPORA[corpus]
-    if not folder.is_dir():
-        if os.environ.get("CI"):
-            pytest.fail(f"reference corpus not found at {folder}; CI must provide ../shared")
-        pytest.skip(f"reference corpus not found at {folder} (it sits beside the repository)")
+    folder = shared_input(CORPORA[corpus])
     return sorted(p for p in folder.iterdir() if p.suffix in (".htm", ".html", ".txt"))
 
 

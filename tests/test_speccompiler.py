@@ -24,6 +24,7 @@ from screening.speccompiler import (
     spec_clauses,
     split_sentences,
 )
+from tests.conftest import shared_input
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = REPO / "tests" / "fixtures" / "alameda-7616-account-manager.txt"
@@ -758,14 +759,9 @@ def test_typical_class_lists_are_not_requirements() -> None:
 
 # --- the reference corpus -------------------------------------------------------------------
 
-CORPUS = REPO.parent / "shared" / "corpus" / "philadelphia"
-
 
 def test_corpus_sample_compiles_without_crash_or_dropped_sentence() -> None:
-    # The corpus sits beside the repository (CI copies shared/ there); its absence is a
-    # broken checkout, not a reason to skip.
-    assert CORPUS.is_dir(), f"reference corpus not found at {CORPUS}"
-    documents = sorted(CORPUS.iterdir())[::10]
+    documents = sorted(shared_input("corpus/philadelphia").iterdir())[::10]
     assert len(documents) >= 90
     for path in documents:
         try:

@@ -151,6 +151,40 @@ def test_diff_command_prints_plain_changes(
     assert capsys.readouterr().out == "no changes in the requirements\n"
 
 
+def test_diff_reports_a_changed_spec_id(spec: JobSpec) -> None:
+    renamed = spec.model_copy(update={"id": "account-manager-2027"})
+    assert diff_specs(spec, renamed) == [f"id changed from '{spec.id}' to 'account-manager-2027'"]
+
+
+def test_compiled_rule_file_finds_the_shared_vocabulary_after_it_is_moved(
+    tmp_path: Path,
+) -> None:
+    written = tmp_path / "drafts" / "rules.yaml"
+    written.parent.mkdir()
+    assert main(["compile", str(SEED), "--out", str(written)]) == 0
+    moved = tmp_path / "elsewhere" / "deeper" / "rules.yaml"
+    moved.parent.mkdir(parents=True)
+    written.rename(moved)
+    shared = vocabulary_for(load_spec(HAND_WRITTEN), HAND_WRITTEN)
+    assert vocabulary_for(load_spec(moved), moved).areas == shared.areas
+
+
+def test_compiled_rule_file_names_its_own_vocabulary_relative_to_itself(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "project"
+    (project / "specs").mkdir(parents=True)
+    own = project / "own-vocabulary.yaml"
+    own.write_text((REPO / "rules" / "vocabulary.yaml").read_text(encoding="utf-8"))
+    out = project / "specs" / "rules.yaml"
+    assert main(["compile", str(SEED), "--vocabulary", str(own), "--out", str(out)]) == 0
+    assert load_spec(out).vocabulary == "../own-vocabulary.yaml"
+    # the folder moves as a whole: the rule file still finds its vocabulary
+    project.rename(tmp_path / "moved")
+    moved = tmp_path / "moved" / "specs" / "rules.yaml"
+    assert vocabulary_for(load_spec(moved), moved).areas
+
+
 def test_diff_with_a_bad_spec_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("id: x\ntitle: y\npatterns: []\n", encoding="utf-8")
