@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import random
 import sys
 import tempfile
 import time
@@ -45,6 +46,29 @@ from screening.pipeline import screen_stream  # noqa: E402
 SPEC = ROOT / "rules" / "alameda-7616-account-manager.yaml"
 AS_OF = date(2026, 11, 26)
 CHUNK = 12_500
+
+
+def store_bytes(store: AuditStore, schema: str | None) -> int:
+    """The store's size on disk: SQLite's files (after a checkpoint), or the PostgreSQL
+    schema's tables with their TOAST data and indexes."""
+    if schema is None:
+        raw = store.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        path = Path(str(store.engine.url.database))
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "SELECT sum(pg_total_relation_size(format('%I.%I', schemaname, tablename)))"
+                    " FROM pg_tables WHERE schemaname = :s"
+                ),
+                {"s": schema},
+            ).scalar_one()
+        )
 
 
 def main() -> None:
@@ -118,6 +142,24 @@ def main() -> None:
                 started = time.perf_counter()
                 store.impact(summary.run_id)
                 print(f"impact report: {time.perf_counter() - started:.2f} s")
+                size = store_bytes(store, schema)
+                print(
+                    f"store size: {size / 1e6:,.1f} MB, {size / max(screened, 1):,.0f} bytes "
+                    "per decision (stored input, eeo and indexes included)"
+                )
+                ids = store.final_outcomes(summary.run_id)["applicant_id"].tolist()
+                lookups = []
+                for applicant_id in random.Random(7).sample(ids, min(len(ids), 50)):
+                    started = time.perf_counter()
+                    record = store.decision(summary.run_id, applicant_id)
+                    lookups.append(time.perf_counter() - started)
+                    assert record.detail is not None and record.input_record is not None
+                lookups.sort()
+                print(
+                    f"lookup of one applicant's decision (library call, {len(lookups)} random "
+                    f"ids): median {lookups[len(lookups) // 2] * 1000:.1f} ms, "
+                    f"max {lookups[-1] * 1000:.1f} ms"
+                )
         finally:
             if schema is not None:
                 with admin.begin() as conn:

@@ -11,8 +11,9 @@ A block (format 3) holds a chunk's decisions in three parts:
 - ``leaves``: per decision, the SHA-256 of its kept row and of its private rows (64 bytes).
 
 Each part is an Arrow IPC stream compressed with zstd. A row's hash covers every field of
-the row, each framed by its length (``len:value``, ``-`` for a missing value; floats by
-their IEEE bits), so no edit can move text from one field into another. The chain record
+the row joined by separators no plain value holds (a column with a value that holds one is
+framed by lengths instead; floats go by their IEEE bits), so no edit can move text from
+one field into another. The chain record
 of a block covers the SHA-256 of its ``leaves``: the recomputed leaves say which decision
 was altered, and the chained digest says whether the leaves themselves were rewritten.
 
@@ -42,6 +43,9 @@ OWNER = "owner"
 _LEAF = 32
 _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
 _LENGTH = struct.Struct("<Q")
+#: separators of the hashed row texts (no plain value holds one; see _field)
+_PART, _ROW, _MISSING, _FRAME, _FIELD = "\x1b", "\x1c", "\x1d", "\x1e", "\x1f"
+_SEPARATORS = "[\\x1a-\\x1f]"
 
 
 class BlockError(ValueError):
@@ -102,44 +106,58 @@ def text_array(values: Sequence[Any]) -> pa.Array:
 # ---------------------------------------------------------------- hashing
 
 
-def _as_text(column: pa.Array | pa.ChunkedArray) -> pa.Array:
-    """A column as text for hashing: floats by their IEEE bits, so no formatting can drift."""
+def _as_text(column: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, bool]:
+    """A column as text for hashing, and whether it was text already: floats go by their
+    IEEE bits, so no number formatting can drift between releases."""
     array = column.combine_chunks() if isinstance(column, pa.ChunkedArray) else column
     kind = array.type
     if pa.types.is_dictionary(kind):
         array = array.cast(kind.value_type)
         kind = array.type
+    if pa.types.is_string(kind) or pa.types.is_large_string(kind):
+        return array, True
     if pa.types.is_floating(kind):
         array = array.cast(pa.float64()).view(pa.int64())
-    if not (pa.types.is_string(kind) or pa.types.is_large_string(kind)):
-        array = pc.cast(array, pa.string())
-    return array
+    return pc.cast(array, pa.string()), False
 
 
-def _framed(array: pa.Array) -> pa.Array:
-    """Each value as ``byte length:value``; a missing value as ``-``."""
+def _field(column: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """A column's values as fields of a row text.
+
+    A column none of whose values holds a separator (U+001A-U+001F) goes as it is; any
+    other column has every value framed: U+001E, its byte length, ':', the value (missing:
+    U+001E '-'). A plain value never starts with U+001E, so the two cannot be confused,
+    and a framed value's extent is its length, whatever it holds.
+    """
+    array, text = _as_text(column)
+    if not text or not pc.any(pc.match_substring_regex(array, _SEPARATORS)).as_py():
+        return array
     lengths = pc.cast(pc.binary_length(array), pa.string())
-    return pc.fill_null(pc.binary_join_element_wise(lengths, array, ":"), "-")
+    prefix = pc.binary_join_element_wise(pa.scalar(_FRAME), lengths, "")
+    return pc.fill_null(pc.binary_join_element_wise(prefix, array, ":"), _FRAME + "-")
 
 
 def row_texts(columns: Sequence[pa.Array | pa.ChunkedArray], rows: int) -> pa.Array:
-    """Per row, its fields framed and joined: the text a row's hash covers."""
+    """Per row, its fields joined by U+001F, a missing value as U+001D: the text a row's
+    hash covers."""
     if not columns:
         return pa.array([""] * rows, type=pa.string())
-    framed = [_framed(_as_text(c)) for c in columns]
-    if len(framed) == 1:
-        return framed[0]
-    return pc.binary_join_element_wise(*framed, "")
+    return pc.binary_join_element_wise(
+        *[_field(c) for c in columns],
+        _FIELD,
+        null_handling="replace",
+        null_replacement=_MISSING,
+    )
 
 
 def grouped_texts(texts: pa.Array, owners: np.ndarray[Any, Any], groups: int) -> pa.Array:
-    """Per group (decision), its rows' texts framed and joined, in row order.
+    """Per group (decision), its rows' texts joined by U+001C, in row order.
 
     ``owners`` holds each row's group, ascending.
     """
     bounds = np.searchsorted(owners, np.arange(groups + 1)).astype(np.int32)
-    lists = pa.ListArray.from_arrays(pa.array(bounds), _framed(texts))
-    return pc.fill_null(pc.binary_join(lists, ""), "")
+    lists = pa.ListArray.from_arrays(pa.array(bounds), texts)
+    return pc.fill_null(pc.binary_join(lists, _ROW), "")
 
 
 def table_texts(table: pa.Table) -> pa.Array:
@@ -149,7 +167,8 @@ def table_texts(table: pa.Table) -> pa.Array:
 
 def private_texts(tables: Sequence[pa.Table], rows: int) -> pa.Array:
     """Per decision, the text over its private rows: the decision table's row, then for
-    each further table (applicant, jobs, education; ``owner`` column = position) its rows."""
+    each further table (applicant, jobs, education; ``owner`` column = position) its rows,
+    the parts joined by U+001B."""
     parts = []
     for table in tables:
         if OWNER in table.column_names:
@@ -160,7 +179,9 @@ def private_texts(tables: Sequence[pa.Table], rows: int) -> pa.Array:
             if table.num_rows != rows:
                 raise BlockError(f"a stored table has {table.num_rows} rows for {rows} decisions")
             parts.append(table_texts(table))
-    return row_texts(parts, rows)
+    if not parts:
+        return pa.array([""] * rows, type=pa.string())
+    return pc.binary_join_element_wise(*parts, _PART)
 
 
 def digests(texts: pa.Array) -> list[bytes]:

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pydantic_core
 
 from screening.audit.blocks import (
@@ -321,20 +322,17 @@ def _value_array(series: pd.Series) -> pa.Array:
         return text_array([_text(v) for v in series.tolist()])
 
 
-def _text_column(frame: pd.DataFrame, name: str) -> list[str | None]:
-    """A column as text, blank and missing as None (what the input record stores)."""
+def _text_column(frame: pd.DataFrame, name: str) -> pa.Array:
+    """A column as text, blank and missing as missing (what the input record stores)."""
     if name not in frame.columns:
-        return [None] * len(frame)
+        return pa.nulls(len(frame), pa.string())
     series = frame[name]
-    values: list[Any] = series.tolist()
-    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
-        return [_text(v) for v in values]
-    # the loader's text columns: only missing values (None or NaN) and "" need a change
-    for index in np.flatnonzero(series.isna().to_numpy()).tolist():
-        values[index] = None
-    if "" in values:
-        values = [v or None for v in values]
-    return values
+    try:
+        # the loader's text columns convert in one step; None and NaN become missing
+        array = pa.Array.from_pandas(series.to_numpy(dtype=object), type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return text_array([_text(v) for v in series.tolist()])
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
 def _text(value: Any) -> str | None:
@@ -346,28 +344,27 @@ def _text(value: Any) -> str | None:
 def _input_tables(batch: Any, ids: list[str], fields: dict[str, list[str]]) -> list[pa.Table]:
     """The normalised input of a chunk: applicant fields, then job and education rows,
     each row with the position of its applicant (``owner``), in file order."""
-    applicant = pa.table(
-        {f: text_array(_text_column(batch.applicants, f)) for f in fields["applicant"][1:]}
-    )
+    applicant = pa.table({f: _text_column(batch.applicants, f) for f in fields["applicant"][1:]})
     index = pd.Index(ids)
     tables = [applicant]
     for frame, names in ((batch.jobs, fields["jobs"]), (batch.education, fields["education"])):
-        if frame.empty:
-            owner: np.ndarray[Any, Any] = np.zeros(0, dtype=np.int32)
-            columns: list[list[Any]] = [[] for _ in names]
-        else:
-            owner = index.get_indexer(frame["applicant_id"].astype(str))
-            columns = [_text_column(frame, f) for f in names]
-            if len(owner) and (owner[0] < 0 or (np.diff(owner) < 0).any()):
-                # each applicant's entries together, in file order; entries of no
-                # applicant dropped (the loader already gives them in this order)
-                order = np.argsort(owner, kind="stable")
-                order = order[owner[order] >= 0]
-                owner = owner[order]
-                columns = [np.asarray(c, dtype=object)[order].tolist() for c in columns]
-        table = {OWNER: pa.array(np.asarray(owner, dtype=np.int32))}
-        table.update({f: text_array(c) for f, c in zip(names, columns, strict=True)})
-        tables.append(pa.table(table))
+        owner: np.ndarray[Any, Any] = (
+            np.zeros(0, dtype=np.int64)
+            if frame.empty
+            else index.get_indexer(pd.Index(frame["applicant_id"].astype(str)))
+        )
+        table = pa.table(
+            {
+                OWNER: pa.array(owner.astype(np.int32)),
+                **{f: _text_column(frame, f) for f in names},
+            }
+        )
+        if len(owner) and (owner[0] < 0 or (np.diff(owner) < 0).any()):
+            # each applicant's entries together, in file order; entries of no applicant
+            # dropped (the loader already gives them in this order)
+            order = np.argsort(owner, kind="stable")
+            table = table.take(pa.array(order[owner[order] >= 0]))
+        tables.append(table)
     return tables
 
 
