@@ -152,8 +152,9 @@ def audit_pairs(n: int, batch: Path, folder: Path, pairs: int, extra: list[str])
         audited = run_cli(batch, folder, "durable", ["--database", f"sqlite:///{store}", *extra])
         with_audit.append(audited.seconds)
         sizes.append(_sqlite_bytes(store))
-        for leftover in folder.glob(store.name + "*"):
-            leftover.unlink()
+        if index < pairs - 1:  # the last store stays (bench_audit.py --existing measures it)
+            for leftover in folder.glob(store.name + "*"):
+                leftover.unlink()
         plain = run_cli(batch, folder, "durable", ["--no-audit", *extra])
         without.append(plain.seconds)
         print(

@@ -252,3 +252,15 @@ def test_a_keyed_chain_needs_the_key_to_be_verified(
     monkeypatch.delenv("SCREENING_AUDIT_KEY")
     with AuditStore(keyed.url) as store, pytest.raises(AuditError, match="set SCREENING_AUDIT"):
         store.verify()
+
+
+def test_blocks_checked_in_worker_processes_are_named_the_same(
+    store: AuditStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from screening.audit.store import _BlockChecks
+
+    Tamper(store).set_value(1, "A00002", "outcome", "not_qualified")
+    serial = [str(p) for p in store.verify().problems]
+    monkeypatch.setattr(_BlockChecks, "PARALLEL_FROM", 1)
+    assert [str(p) for p in store.verify().problems] == serial
+    assert len(serial) == 1 and "'A00002'" in serial[0]

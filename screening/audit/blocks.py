@@ -41,7 +41,9 @@ REASON_PREFIX = "reason:"
 FACT_PREFIX = "fact:"
 OWNER = "owner"
 _LEAF = 32
-_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd")
+# one thread: blocks are built in worker processes that already use every core
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd", use_threads=False)
+_IPC_READ = pa.ipc.IpcReadOptions(use_threads=False)
 _LENGTH = struct.Struct("<Q")
 #: separators of the hashed row texts (no plain value holds one; see _field)
 _PART, _ROW, _MISSING, _FRAME, _FIELD = "\x1b", "\x1c", "\x1d", "\x1e", "\x1f"
@@ -66,7 +68,7 @@ def to_ipc(table: pa.Table) -> bytes:
 def from_ipc(data: bytes) -> pa.Table:
     """A table stored by :func:`to_ipc`."""
     try:
-        with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
+        with pa.ipc.open_stream(pa.py_buffer(data), options=_IPC_READ) as reader:
             return reader.read_all()
     except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
         raise BlockError(f"stored columns cannot be decoded ({exc})") from None
