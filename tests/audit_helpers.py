@@ -265,7 +265,11 @@ class Tamper:
                     sa.text(f"SELECT {part} FROM audit_blocks WHERE id = :b"), {"b": block_id}
                 ).scalar_one()
             )
-            new = to_ipc(edit([from_ipc(blob)])[0]) if part == "kept" else pack(edit(unpack(blob)))
+            new = (
+                to_ipc(edit([from_ipc(blob)])[0])
+                if part == "kept"
+                else pack(edit(unpack(blob)), self._rows(block_id))
+            )
             conn.execute(
                 sa.text(f"UPDATE audit_blocks SET {part} = :v WHERE id = :b"),
                 {"v": new, "b": block_id},
@@ -316,6 +320,14 @@ class Tamper:
                 sa.text("SELECT private FROM audit_blocks WHERE id = :b"), {"b": block_id}
             ).scalar_one()
         return unpack(bytes(blob))
+
+    def _rows(self, block_id: int) -> int:
+        with self.engine.connect() as conn:
+            return int(
+                conn.execute(
+                    sa.text("SELECT decisions FROM audit_blocks WHERE id = :b"), {"b": block_id}
+                ).scalar_one()
+            )
 
     def remove_private(self, block_id: int) -> None:
         """Drop a block's details and inputs without a purge."""

@@ -78,9 +78,12 @@ def test_chunks_prepared_apart_store_what_one_shot_recording_stores(
         assert store.show(run_id).info.decisions == len(whole.results) == one_shot.decisions
 
 
+@pytest.mark.parametrize("batch", [1024, 7])
 def test_compact_rows_expand_to_the_decisions_and_inputs_of_the_result(
-    store_url: str, wide: Path
+    store_url: str, wide: Path, batch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a lookup decodes only the batch holding the decision: every batch must be right
+    monkeypatch.setattr("screening.audit.blocks.BATCH", batch)
     whole = screen_files(wide, SPEC_PATH, as_of=AS_OF)
     with AuditStore(store_url) as store:
         run_id = store.record_run(whole, "alice", now=NOW).run_id

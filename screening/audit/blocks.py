@@ -40,6 +40,8 @@ STATUS_PREFIX = "status:"
 REASON_PREFIX = "reason:"
 FACT_PREFIX = "fact:"
 OWNER = "owner"
+#: decisions per batch of the private columns: what a lookup decodes
+BATCH = 1024
 _LEAF = 32
 # one thread: blocks are built in worker processes that already use every core
 _IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd", use_threads=False)
@@ -74,20 +76,37 @@ def from_ipc(data: bytes) -> pa.Table:
         raise BlockError(f"stored columns cannot be decoded ({exc})") from None
 
 
-def pack(tables: Sequence[pa.Table]) -> bytes:
-    """Several tables in one blob: each IPC stream after its 8-byte length."""
+def _batches(table: pa.Table, rows: int) -> list[pa.Table]:
+    """A table cut into pieces of BATCH decisions (rows of an ``owner`` table by owner)."""
+    starts = list(range(0, max(rows, 1), BATCH)) + [max(rows, 1)]
+    if OWNER in table.column_names:
+        owners = table.column(OWNER).to_numpy()
+        bounds = np.searchsorted(owners, starts).tolist()
+    else:
+        bounds = [min(s, table.num_rows) for s in starts]
+    return [table.slice(a, b - a) for a, b in zip(bounds, bounds[1:], strict=False)]
+
+
+def pack(tables: Sequence[pa.Table], rows: int) -> bytes:
+    """The private tables of a block of ``rows`` decisions in one blob: each an Arrow IPC
+    file (so one decision's batch can be read alone), after its 8-byte length; every
+    table cut at the same decisions (BATCH of them a batch)."""
     parts = []
     for table in tables:
-        data = to_ipc(table)
+        sink = pa.BufferOutputStream()
+        with pa.ipc.new_file(sink, table.schema, options=_IPC_OPTIONS) as writer:
+            for piece in _batches(table, rows):
+                writer.write_table(piece)
+        data = sink.getvalue().to_pybytes()
         parts.append(_LENGTH.pack(len(data)))
         parts.append(data)
     return b"".join(parts)
 
 
-def unpack(blob: bytes) -> list[pa.Table]:
-    """The tables of a blob made by :func:`pack`."""
-    tables = []
+def _parts(blob: bytes) -> list[pa.Buffer]:
+    parts = []
     offset = 0
+    buffer = pa.py_buffer(blob)
     while offset < len(blob):
         if offset + _LENGTH.size > len(blob):
             raise BlockError("stored columns are cut short")
@@ -95,8 +114,39 @@ def unpack(blob: bytes) -> list[pa.Table]:
         offset += _LENGTH.size
         if offset + size > len(blob):
             raise BlockError("stored columns are cut short")
-        tables.append(from_ipc(blob[offset : offset + size]))
+        parts.append(buffer.slice(offset, size))
         offset += size
+    return parts
+
+
+def unpack(blob: bytes) -> list[pa.Table]:
+    """The tables of a blob made by :func:`pack`."""
+    try:
+        return [pa.ipc.open_file(part, options=_IPC_READ).read_all() for part in _parts(blob)]
+    except (pa.ArrowInvalid, pa.ArrowException, OSError) as exc:
+        raise BlockError(f"stored columns cannot be decoded ({exc})") from None
+
+
+def unpack_one(blob: bytes, position: int) -> list[pa.Table]:
+    """One decision's rows of each table of a blob made by :func:`pack`, reading only the
+    batch that holds it; ``owner`` set to 0."""
+    batch, row = divmod(position, BATCH)
+    tables = []
+    try:
+        for part in _parts(blob):
+            piece = pa.Table.from_batches(
+                [pa.ipc.open_file(part, options=_IPC_READ).get_batch(batch)]
+            )
+            if OWNER in piece.column_names:
+                piece = piece.filter(pc.equal(piece.column(OWNER), position))
+                where = piece.column_names.index(OWNER)
+                zeros = pa.array(np.zeros(piece.num_rows, dtype=np.int32))
+                piece = piece.set_column(where, OWNER, zeros)
+            else:
+                piece = piece.slice(row, 1)
+            tables.append(piece)
+    except (pa.ArrowInvalid, pa.ArrowException, OSError, IndexError) as exc:
+        raise BlockError(f"stored columns cannot be decoded ({exc})") from None
     return tables
 
 

@@ -218,7 +218,7 @@ def prepare_chunk(result: ScreeningResultLike) -> PreparedChunk:
             layout=canonical_json(layout),
             applicant_ids=ids,
             kept=to_ipc(kept),
-            private=pack(private),
+            private=pack(private, len(ids)),
             leaves=join_leaves(kept_leaves, private_leaves),
             eeo=_eeo_block(result.eeo, ids),
             outcome_counts=dict(Counter(outcomes)),

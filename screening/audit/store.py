@@ -47,6 +47,7 @@ from screening.audit.blocks import (
     from_ipc,
     leaves_sha256,
     unpack,
+    unpack_one,
 )
 from screening.audit.chain import (
     GENESIS_LINK,
@@ -879,7 +880,12 @@ class AuditStore:
         if found is None:
             raise AuditError(f"run {run_id} has no applicant {applicant_id!r}")
         block_id, position, kept = found
-        private = _private_tables(conn, block_id)
+        blob = conn.execute(
+            sa.select(t.blocks.c.private).where(t.blocks.c.id == block_id)
+        ).scalar_one()
+        # only the batch holding the decision is decoded
+        private = None if blob is None else unpack_one(_blob(blob), position)
+        one = kept.slice(position, 1)
         outcome = kept.column("outcome")[position].as_py()
         return DecisionRecord(
             decision_id=block_id,
@@ -889,12 +895,8 @@ class AuditStore:
             outcome=outcome,
             final_outcome=history[-1].to_outcome if history else outcome,
             statuses=_statuses_at(kept, position),
-            detail=None if private is None else _block_detail(layout, kept, private, position),
-            input_record=None
-            if private is None
-            else _block_inputs(layout, kept.slice(position, 1), _private_slice(private, position))[
-                0
-            ],
+            detail=None if private is None else _block_detail(layout, one, private, 0),
+            input_record=None if private is None else _block_inputs(layout, one, private)[0],
             overrides=history,
         )
 
@@ -2043,24 +2045,6 @@ def _block_impact(conn: Connection, run_id: int, criteria: list[str], source: st
         else pd.DataFrame(columns=[*criteria, "final_outcome"])
     )
     return impact_report(frame, criteria, source=source)
-
-
-def _private_slice(private: list[pa.Table], position: int) -> list[pa.Table]:
-    """The private tables of a block cut down to one decision (its entries re-owned to 0)."""
-    out = []
-    for table in private:
-        if OWNER in table.column_names:
-            rows = pc.equal(table.column(OWNER), position)
-            table = table.filter(rows)
-            table = table.set_column(
-                table.column_names.index(OWNER),
-                OWNER,
-                pa.array(np.zeros(table.num_rows, dtype=np.int32)),
-            )
-            out.append(table)
-        else:
-            out.append(table.slice(position, 1))
-    return out
 
 
 def _stored_statuses(conn: Connection, run_id: int) -> list[tuple[str, str, dict[str, str]]]:
