@@ -44,7 +44,10 @@ OWNER = "owner"
 BATCH = 1024
 _LEAF = 32
 # one thread: blocks are built in worker processes that already use every core
-_IPC_OPTIONS = pa.ipc.IpcWriteOptions(compression="zstd", use_threads=False)
+# (zstd level 1: most of the size gain at a fraction of the time of higher levels)
+_IPC_OPTIONS = pa.ipc.IpcWriteOptions(
+    compression=pa.Codec("zstd", compression_level=1), use_threads=False
+)
 _IPC_READ = pa.ipc.IpcReadOptions(use_threads=False)
 _LENGTH = struct.Struct("<Q")
 #: separators of the hashed row texts (no plain value holds one; see _field)

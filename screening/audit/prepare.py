@@ -328,8 +328,14 @@ def _text_column(frame: pd.DataFrame, name: str) -> pa.Array:
         return pa.nulls(len(frame), pa.string())
     series = frame[name]
     try:
-        # the loader's text columns convert in one step; None and NaN become missing
-        array = pa.Array.from_pandas(series.to_numpy(dtype=object), type=pa.string())
+        # the loader's text columns convert in one step (Arrow-backed ones without a
+        # copy); None and NaN become missing
+        if hasattr(series.array, "__arrow_array__"):
+            array = pa.array(series.array).cast(pa.string())
+            if isinstance(array, pa.ChunkedArray):
+                array = array.combine_chunks()
+        else:
+            array = pa.Array.from_pandas(series.to_numpy(dtype=object), type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return text_array([_text(v) for v in series.tolist()])
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
