@@ -2,9 +2,10 @@
 
 Every chained record (run, decision block, override, event; the decision rows of runs
 recorded before blocks) takes its primary key from the one global audit chain: its id *is*
-its sequence number, so the order of the whole log is well defined across tables. Text columns hold the exact JSON text that was hashed (never a
-JSON column type: PostgreSQL's jsonb would reformat it and break the digests), and times
-and dates are ISO 8601 text in UTC for the same reason.
+its sequence number, so the order of the whole log is well defined across tables. Text
+columns hold the exact JSON text that was hashed (never a JSON column type: PostgreSQL's
+jsonb would reformat it and break the digests), and times and dates are ISO 8601 text in
+UTC for the same reason.
 """
 
 from __future__ import annotations
