@@ -3,6 +3,7 @@
     python benchmarks/bench_audit.py                     # 100,000 applicants, SQLite
     python benchmarks/bench_audit.py --n 1000000
     python benchmarks/bench_audit.py --url postgresql+psycopg2://postgres@127.0.0.1:5432/test
+    python benchmarks/bench_audit.py --existing sqlite:///audit-1000000-4.db  # a kept store
 
 The applicants are generated (data.generate, seed 20261126) and screened against the
 Alameda Account Manager spec in chunks of 12,500 before the clock starts, so the figures
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import os
 import pickle
+import random
 import sys
 import tempfile
 import time
@@ -40,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from data.generate import generate_applicants  # noqa: E402
 from screening.audit import AuditStore, prepare_chunk, run_source  # noqa: E402
+from screening.audit.store import _BlockChecks  # noqa: E402
 from screening.pipeline import screen_stream  # noqa: E402
 
 SPEC = ROOT / "rules" / "alameda-7616-account-manager.yaml"
@@ -47,11 +50,85 @@ AS_OF = date(2026, 11, 26)
 CHUNK = 12_500
 
 
+def store_bytes(store: AuditStore, schema: str | None) -> int:
+    """The store's size on disk: SQLite's files (after a checkpoint), or the PostgreSQL
+    schema's tables with their TOAST data and indexes."""
+    if schema is None:
+        raw = store.engine.raw_connection()
+        try:
+            raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+        path = Path(str(store.engine.url.database))
+        return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+    with store.engine.connect() as conn:
+        return int(
+            conn.execute(
+                sa.text(
+                    "SELECT sum(pg_total_relation_size(format('%I.%I', schemaname, tablename)))"
+                    " FROM pg_tables WHERE schemaname = :s"
+                ),
+                {"s": schema},
+            ).scalar_one()
+        )
+
+
+def measure_store(store: AuditStore, run_id: int, schema: str | None, decisions: int) -> None:
+    """Verify the whole store, build the run's impact report, measure its size and look up
+    single decisions."""
+    started = time.perf_counter()
+    report = store.verify()
+    print(
+        f"verify: {report.records:,} records in {time.perf_counter() - started:.2f} s, "
+        f"ok={report.ok}"
+    )
+    # the same work in this process alone: its CPU time is what the workers share
+    serial = _BlockChecks.PARALLEL_FROM
+    _BlockChecks.PARALLEL_FROM = 1 << 62
+    try:
+        started, cpu = time.perf_counter(), time.process_time()
+        store.verify()
+        print(
+            f"verify in one process: {time.perf_counter() - started:.2f} s, "
+            f"{time.process_time() - cpu:.2f} s CPU"
+        )
+    finally:
+        _BlockChecks.PARALLEL_FROM = serial
+    started = time.perf_counter()
+    store.impact(run_id)
+    print(f"impact report: {time.perf_counter() - started:.2f} s")
+    size = store_bytes(store, schema)
+    print(
+        f"store size: {size / 1e6:,.1f} MB, {size / max(decisions, 1):,.0f} bytes "
+        "per decision (stored input, eeo and indexes included)"
+    )
+    ids = store.final_outcomes(run_id)["applicant_id"].tolist()
+    lookups = []
+    for applicant_id in random.Random(7).sample(ids, min(len(ids), 50)):
+        started = time.perf_counter()
+        record = store.decision(run_id, applicant_id)
+        lookups.append(time.perf_counter() - started)
+        assert record.detail is not None and record.input_record is not None
+    lookups.sort()
+    print(
+        f"lookup of one applicant's decision (library call, {len(lookups)} random ids): "
+        f"median {lookups[len(lookups) // 2] * 1000:.1f} ms, max {lookups[-1] * 1000:.1f} ms"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="applicants in the run")
     parser.add_argument("--url", help="database URL (default: SQLite in a temp directory)")
+    parser.add_argument(
+        "--existing", help="only verify, size and look up in this store's newest run"
+    )
     args = parser.parse_args()
+    if args.existing:
+        with AuditStore(args.existing) as store:
+            run_id = store.runs()[-1].run_id
+            measure_store(store, run_id, None, store.runs()[-1].decisions)
+        return
     print(f"load average before: {', '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as tmp:
         started = time.perf_counter()
@@ -109,15 +186,7 @@ def main() -> None:
                     f"{time.perf_counter() - started:.2f} s wall; chain head seq "
                     f"{summary.chain_seq}"
                 )
-                started = time.perf_counter()
-                report = store.verify()
-                print(
-                    f"verify: {report.records:,} records in {time.perf_counter() - started:.2f} s, "
-                    f"ok={report.ok}"
-                )
-                started = time.perf_counter()
-                store.impact(summary.run_id)
-                print(f"impact report: {time.perf_counter() - started:.2f} s")
+                measure_store(store, summary.run_id, schema, screened)
         finally:
             if schema is not None:
                 with admin.begin() as conn:

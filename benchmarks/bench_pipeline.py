@@ -10,6 +10,13 @@ explanation, rendering and audit preparation, summed over the workers) and the r
 between the two.
 
     python benchmarks/bench_pipeline.py --n 10000 100000
+
+With ``--audit-pairs K`` it measures instead what recording the audit trail costs: for
+each N, K pairs of runs of the same generated file, with the audit store (a fresh SQLite
+file per run, or ``--database URL``) and with ``--no-audit``, interleaved, then the median
+of each, their ratio, and the store's bytes per decision.
+
+    python benchmarks/bench_pipeline.py --n 100000 1000000 --audit-pairs 5
 """
 
 from __future__ import annotations
@@ -124,6 +131,48 @@ def report(n: int, engine: str, run: Run) -> None:
     print(f"{'':13}stage seconds, parent: [{parent}]  workers (summed): [{workers}]")
 
 
+def _median(values: list[float]) -> float:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def _sqlite_bytes(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.parent.glob(path.name + "*"))
+
+
+def audit_pairs(n: int, batch: Path, folder: Path, pairs: int, extra: list[str]) -> None:
+    """Interleaved runs with and without the audit store; medians, ratio, store size."""
+    with_audit: list[float] = []
+    without: list[float] = []
+    sizes: list[int] = []
+    for index in range(pairs):
+        store = folder / f"audit-{n}-{index}.db"
+        store.unlink(missing_ok=True)
+        audited = run_cli(batch, folder, "durable", ["--database", f"sqlite:///{store}", *extra])
+        with_audit.append(audited.seconds)
+        sizes.append(_sqlite_bytes(store))
+        if index > 0:  # the first store stays (bench_audit.py --existing measures it)
+            for leftover in folder.glob(store.name + "*"):
+                leftover.unlink()
+        plain = run_cli(batch, folder, "durable", ["--no-audit", *extra])
+        without.append(plain.seconds)
+        print(
+            f"N={n:>9,}  pair {index + 1}: with audit {audited.seconds:6.2f} s "
+            f"[{audited.stages.get('audit', 0):.2f} s workers, "
+            f"{audited.stages.get('audit_store', 0):.2f} s parent]  without "
+            f"{plain.seconds:6.2f} s",
+            flush=True,
+        )
+    audited_median, plain_median = _median(with_audit), _median(without)
+    print(
+        f"N={n:>9,}  median of {pairs}: with audit {audited_median:.2f} s, without "
+        f"{plain_median:.2f} s, ratio {audited_median / plain_median:.2f}x; store "
+        f"{_median([float(b) for b in sizes]) / 1e6:,.1f} MB = "
+        f"{_median([float(b) for b in sizes]) / n:,.0f} bytes per decision"
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark for each N given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -131,6 +180,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", type=Path, help="keep generated data and outputs here")
     parser.add_argument(
         "--no-reference", action="store_true", help="skip the vectorised reference run"
+    )
+    parser.add_argument(
+        "--audit-pairs",
+        type=int,
+        default=0,
+        help="instead: K interleaved pairs of runs with and without the audit store",
     )
     parser.add_argument("cli_args", nargs="*", help="extra arguments for `screening screen`")
     args = parser.parse_args(argv)
@@ -141,6 +196,9 @@ def main(argv: list[str] | None = None) -> int:
         for n in args.n:
             batch = generate(n, folder)
             os.sync()  # the generator's writes reach the disk now, not during the timed run
+            if args.audit_pairs:
+                audit_pairs(n, batch, folder, args.audit_pairs, args.cli_args)
+                continue
             durable = run_cli(batch, folder, "durable", args.cli_args)
             report(n, "durable", durable)
             print(f"{'':13}{durable.summary}")

@@ -8,11 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from screening.audit import AuditStore
 from screening.audit.cli import main, run_recorded_message
-from tests.audit_helpers import FakeResult, applicants, store_url
+from tests.audit_helpers import FakeResult, Tamper, applicants, store_url
 
 __all__ = ["store_url"]
 
@@ -71,7 +70,7 @@ def test_override_then_show(url: str, capsys: pytest.CaptureFixture[str]) -> Non
     assert code == 0
     out = capsys.readouterr().out
     assert "applicant A00003 of run 1 needs_review → qualified by bob" in out
-    assert out.splitlines()[-1].startswith("chain head: seq 15 link ")
+    assert out.splitlines()[-1].startswith("chain head: seq 5 link ")
     assert run(url, "show", "1", "--applicant", "A00003") == 0
     assert "final outcome:  qualified" in capsys.readouterr().out
 
@@ -104,14 +103,12 @@ def test_verify_ok_then_tampered(url: str, capsys: pytest.CaptureFixture[str]) -
     out = capsys.readouterr().out
     assert "OK: no record was edited, deleted or reordered" in out
     head = out.splitlines()[1].split()[-1]
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("UPDATE audit_decisions SET outcome = 'qualified' WHERE id = 3"))
-    engine.dispose()
+    with AuditStore(url) as store:
+        Tamper(store).set_value(1, "A00001", "outcome", "qualified")
     assert run(url, "verify", "--expect-head", head) == 1
     out = capsys.readouterr().out
     assert "TAMPERING FOUND: 1 problem(s)" in out
-    assert "audit_decisions id 3 (seq 3): edited" in out
+    assert "audit_blocks id 3 (seq 3): edited: the decision of applicant 'A00001'" in out
 
 
 def test_verify_finds_a_deleted_head(url: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -121,12 +118,13 @@ def test_verify_finds_a_deleted_head(url: str, capsys: pytest.CaptureFixture[str
     )  # fmt: skip
     assert code == 0
     head = capsys.readouterr().out.splitlines()[-1].split()[-1]
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:  # delete the newest record and rewind the head row
-        conn.execute(sa.text("DELETE FROM audit_overrides WHERE id = 15"))
-        previous = conn.execute(sa.text("SELECT link FROM audit_events WHERE id = 14")).scalar()
-        conn.execute(sa.text(f"UPDATE audit_chain_head SET seq = 14, link = '{previous}'"))
-    engine.dispose()
+    with AuditStore(url) as store:  # delete the newest record and rewind the head row
+        tamper = Tamper(store)
+        tamper.delete("audit_overrides", 5)
+        tamper.sql(
+            "UPDATE audit_chain_head SET seq = 4, "
+            "link = (SELECT link FROM audit_events WHERE id = 4)"
+        )
     assert run(url, "verify") == 0  # nothing inside the chain shows it ...
     capsys.readouterr()
     assert run(url, "verify", "--expect-head", head) == 1  # ... the noted head does
@@ -134,12 +132,13 @@ def test_verify_finds_a_deleted_head(url: str, capsys: pytest.CaptureFixture[str
 
 
 def test_verify_finds_a_deleted_totals_record(url: str, capsys: pytest.CaptureFixture[str]) -> None:
-    engine = sa.create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(sa.text("DELETE FROM audit_events WHERE id = 14"))
-        previous = conn.execute(sa.text("SELECT link FROM audit_decisions WHERE id = 13")).scalar()
-        conn.execute(sa.text(f"UPDATE audit_chain_head SET seq = 13, link = '{previous}'"))
-    engine.dispose()
+    with AuditStore(url) as store:
+        tamper = Tamper(store)
+        tamper.delete("audit_events", 4)
+        tamper.sql(
+            "UPDATE audit_chain_head SET seq = 3, "
+            "link = (SELECT link FROM audit_blocks WHERE id = 3)"
+        )
     assert run(url, "verify") == 1
     assert "audit_events: the totals record of run 1 is missing" in capsys.readouterr().out
 
@@ -263,3 +262,73 @@ def test_message_after_a_run_names_the_run_and_the_chain_head(store_url: str) ->
     assert run_recorded_message(summary) == (
         f"audit: run 1 recorded (3 decisions); chain head: seq {seq} link {link}"
     )
+
+
+# ---------------------------------------------------------------- verify's exit codes
+
+
+def _one_message(capsys: pytest.CaptureFixture[str], expected: str) -> None:
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and "Traceback" not in captured.err, captured.err
+    assert lines[0].startswith("error: ") and expected in lines[0], lines[0]
+
+
+def test_verify_of_a_missing_store_cannot_verify_and_creates_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "mistyped-audit.db"
+    assert run(f"sqlite:///{missing}", "verify") == 2
+    _one_message(capsys, "there is no audit store at")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_verify_of_a_file_that_is_not_a_database_cannot_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    other = tmp_path / "notes.txt"
+    other.write_text("not a database at all\n" * 100)
+    assert run(f"sqlite:///{other}", "verify") == 2
+    _one_message(capsys, "is not an audit store")
+    assert other.read_text() == "not a database at all\n" * 100
+
+
+def test_verify_of_another_database_cannot_verify(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import sqlite3
+
+    other = tmp_path / "other.db"
+    with sqlite3.connect(other) as con:
+        con.execute("CREATE TABLE things (id INTEGER)")
+    assert run(f"sqlite:///{other}", "verify") == 2
+    _one_message(capsys, "is not an audit store")
+
+
+def test_verify_with_a_deleted_head_row_cannot_verify(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with AuditStore(url) as store:
+        Tamper(store).sql("DELETE FROM audit_chain_head")
+    assert run(url, "verify") == 2
+    _one_message(capsys, "the chain head row (audit_chain_head id 1) is missing")
+
+
+def test_verify_with_a_dropped_table_cannot_verify(
+    url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with AuditStore(url) as store:
+        Tamper(store).sql("DROP TABLE audit_overrides")
+    assert run(url, "verify") == 2
+    _one_message(capsys, "cannot verify the audit store")
+
+
+def test_verify_with_the_wrong_key_cannot_verify(
+    store_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with AuditStore(store_url, key="right") as store:
+        store.record_run(FakeResult(applicants(3)), "alice", now=NOW)
+    monkeypatch.setenv("SCREENING_AUDIT_KEY", "wrong")
+    assert run(store_url, "verify") == 2
+    _one_message(capsys, "keyed with another key")

@@ -40,21 +40,18 @@ def test_concurrent_writers_lose_nothing_and_the_chain_verifies(store_url: str) 
         thread.join()
     assert errors == []
     assert len(summaries) == WRITERS
-    per_run = DECISIONS + 2  # the run record, its decisions, its impact summary
+    per_run = 4  # the run record, its layout, one block of decisions, its totals
     with AuditStore(store_url) as store:
         runs = store.runs()
         assert sorted(r.run_id for r in runs) == [1 + i * per_run for i in range(WRITERS)]
         assert sorted(r.user for r in runs) == sorted(f"writer{n}" for n in range(WRITERS))
         with store.engine.connect() as conn:
             rows = conn.execute(
-                sa.text(
-                    "SELECT run_id, min(id), max(id), count(*) FROM audit_decisions GROUP BY run_id"
-                )
+                sa.text("SELECT run_id, id, decisions FROM audit_blocks ORDER BY id")
             ).all()
-        # every run's decisions are one unbroken stretch of the sequence right after the run
-        assert sorted((r[0], r[1], r[2], r[3]) for r in rows) == [
-            (run_id, run_id + 1, run_id + DECISIONS, DECISIONS)
-            for run_id in sorted(r.run_id for r in runs)
+        # every run's decisions are in the block right after its run and layout records
+        assert sorted((r[0], r[1], r[2]) for r in rows) == [
+            (run_id, run_id + 2, DECISIONS) for run_id in sorted(r.run_id for r in runs)
         ]
         report = store.verify()
         assert report.ok, report.problems

@@ -94,3 +94,45 @@ def test_an_edit_to_an_old_decision_is_caught(old_store: AuditStore, tmp_path: P
     assert problems == [
         "audit_decisions id 12 (seq 12): edited: its contents no longer match its digest"
     ]
+
+
+def test_new_runs_chain_after_an_old_head_and_old_rows_stay_as_they_were(
+    tmp_path: Path,
+) -> None:
+    import sqlite3
+
+    from tests.audit_helpers import FakeResult, applicants
+
+    copy = tmp_path / "old.sqlite"
+    shutil.copy(FIXTURE, copy)
+    tables = ("audit_runs", "audit_decisions", "audit_overrides", "audit_events", "audit_eeo")
+
+    with sqlite3.connect(copy) as con:  # the columns every old row has
+        columns = {t: [r[1] for r in con.execute(f"PRAGMA table_info({t})")] for t in tables}
+
+    def rows() -> list[object]:
+        with sqlite3.connect(copy) as con:
+            return [
+                con.execute(f"SELECT {', '.join(columns[t])} FROM {t} ORDER BY 1").fetchall()
+                for t in tables
+            ]
+
+    before = rows()
+    with AuditStore(f"sqlite:///{copy}") as store:  # migrates: schema only
+        assert rows() == before
+        summary = store.record_run(FakeResult(applicants(7)), "alice")
+        assert summary.run_id == 31  # right after the old head
+        report = store.verify(expected_head=HEAD)
+        assert report.ok, [str(p) for p in report.problems]
+        assert store.decision(31, "A00004").input_record is not None
+        assert store.decision(SCREENED_RUN, "100002").detail is not None
+        store.record_override(
+            SCREENED_RUN, "100002", reviewer="bob", to_outcome="needs_review", justification="x"
+        )
+        store.record_override(
+            31, "A00004", reviewer="bob", to_outcome="not_qualified", justification="y"
+        )
+        assert store.verify(expected_head=summary.chain_head).ok
+    # every old row as it was; the new records only follow them
+    after = rows()
+    assert all(now[: len(old)] == old for now, old in zip(after, before, strict=True))

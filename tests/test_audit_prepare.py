@@ -20,7 +20,7 @@ from screening.audit import AuditError, AuditStore, prepare_chunk, run_source
 from screening.audit.chain import canonical_json
 from screening.audit.prepare import PreparedChunk, RunSource
 from screening.pipeline import ScreeningResult, screen_files, screen_stream
-from tests.audit_helpers import SPEC_PATH, store_url
+from tests.audit_helpers import SPEC_PATH, Tamper, store_url
 
 __all__ = ["store_url"]
 
@@ -78,18 +78,23 @@ def test_chunks_prepared_apart_store_what_one_shot_recording_stores(
         assert store.show(run_id).info.decisions == len(whole.results) == one_shot.decisions
 
 
+@pytest.mark.parametrize("batch", [1024, 7])
 def test_compact_rows_expand_to_the_decisions_and_inputs_of_the_result(
-    store_url: str, wide: Path
+    store_url: str, wide: Path, batch: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # a lookup decodes only the batch holding the decision: every batch must be right
+    monkeypatch.setattr("screening.audit.blocks.BATCH", batch)
     whole = screen_files(wide, SPEC_PATH, as_of=AS_OF)
     with AuditStore(store_url) as store:
         run_id = store.record_run(whole, "alice", now=NOW).run_id
         with store.engine.connect() as conn:
-            detail, layout = conn.execute(
-                sa.text("SELECT detail_json, (SELECT count(*) FROM audit_events WHERE kind = "
-                        "'decision_layout') FROM audit_decisions ORDER BY id LIMIT 1")
-            ).one()  # fmt: skip
-        assert detail.startswith("[") and layout == 1  # the compact format is what is stored
+            blocks = conn.execute(sa.text("SELECT count(*) FROM audit_blocks")).scalar_one()
+            layout = conn.execute(
+                sa.text("SELECT payload_json FROM audit_events WHERE kind = 'decision_layout'")
+            ).scalar_one()
+            rows = conn.execute(sa.text("SELECT count(*) FROM audit_decisions")).scalar_one()
+        # one block of columns is what is stored, named by the run's layout
+        assert (blocks, rows, json.loads(layout)["detail"]) == (1, 0, "columns")
         for summary in whole.decision_summaries():
             stored = store.decision(run_id, summary.applicant_id)
             assert stored.detail == json.loads(json.dumps(summary.detail))
@@ -121,9 +126,9 @@ def test_a_prepared_chunk_survives_pickling_whole(wide: Path) -> None:
     chunk = prepare_chunk(next(chunks(wide)))
     copy = pickle.loads(pickle.dumps(chunk))
     assert isinstance(copy, PreparedChunk) and copy == chunk and len(copy) > 10
-    # columns, not a dict per decision
-    assert all(isinstance(text, str) for text in copy.detail_json)
-    assert all(isinstance(pair, tuple) for pair in copy.eeo)
+    # compressed columns and two hashes per decision, not an object per decision
+    assert isinstance(copy.kept, bytes) and isinstance(copy.private, bytes)
+    assert len(copy.leaves) == 64 * len(copy)
 
 
 def test_a_chunk_of_another_spec_layout_is_refused(store_url: str, wide: Path) -> None:
@@ -139,48 +144,56 @@ def test_a_chunk_of_another_spec_layout_is_refused(store_url: str, wide: Path) -
 
 
 @pytest.mark.parametrize(
-    ("statement", "problem"),
+    ("column", "value", "problem"),
     [
-        (
-            "UPDATE audit_decisions SET detail_json = replace(detail_json, '\"typical\"', "
-            "'\"forged\"') WHERE id = 3",
-            "edited: detail_json does not match its hash",
-        ),
-        (
-            "UPDATE audit_decisions SET input_json = replace(input_json, '[[\"', '[[\"X') "
-            "WHERE id = 4",
-            "edited: input_json does not match its hash",
-        ),
-        (
-            "UPDATE audit_events SET payload_json = replace(payload_json, 'jobs', 'jobz') "
-            "WHERE kind = 'decision_layout'",
-            "edited: its contents no longer match its digest",
-        ),
+        ("reasons", "forged", "what it showed or the input it was made on"),
+        ("qualifying_years", 99.0, "what it showed or the input it was made on"),
+        ("first_name", "Forged", "what it showed or the input it was made on"),
+        ("title", "Forged Manager", "what it showed or the input it was made on"),
+        ("outcome", "qualified", "its outcome, row or statuses"),
     ],
 )
-def test_edits_to_compact_records_are_named(
-    store_url: str, wide: Path, statement: str, problem: str
+def test_edits_to_a_block_are_named_down_to_the_decision(
+    store_url: str, wide: Path, column: str, value: object, problem: str
 ) -> None:
     with AuditStore(store_url) as store:
-        record_prepared(store, wide)
+        run_id = record_prepared(store, wide)
         assert store.verify().ok
-        with store.engine.begin() as conn:
-            assert conn.execute(sa.text(statement)).rowcount == 1
-        assert [p.problem for p in store.verify().problems] == [problem]
+        applicants = store.final_outcomes(run_id)
+        # an applicant with a job, in the second block, whose value differs from the edit
+        victim = next(
+            a
+            for a, outcome in zip(
+                applicants["applicant_id"], applicants["engine_outcome"], strict=False
+            )
+            if outcome != value
+            and (record := store.decision(run_id, a)).input_record
+            and record.input_record["jobs"]
+            and record.decision_id != Tamper(store).blocks(run_id)[0]
+        )
+        block = Tamper(store).set_value(run_id, victim, column, value)
+        problems = store.verify().problems
+        assert [(p.record_id, p.applicant_id) for p in problems] == [(block, victim)]
+        assert problem in problems[0].problem
 
 
-def test_a_compact_record_that_cannot_be_read_is_an_audit_error(store_url: str, wide: Path) -> None:
+def test_an_edited_layout_is_named(store_url: str, wide: Path) -> None:
+    with AuditStore(store_url) as store:
+        record_prepared(store, wide)
+        Tamper(store).sql(
+            "UPDATE audit_events SET payload_json = replace(payload_json, 'jobs', 'jobz') "
+            "WHERE kind = 'decision_layout'"
+        )
+        assert [p.problem for p in store.verify().problems] == [
+            "edited: its contents no longer match its digest"
+        ]
+
+
+def test_a_block_that_cannot_be_read_is_an_audit_error(store_url: str, wide: Path) -> None:
     with AuditStore(store_url) as store:
         run_id = record_prepared(store, wide)
-        with store.engine.begin() as conn:
-            applicant_id = conn.execute(
-                sa.text("SELECT applicant_id FROM audit_decisions WHERE id = 3")
-            ).scalar_one()
-            conn.execute(
-                sa.text(
-                    "UPDATE audit_decisions SET detail_json = '[1]', input_json = '[' WHERE id = 3"
-                )
-            )
+        applicant_id = store.final_outcomes(run_id)["applicant_id"].iloc[0]
+        Tamper(store).edit("audit_blocks", Tamper(store).blocks(run_id)[0], private=b"[1]")
         with pytest.raises(AuditError, match="cannot be read.*audit verify"):
             store.decision(run_id, applicant_id)
         with pytest.raises(AuditError, match="cannot be read.*audit verify"):

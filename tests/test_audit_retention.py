@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from screening.audit import AuditError, AuditStore
 from screening.audit.store import add_years
-from tests.audit_helpers import FakeResult, applicants, store_url
+from tests.audit_helpers import FakeResult, Tamper, applicants, store_url
 
 __all__ = ["store_url"]
 
@@ -49,11 +49,11 @@ def test_purge_removes_applicant_data_and_keeps_chain_and_report(store: AuditSto
     assert decision.statuses["typical.experience"] == "review"
     assert (decision.outcome, decision.final_outcome) == ("needs_review", "qualified")
     with store.engine.connect() as conn:
-        assert conn.execute(sa.text("SELECT count(*) FROM audit_eeo")).scalar() == 0
-        names = conn.execute(
-            sa.text("SELECT count(*) FROM audit_decisions WHERE input_json LIKE '%Name%'")
+        assert conn.execute(sa.text("SELECT count(*) FROM audit_eeo_blocks")).scalar() == 0
+        kept = conn.execute(
+            sa.text("SELECT count(*) FROM audit_blocks WHERE private IS NOT NULL")
         ).scalar()
-        assert names == 0
+        assert kept == 0
     verified = store.verify()
     assert verified.ok, verified.problems
     assert verified.purged_decisions == 40
@@ -87,30 +87,33 @@ def test_legal_hold_needs_a_reason_and_a_known_run(store: AuditStore) -> None:
 
 def test_tampering_after_purge_is_still_caught(store: AuditStore) -> None:
     store.purge(AFTER_EXPIRY)
-    with store.engine.begin() as conn:
-        conn.execute(sa.text("UPDATE audit_decisions SET outcome = 'qualified' WHERE id = 3"))
+    Tamper(store).set_value(1, "A00002", "outcome", "not_qualified")
     problems = store.verify().problems
-    assert [(p.table, p.record_id) for p in problems] == [("audit_decisions", 3)]
+    assert [(p.table, p.record_id, p.applicant_id) for p in problems] == [
+        ("audit_blocks", 3, "A00002")
+    ]
 
 
 def test_data_marked_purged_without_a_purge_record_is_named(store: AuditStore) -> None:
-    with store.engine.begin() as conn:
-        conn.execute(
-            sa.text("UPDATE audit_decisions SET input_json = NULL, purged_at = 'x' WHERE id = 5")
-        )
+    Tamper(store).sql("UPDATE audit_blocks SET private = NULL, purged_at = 'x' WHERE id = 3")
     messages = [str(p) for p in store.verify().problems]
-    assert messages == [
-        "audit_decisions: 1 decision(s) of run 1 are marked purged but the run has no purge record"
-    ]
+    assert messages == ["audit_blocks id 3 (seq 3): marked purged but run 1 has no purge record"]
 
 
 def test_purged_data_is_gone_from_the_sqlite_files(tmp_path: Path) -> None:
     path = tmp_path / "audit.db"
     with AuditStore(f"sqlite:///{path}") as store:
         store.record_run(FakeResult(applicants(30)), "alice", now=RECORDED)
+        with store.engine.connect() as conn:
+            private, eeo = conn.execute(
+                sa.text(
+                    "SELECT private, data FROM audit_blocks "
+                    "JOIN audit_eeo_blocks ON block_id = audit_blocks.id"
+                )
+            ).one()
         store.purge(AFTER_EXPIRY)
     data = b"".join(p.read_bytes() for p in tmp_path.iterdir() if p.name.startswith("audit.db"))
-    assert b"NameA00001" not in data  # names from the input records
-    # self-identification rows (group names stay, in the aggregate report only)
-    assert b'"eeo_race_ethnicity":' not in data
-    assert b"1.5 of 3 required years" not in data  # per-criterion reasons
+    # the stored (compressed) details, inputs and self-identification rows are overwritten
+    for blob in (bytes(private), bytes(eeo)):
+        middle = len(blob) // 2
+        assert blob[middle : middle + 48] not in data

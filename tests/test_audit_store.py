@@ -9,7 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from screening.audit import AuditError, AuditStore, database_url
-from screening.audit.chain import GENESIS_LINK, Linker, record_digest
+from screening.audit.blocks import from_ipc, unpack
+from screening.audit.chain import GENESIS_LINK, Linker, key_id, record_digest
 from screening.audit.store import _KINDS
 from tests.audit_helpers import FakeResult, applicants, store_url
 
@@ -30,8 +31,8 @@ def test_a_run_records_everything_an_auditor_asks_for(store_url: str) -> None:
     with AuditStore(store_url) as store:
         summary = store.record_run(result, "alice", now=NOW)
         assert (summary.run_id, summary.decisions) == (1, 6)
-        # run, 6 decisions, the impact summary kept at record time
-        assert summary.chain_seq == 8
+        # run, its layout, one block of 6 decisions, the totals kept at record time
+        assert summary.chain_seq == 4
         assert (summary.chain_seq, summary.chain_head) == store.chain_head()
         detail = store.show(summary.run_id)
         info = detail.info
@@ -61,15 +62,15 @@ def test_eeo_answers_are_stored_apart_from_decisions(store_url: str) -> None:
     with AuditStore(store_url) as store:
         store.record_run(FakeResult(applicants(5)), "alice", now=NOW)
         with store.engine.connect() as conn:
-            columns = [c["name"] for c in sa.inspect(conn).get_columns("audit_decisions")]
-            eeo = conn.execute(
-                sa.text("SELECT data_json FROM audit_eeo ORDER BY decision_id")
-            ).all()
-            details = conn.execute(sa.text("SELECT detail_json FROM audit_decisions")).scalars()
-            assert not any("eeo" in c for c in columns)
-            assert not any("Female" in d for d in details)
-        assert json.loads(eeo[0][0]) == {"eeo_race_ethnicity": "Asian", "eeo_sex": "Female"}
-        assert len(eeo) == 5
+            kept, private = conn.execute(sa.text("SELECT kept, private FROM audit_blocks")).one()
+            eeo = conn.execute(sa.text("SELECT data FROM audit_eeo_blocks")).scalar_one()
+        decisions = [from_ipc(bytes(kept)), *unpack(bytes(private))]
+        stored = json.dumps([table.to_pylist() for table in decisions])
+        assert not any("eeo" in c for table in decisions for c in table.column_names)
+        assert "Female" not in stored and "Asian" not in stored
+        answers = from_ipc(bytes(eeo)).to_pylist()
+        assert answers[0] == {"position": 0, "eeo_sex": "Female", "eeo_race_ethnicity": "Asian"}
+        assert len(answers) == 5
 
 
 def test_eeo_answers_in_an_input_record_are_not_stored_with_it(store_url: str) -> None:
@@ -181,11 +182,16 @@ def test_keyed_chain_needs_its_key(store_url: str, monkeypatch: pytest.MonkeyPat
         report = store.verify()
         assert report.ok and report.keyed
         with store.engine.connect() as conn:
+            event = conn.execute(sa.select(_KINDS["event"].table)).mappings().first()
             run = conn.execute(sa.select(_KINDS["run"].table)).mappings().one()
-        assert run["link"] == Linker(b"s3cret").link(GENESIS_LINK, run["digest"])
-        assert run["link"] != Linker(None).link(GENESIS_LINK, run["digest"])
+        # the first record turns the key on, naming its fingerprint (never the key)
+        assert event is not None and event["kind"] == "key_on"
+        assert json.loads(event["payload_json"]) == {"key_id": key_id(b"s3cret")}
+        assert "s3cret" not in event["payload_json"]
+        assert run["link"] == Linker(b"s3cret").link(event["link"], run["digest"])
+        assert run["link"] != Linker(None).link(event["link"], run["digest"])
     with AuditStore(store_url, key="wrong") as store:
-        with pytest.raises(AuditError, match="not the key this audit chain was written with"):
+        with pytest.raises(AuditError, match="keyed with another key"):
             store.verify()
         with pytest.raises(AuditError, match="not the key"):
             store.record_run(FakeResult(applicants(1)), "mallory")
@@ -194,15 +200,22 @@ def test_keyed_chain_needs_its_key(store_url: str, monkeypatch: pytest.MonkeyPat
         store.verify()
 
 
-def test_unkeyed_chain_refuses_a_key(store_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_turning_the_key_on_is_a_chained_record(
+    store_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.delenv("SCREENING_AUDIT_KEY", raising=False)
     with AuditStore(store_url) as store:
-        store.record_run(FakeResult(applicants(1)), "alice", now=NOW)
-    with (
-        AuditStore(store_url, key="late") as store,
-        pytest.raises(AuditError, match="without a key"),
-    ):
-        store.record_run(FakeResult(applicants(1)), "alice")
+        store.record_run(FakeResult(applicants(1)), "alice", now=NOW)  # seq 1-4, plain
+    with AuditStore(store_url, key="late") as store:
+        summary = store.record_run(FakeResult(applicants(1, prefix="B")), "alice", now=NOW)
+        assert summary.run_id == 6  # seq 5 turned the key on
+        report = store.verify()
+        assert report.ok and report.keyed
+    with AuditStore(store_url) as store:
+        with pytest.raises(AuditError, match="keyed .*from seq 5"):
+            store.verify()
+        with pytest.raises(AuditError, match="set SCREENING_AUDIT_KEY"):
+            store.record_run(FakeResult(applicants(1, prefix="C")), "alice")
 
 
 def test_schema_is_migrated_once_and_reopening_keeps_the_data(store_url: str) -> None:
@@ -211,7 +224,7 @@ def test_schema_is_migrated_once_and_reopening_keeps_the_data(store_url: str) ->
     with AuditStore(store_url) as store:
         with store.engine.connect() as conn:
             version = conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
-        assert version == "0001"
+        assert version == "0002"
         assert [r.run_id for r in store.runs()] == [1]
         assert store.verify().ok
 
@@ -226,7 +239,8 @@ def test_unusable_database_url_is_a_clear_error() -> None:
 def test_an_empty_batch_is_recorded_and_verifies(store_url: str) -> None:
     with AuditStore(store_url) as store:
         summary = store.record_run(FakeResult([]), "alice", now=NOW)
-        assert (summary.run_id, summary.decisions, summary.chain_seq) == (1, 0, 2)
+        # run, layout, totals: an empty batch has no block
+        assert (summary.run_id, summary.decisions, summary.chain_seq) == (1, 0, 3)
         assert store.verify().ok
         assert store.impact(1).applicants == 0
         assert store.runs()[0].outcome_counts == {
@@ -243,7 +257,8 @@ def test_a_run_recorded_in_chunks_is_one_run(store_url: str) -> None:
             run.add(first)
             run.add(second)
         summary = run.summary()
-        assert (summary.run_id, summary.decisions, summary.chain_seq) == (1, 9, 11)
+        # run, layout, a block per chunk, totals
+        assert (summary.run_id, summary.decisions, summary.chain_seq) == (1, 9, 5)
         assert store.runs()[0].decisions == 9
         assert store.final_outcomes(1)["applicant_id"].tolist() == [
             *(a.applicant_id for a in first.applicants),

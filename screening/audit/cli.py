@@ -160,7 +160,8 @@ def _override(args: argparse.Namespace) -> int:
 
 
 def _verify(args: argparse.Namespace) -> int:
-    with _store(args) as store:
+    # verifying never creates a store: a missing one is "cannot verify" (exit 2), not OK
+    with AuditStore(args.database or database_url(), create=False) as store:
         report = store.verify(expected_head=args.expect_head)
     kind = "HMAC-SHA256 (keyed)" if report.keyed else "SHA-256"
     print(

@@ -1,36 +1,24 @@
 """The CPU-heavy half of audit recording, done where the chunk was screened.
 
-``prepare_chunk(result)`` turns a screened chunk into a :class:`PreparedChunk`: every
-decision's stored text (statuses, explained detail, input record), their SHA-256 hashes,
-the content digest each chain record will cover, the eeo rows and the counts the run's
-closing impact summary is built from. Only the chain itself (sequence numbers, record
-digests and links) and the inserts are left to the process that holds the database, so a
-process pool can screen *and* prepare in its workers. ``run_source(result)`` is the small
-description of the run that ``AuditStore.recording`` starts from.
+``prepare_chunk(result)`` turns a screened chunk into a :class:`PreparedChunk`: one block
+(``screening.audit.blocks``) of compressed columns — the decisions as shown, the input
+they were made on, apart the eeo answers — with each decision's leaf hashes, and the
+counts the run's closing impact summary is built from. Encoding and hashing go column by
+column; no object is built per decision for the pipeline's results. Only the chain itself
+(one record per block) and the inserts are left to the process that holds the database,
+so a process pool can screen *and* prepare in its workers. ``run_source(result)`` is the
+small description of the run that ``AuditStore.recording`` starts from.
 
 This module imports neither SQLAlchemy nor Alembic, so worker processes stay light.
 
-Stored format of decisions (format 2)
--------------------------------------
-A run of the screening pipeline opens with a ``decision_layout`` event (chained like every
-record) naming the columns once; each decision then stores compact JSON arrays:
-
-- detail: ``[pattern, qualifying_years, possible_years, [[reason, [values…]] per
-  criterion], reasons, conditions]``, where a principal reason equal to a criterion's
-  reason is that criterion's index;
-- input record: ``[[applicant_id, applicant fields…], [[job fields…]…], [[education
-  fields…]…]]``.
-
-Both expand to exactly the objects stored before (a decision's id, row, outcome and
-statuses come from their own columns). Runs of other result types, and stores written
-before format 2, hold one JSON object per decision and input record; readers tell the two
-apart by the first character (``[`` or ``{``).
+Runs recorded by earlier releases store one row per decision: JSON objects (format 1) or
+compact JSON arrays named by a ``decision_layout`` event (format 2);
+:func:`expand_detail` and :func:`expand_input` read both.
 """
 
 from __future__ import annotations
 
 import gc
-import hashlib
 import json
 import math
 from collections import Counter
@@ -42,14 +30,23 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pydantic_core
 
-from screening.audit.chain import (
-    canonical_json,
-    compact_json,
-    decision_content,
-    eeo_digest_line,
+from screening.audit.blocks import (
+    BLOCK_FORMAT,
+    FACT_PREFIX,
+    OWNER,
+    REASON_PREFIX,
+    STATUS_PREFIX,
+    join_leaves,
+    leaves_of,
+    pack,
+    text_array,
+    to_ipc,
 )
+from screening.audit.chain import canonical_json, compact_json
 from screening.audit.protocols import ScreeningResultLike
 from screening.results import Decision, Outcome, Status
 from screening.spec import dump_spec
@@ -61,7 +58,6 @@ if TYPE_CHECKING:
 #: not imported from there: it loads SciPy, which a worker does not need)
 SEX_COLUMN = "eeo_sex"
 RACE_COLUMN = "eeo_race_ethnicity"
-LAYOUT_FORMAT = 2
 LAYOUT_EVENT = "decision_layout"
 
 #: impact classes: failing / not selected, passing / selected, pending / in review, and
@@ -117,26 +113,22 @@ class RunSource:
 
 @dataclass
 class PreparedChunk:
-    """One screened chunk, serialised and hashed, waiting for its place in the chain.
+    """One screened chunk as a stored block, waiting for its place in the chain.
 
-    Column lists, one entry per decision in input order; picklable and compact.
+    Picklable and compact: the block's compressed columns, its leaf hashes and the counts
+    the run's closing impact summary is built from.
     """
 
     layout: str | None
     applicant_ids: list[str]
-    rows: list[int]
-    outcomes: list[str]
-    statuses_json: list[str]
-    detail_json: list[str]
-    detail_sha256: list[str]
-    input_json: list[str]
-    input_sha256: list[str]
-    #: the decision content each chain record's digest covers
-    contents: list[str]
-    #: (index of the decision in this chunk, JSON of its eeo_* answers)
-    eeo: list[tuple[int, str]]
-    #: the lines this chunk adds to the run's eeo digest
-    eeo_digest_lines: bytes
+    #: Arrow IPC (zstd): applicant id, row, outcome, statuses (kept after a purge)
+    kept: bytes
+    #: Arrow IPC streams (zstd): the decision as shown, then the input it was made on
+    private: bytes
+    #: per decision: SHA-256 of its kept row, SHA-256 of its private rows
+    leaves: bytes
+    #: Arrow IPC (zstd): each decision's eeo answers (position, eeo_* columns), or None
+    eeo: bytes | None
     outcome_counts: dict[str, int]
     #: (measure index: 0 overall then each criterion, sex answer, race answer, class, count)
     impact_counts: list[tuple[int, str, str, int, int]]
@@ -148,6 +140,13 @@ class PreparedChunk:
     def __len__(self) -> int:
         return len(self.applicant_ids)
 
+    @property
+    def id_range(self) -> tuple[str, str] | None:
+        """The smallest and largest applicant id: the lookup index of the block."""
+        if not self.applicant_ids:
+            return None
+        return min(self.applicant_ids), max(self.applicant_ids)
+
 
 # ---------------------------------------------------------------- the run
 
@@ -155,7 +154,6 @@ class PreparedChunk:
 def run_source(result: ScreeningResultLike) -> RunSource:
     """The run description ``AuditStore.recording`` needs, from a run's first chunk."""
     spec = result.spec
-    layout = _layout_of(result)
     return RunSource(
         spec_id=spec.id,
         spec_revision=spec.revision,
@@ -170,12 +168,12 @@ def run_source(result: ScreeningResultLike) -> RunSource:
         # a result type from before the setting existed names no condition
         position_requires=tuple(sorted(getattr(result, "position_requires", ()))),
         criteria=tuple(spec.criterion_ids()),
-        layout=None if layout is None else canonical_json(layout),
+        layout=canonical_json(_layout_of(result)),
     )
 
 
 def _columnar(result: Any) -> bool:
-    """Whether the result offers the pipeline's columns (then it is stored as format 2)."""
+    """Whether the result offers the pipeline's columns (then each value is a column)."""
     return (
         callable(getattr(result, "criteria_meta", None))
         and hasattr(result, "evidence")
@@ -184,14 +182,20 @@ def _columnar(result: Any) -> bool:
     )
 
 
-def _layout_of(result: Any) -> dict[str, Any] | None:
+def _layout_of(result: Any) -> dict[str, Any]:
+    """What the run's blocks hold: columns of the pipeline, or JSON of other results."""
     if not _columnar(result):
-        return None
+        return {
+            "format": BLOCK_FORMAT,
+            "detail": "json",
+            "criteria": [{"id": c} for c in result.spec.criterion_ids()],
+        }
     from screening.evidence import EDUCATION_FIELDS, JOB_FIELDS
     from screening.pipeline import APPLICANT_FIELDS
 
     return {
-        "format": LAYOUT_FORMAT,
+        "format": BLOCK_FORMAT,
+        "detail": "columns",
         "criteria": [
             {"id": m["id"], "kind": m["kind"], "pattern": m["pattern"], "facts": m["facts"]}
             for m in result.criteria_meta()
@@ -208,15 +212,36 @@ def _layout_of(result: Any) -> dict[str, Any] | None:
 
 
 def prepare_chunk(result: ScreeningResultLike) -> PreparedChunk:
-    """Serialise and hash every decision of a screened chunk (the CPU-heavy part).
+    """Encode and hash every decision of a screened chunk as one block (the CPU-heavy part).
 
     Pure: reads only the result. Raises :class:`PrepareError` when decisions and input
     records do not match or an applicant id repeats within the chunk.
     """
     with no_gc():
-        chunk = _prepare_columnar(result) if _columnar(result) else _prepare_generic(result)
-        _check_unique(chunk.applicant_ids)
-        _add_eeo(chunk, result.eeo)
+        layout = _layout_of(result)
+        if _columnar(result):
+            kept, private, statuses = _columnar_tables(result, layout)
+        else:
+            kept, private, statuses = _generic_tables(result)
+        ids = kept.column("applicant_id").to_pylist()
+        _check_unique(ids)
+        outcomes = kept.column("outcome").to_pylist()
+        kept_leaves, private_leaves = leaves_of(kept, private)
+        criteria = [c["id"] for c in layout["criteria"]]
+        chunk = PreparedChunk(
+            layout=canonical_json(layout),
+            applicant_ids=ids,
+            kept=to_ipc(kept),
+            private=pack(private, len(ids)),
+            leaves=join_leaves(kept_leaves, private_leaves),
+            eeo=_eeo_block(result.eeo, ids),
+            outcome_counts=dict(Counter(outcomes)),
+            impact_counts=[],
+            sex_answers=[],
+            race_answers=[],
+            criteria=criteria,
+        )
+        _tally(chunk, ids, outcomes, statuses, result.eeo)
     return chunk
 
 
@@ -249,138 +274,85 @@ def _check_unique(ids: list[str]) -> None:
         seen.add(applicant_id)
 
 
-def _empty_chunk(layout: str | None, criteria: list[str]) -> PreparedChunk:
-    return PreparedChunk(
-        layout, [], [], [], [], [], [], [], [], [], [], b"", {}, [], [], [], criteria
-    )
+def _kept_table(
+    ids: list[str], rows: list[int], outcomes: list[str], statuses: dict[str, list[str | None]]
+) -> pa.Table:
+    columns: dict[str, pa.Array] = {
+        "applicant_id": text_array(ids),
+        "row": pa.array(rows, type=pa.int64()),
+        "outcome": text_array(outcomes),
+    }
+    for criterion, values in statuses.items():
+        columns[STATUS_PREFIX + criterion] = text_array(values)
+    return pa.table(columns)
 
 
-def _finish_rows(chunk: PreparedChunk, details: list[bytes], inputs: list[bytes]) -> None:
-    """Hash the serialised texts and compute each decision's content digest."""
-    sha = hashlib.sha256
-    detail_text = [d.decode() for d in details]
-    input_text = [i.decode() for i in inputs]
-    detail_sha = [sha(d).hexdigest() for d in details]
-    input_sha = [sha(i).hexdigest() for i in inputs]
-    chunk.detail_json, chunk.input_json = detail_text, input_text
-    chunk.detail_sha256, chunk.input_sha256 = detail_sha, input_sha
-    chunk.contents = list(
-        map(
-            decision_content,
-            chunk.applicant_ids,
-            chunk.rows,
-            chunk.outcomes,
-            chunk.statuses_json,
-            detail_sha,
-            input_sha,
-        )
-    )
-
-
-def _prepare_columnar(result: Any) -> PreparedChunk:
-    """The pipeline's result, column by column into format-2 rows (no dict per decision)."""
-    layout = _layout_of(result)
-    assert layout is not None
+def _columnar_tables(
+    result: Any, layout: dict[str, Any]
+) -> tuple[pa.Table, list[pa.Table], list[list[str | None]]]:
+    """The pipeline's result, column by column: no object per decision is built."""
     criteria = [c["id"] for c in layout["criteria"]]
-    chunk = _empty_chunk(canonical_json(layout), criteria)
     frame = result.results
-    n = len(frame)
-    if n == 0:
-        return chunk
     ids = frame["applicant_id"].astype(str).tolist()
-    chunk.applicant_ids = ids
     if result.batch.applicants["applicant_id"].astype(str).tolist() != ids:
         raise PrepareError(
             "the screening result's decisions and input records do not match: they must "
             "be the same applicants in the same order"
         )
-    chunk.rows = result.batch.applicants["row"].astype(int).tolist()
+    rows = result.batch.applicants["row"].astype(int).tolist()
     outcomes = frame["outcome"].astype(str).tolist()
-    chunk.outcomes = outcomes
-    status_columns = [[str(s) for s in result.statuses[c].tolist()] for c in criteria]
-    # few distinct status combinations: their JSON is built once each
-    statuses_cache: dict[tuple[str, ...], str] = {}
-    statuses_json = []
-    for combination in zip(*status_columns, strict=True):
-        text = statuses_cache.get(combination)
-        if text is None:
-            text = compact_json(dict(zip(criteria, combination, strict=True))).decode()
-            statuses_cache[combination] = text
-        statuses_json.append(text)
-    chunk.statuses_json = statuses_json
-    chunk.outcome_counts = dict(Counter(outcomes))
-    _tally(chunk, ids, outcomes, status_columns, result.eeo)
+    statuses: dict[str, list[str | None]] = {
+        c: [str(s) for s in result.statuses[c].tolist()] for c in criteria
+    }
+    kept = _kept_table(ids, rows, outcomes, statuses)
 
+    detail: dict[str, pa.Array] = {
+        "pattern": text_array([p or None for p in frame["pattern"].tolist()]),
+        "qualifying_years": pa.array(frame["qualifying_years"].astype(float).to_numpy()),
+        # as the decision summaries give it: an unknown (NaN) possible total is missing
+        "possible_years": pa.array(
+            frame["possible_years"].astype(float).to_numpy(), from_pandas=True
+        ),
+        "reasons": text_array(frame["reasons"].astype(str).tolist()),
+        "conditions": text_array(frame["conditions"].astype(str).tolist()),
+    }
+    for criterion in criteria:
+        reasons = [str(r) for r in result.criterion_reasons[criterion].tolist()]
+        detail[REASON_PREFIX + criterion] = text_array(reasons)
     facts = result.evidence.facts
-    per_criterion = []
-    reason_columns = []
     for meta in layout["criteria"]:
-        reasons = [str(r) for r in result.criterion_reasons[meta["id"]].tolist()]
-        reason_columns.append(reasons)
-        values = [facts[name].tolist() for name in meta["facts"]]
-        value_rows = list(zip(*values, strict=True)) if values else [()] * n
-        per_criterion.append(list(zip(reasons, value_rows, strict=True)))
-    patterns = [p or None for p in frame["pattern"].tolist()]
-    years = frame["qualifying_years"].astype(float).tolist()
-    # as the decision summaries give it: an unknown (NaN) possible total is null
-    possible = [None if v != v else v for v in frame["possible_years"].astype(float).tolist()]
-    principal = _principal_reasons(frame["reasons"].astype(str).tolist(), reason_columns)
-    conditions = _split_cached(frame["conditions"].astype(str).tolist())
-    to_json = pydantic_core.to_json
-    details = [
-        to_json(row)
-        for row in zip(
-            patterns,
-            years,
-            possible,
-            zip(*per_criterion, strict=True),
-            principal,
-            conditions,
-            strict=True,
-        )
-    ]
-    inputs = [to_json(row) for row in _input_rows(result.batch, ids, layout["input"])]
-    _finish_rows(chunk, details, inputs)
-    return chunk
+        for name in meta["facts"]:
+            if FACT_PREFIX + name not in detail:
+                detail[FACT_PREFIX + name] = _value_array(facts[name])
+    tables = [pa.table(detail), *_input_tables(result.batch, ids, layout["input"])]
+    return kept, tables, list(statuses.values())
 
 
-def _split_cached(texts: list[str]) -> list[list[str]]:
-    """' | '-joined lists split (most are repeated, so each distinct text is split once)."""
-    cache: dict[str, list[str]] = {}
-    out = []
-    for text in texts:
-        parts = cache.get(text)
-        if parts is None:
-            parts = cache[text] = [p for p in text.split(" | ") if p]
-        out.append(parts)
-    return out
+def _value_array(series: pd.Series) -> pa.Array:
+    """A fact column as decided (numbers stay numbers; NaN is missing)."""
+    try:
+        return pa.Array.from_pandas(series.to_numpy())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return text_array([_text(v) for v in series.tolist()])
 
 
-def _principal_reasons(texts: list[str], criterion_reasons: list[list[str]]) -> list[list[Any]]:
-    """Each decision's principal reasons, a reason equal to a criterion's given as its index
-    (they usually repeat the criterion reasons word for word)."""
-    out: list[list[Any]] = []
-    for text, own in zip(texts, zip(*criterion_reasons, strict=True), strict=True):
-        out.append(
-            [own.index(p) if p in own else p for p in text.split(" | ") if p] if text else []
-        )
-    return out
-
-
-def _text_column(frame: pd.DataFrame, name: str) -> list[str | None]:
-    """A column as text, blank and missing as None (what the input record stores)."""
+def _text_column(frame: pd.DataFrame, name: str) -> pa.Array:
+    """A column as text, blank and missing as missing (what the input record stores)."""
     if name not in frame.columns:
-        return [None] * len(frame)
+        return pa.nulls(len(frame), pa.string())
     series = frame[name]
-    values: list[Any] = series.tolist()
-    if pd.api.types.infer_dtype(series, skipna=True) not in ("string", "empty"):
-        return [_text(v) for v in values]
-    # the loader's text columns: only missing values (None or NaN) and "" need a change
-    for index in np.flatnonzero(series.isna().to_numpy()).tolist():
-        values[index] = None
-    if "" in values:
-        values = [v or None for v in values]
-    return values
+    try:
+        # the loader's text columns convert in one step (Arrow-backed ones without a
+        # copy); None and NaN become missing
+        if hasattr(series.array, "__arrow_array__"):
+            array = pa.array(series.array).cast(pa.string())
+            if isinstance(array, pa.ChunkedArray):
+                array = array.combine_chunks()
+        else:
+            array = pa.Array.from_pandas(series.to_numpy(dtype=object), type=pa.string())
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return text_array([_text(v) for v in series.tolist()])
+    return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
 
 
 def _text(value: Any) -> str | None:
@@ -389,40 +361,46 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _input_rows(batch: Any, ids: list[str], fields: dict[str, list[str]]) -> Iterator[Any]:
-    """Each applicant's input record as [applicant values, job rows, education rows]."""
-    people = list(
-        zip(ids, *(_text_column(batch.applicants, f) for f in fields["applicant"][1:]), strict=True)
-    )
+def _input_tables(batch: Any, ids: list[str], fields: dict[str, list[str]]) -> list[pa.Table]:
+    """The normalised input of a chunk: applicant fields, then job and education rows,
+    each row with the position of its applicant (``owner``), in file order."""
+    applicant = pa.table({f: _text_column(batch.applicants, f) for f in fields["applicant"][1:]})
     index = pd.Index(ids)
-    entries: list[list[list[tuple[Any, ...]]]] = []
+    tables = [applicant]
     for frame, names in ((batch.jobs, fields["jobs"]), (batch.education, fields["education"])):
-        if frame.empty:
-            entries.append([[] for _ in ids])
-            continue
-        owner = index.get_indexer(frame["applicant_id"].astype(str))
-        columns = [_text_column(frame, f) for f in names]
+        owner: np.ndarray[Any, Any] = (
+            np.zeros(0, dtype=np.int64)
+            if frame.empty
+            else index.get_indexer(pd.Index(frame["applicant_id"].astype(str)))
+        )
+        table = pa.table(
+            {
+                OWNER: pa.array(owner.astype(np.int32)),
+                **{f: _text_column(frame, f) for f in names},
+            }
+        )
         if len(owner) and (owner[0] < 0 or (np.diff(owner) < 0).any()):
             # each applicant's entries together, in file order; entries of no applicant
             # dropped (the loader already gives them in this order)
             order = np.argsort(owner, kind="stable")
-            order = order[owner[order] >= 0]
-            owner = owner[order]
-            columns = [np.asarray(c, dtype=object)[order].tolist() for c in columns]
-        rows = list(zip(*columns, strict=True))
-        bounds = np.searchsorted(owner, np.arange(len(ids) + 1)).tolist()
-        entries.append([rows[a:b] for a, b in zip(bounds, bounds[1:], strict=False)])
-    return zip(people, entries[0], entries[1], strict=True)
+            table = table.take(pa.array(order[owner[order] >= 0]))
+        tables.append(table)
+    return tables
 
 
-def _prepare_generic(result: ScreeningResultLike) -> PreparedChunk:
-    """Any other result (full explained decisions): one JSON object per decision."""
+def _generic_tables(
+    result: ScreeningResultLike,
+) -> tuple[pa.Table, list[pa.Table], list[list[str | None]]]:
+    """Any other result (full explained decisions): each decision and input record as
+    one JSON text column."""
     criteria = result.spec.criterion_ids()
-    chunk = _empty_chunk(None, criteria)
     records = result.input_records()
-    details: list[bytes] = []
-    inputs: list[bytes] = []
-    statuses_list: list[dict[str, str]] = []
+    ids: list[str] = []
+    rows: list[int] = []
+    outcomes: list[str] = []
+    statuses: dict[str, list[str | None]] = {c: [] for c in criteria}
+    details: list[str] = []
+    inputs: list[str] = []
     for applicant_id, row_number, outcome_value, statuses_of, detail_bytes in _decision_sources(
         result
     ):
@@ -438,21 +416,19 @@ def _prepare_generic(result: ScreeningResultLike) -> PreparedChunk:
                 f"input record {record_id!r} does not belong to decision "
                 f"{applicant_id!r}: decisions and input records must be in the same order"
             )
-        statuses = {k: _STATUS_TEXT[v] for k, v in statuses_of.items()}
-        statuses_list.append(statuses)
-        chunk.applicant_ids.append(applicant_id)
-        chunk.rows.append(row_number)
-        chunk.outcomes.append(_OUTCOME_TEXT[outcome_value])
-        chunk.statuses_json.append(compact_json(statuses).decode())
-        details.append(detail_bytes)
-        inputs.append(compact_json(_without_eeo(record)))
+        ids.append(applicant_id)
+        rows.append(row_number)
+        outcomes.append(_OUTCOME_TEXT[outcome_value])
+        for criterion in criteria:
+            status = statuses_of.get(criterion)
+            statuses[criterion].append(None if status is None else _STATUS_TEXT[status])
+        details.append(detail_bytes.decode())
+        inputs.append(compact_json(_without_eeo(record)).decode())
     if next(records, None) is not None:
         raise PrepareError("the screening result has more input records than decisions")
-    _finish_rows(chunk, details, inputs)
-    chunk.outcome_counts = dict(Counter(chunk.outcomes))
-    status_columns = [[s.get(c) for s in statuses_list] for c in criteria]
-    _tally(chunk, chunk.applicant_ids, chunk.outcomes, status_columns, result.eeo)
-    return chunk
+    kept = _kept_table(ids, rows, outcomes, statuses)
+    detail = pa.table({"detail_json": text_array(details), "input_json": text_array(inputs)})
+    return kept, [detail], list(statuses.values())
 
 
 def _decision_sources(
@@ -490,28 +466,22 @@ def eeo_columns(frame: pd.DataFrame) -> list[str]:
     return [str(c) for c in frame.columns if str(c).startswith("eeo_")]
 
 
-def _add_eeo(chunk: PreparedChunk, frame: pd.DataFrame) -> None:
-    """eeo rows (JSON of each applicant's answers) and this chunk's lines of the eeo digest."""
-    if not len(frame) or not chunk.applicant_ids:
-        return
+def _eeo_block(frame: pd.DataFrame, ids: list[str]) -> bytes | None:
+    """The chunk's eeo answers as one compressed block: each decision's position, then
+    each eeo_* column (the first row of an applicant counts); None when there are none."""
     columns = eeo_columns(frame)
-    data = frame[["applicant_id", *columns]].astype(object)
+    if not len(frame) or not ids or not columns:
+        return None
+    keys = frame["applicant_id"].astype(str)
+    positions = pd.Index(ids).get_indexer(pd.Index(keys))
+    keep = (positions >= 0) & ~keys.duplicated().to_numpy()
+    order = np.argsort(positions[keep], kind="stable")
+    data = frame.loc[keep, columns].astype(object).iloc[order]
     data = data.where(pd.notna(data), None)
-    cache: dict[tuple[Any, ...], str] = {}
-    by_applicant: dict[str, str] = {}
-    for values in data.itertuples(index=False, name=None):
-        answers = values[1:]
-        text = cache.get(answers)
-        if text is None:
-            text = cache[answers] = compact_json(dict(zip(columns, answers, strict=True))).decode()
-        by_applicant[str(values[0])] = text
-    lines = []
-    for index, applicant_id in enumerate(chunk.applicant_ids):
-        text = by_applicant.get(applicant_id)
-        if text is not None:
-            chunk.eeo.append((index, text))
-            lines.append(eeo_digest_line(applicant_id, text))
-    chunk.eeo_digest_lines = b"".join(lines)
+    table = {"position": pa.array(positions[keep][order].astype(np.int32))}
+    for column in columns:
+        table[column] = text_array([None if v is None else str(v) for v in data[column].tolist()])
+    return to_ipc(pa.table(table))
 
 
 def _answers(frame: pd.DataFrame, ids: list[str], column: str) -> list[str]:

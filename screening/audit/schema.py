@@ -1,10 +1,11 @@
 """Tables of the audit store.
 
-Every chained record (run, decision, override, event) takes its primary key from the one
-global audit chain: its id *is* its sequence number, so the order of the whole log is
-well defined across tables. Text columns hold the exact JSON text that was hashed (never a
-JSON column type: PostgreSQL's jsonb would reformat it and break the digests), and times
-and dates are ISO 8601 text in UTC for the same reason.
+Every chained record (run, decision block, override, event; the decision rows of runs
+recorded before blocks) takes its primary key from the one global audit chain: its id *is*
+its sequence number, so the order of the whole log is well defined across tables. Text
+columns hold the exact JSON text that was hashed (never a JSON column type: PostgreSQL's
+jsonb would reformat it and break the digests), and times and dates are ISO 8601 text in
+UTC for the same reason.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -85,8 +87,12 @@ overrides = Table(
     "audit_overrides",
     metadata,
     Column("id", BigInteger, primary_key=True, autoincrement=False),
-    Column("decision_id", BigInteger, ForeignKey("audit_decisions.id"), nullable=False),
+    #: the decision of a run stored row by row (formats 1 and 2) ...
+    Column("decision_id", BigInteger, ForeignKey("audit_decisions.id"), nullable=True),
     Column("run_id", BigInteger, ForeignKey("audit_runs.id"), nullable=False),
+    #: ... or the block and applicant of a run stored in blocks (format 3)
+    Column("block_id", BigInteger, ForeignKey("audit_blocks.id"), nullable=True),
+    Column("applicant_id", Text, nullable=True),
     Column("reviewer", Text, nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("from_outcome", String(16), nullable=False),
@@ -123,4 +129,39 @@ eeo = Table(
     Index("ix_audit_eeo_run", "run_id"),
 )
 
-CHAINED_TABLES = (runs, decisions, overrides, events)
+
+#: Decisions of a run, one chained record per screened chunk (format 3): compressed
+#: columns, and per decision the hashes that name an altered one (screening.audit.blocks).
+blocks = Table(
+    "audit_blocks",
+    metadata,
+    Column("id", BigInteger, primary_key=True, autoincrement=False),
+    Column("run_id", BigInteger, ForeignKey("audit_runs.id"), nullable=False),
+    #: position of the block's first decision in its run, and how many it holds
+    Column("first", BigInteger, nullable=False),
+    Column("decisions", Integer, nullable=False),
+    #: smallest and largest applicant id: the index that finds one applicant's block
+    Column("min_applicant", Text, nullable=False),
+    Column("max_applicant", Text, nullable=False),
+    #: applicant ids, rows, outcomes, statuses: kept after purge for the aggregate report
+    Column("kept", LargeBinary, nullable=False),
+    #: the decisions as shown and the input they were made on; purged at end of retention
+    Column("private", LargeBinary, nullable=True),
+    Column("leaves", LargeBinary, nullable=False),
+    Column("purged_at", String(32), nullable=True),
+    Column("digest", String(64), nullable=False),
+    Column("link", String(64), nullable=False),
+    Index("ix_audit_blocks_run", "run_id"),
+)
+
+#: Voluntary self-identification of a block's decisions, apart from them.
+eeo_blocks = Table(
+    "audit_eeo_blocks",
+    metadata,
+    Column("block_id", BigInteger, ForeignKey("audit_blocks.id"), primary_key=True),
+    Column("run_id", BigInteger, ForeignKey("audit_runs.id"), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Index("ix_audit_eeo_blocks_run", "run_id"),
+)
+
+CHAINED_TABLES = (runs, decisions, overrides, events, blocks)

@@ -10,11 +10,14 @@ the chain still verifies.
 
 from __future__ import annotations
 
+import collections
+import concurrent.futures
 import hashlib
 import heapq
 import importlib
 import io
 import json
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager, suppress
@@ -23,13 +26,29 @@ from datetime import UTC, date, datetime
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import sqlalchemy as sa
 import yaml
 from sqlalchemy.engine import Connection, Engine
 
 import screening
 from screening.audit import schema as t
+from screening.audit.blocks import (
+    FACT_PREFIX,
+    OWNER,
+    REASON_PREFIX,
+    STATUS_PREFIX,
+    BlockCheck,
+    block_content,
+    check_block,
+    from_ipc,
+    leaves_sha256,
+    unpack,
+    unpack_one,
+)
 from screening.audit.chain import (
     GENESIS_LINK,
     KEY_ENV,
@@ -60,10 +79,12 @@ from screening.results import Outcome
 from screening.spec import JobSpec, spec_from_data
 
 DATABASE_ENV = "SCREENING_DATABASE_URL"
+#: the event that turns HMAC links on; its payload is the key's fingerprint
+KEY_EVENT = "key_on"
 DEFAULT_DATABASE_URL = "sqlite:///screening-audit.db"
 RETENTION_YEARS = 4
 #: the newest migration; a store already at it is opened without loading Alembic
-SCHEMA_HEAD = "0001"
+SCHEMA_HEAD = "0002"
 _CHUNK = 20_000
 _OUTCOMES = [o.value for o in Outcome]
 
@@ -144,9 +165,13 @@ def _decision_content(row: dict[str, Any]) -> str:
 
 
 def _override_content(row: dict[str, Any]) -> str:
+    # an override of a block decision names the block and the applicant
+    decision: Any = row["decision_id"]
+    if decision is None:
+        decision = ["block", row.get("block_id"), row.get("applicant_id")]
     return content_digest(
         [
-            row["decision_id"],
+            decision,
             row["reviewer"],
             row["created_at"],
             row["from_outcome"],
@@ -158,6 +183,13 @@ def _override_content(row: dict[str, Any]) -> str:
 
 def _event_content(row: dict[str, Any]) -> str:
     return content_digest([row["kind"], row["created_at"], row["user_name"], row["payload_json"]])
+
+
+def _block_content(row: dict[str, Any]) -> str:
+    leaves = row["leaves"]
+    if isinstance(leaves, str):  # edited into text by hand: hashed as it reads
+        leaves = leaves.encode("utf-8")
+    return block_content(row["first"], row["decisions"], leaves_sha256(bytes(leaves)))
 
 
 @dataclass(frozen=True)
@@ -173,6 +205,7 @@ _KINDS = {
     "decision": _Kind("decision", t.decisions, "run_id", _decision_content),
     "override": _Kind("override", t.overrides, "run_id", _override_content),
     "event": _Kind("event", t.events, "run_id", _event_content),
+    "block": _Kind("block", t.blocks, "run_id", _block_content),
 }
 
 
@@ -289,6 +322,8 @@ class Problem:
     record_id: int | None
     seq: int | None
     problem: str
+    #: the applicant whose decision was altered, inside a block
+    applicant_id: str | None = None
 
     def __str__(self) -> str:
         where = self.table
@@ -357,15 +392,18 @@ class RescreenReport:
 class AuditStore:
     """Append-only, hash-chained audit records in SQLite or PostgreSQL."""
 
-    def __init__(self, url: str | None = None, *, key: str | bytes | None = None) -> None:
+    def __init__(
+        self, url: str | None = None, *, key: str | bytes | None = None, create: bool = True
+    ) -> None:
         """Open (creating and migrating as needed) the store at ``url``.
 
-        ``key`` (else ``SCREENING_AUDIT_KEY``) makes every link an HMAC.
+        ``key`` (else ``SCREENING_AUDIT_KEY``) makes every link an HMAC. With
+        ``create=False`` a store that does not exist, or a database that is not an audit
+        store, is an :class:`AuditError` and nothing is created.
         """
         self.url = url or database_url()
         raw_key = key if key is not None else os.environ.get(KEY_ENV) or None
         self._key = raw_key.encode("utf-8") if isinstance(raw_key, str) else raw_key
-        self._linker = Linker(self._key)
         try:
             self.engine: Engine = _make_engine(self.url)
         except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
@@ -374,7 +412,40 @@ class AuditStore:
                 "e.g. sqlite:///screening-audit.db or postgresql+psycopg2://user@host/db"
             ) from exc
         self._postgres = self.engine.dialect.name == "postgresql"
+        if not create:
+            self._require_existing()
         self._migrate()
+
+    def _require_existing(self) -> None:
+        where = self.engine.url.render_as_string()
+        database = self.engine.url.database
+        on_disk = self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:")
+        if on_disk and not os.path.isfile(str(database)):
+            self.engine.dispose()
+            raise AuditError(
+                f"there is no audit store at {database}: nothing to verify; check "
+                f"--database or {DATABASE_ENV}"
+            )
+        try:
+            with self.engine.connect() as conn:
+                inspector = sa.inspect(conn)
+                ours = inspector.has_table("alembic_version") and inspector.has_table(
+                    t.chain_head.name
+                )
+        except sa.exc.OperationalError as exc:
+            raise self._connect_error(exc) from exc
+        except sa.exc.DBAPIError as exc:  # e.g. SQLite: "file is not a database"
+            self.engine.dispose()
+            reason = str(exc.orig).strip().splitlines()
+            raise AuditError(
+                f"{where} is not an audit store ({reason[0] if reason else 'unreadable'})"
+            ) from None
+        if not ours:
+            self.engine.dispose()
+            raise AuditError(
+                f"{where} is not an audit store (it has no audit chain tables); check "
+                f"--database or {DATABASE_ENV}"
+            )
 
     def close(self) -> None:
         """Release the database connections."""
@@ -511,7 +582,7 @@ class AuditStore:
         with self._write() as writer:
             run_id = writer.append("run", run)
             if source.layout is not None:
-                # the columns of the run's compact decisions, chained before the first one
+                # what the run's blocks hold, chained before the first one
                 writer.append_event(run_id, LAYOUT_EVENT, user, moment, json.loads(source.layout))
             recorder = RunRecorder(self, writer, run_id, source)
             yield recorder
@@ -567,25 +638,42 @@ class AuditStore:
                     t.decisions.c.run_id == run_id, t.decisions.c.applicant_id == applicant_id
                 )
             ).one_or_none()
-            if decision is None:
-                raise AuditError(
-                    f"run {run_id} has no applicant {applicant_id!r}; "
-                    f"see `screening audit show {run_id}` for its applicants"
+            target: dict[str, Any]
+            if decision is not None:
+                target = {"decision_id": decision.id}
+                engine_outcome = str(decision.outcome)
+                same = t.overrides.c.decision_id == decision.id
+            else:
+                found = (
+                    _find_in_blocks(writer.conn, run_id, applicant_id)
+                    if _is_block_run(_run_layout(writer.conn, run_id))
+                    else None
+                )
+                if found is None:
+                    raise AuditError(
+                        f"run {run_id} has no applicant {applicant_id!r}; "
+                        f"see `screening audit show {run_id}` for its applicants"
+                    )
+                block_id, position, kept = found
+                target = {"decision_id": None, "block_id": block_id, "applicant_id": applicant_id}
+                engine_outcome = str(kept.column("outcome")[position].as_py())
+                same = (t.overrides.c.run_id == run_id) & (
+                    t.overrides.c.applicant_id == applicant_id
                 )
             latest = writer.conn.execute(
                 sa.select(t.overrides.c.to_outcome)
-                .where(t.overrides.c.decision_id == decision.id)
+                .where(same)
                 .order_by(t.overrides.c.id.desc())
                 .limit(1)
             ).scalar_one_or_none()
-            current = latest or decision.outcome
+            current = latest or engine_outcome
             if current == to_outcome:
                 raise AuditError(
                     f"applicant {applicant_id!r} of run {run_id} is already {to_outcome}; "
                     "nothing to override"
                 )
             row = {
-                "decision_id": decision.id,
+                **target,
                 "run_id": run_id,
                 "reviewer": reviewer,
                 "created_at": _iso(now or utc_now()),
@@ -644,6 +732,25 @@ class AuditStore:
                     .where(t.decisions.c.run_id == run_id)
                     .values(detail_json=None, input_json=None, purged_at=_iso(moment))
                 ).rowcount
+                eeo_rows += sum(
+                    from_ipc(_blob(data)).num_rows
+                    for data in conn.execute(
+                        sa.select(t.eeo_blocks.c.data).where(t.eeo_blocks.c.run_id == run_id)
+                    ).scalars()
+                )
+                conn.execute(t.eeo_blocks.delete().where(t.eeo_blocks.c.run_id == run_id))
+                n += int(
+                    conn.execute(
+                        sa.select(sa.func.coalesce(sa.func.sum(t.blocks.c.decisions), 0)).where(
+                            t.blocks.c.run_id == run_id
+                        )
+                    ).scalar_one()
+                )
+                conn.execute(
+                    t.blocks.update()
+                    .where(t.blocks.c.run_id == run_id)
+                    .values(private=None, purged_at=_iso(moment))
+                )
                 writer.append_event(
                     run_id, "purge", user, moment, {"decisions": n, "eeo_rows": eeo_rows}
                 )
@@ -660,7 +767,9 @@ class AuditStore:
         if self._postgres:
             with self.engine.connect() as conn:
                 conn.execution_options(isolation_level="AUTOCOMMIT")
-                conn.exec_driver_sql("VACUUM audit_decisions, audit_eeo")
+                conn.exec_driver_sql(
+                    "VACUUM audit_decisions, audit_eeo, audit_blocks, audit_eeo_blocks"
+                )
             return
         raw = self.engine.raw_connection()
         try:
@@ -735,10 +844,14 @@ class AuditStore:
                     t.decisions.c.run_id == run_id, t.decisions.c.applicant_id == applicant_id
                 )
             ).one_or_none()
+            history = [o for o in _overrides(conn, run_id) if o.applicant_id == applicant_id]
+            layout = _run_layout(conn, run_id)
+            if row is None and _is_block_run(layout):
+                assert layout is not None
+                with _readable(run_id):
+                    return self._block_decision(conn, run_id, applicant_id, layout, history)
             if row is None:
                 raise AuditError(f"run {run_id} has no applicant {applicant_id!r}")
-            history = [o for o in _overrides(conn, run_id) if o.applicant_id == applicant_id]
-            layout = _layout(conn, run_id)
             with _readable(run_id):
                 statuses = json.loads(row.statuses_json)
                 return DecisionRecord(
@@ -764,6 +877,38 @@ class AuditStore:
                     else expand_input(row.input_json, layout),
                     overrides=history,
                 )
+
+    def _block_decision(
+        self,
+        conn: Connection,
+        run_id: int,
+        applicant_id: str,
+        layout: dict[str, Any],
+        history: list[OverrideInfo],
+    ) -> DecisionRecord:
+        found = _find_in_blocks(conn, run_id, applicant_id)
+        if found is None:
+            raise AuditError(f"run {run_id} has no applicant {applicant_id!r}")
+        block_id, position, kept = found
+        blob = conn.execute(
+            sa.select(t.blocks.c.private).where(t.blocks.c.id == block_id)
+        ).scalar_one()
+        # only the batch holding the decision is decoded
+        private = None if blob is None else unpack_one(_blob(blob), position)
+        one = kept.slice(position, 1)
+        outcome = kept.column("outcome")[position].as_py()
+        return DecisionRecord(
+            decision_id=block_id,
+            run_id=run_id,
+            applicant_id=applicant_id,
+            row=kept.column("row")[position].as_py(),
+            outcome=outcome,
+            final_outcome=history[-1].to_outcome if history else outcome,
+            statuses=_statuses_at(kept, position),
+            detail=None if private is None else _block_detail(layout, one, private, 0),
+            input_record=None if private is None else _block_inputs(layout, one, private)[0],
+            overrides=history,
+        )
 
     def final_outcomes(self, run_id: int) -> pd.DataFrame:
         """applicant_id, engine outcome, final outcome after overrides, overridden (bool)."""
@@ -795,6 +940,10 @@ class AuditStore:
         """The stored normalised input records of a run, in input order."""
         with self._read() as conn:
             self._run_row(conn, run_id)
+            layout = _run_layout(conn, run_id)
+            if _is_block_run(layout):
+                assert layout is not None
+                return self._block_input_records(conn, run_id, layout)
             rows = conn.execute(
                 sa.select(t.decisions.c.applicant_id, t.decisions.c.input_json)
                 .where(t.decisions.c.run_id == run_id)
@@ -809,6 +958,22 @@ class AuditStore:
         with _readable(run_id):
             return [(r.applicant_id, expand_input(r.input_json, layout)) for r in rows]
 
+    def _block_input_records(
+        self, conn: Connection, run_id: int, layout: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        records: list[tuple[str, dict[str, Any]]] = []
+        for block_id, kept in _kept_tables(conn, run_id):
+            with _readable(run_id):
+                private = _private_tables(conn, block_id)
+                if private is None:
+                    raise AuditError(
+                        f"run {run_id}'s input records were purged at the end of retention; "
+                        "it can no longer be re-screened"
+                    )
+                ids = kept.column("applicant_id").to_pylist()
+                records.extend(zip(ids, _block_inputs(layout, kept, private), strict=True))
+        return records
+
     # ------------------------------------------------------------ verifying
 
     def verify(self, expected_head: str | None = None) -> VerifyReport:
@@ -816,101 +981,239 @@ class AuditStore:
 
         ``expected_head`` is a link noted earlier (printed after a run): it must still be
         in the chain, which catches deletion of the newest records and a recomputed chain.
+        Raises :class:`AuditError` when the store cannot be verified at all (its chain head
+        or a table is gone, the key is missing or another one); tampering found is in the
+        report's problems.
         """
-        with self._read() as conn:
-            head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
-            self._check_key(head)
-            report = VerifyReport(
-                records=0,
-                head_seq=int(head.seq),
-                head_link=str(head.link),
-                keyed=bool(head.keyed),
-                purged_decisions=0,
-            )
-            problems = report.problems
-            prev_seq, prev_link = 0, GENESIS_LINK
-            seen_expected = expected_head is None
-            for kind, row in heapq.merge(
-                *(_stream(conn, k) for k in _KINDS.values()), key=lambda item: int(item[1]["id"])
-            ):
-                spec = _KINDS[kind]
-                seq = int(row["id"])
-                name = spec.table.name
-                report.records += 1
-                if seq == prev_seq:
-                    problems.append(Problem(name, seq, seq, "sequence number used twice"))
-                elif seq != prev_seq + 1:
-                    missing = (
-                        f"seq {prev_seq + 1}"
-                        if seq == prev_seq + 2
-                        else f"seq {prev_seq + 1}-{seq - 1}"
-                    )
-                    problems.append(
-                        Problem(
-                            name, seq, seq, f"records before it are missing ({missing} deleted)"
-                        )
-                    )
-                parent = row[spec.parent] if spec.parent else None
-                digest = record_digest(kind, seq, parent, spec.content(row))
-                if digest != row["digest"]:
-                    problems.append(
-                        Problem(name, seq, seq, "edited: its contents no longer match its digest")
-                    )
-                if _safe_link(self._linker, prev_link, row["digest"]) != row["link"]:
-                    problems.append(
-                        Problem(
-                            name,
-                            seq,
-                            seq,
-                            "chain broken: its link does not follow from the record before it "
-                            "(moved, inserted, a record before it deleted, or link edited)",
-                        )
-                    )
-                if kind == "decision":
-                    report.purged_decisions += _check_decision_data(row, problems)
-                if not seen_expected and row["link"] == expected_head:
-                    seen_expected = True
-                prev_seq, prev_link = seq, row["link"]
-            if prev_seq != report.head_seq or prev_link != report.head_link:
-                problems.append(
-                    Problem(
-                        t.chain_head.name,
-                        None,
-                        report.head_seq,
-                        f"the chain head says seq {report.head_seq} but the last record is seq "
-                        f"{prev_seq} with another link: the newest records were deleted or "
-                        "moved, or the head was edited",
-                    )
-                )
-            if not seen_expected:
-                problems.append(
-                    Problem(
-                        "audit chain",
-                        None,
-                        None,
-                        f"the noted chain head {expected_head} is not in the chain: records were "
-                        "deleted or the chain was recomputed",
-                    )
-                )
-            _check_runs_data(conn, problems)
-            return report
+        try:
+            with self._read() as conn:
+                return self._verify(conn, expected_head)
+        except sa.exc.DBAPIError as exc:
+            reason = str(getattr(exc, "orig", exc)).strip().splitlines()
+            raise AuditError(
+                f"cannot verify the audit store {self.engine.url.render_as_string()}: "
+                f"{reason[0] if reason else type(exc).__name__} (a table was dropped or the "
+                "database is damaged)"
+            ) from None
 
-    def _check_key(self, head: sa.Row[Any]) -> None:
-        if head.keyed is None:
+    def _key_mode(self, conn: Connection, head: sa.Row[Any], problems: list[Problem]) -> int | None:
+        """From which sequence number links are HMACs under the given key (None: never).
+
+        The record turning the key on is chained; the head's flag is only a cache. With a
+        key given, a chain without that record is never taken as unkeyed.
+        """
+        key_events = conn.execute(
+            sa.select(t.events.c.id, t.events.c.payload_json)
+            .where(t.events.c.kind == KEY_EVENT)
+            .order_by(t.events.c.id)
+            .limit(1)
+        ).all()
+        fingerprint: str | None = None
+        start: int | None = None
+        if key_events:
+            start = int(key_events[0].id)
+            try:
+                fingerprint = str(json.loads(key_events[0].payload_json)["key_id"])
+            except (ValueError, KeyError, TypeError):
+                fingerprint = None
+        elif head.keyed:  # written by an earlier release: keyed from the first record
+            start, fingerprint = 1, head.key_id
+        if self._key is None:
+            if start is not None:
+                raise AuditError(
+                    f"this audit chain is keyed (HMAC links from seq {start}); set {KEY_ENV} "
+                    "to the key it was written with to verify it"
+                )
+            return None
+        own = key_id(self._key)
+        if start is None:
+            problems.append(
+                Problem(
+                    "audit chain",
+                    None,
+                    None,
+                    "a key was given but the store claims to be unkeyed: the record turning "
+                    "the key on was removed or the chain was re-linked without the key",
+                )
+            )
+            return None
+        if fingerprint is None:
+            problems.append(
+                Problem(t.events.name, start, start, "edited: the key record cannot be read")
+            )
+        elif fingerprint != own:
+            raise AuditError(
+                f"cannot verify: this audit chain was keyed with another key (fingerprint "
+                f"{fingerprint}; {KEY_ENV} has fingerprint {own}); use the key it was written "
+                "with"
+            )
+        if not head.keyed or head.key_id != own:
+            problems.append(
+                Problem(
+                    t.chain_head.name,
+                    None,
+                    None,
+                    f"the chain head claims {'another key' if head.keyed else 'no key'}, but "
+                    f"the chain is keyed from seq {start}: the head was edited",
+                )
+            )
+        return start
+
+    def _verify(self, conn: Connection, expected_head: str | None) -> VerifyReport:
+        with ExitStack() as stack:
+            return self._verify_chain(conn, expected_head, stack)
+
+    def _verify_chain(
+        self, conn: Connection, expected_head: str | None, stack: ExitStack
+    ) -> VerifyReport:
+        head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one_or_none()
+        if head is None:
+            raise AuditError(
+                "cannot verify: the chain head row (audit_chain_head id 1) is missing; it was "
+                "deleted by hand or the store is damaged"
+            )
+        problems: list[Problem] = []
+        keyed_from = self._key_mode(conn, head, problems)
+        report = VerifyReport(
+            records=0,
+            head_seq=int(head.seq),
+            head_link=str(head.link),
+            keyed=keyed_from is not None,
+            purged_decisions=0,
+            problems=problems,
+        )
+        plain, keyed = Linker(None), Linker(self._key)
+        unkeyed_run: list[tuple[str, int]] = []
+
+        def flush_unkeyed() -> None:
+            if not unkeyed_run:
+                return
+            name, seq = unkeyed_run[0]
+            after = len(unkeyed_run) - 1
+            more = (
+                f"; so were the links of the {after} record(s) after it, to seq "
+                f"{unkeyed_run[-1][1]}"
+                if after
+                else ""
+            )
+            problems.append(
+                Problem(
+                    name,
+                    seq,
+                    seq,
+                    "chain broken: its link was not made with the key (the record was edited "
+                    f"and re-linked without it){more}",
+                )
+            )
+            unkeyed_run.clear()
+
+        blocks = conn.execute(sa.select(sa.func.count()).select_from(t.blocks)).scalar_one()
+        checks = stack.enter_context(_BlockChecks(int(blocks)))
+        purged_runs = set(
+            conn.execute(sa.select(t.events.c.run_id).where(t.events.c.kind == "purge")).scalars()
+        )
+        next_first: dict[int, int] = {}
+        prev_seq, prev_link = 0, GENESIS_LINK
+        seen_expected = expected_head is None
+        for kind, row in heapq.merge(
+            *(_stream(conn, k) for k in _KINDS.values()), key=lambda item: int(item[1]["id"])
+        ):
+            spec = _KINDS[kind]
+            seq = int(row["id"])
+            name = spec.table.name
+            report.records += 1
+            if seq == prev_seq:
+                problems.append(Problem(name, seq, seq, "sequence number used twice"))
+            elif seq != prev_seq + 1:
+                missing = (
+                    f"seq {prev_seq + 1}"
+                    if seq == prev_seq + 2
+                    else f"seq {prev_seq + 1}-{seq - 1}"
+                )
+                problems.append(
+                    Problem(name, seq, seq, f"records before it are missing ({missing} deleted)")
+                )
+            parent = row[spec.parent] if spec.parent else None
+            try:
+                digest = record_digest(kind, seq, parent, spec.content(row))
+            except (TypeError, ValueError):
+                digest = None
+            if digest != row["digest"]:
+                problems.append(
+                    Problem(name, seq, seq, "edited: its contents no longer match its digest")
+                )
+            linker = keyed if keyed_from is not None and seq >= keyed_from else plain
+            if _safe_link(linker, prev_link, row["digest"]) == row["link"]:
+                flush_unkeyed()
+            elif linker is keyed and _safe_link(plain, prev_link, row["digest"]) == row["link"]:
+                unkeyed_run.append((name, seq))
+            else:
+                flush_unkeyed()
+                problems.append(
+                    Problem(
+                        name,
+                        seq,
+                        seq,
+                        "chain broken: its link does not follow from the record before it "
+                        "(moved, inserted, a record before it deleted, or link edited)",
+                    )
+                )
+            if kind == "decision":
+                report.purged_decisions += _check_decision_data(row, problems)
+            elif kind == "block":
+                report.purged_decisions += _check_block_row(
+                    row, row["run_id"] in purged_runs, next_first, problems
+                )
+                private = row["private"]
+                checks.submit(
+                    seq,
+                    _blob(row["kept"]),
+                    None if private is None else _blob(private),
+                    _blob(row["leaves"]),
+                )
+            if not seen_expected and row["link"] == expected_head:
+                seen_expected = True
+            prev_seq, prev_link = seq, row["link"]
+        flush_unkeyed()
+        for seq, check in checks.results():
+            problems.extend(_block_problems(seq, check))
+        if prev_seq != report.head_seq or prev_link != report.head_link:
+            problems.append(
+                Problem(
+                    t.chain_head.name,
+                    None,
+                    report.head_seq,
+                    f"the chain head says seq {report.head_seq} but the last record is seq "
+                    f"{prev_seq} with another link: the newest records were deleted or "
+                    "moved, or the head was edited",
+                )
+            )
+        if not seen_expected:
+            problems.append(
+                Problem(
+                    "audit chain",
+                    None,
+                    None,
+                    f"the noted chain head {expected_head} is not in the chain: records were "
+                    "deleted or the chain was recomputed",
+                )
+            )
+        _check_runs_data(conn, problems)
+        return report
+
+    def _check_write_key(self, head: sa.Row[Any]) -> None:
+        """A keyed chain takes records only with its key; an unkeyed one takes a key once."""
+        if not head.keyed:
             return
-        if head.keyed and self._key is None:
+        if self._key is None:
             raise AuditError(
                 f"this audit chain is keyed (HMAC links); set {KEY_ENV} to the key it was "
                 "written with"
             )
-        if not head.keyed and self._key is not None:
+        if head.key_id != key_id(self._key):
             raise AuditError(
-                f"this audit chain was started without a key; unset {KEY_ENV} "
-                "(or start a new audit database to use a key)"
-            )
-        if self._key is not None and head.key_id != key_id(self._key):
-            raise AuditError(
-                f"{KEY_ENV} is not the key this audit chain was written with; use that key"
+                f"{KEY_ENV} is not the key this audit chain was written with (its fingerprint "
+                f"is {head.key_id}); use that key"
             )
 
     # ------------------------------------------------------------ re-screening
@@ -930,13 +1233,7 @@ class AuditStore:
         """
         with self._read() as conn:
             row = self._run_row(conn, run_id)
-            stored = conn.execute(
-                sa.select(
-                    t.decisions.c.applicant_id, t.decisions.c.outcome, t.decisions.c.statuses_json
-                )
-                .where(t.decisions.c.run_id == run_id)
-                .order_by(t.decisions.c.id)
-            ).all()
+            stored = _stored_statuses(conn, run_id)
         records = self.input_records(run_id)
         spec = spec_override or spec_from_data(yaml.safe_load(row.spec_yaml), f"run {run_id} spec")
         if screen is None:
@@ -961,25 +1258,22 @@ class AuditStore:
         new = {d.applicant_id: d for d in fresh.decisions()}
         flips: list[Flip] = []
         missing: list[str] = []
-        for item in stored:
-            decision = new.get(item.applicant_id)
+        for applicant_id, outcome, old_statuses in stored:
+            decision = new.get(applicant_id)
             if decision is None:
-                missing.append(item.applicant_id)
+                missing.append(applicant_id)
                 continue
-            old_statuses: dict[str, str] = json.loads(item.statuses_json)
             new_statuses = {c.id: c.status.value for c in decision.criteria}
             changed = {
                 cid: (old_statuses.get(cid), new_statuses.get(cid))
                 for cid in sorted(set(old_statuses) | set(new_statuses))
                 if old_statuses.get(cid) != new_statuses.get(cid)
             }
-            if decision.outcome.value != item.outcome or changed:
+            if decision.outcome.value != outcome or changed:
                 reasons = [
                     c.reason for c in decision.criteria if c.id in changed and c.reason
                 ] or list(decision.reasons)
-                flips.append(
-                    Flip(item.applicant_id, item.outcome, decision.outcome.value, changed, reasons)
-                )
+                flips.append(Flip(applicant_id, outcome, decision.outcome.value, changed, reasons))
         return RescreenReport(
             run_id=run_id,
             spec_changed=spec_override is not None,
@@ -998,6 +1292,8 @@ def _copy_field(value: Any) -> str:
     """One field in PostgreSQL's COPY text format."""
     if value is None:
         return "\\N"
+    if isinstance(value, bytes):
+        return "\\\\x" + value.hex()  # bytea in hex, its backslash escaped for COPY
     text = value if isinstance(value, str) else str(value)
     if "\\" in text:
         text = text.replace("\\", "\\\\")
@@ -1087,7 +1383,7 @@ class _Writer:
             if self.store._postgres:
                 query = query.with_for_update()
             head = self.conn.execute(query).one()
-            self.store._check_key(head)
+            self.store._check_write_key(head)
         except sa.exc.OperationalError as exc:
             self._stack.__exit__(type(exc), exc, exc.__traceback__)
             raise self.store._connect_error(exc) from exc
@@ -1096,11 +1392,21 @@ class _Writer:
             raise
         self.seq, self.link = int(head.seq), str(head.link)
         self._start_seq = self.seq
-        if head.keyed is None:
-            key = self.store._key
-            self._mode = {"keyed": key is not None, "key_id": key_id(key) if key else None}
-        else:
-            self._mode = {}
+        key = self.store._key
+        self._mode: dict[str, Any] = {}
+        self.linker = Linker(key if head.keyed else None)
+        if head.keyed is None and key is None:
+            self._mode = {"keyed": False, "key_id": None}
+        elif not head.keyed and key is not None:
+            # turning HMAC on is itself a chained record, carrying the key's fingerprint
+            # (never the key): from it on every link is an HMAC under that key
+            self._mode = {"keyed": True, "key_id": key_id(key)}
+            self.linker = Linker(key)
+            try:
+                self.append_event(None, KEY_EVENT, "audit", utc_now(), {"key_id": key_id(key)})
+            except BaseException as exc:
+                self._stack.__exit__(type(exc), exc, exc.__traceback__)
+                raise
         return self
 
     def append(
@@ -1113,7 +1419,7 @@ class _Writer:
         if spec.parent:
             row[spec.parent] = parent
         row["digest"] = record_digest(kind, self.seq, parent, spec.content(row))
-        row["link"] = self.link = self.store._linker.link(self.link, row["digest"])
+        row["link"] = self.link = self.linker.link(self.link, row["digest"])
         if insert:
             self.conn.execute(spec.table.insert(), [row])
         return self.seq
@@ -1145,22 +1451,6 @@ class _Writer:
         self._stack.__exit__(exc_type, exc, tb)
 
 
-_DECISION_INSERT = (
-    "id",
-    "run_id",
-    "applicant_id",
-    "row_number",
-    "outcome",
-    "statuses_json",
-    "detail_json",
-    "detail_sha256",
-    "input_json",
-    "input_sha256",
-    "digest",
-    "link",
-)
-
-
 class RunRecorder:
     """Appends one run's decisions, chunk by chunk, inside the run's transaction."""
 
@@ -1173,6 +1463,7 @@ class RunRecorder:
         self._outcomes: dict[str, int] = {}
         self._eeo_digest = _EeoDigest()
         self._seen: set[str] = set()
+        self._decisions = 0
         self._summary: RunSummary | None = None
 
     def add(self, result: ScreeningResultLike) -> None:
@@ -1210,49 +1501,64 @@ class RunRecorder:
             self._append(chunk)
 
     def _append(self, chunk: PreparedChunk) -> None:
-        ids = chunk.applicant_ids
+        """One chained block record for the chunk, and its eeo block apart."""
+        span = chunk.id_range
+        if span is None:
+            return
         writer, run_id = self._writer, self.run_id
-        first = writer.seq + 1
-        digests, links = self._store._linker.chain(
-            writer.link, "decision", first, run_id, chunk.contents
-        )
-        seqs = range(first, first + len(ids))
-        conn = writer.conn
-        for start in range(0, len(ids), _CHUNK):
-            part = slice(start, start + _CHUNK)
-            self._store._insert_many(
-                conn,
-                t.decisions,
-                _DECISION_INSERT,
-                list(
-                    zip(
-                        seqs[part],
-                        [run_id] * len(ids[part]),
-                        ids[part],
-                        chunk.rows[part],
-                        chunk.outcomes[part],
-                        chunk.statuses_json[part],
-                        chunk.detail_json[part],
-                        chunk.detail_sha256[part],
-                        chunk.input_json[part],
-                        chunk.input_sha256[part],
-                        digests[part],
-                        links[part],
-                        strict=True,
-                    )
-                ),
-            )
+        row = {
+            "first": self._decisions,
+            "decisions": len(chunk),
+            "min_applicant": span[0],
+            "max_applicant": span[1],
+            "kept": chunk.kept,
+            "private": chunk.private,
+            "leaves": chunk.leaves,
+        }
+        block_id = writer.append("block", row, parent=run_id, insert=False)
         self._store._insert_many(
-            conn,
-            t.eeo,
-            ("decision_id", "run_id", "data_json"),
-            [(first + index, run_id, data) for index, data in chunk.eeo],
+            writer.conn,
+            t.blocks,
+            (
+                "id",
+                "run_id",
+                "first",
+                "decisions",
+                "min_applicant",
+                "max_applicant",
+                "kept",
+                "private",
+                "leaves",
+                "digest",
+                "link",
+            ),
+            [
+                (
+                    block_id,
+                    run_id,
+                    row["first"],
+                    row["decisions"],
+                    span[0],
+                    span[1],
+                    chunk.kept,
+                    chunk.private,
+                    chunk.leaves,
+                    row["digest"],
+                    row["link"],
+                )
+            ],
         )
-        self._eeo_digest.update(chunk.eeo_digest_lines)
+        if chunk.eeo is not None:
+            self._store._insert_many(
+                writer.conn,
+                t.eeo_blocks,
+                ("block_id", "run_id", "data"),
+                [(block_id, run_id, chunk.eeo)],
+            )
+            self._eeo_digest.update(chunk.eeo)
+        self._decisions += len(chunk)
         for outcome, n in chunk.outcome_counts.items():
             self._outcomes[outcome] = self._outcomes.get(outcome, 0) + n
-        if ids:
-            writer.seq, writer.link = seqs[-1], links[-1]
 
     def finish(self, user: str, moment: datetime) -> None:
         """Write the closing totals record (counts, eeo digest, impact at record time)."""
@@ -1275,7 +1581,9 @@ class RunRecorder:
 
 
 def _stream(conn: Connection, kind: _Kind) -> Iterator[tuple[str, dict[str, Any]]]:
-    result = conn.execution_options(stream_results=True, yield_per=5000).execute(
+    # a block is a chunk's worth of decisions: a few in memory at a time
+    batch = 4 if kind.name == "block" else 5000
+    result = conn.execution_options(stream_results=True, yield_per=batch).execute(
         sa.select(kind.table).order_by(kind.table.c.id)
     )
     for row in result.mappings():
@@ -1302,6 +1610,78 @@ def _check_decision_data(row: dict[str, Any], problems: list[Problem]) -> int:
     return int(row["purged_at"] is not None)
 
 
+def _check_block_row(
+    row: dict[str, Any], run_purged: bool, next_first: dict[int, int], problems: list[Problem]
+) -> int:
+    """Check a block's columns against its leaf hashes, naming each altered decision;
+    the number of its decisions whose private data was purged."""
+    name, seq, run_id = t.blocks.name, int(row["id"]), int(row["run_id"])
+    expected = next_first.get(run_id, 0)
+    if row["first"] != expected:
+        problems.append(
+            Problem(
+                name,
+                seq,
+                seq,
+                f"moved: it holds run {run_id}'s decisions from position {row['first']}, "
+                f"but the block before it ended at {expected}",
+            )
+        )
+    try:
+        next_first[run_id] = int(row["first"]) + int(row["decisions"])
+    except (TypeError, ValueError):  # edited into something that is not a number
+        next_first[run_id] = expected
+    private = row["private"]
+    purged = row["purged_at"] is not None
+    if private is None and not purged:
+        problems.append(
+            Problem(name, seq, seq, "decision details and inputs removed outside a purge")
+        )
+    if purged and not run_purged:
+        problems.append(
+            Problem(name, seq, seq, f"marked purged but run {run_id} has no purge record")
+        )
+    return int(row["decisions"] or 0) if purged and str(row["decisions"]).isdigit() else 0
+
+
+def _block_problems(seq: int, check: BlockCheck) -> list[Problem]:
+    """What recomputing a block's leaves found, each altered decision named."""
+    name = t.blocks.name
+    problems: list[Problem] = []
+    if check.unreadable is not None:
+        problems.append(
+            Problem(
+                name, seq, seq, f"edited: its stored decisions cannot be read ({check.unreadable})"
+            )
+        )
+    named = check.applicants or {}
+    for position in check.kept_edited:
+        problems.append(
+            Problem(
+                name,
+                seq,
+                seq,
+                f"edited: the decision of applicant {named.get(position)!r} (position "
+                f"{position} in the block): its outcome, row or statuses no longer match "
+                "its hash",
+                named.get(position),
+            )
+        )
+    for position in check.private_edited:
+        problems.append(
+            Problem(
+                name,
+                seq,
+                seq,
+                f"edited: the decision of applicant {named.get(position)!r} (position "
+                f"{position} in the block): what it showed or the input it was made on no "
+                "longer matches its hash",
+                named.get(position),
+            )
+        )
+    return problems
+
+
 def _check_runs_data(conn: Connection, problems: list[Problem]) -> None:
     """Each run's totals against its decisions, its eeo rows against their digest, and
     purged data against a purge record."""
@@ -1310,9 +1690,20 @@ def _check_runs_data(conn: Connection, problems: list[Problem]) -> None:
             sa.select(t.decisions.c.run_id, sa.func.count()).group_by(t.decisions.c.run_id)
         ).all()
     )
+    for run_id, n in conn.execute(
+        sa.select(t.blocks.c.run_id, sa.func.sum(t.blocks.c.decisions)).group_by(t.blocks.c.run_id)
+    ).all():
+        counts[run_id] = counts.get(run_id, 0) + int(n)
     for run_id in conn.execute(sa.select(t.runs.c.id).order_by(t.runs.c.id)).scalars():
-        totals = _run_totals(conn, run_id)
-        if not totals:
+        try:
+            totals = _run_totals(conn, run_id)
+            layout = _layout(conn, run_id)
+        except (ValueError, TypeError):
+            problems.append(
+                Problem(t.events.name, None, None, f"a record of run {run_id} cannot be read")
+            )
+            continue
+        if not isinstance(totals, dict) or "decisions" not in totals:
             problems.append(
                 Problem(t.events.name, None, None, f"the totals record of run {run_id} is missing")
             )
@@ -1330,6 +1721,23 @@ def _check_runs_data(conn: Connection, problems: list[Problem]) -> None:
         if _is_purged(conn, run_id):
             continue
         digest = _EeoDigest()
+        if _is_block_run(layout if isinstance(layout, dict) else None):
+            for data in conn.execute(
+                sa.select(t.eeo_blocks.c.data)
+                .where(t.eeo_blocks.c.run_id == run_id)
+                .order_by(t.eeo_blocks.c.block_id)
+            ).scalars():
+                digest.update(_blob(data))
+            if digest.hexdigest() != totals.get("eeo_digest"):
+                problems.append(
+                    Problem(
+                        t.eeo_blocks.name,
+                        None,
+                        None,
+                        f"eeo rows of run {run_id} were edited or deleted",
+                    )
+                )
+            continue
         for pair in conn.execute(
             sa.select(t.decisions.c.applicant_id, t.eeo.c.data_json)
             .join(t.eeo, t.eeo.c.decision_id == t.decisions.c.id)
@@ -1337,7 +1745,7 @@ def _check_runs_data(conn: Connection, problems: list[Problem]) -> None:
             .order_by(t.decisions.c.id)
         ):
             digest.add(pair.applicant_id, pair.data_json)
-        if digest.hexdigest() != totals["eeo_digest"]:
+        if digest.hexdigest() != totals.get("eeo_digest"):
             problems.append(
                 Problem(t.eeo.name, None, None, f"eeo rows of run {run_id} were edited or deleted")
             )
@@ -1384,15 +1792,18 @@ def _is_purged(conn: Connection, run_id: int) -> bool:
 
 def _overrides(conn: Connection, run_id: int) -> list[OverrideInfo]:
     rows = conn.execute(
-        sa.select(t.overrides, t.decisions.c.applicant_id)
-        .join(t.decisions, t.decisions.c.id == t.overrides.c.decision_id)
+        sa.select(
+            t.overrides,
+            sa.func.coalesce(t.decisions.c.applicant_id, t.overrides.c.applicant_id).label("who"),
+        )
+        .outerjoin(t.decisions, t.decisions.c.id == t.overrides.c.decision_id)
         .where(t.overrides.c.run_id == run_id)
         .order_by(t.overrides.c.id)
     ).all()
     return [
         OverrideInfo(
             r.id,
-            r.applicant_id,
+            r.who,
             r.reviewer,
             r.created_at,
             r.from_outcome,
@@ -1404,6 +1815,8 @@ def _overrides(conn: Connection, run_id: int) -> list[OverrideInfo]:
 
 
 def _final_outcomes(conn: Connection, run_id: int) -> pd.DataFrame:
+    if _is_block_run(_layout(conn, run_id)):
+        return _block_outcomes(conn, run_id)
     rows = conn.execute(
         sa.select(t.decisions.c.id, t.decisions.c.applicant_id, t.decisions.c.outcome)
         .where(t.decisions.c.run_id == run_id)
@@ -1428,6 +1841,11 @@ def _final_outcomes(conn: Connection, run_id: int) -> pd.DataFrame:
 
 
 def _impact_from_db(conn: Connection, run_id: int, source: str = "live") -> ImpactReport:
+    if _is_block_run(_layout(conn, run_id)):
+        spec_yaml = conn.execute(
+            sa.select(t.runs.c.spec_yaml).where(t.runs.c.id == run_id)
+        ).scalar_one()
+        return _block_impact(conn, run_id, _criteria_of(spec_yaml), source)
     rows = conn.execute(
         sa.select(
             t.decisions.c.id, t.decisions.c.outcome, t.decisions.c.statuses_json, t.eeo.c.data_json
@@ -1466,3 +1884,270 @@ def _layout(conn: Connection, run_id: int) -> dict[str, Any] | None:
 
 def _criteria_of(spec_yaml: str) -> list[str]:
     return spec_from_data(yaml.safe_load(spec_yaml)).criterion_ids()
+
+
+# ---------------------------------------------------------------- reading blocks (format 3)
+
+
+def _is_block_run(layout: dict[str, Any] | None) -> bool:
+    return layout is not None and layout.get("format") == 3
+
+
+def _run_layout(conn: Connection, run_id: int) -> dict[str, Any] | None:
+    """The run's layout event, checked to be one this release reads."""
+    layout = _layout(conn, run_id)
+    if layout is not None and layout.get("format") not in (2, 3):
+        raise AuditError(
+            f"run {run_id} was recorded in a format this release does not read "
+            f"({layout.get('format')!r}); use the release that recorded it"
+        )
+    return layout
+
+
+def _blob(value: Any) -> bytes:
+    """A stored binary value as bytes (a hand edit may have left text)."""
+    return value.encode("utf-8") if isinstance(value, str) else bytes(value)
+
+
+def _find_in_blocks(
+    conn: Connection, run_id: int, applicant_id: str
+) -> tuple[int, int, pa.Table] | None:
+    """(block id, position, kept columns) of an applicant's decision, via each block's
+    id range: only the blocks whose range holds the id are opened."""
+    spans = conn.execute(
+        sa.select(t.blocks.c.id, t.blocks.c.min_applicant, t.blocks.c.max_applicant)
+        .where(t.blocks.c.run_id == run_id)
+        .order_by(t.blocks.c.id)
+    ).all()
+    for block_id, low, high in spans:
+        if not low <= applicant_id <= high:
+            continue
+        kept_blob = conn.execute(
+            sa.select(t.blocks.c.kept).where(t.blocks.c.id == block_id)
+        ).scalar_one()
+        kept = from_ipc(_blob(kept_blob))
+        position = pc.index(kept.column("applicant_id"), applicant_id).as_py()
+        if position >= 0:
+            return int(block_id), int(position), kept
+    return None
+
+
+def _private_tables(conn: Connection, block_id: int) -> list[pa.Table] | None:
+    blob = conn.execute(sa.select(t.blocks.c.private).where(t.blocks.c.id == block_id)).scalar_one()
+    return None if blob is None else unpack(_blob(blob))
+
+
+def _statuses_at(kept: pa.Table, position: int) -> dict[str, str]:
+    return {
+        name[len(STATUS_PREFIX) :]: kept.column(name)[position].as_py()
+        for name in kept.column_names
+        if name.startswith(STATUS_PREFIX) and kept.column(name)[position].is_valid
+    }
+
+
+def _split_shown(text: str | None) -> list[str]:
+    """A ' | '-joined list as shown, back into its items."""
+    return [part for part in (text or "").split(" | ") if part]
+
+
+def _block_detail(
+    layout: dict[str, Any], kept: pa.Table, private: list[pa.Table], position: int
+) -> dict[str, Any]:
+    """The stored decision at a position of a block, as the explained-decision object."""
+    detail = private[0].slice(position, 1).to_pylist()[0]
+    if layout.get("detail") == "json":
+        value: dict[str, Any] = json.loads(detail["detail_json"])
+        return value
+    statuses = _statuses_at(kept, position)
+    return {
+        "applicant_id": kept.column("applicant_id")[position].as_py(),
+        "row": kept.column("row")[position].as_py(),
+        "outcome": kept.column("outcome")[position].as_py(),
+        "pattern": detail["pattern"],
+        "qualifying_years": detail["qualifying_years"],
+        "possible_years": detail["possible_years"],
+        "criteria": [
+            {
+                "id": meta["id"],
+                "kind": meta["kind"],
+                "pattern": meta["pattern"],
+                "status": statuses.get(meta["id"]),
+                "reason": detail[REASON_PREFIX + meta["id"]],
+                "values": {name: detail[FACT_PREFIX + name] for name in meta["facts"]},
+            }
+            for meta in layout["criteria"]
+        ],
+        "reasons": _split_shown(detail["reasons"]),
+        "conditions": _split_shown(detail["conditions"]),
+    }
+
+
+def _block_inputs(
+    layout: dict[str, Any], kept: pa.Table, private: list[pa.Table]
+) -> list[dict[str, Any]]:
+    """Every stored input record of a block, in decision order."""
+    if layout.get("detail") == "json":
+        return [json.loads(text) for text in private[0].column("input_json").to_pylist()]
+    fields = layout["input"]
+    ids = kept.column("applicant_id").to_pylist()
+    people = private[1].to_pylist()
+    records: list[dict[str, Any]] = [
+        {"applicant": {"applicant_id": applicant_id, **person}, "jobs": [], "education": []}
+        for applicant_id, person in zip(ids, people, strict=True)
+    ]
+    for table, key, names in (
+        (private[2], "jobs", fields["jobs"]),
+        (private[3], "education", fields["education"]),
+    ):
+        owners = table.column(OWNER).to_pylist()
+        for owner, entry in zip(owners, table.select(names).to_pylist(), strict=True):
+            records[owner][key].append(entry)
+    return records
+
+
+def _kept_tables(conn: Connection, run_id: int) -> list[tuple[int, pa.Table]]:
+    """(block id, kept columns) of every block of a run, in order."""
+    rows = conn.execute(
+        sa.select(t.blocks.c.id, t.blocks.c.kept)
+        .where(t.blocks.c.run_id == run_id)
+        .order_by(t.blocks.c.id)
+    ).all()
+    return [(int(block_id), from_ipc(_blob(kept))) for block_id, kept in rows]
+
+
+def _latest_block_overrides(conn: Connection, run_id: int) -> dict[str, str]:
+    return dict(
+        conn.execute(
+            sa.select(t.overrides.c.applicant_id, t.overrides.c.to_outcome)
+            .where(t.overrides.c.run_id == run_id, t.overrides.c.decision_id.is_(None))
+            .order_by(t.overrides.c.id)
+        ).all()
+    )
+
+
+def _block_outcomes(conn: Connection, run_id: int) -> pd.DataFrame:
+    kept = [table.select(["applicant_id", "outcome"]) for _, table in _kept_tables(conn, run_id)]
+    ids: list[str] = []
+    outcomes: list[str] = []
+    for table in kept:
+        ids.extend(table.column("applicant_id").to_pylist())
+        outcomes.extend(table.column("outcome").to_pylist())
+    latest = _latest_block_overrides(conn, run_id)
+    return pd.DataFrame(
+        {
+            "applicant_id": ids,
+            "engine_outcome": outcomes,
+            "final_outcome": [latest.get(a, o) for a, o in zip(ids, outcomes, strict=True)],
+            "overridden": [a in latest for a in ids],
+        },
+        columns=["applicant_id", "engine_outcome", "final_outcome", "overridden"],
+    )
+
+
+def _block_impact(conn: Connection, run_id: int, criteria: list[str], source: str) -> ImpactReport:
+    """The impact report over a block run's kept columns and eeo blocks."""
+    kept = _kept_tables(conn, run_id)
+    eeo_rows = conn.execute(
+        sa.select(t.eeo_blocks.c.block_id, t.eeo_blocks.c.data).where(
+            t.eeo_blocks.c.run_id == run_id
+        )
+    ).all()
+    eeo_of = {int(block_id): from_ipc(_blob(data)) for block_id, data in eeo_rows}
+    latest = _latest_block_overrides(conn, run_id)
+    parts = []
+    for block_id, table in kept:
+        frame = pd.DataFrame(
+            {c: table.column(STATUS_PREFIX + c).to_pylist() for c in criteria}, columns=criteria
+        )
+        ids = table.column("applicant_id").to_pylist()
+        outcomes = table.column("outcome").to_pylist()
+        frame["final_outcome"] = [latest.get(a, o) for a, o in zip(ids, outcomes, strict=True)]
+        answers = eeo_of.get(block_id)
+        if answers is not None:
+            positions = answers.column("position").to_numpy()
+            for name in answers.column_names:
+                if name == "position":
+                    continue
+                column = np.full(len(frame), None, dtype=object)
+                column[positions] = answers.column(name).to_pylist()
+                frame[name] = column
+        parts.append(frame)
+    frame = (
+        pd.concat(parts, ignore_index=True)
+        if parts
+        else pd.DataFrame(columns=[*criteria, "final_outcome"])
+    )
+    return impact_report(frame, criteria, source=source)
+
+
+def _stored_statuses(conn: Connection, run_id: int) -> list[tuple[str, str, dict[str, str]]]:
+    """(applicant id, outcome, statuses) of every decision of a run, in order."""
+    if not _is_block_run(_layout(conn, run_id)):
+        rows = conn.execute(
+            sa.select(
+                t.decisions.c.applicant_id, t.decisions.c.outcome, t.decisions.c.statuses_json
+            )
+            .where(t.decisions.c.run_id == run_id)
+            .order_by(t.decisions.c.id)
+        ).all()
+        return [(r.applicant_id, r.outcome, json.loads(r.statuses_json)) for r in rows]
+    out: list[tuple[str, str, dict[str, str]]] = []
+    for _, kept in _kept_tables(conn, run_id):
+        ids = kept.column("applicant_id").to_pylist()
+        outcomes = kept.column("outcome").to_pylist()
+        names = [n for n in kept.column_names if n.startswith(STATUS_PREFIX)]
+        columns = [kept.column(n).to_pylist() for n in names]
+        for index, (applicant_id, outcome) in enumerate(zip(ids, outcomes, strict=True)):
+            statuses = {
+                n[len(STATUS_PREFIX) :]: c[index]
+                for n, c in zip(names, columns, strict=True)
+                if c[index] is not None
+            }
+            out.append((applicant_id, outcome, statuses))
+    return out
+
+
+class _BlockChecks:
+    """Recomputes blocks' leaves while the chain is walked: in worker processes when there
+    are enough blocks to pay for starting them, else here. Results come in chain order."""
+
+    #: below this many blocks (about 200,000 decisions) one process is faster
+    PARALLEL_FROM = 16
+
+    def __init__(self, blocks: int) -> None:
+        self._done: list[tuple[int, BlockCheck]] = []
+        self._pending: collections.deque[tuple[int, concurrent.futures.Future[BlockCheck]]] = (
+            collections.deque()
+        )
+        self._pool: concurrent.futures.ProcessPoolExecutor | None = None
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1
+        if blocks >= self.PARALLEL_FROM and cores > 1:
+            try:
+                context = multiprocessing.get_context("forkserver")
+            except ValueError:
+                context = None
+            if context is not None:
+                self._pool = concurrent.futures.ProcessPoolExecutor(cores, mp_context=context)
+                self._limit = 2 * cores
+
+    def __enter__(self) -> _BlockChecks:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def submit(self, seq: int, kept: bytes, private: bytes | None, leaves: bytes) -> None:
+        if self._pool is None:
+            self._done.append((seq, check_block(kept, private, leaves)))
+            return
+        self._pending.append((seq, self._pool.submit(check_block, kept, private, leaves)))
+        while len(self._pending) > self._limit:  # memory stays bounded
+            done_seq, future = self._pending.popleft()
+            self._done.append((done_seq, future.result()))
+
+    def results(self) -> list[tuple[int, BlockCheck]]:
+        while self._pending:
+            seq, future = self._pending.popleft()
+            self._done.append((seq, future.result()))
+        return self._done
