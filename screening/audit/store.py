@@ -405,7 +405,7 @@ class AuditStore:
         raw_key = key if key is not None else os.environ.get(KEY_ENV) or None
         self._key = raw_key.encode("utf-8") if isinstance(raw_key, str) else raw_key
         try:
-            self.engine: Engine = _make_engine(self.url)
+            self.engine: Engine = _make_engine(self.url, create=create)
         except (sa.exc.ArgumentError, ImportError, ValueError) as exc:
             raise AuditError(
                 f"audit database URL {self.url!r} is not usable ({exc}); set {DATABASE_ENV} to "
@@ -1318,13 +1318,13 @@ def _readable(run_id: int) -> Iterator[None]:
         ) from None
 
 
-def _make_engine(url: str) -> Engine:
+def _make_engine(url: str, *, create: bool = True) -> Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite":
         return sa.create_engine(url, pool_pre_ping=True)
     engine = sa.create_engine(url, connect_args={"timeout": 120})
     in_memory = parsed.database in (None, "", ":memory:")
-    if not in_memory and parsed.database is not None:
+    if create and not in_memory and parsed.database is not None:
         _create_owner_only(parsed.database)
 
     @sa.event.listens_for(engine, "connect")
