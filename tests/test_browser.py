@@ -194,6 +194,11 @@ def test_after_a_settlement_the_review_form_acts_on_the_applicant_shown(
 
     wait = WebDriverWait(driver, 90)
     driver.get(f"{app_url}/review_queue")
+    # one kind of doubt at a time: the industries, which a settlement resolves
+    wait.until(lambda d: _shown(d, "Kind of doubt") == "every kind")
+    _selectbox(driver, "Kind of doubt").click()
+    kinds = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"))
+    next(o for o in kinds if o.text == "industry").click()
     wait.until(lambda d: _shown(d, "Group").startswith("industry: "))
     group = _shown(driver, "Group")
     kind_value = group.rsplit(" (", 1)[0]
