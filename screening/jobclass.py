@@ -138,10 +138,10 @@ class JobClassifier:
             for area in self.areas
         }
         self.all_area_codes = set().union(*self.area_codes.values()) if self.area_codes else set()
+        # match form -> the vocabulary's word, so a reason shows "trainee", not its stem
+        self.non_professional_words = {self.form(w): w for w in vocab.non_professional_words}
         self.non_professional = (
-            phrase_regex([self.form(w) for w in vocab.non_professional_words])
-            if req.professional
-            else None
+            phrase_regex(list(self.non_professional_words)) if req.professional else None
         )
         self.industry_readers = {
             area: self._industry_reader(req.area_industries.get(area, req.industries))
@@ -314,7 +314,8 @@ class JobClassifier:
             else None
         )
         if flagged:
-            parts.append(f"title word '{flagged.group(0)}' may not be professional experience")
+            word = self.non_professional_words.get(flagged.group(0), flagged.group(0))
+            parts.append(f"title word '{word}' may not be professional experience")
             result = UNCERTAIN
         return result, "; ".join(parts)
 

@@ -303,6 +303,15 @@ def test_non_professional_title_word_makes_the_job_uncertain(tmp_path: Path) -> 
     assert outcome(result) == "needs_review"
 
 
+def test_the_doubt_names_the_title_word_as_the_vocabulary_spells_it(tmp_path: Path) -> None:
+    # matching compares stems; the reason a reviewer reads shows the word itself
+    result = one(
+        tmp_path, edu(), job(title="Account Manager Trainee", start="2015-01-01", end="2025-01-01")
+    )
+    reasons = str(result.results["reasons"].iloc[0])
+    assert "title word 'trainee' may not be professional experience" in reasons, reasons
+
+
 def test_non_professional_word_does_not_matter_when_the_spec_does_not_ask_professional(
     tmp_path: Path,
 ) -> None:
