@@ -102,44 +102,44 @@ def test_facts_missing_a_rule_input_surface_as_engine_error() -> None:
     spec.patterns[0].experience[0].years = 12
     compiled = compile_spec(spec)
     frame = random_facts(compiled, 5, seed=4)
-    facts_without_key = frame.rename(columns={F.KEY: "not_the_key"})
+    credit = F.experience_certain("typical.experience")
     with pytest.raises(EngineError, match="missing"):
-        evaluate(compiled, facts_without_key)
+        evaluate(compiled, frame.drop(columns=[credit]))
 
 
-def test_a_fact_no_rule_handles_surfaces_as_engine_error() -> None:
+def without_rules(compiled: CompiledRuleset, dropped: set[str], suffix: str) -> CompiledRuleset:
+    """The ruleset with some rules left out, registered under its own name."""
+    assert dropped <= {rule.name for rule in compiled.rules}
+    nodes = tuple(
+        dataclasses.replace(n, rules=tuple(r for r in n.rules if r.name not in dropped))
+        for n in compiled.nodes
+    )
+    return dataclasses.replace(
+        compiled,
+        name=compiled.name + suffix,
+        nodes=nodes,
+        definition={k: v for k, v in compiled.definition.items() if k not in dropped},
+    )
+
+
+def test_a_fact_no_criterion_rule_handles_surfaces_as_engine_error() -> None:
     spec = load_spec(ALAMEDA)
     spec.patterns[0].experience[0].years = 13
-    full = compile_spec(spec, joint=False)
     # without its not_met rule, a short experience fact matches none of the subject's rules
-    dropped = {"typical.experience:not_met"}
-    assert dropped <= {rule.name for rule in full.rules}
-    broken = dataclasses.replace(
-        full,
-        name=full.name + "_broken",
-        rules=tuple(r for r in full.rules if r.name not in dropped),
-        definition={k: v for k, v in full.definition.items() if k not in dropped},
-    )
-    with pytest.raises(EngineError):
+    broken = without_rules(compile_spec(spec), {"typical.experience:not_met"}, "_broken")
+    with pytest.raises(EngineError, match="matched no rule"):
         evaluate(broken, random_facts(broken, 20, seed=5))
 
 
-def test_a_fact_no_joint_rule_handles_surfaces_as_engine_error() -> None:
+def test_a_fact_no_outcome_rule_handles_surfaces_as_engine_error() -> None:
     spec = load_spec(ALAMEDA)
     spec.patterns[0].experience[0].years = 17
     full = compile_spec(spec)
     facts = random_facts(full, 200, seed=6)
     fired = evaluate_vectorised(full, facts).statuses["outcome"]
     assert fired.tolist().count("not_qualified") > 0
-    # drop every joint rule that decides not_qualified: those facts now match no rule
-    dropped = {rule.name for rule in full.rules if rule.status == "not_qualified"}
-    broken = dataclasses.replace(
-        full,
-        name=full.name + "_broken_joint",
-        rules=tuple(r for r in full.rules if r.name not in dropped),
-        definition={k: v for k, v in full.definition.items() if k not in dropped},
-    )
-    with pytest.raises(EngineError):
+    broken = without_rules(full, {"outcome:not_qualified"}, "_broken_outcome")
+    with pytest.raises(EngineError, match="matched no rule"):
         evaluate(broken, facts)
 
 
