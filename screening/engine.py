@@ -232,6 +232,8 @@ _POOL_SIZE = 0
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     global _POOL, _POOL_SIZE
+    if _POOL is not None and getattr(_POOL, "_broken", False):
+        _discard_pool()  # a worker died since the last evaluation: start afresh
     if _POOL is None or workers != _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown()

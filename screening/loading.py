@@ -92,6 +92,8 @@ class Batch:
     input_rows: int = 0
     error_rows: int = 0
     unknown_columns: list[str] = field(default_factory=list)
+    #: Applicant fields the file has no column for: what they would report is unknown.
+    absent_fields: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -845,6 +847,7 @@ def load_batch(
         input_rows=len(rows),
         error_rows=int((~part.screenable).sum()),
         unknown_columns=unknown,
+        absent_fields=_absent_fields(app_columns),
     )
 
 
@@ -1098,7 +1101,14 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
         input_rows=chunk.rows,
         error_rows=int((~part.screenable).sum()),
         unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
+        absent_fields=_absent_fields(plan.columns),
     )
+
+
+def _absent_fields(columns: _Columns) -> list[str]:
+    """Applicant fields no header of the file stands for."""
+    present = {r.name for r in columns.roles.values() if r.kind == "applicant"}
+    return [name for name in APPLICANT_FIELDS[1:] if name not in present]
 
 
 def _changed(plan: ChunkPlan, detail: str) -> FileLevelError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -164,3 +165,37 @@ def test_worker_processes_decide_exactly_as_one_process(monkeypatch: pytest.Monk
     assert as_lists(parallel.statuses) == as_lists(
         evaluate_vectorised(ALAMEDA_RULES, facts).statuses
     )
+
+
+def _kill_pool_workers() -> None:
+    pool = engine._POOL
+    assert pool is not None
+    for process in list(pool._processes.values()):  # type: ignore[union-attr]
+        process.kill()
+        process.join()
+
+
+def test_a_pool_whose_worker_died_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "PARALLEL_MINIMUM", 100)
+    facts = random_facts(ALAMEDA_RULES, 2_000, seed=12)
+    expected = as_lists(evaluate_vectorised(ALAMEDA_RULES, facts).statuses)
+    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
+    # a worker dies between evaluations: the next one starts a new pool and succeeds
+    _kill_pool_workers()
+    deadline = time.monotonic() + 30
+    while not getattr(engine._POOL, "_broken", False) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
+    # a worker dies during an evaluation: that one fails, the next succeeds
+    original = engine._pool
+
+    def pool_losing_its_workers(workers: int) -> Any:
+        pool = original(workers)
+        _kill_pool_workers()
+        return pool
+
+    monkeypatch.setattr(engine, "_pool", pool_losing_its_workers)
+    with pytest.raises(EngineError, match="worker process died"):
+        evaluate(ALAMEDA_RULES, facts, workers=2)
+    monkeypatch.setattr(engine, "_pool", original)
+    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
