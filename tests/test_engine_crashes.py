@@ -350,3 +350,26 @@ def test_a_spec_beyond_the_engines_decision_limit_is_refused_by_the_cli(tmp_path
     assert done.stderr.count("error:") == 1
     assert "alameda-shaped-1" in done.stderr and f"limit is {MAX_NODES}" in done.stderr
     assert "please report" not in done.stderr.lower()
+
+
+CORPUS = ROOT.parent / "shared" / "corpus" / "philadelphia"
+
+
+def test_a_real_specification_that_hit_the_expression_limit_screens() -> None:
+    """A Philadelphia class specification whose compiled rules durable_rules refused
+    (error code 113) under the former rule layout."""
+    document = CORPUS / "1d55.htm"
+    if not document.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"reference corpus not found at {CORPUS}")
+        pytest.skip(f"reference corpus not found at {CORPUS}")
+    from datetime import date
+
+    from screening.pipeline import screen_files
+    from screening.speccompiler import compile_document, default_vocabulary
+
+    spec = compile_document(document, default_vocabulary()).spec
+    durable = screen_files(APPLICANTS, spec, as_of=date(2026, 11, 26))
+    vectorised = screen_files(APPLICANTS, spec, as_of=date(2026, 11, 26), engine="vectorised")
+    assert len(durable.results) > 0
+    assert durable.results.equals(vectorised.results)
