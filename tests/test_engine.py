@@ -199,3 +199,45 @@ def test_a_pool_whose_worker_died_is_replaced(monkeypatch: pytest.MonkeyPatch) -
         evaluate(ALAMEDA_RULES, facts, workers=2)
     monkeypatch.setattr(engine, "_pool", original)
     assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
+
+
+def test_decisions_split_into_parts_agree_with_their_criteria() -> None:
+    """Ten patterns of ten criteria each: patterns and the outcome are decided in parts
+    (more than eight inputs); the result must be what the criteria's statuses say."""
+    from screening.ruleset import MAX_NODE_INPUTS
+    from screening.spec import spec_from_data
+
+    patterns = [
+        {
+            "id": f"p{p}",
+            "experience": [
+                {"id": f"p{p}.e{e}", "years": 1 + (p + e) % 4, "areas": {"payroll": []}}
+                for e in range(10)
+            ],
+        }
+        for p in range(10)
+    ]
+    spec = spec_from_data({"id": "parts", "title": "Parts", "patterns": patterns})
+    compiled = compile_spec(spec)
+    assert any(n.kind == "part" for n in compiled.nodes)
+    assert all(len(n.grades) <= MAX_NODE_INPUTS for n in compiled.nodes)
+    year = F.year_credit(40)
+    rng = np.random.default_rng(21)
+    count = 400
+    columns: dict[str, Any] = {F.KEY: np.arange(count)}
+    for p in range(10):
+        for e in range(10):
+            certain = rng.choice([0, 1, 2, 4], count, p=[0.1, 0.1, 0.2, 0.6]) * year
+            columns[F.experience_certain(f"p{p}.e{e}")] = certain
+            columns[F.experience_possible(f"p{p}.e{e}")] = (
+                certain + rng.integers(0, 2, count) * year
+            )
+    facts = pd.DataFrame(columns)
+    durable = evaluate(compiled, facts).statuses
+    assert as_lists(durable) == as_lists(evaluate_vectorised(compiled, facts).statuses)
+    assert len(set(durable["outcome"].tolist())) == 3, "the facts should reach every outcome"
+    grade = {"met": 2, "review": 1, "not_met": 0}
+    for row in range(count):
+        best = max(min(grade[durable[f"p{p}.e{e}"][row]] for e in range(10)) for p in range(10))
+        expected = {2: "qualified", 1: "needs_review", 0: "not_qualified"}[best]
+        assert durable["outcome"][row] == expected, row
