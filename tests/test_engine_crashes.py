@@ -193,7 +193,7 @@ def test_no_engine_call_follows_an_engine_exception() -> None:
         calls = []
 
         class Raising(engine._QuietHost):
-            def assert_facts(self, *args, **kwargs):
+            def assert_fact_text(self, *args, **kwargs):
                 calls.append("assert_facts")
                 raise RuntimeError("Could not assert facts, error code: 303")
 
@@ -230,10 +230,16 @@ def test_the_cli_fails_when_durable_rules_does_not_decide(tmp_path: Path) -> Non
             from durable import engine as durable_engine
             from screening.cli import main
 
-            # the engine accepts every fact and fires no rule
-            durable_engine.Host.assert_facts = lambda self, *args, **kwargs: None
-            durable_engine.Host.get_state = lambda self, *args, **kwargs: {}
-            durable_engine.Host.delete_state = lambda self, *args, **kwargs: None
+            registered = durable_engine.Host.set_rulesets
+
+            def silent_rulesets(self, definitions):
+                # every rule of every ruleset still matches, but its action reports nothing
+                for rules in definitions.values():
+                    for rule in rules.values():
+                        rule["run"] = lambda c: None
+                return registered(self, definitions)
+
+            durable_engine.Host.set_rulesets = silent_rulesets
             sys.exit(main(sys.argv[1:]))
         """),
         encoding="utf-8",
