@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -233,7 +233,56 @@ def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame, *, workers: int = 1
             return _fire_in_processes(compiled, work, workers)
         return _fire(compiled, work)
 
-    return _layered(compiled, frame, fire)
+    return _layered(compiled, frame, _remembering(compiled, fire))
+
+
+#: Input rows remembered per decision (ruleset name, node index): what the rules decided
+#: for each, so a process screening chunk after chunk asks the engine about each distinct
+#: input of a decision once. Bounded: past MEMO_LIMIT rows a decision's memo starts afresh.
+_MEMO: dict[tuple[str, int], dict[bytes, int]] = {}
+MEMO_LIMIT = 100_000
+
+
+def _row_keys(rows: np.ndarray[Any, Any]) -> list[bytes]:
+    if rows.shape[1] == 0:
+        return [b""] * len(rows)
+    contiguous = np.ascontiguousarray(rows, dtype=np.int64)
+    whole_rows = contiguous.view(np.dtype((np.void, 8 * rows.shape[1]))).ravel()
+    return cast(list[bytes], whole_rows.tolist())
+
+
+def _remembering(
+    compiled: CompiledRuleset, fire: Callable[[list[Work]], Fired]
+) -> Callable[[list[Work]], Fired]:
+    """`fire`, asked only about rows no earlier evaluation of this ruleset decided."""
+
+    def remembered(work: list[Work]) -> Fired:
+        codes: Fired = []
+        unseen: list[np.ndarray[Any, np.dtype[np.intp]]] = []
+        keys: list[list[bytes]] = []
+        memos: list[dict[bytes, int]] = []
+        for index, rows in work:
+            memo = _MEMO.setdefault((compiled.name, index), {})
+            if len(memo) + len(rows) > MEMO_LIMIT:
+                memo.clear()
+            row_keys = _row_keys(rows)
+            known = np.fromiter((memo.get(k, -1) for k in row_keys), np.int64, len(row_keys))
+            codes.append(known)
+            unseen.append(np.flatnonzero(known < 0))
+            keys.append(row_keys)
+            memos.append(memo)
+        todo = [(index, rows[new]) for (index, rows), new in zip(work, unseen, strict=True)]
+        fired = fire(todo) if any(len(new) for new in unseen) else []
+        for position, new in enumerate(unseen):
+            if not len(new):
+                continue
+            fresh = fired[position]
+            codes[position][new] = fresh
+            memo, row_keys = memos[position], keys[position]
+            memo.update(zip((row_keys[i] for i in new.tolist()), fresh.tolist(), strict=True))
+        return codes
+
+    return remembered
 
 
 #: Fewer facts than this are evaluated in-process: starting workers would cost more.

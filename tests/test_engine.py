@@ -179,6 +179,8 @@ def test_a_pool_whose_worker_died_is_replaced(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(engine, "PARALLEL_MINIMUM", 100)
     facts = random_facts(ALAMEDA_RULES, 2_000, seed=12)
     expected = as_lists(evaluate_vectorised(ALAMEDA_RULES, facts).statuses)
+    # each evaluation asks the engine afresh (not what this process remembers)
+    monkeypatch.setattr(engine, "MEMO_LIMIT", 0)
     assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
     # a worker dies between evaluations: the next one starts a new pool and succeeds
     _kill_pool_workers()
@@ -241,3 +243,31 @@ def test_decisions_split_into_parts_agree_with_their_criteria() -> None:
         best = max(min(grade[durable[f"p{p}.e{e}"][row]] for e in range(10)) for p in range(10))
         expected = {2: "qualified", 1: "needs_review", 0: "not_qualified"}[best]
         assert durable["outcome"][row] == expected, row
+
+
+def test_a_decision_asks_the_engine_once_per_distinct_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = load_spec(ALAMEDA).model_copy(update={"id": "memo-probe"}, deep=True)
+    compiled = compile_spec(spec)
+    asked: list[int] = []
+    original = engine._fire
+
+    def counting(compiled: CompiledRuleset, work: list[Any]) -> Any:
+        asked.append(sum(len(rows) for _, rows in work))
+        return original(compiled, work)
+
+    monkeypatch.setattr(engine, "_fire", counting)
+    facts = random_facts(compiled, 300, seed=31)
+    first = as_lists(evaluate(compiled, facts).statuses)
+    assert sum(asked) > 0
+    asked.clear()
+    # the same facts again: every decision's inputs are known, the engine is not asked
+    assert as_lists(evaluate(compiled, facts).statuses) == first
+    assert sum(asked) == 0
+    # half known, half new: only the new rows reach the engine, decisions stay right
+    more = pd.concat([facts.iloc[:150], random_facts(compiled, 150, seed=32)], ignore_index=True)
+    assert as_lists(evaluate(compiled, more).statuses) == as_lists(
+        evaluate_vectorised(compiled, more).statuses
+    )
+    assert 0 < sum(asked) < 3 * len(more)
