@@ -7,9 +7,13 @@ speed limit of this pipeline) — and prints applicants per second, peak memory 
 whole process tree (the CLI and its workers), the seconds of each stage (the parent's
 planning, output writing and audit store; the workers' loading, evidence, rules,
 explanation, rendering and audit preparation, summed over the workers) and the ratio
-between the two.
+between the two. With `--repeat R` the runs are interleaved R times (durable, vectorised,
+durable, ...) and the medians are printed; `--baseline DIR` also runs the command line from
+another source tree of the project (e.g. an older release) in the same rounds, to tell a
+design's cost from the load of a shared machine.
 
     python benchmarks/bench_pipeline.py --n 10000 100000
+    python benchmarks/bench_pipeline.py --n 100000 --repeat 5 --baseline ../old-release
 
 With ``--audit-pairs K`` it measures instead what recording the audit trail costs: for
 each N, K pairs of runs of the same generated file, with the audit store (a fresh SQLite
@@ -24,6 +28,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,15 +71,18 @@ class Run:
     summary: str
 
 
-def run_cli(batch: Path, out_dir: Path, engine: str, extra: list[str]) -> Run:
-    """Run `screening screen` on a batch and measure time and peak memory."""
+def run_cli(
+    batch: Path, out_dir: Path, engine: str, extra: list[str], source: Path = ROOT, label: str = ""
+) -> Run:
+    """Run `screening screen` (from the `source` tree) on a batch; measure time and memory."""
+    label = label or engine
     command = [
         sys.executable, "-m", "screening", "screen", str(batch), "--spec", str(SPEC),
-        "--as-of", AS_OF.isoformat(), "--out", str(out_dir / f"results-{engine}.csv"),
-        "--errors", str(out_dir / f"errors-{engine}.csv"), "--timings", "--engine", engine,
+        "--as-of", AS_OF.isoformat(), "--out", str(out_dir / f"results-{label}.csv"),
+        "--errors", str(out_dir / f"errors-{label}.csv"), "--timings", "--engine", engine,
         *extra,
     ]  # fmt: skip
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    env = dict(os.environ, PYTHONPATH=str(source))
     peak = 0
     done = threading.Event()
     # stderr goes to a file: the time is the command's own, until it exits, as a shell's
@@ -173,6 +181,16 @@ def audit_pairs(n: int, batch: Path, folder: Path, pairs: int, extra: list[str])
     )
 
 
+def _median_line(n: int, label: str, runs: list[Run]) -> float:
+    seconds = statistics.median(r.seconds for r in runs)
+    each = ", ".join(f"{r.seconds:.2f}" for r in runs)
+    print(
+        f"N={n:>9,}  {label:<10}  median {seconds:7.2f} s  {n / seconds:>9,.0f} applicants/s  "
+        f"peak {max(r.peak_mib for r in runs):7,.0f} MiB  runs [{each}]"
+    )
+    return seconds
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark for each N given."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -187,6 +205,10 @@ def main(argv: list[str] | None = None) -> int:
         default=0,
         help="instead: K interleaved pairs of runs with and without the audit store",
     )
+    parser.add_argument("--repeat", type=int, default=1, help="interleaved rounds (medians)")
+    parser.add_argument(
+        "--baseline", type=Path, help="also run the durable engine from this source tree"
+    )
     parser.add_argument("cli_args", nargs="*", help="extra arguments for `screening screen`")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="screening-bench-") as temporary:
@@ -199,17 +221,37 @@ def main(argv: list[str] | None = None) -> int:
             if args.audit_pairs:
                 audit_pairs(n, batch, folder, args.audit_pairs, args.cli_args)
                 continue
-            durable = run_cli(batch, folder, "durable", args.cli_args)
-            report(n, "durable", durable)
-            print(f"{'':13}{durable.summary}")
-            if not args.no_reference:
-                vectorised = run_cli(batch, folder, "vectorised", args.cli_args)
-                report(n, "vectorised", vectorised)
+            runs: dict[str, list[Run]] = {"durable": [], "vectorised": [], "baseline": []}
+            for _ in range(args.repeat):
+                durable = run_cli(batch, folder, "durable", args.cli_args)
+                runs["durable"].append(durable)
+                report(n, "durable", durable)
+                if not args.no_reference:
+                    vectorised = run_cli(batch, folder, "vectorised", args.cli_args)
+                    runs["vectorised"].append(vectorised)
+                    report(n, "vectorised", vectorised)
+                if args.baseline is not None:
+                    base = run_cli(batch, folder, "durable", args.cli_args, args.baseline, "base")
+                    runs["baseline"].append(base)
+                    report(n, "baseline", base)
+            print(f"{'':13}{runs['durable'][-1].summary}")
+            durable_median = _median_line(n, "durable", runs["durable"])
+            if runs["vectorised"]:
+                vectorised_median = _median_line(n, "vectorised", runs["vectorised"])
                 same = (folder / "results-durable.csv").read_bytes() == (
                     folder / "results-vectorised.csv"
                 ).read_bytes()
                 print(
-                    f"{'':13}durable / vectorised = {durable.seconds / vectorised.seconds:.2f}x; "
+                    f"{'':13}durable / vectorised = {durable_median / vectorised_median:.2f}x; "
+                    f"results identical: {same}"
+                )
+            if runs["baseline"]:
+                base_median = _median_line(n, "baseline", runs["baseline"])
+                same = (folder / "results-durable.csv").read_bytes() == (
+                    folder / "results-base.csv"
+                ).read_bytes()
+                print(
+                    f"{'':13}durable / baseline = {durable_median / base_median:.2f}x; "
                     f"results identical: {same}"
                 )
     return 0

@@ -5,8 +5,14 @@ twice, starts timer threads that race with synchronous calls, keeps facts until 
 session is deleted, swallows exceptions raised in actions and is not thread-safe. This
 module owns the only host of the process: it registers each compiled ruleset once (named
 by its hash), runs every call under one lock, asserts facts in batches with a fresh session
-per batch that is deleted afterwards, collects what fired inside the actions and checks
-that every fact got exactly one status per subject.
+per batch that is deleted afterwards (each fact with an explicit id, so two facts can never
+share an identity), collects what fired inside the actions and checks that every fact got
+exactly one status. Once the engine has raised, its host is dropped and never called
+again: the next evaluation starts a new one.
+
+The ruleset is evaluated decision layer by decision layer (see screening.ruleset): each
+decision gets one fact per distinct combination of its inputs, and what its rules decide
+becomes the input of the next layer.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -27,7 +33,7 @@ from durable import engine as durable_engine
 
 from screening import facts as F
 from screening.launch import end_with_parent
-from screening.ruleset import CompiledRuleset
+from screening.ruleset import FAILS, GRADE, NODE_FIELD, CompiledRuleset, evaluate_frame
 
 
 class EngineError(RuntimeError):
@@ -39,6 +45,17 @@ class _QuietHost(durable_engine.Host):  # type: ignore[misc]
 
     def _run(self) -> None:
         return None
+
+    def assert_fact_text(self, ruleset_name: str, text: str) -> Any:
+        """`assert_facts` for facts already written as one JSON array: building a dict per
+        fact and encoding it again would cost more than the engine's own work."""
+        rules = self.get_ruleset(ruleset_name)
+
+        def assert_text(facts: str) -> Any:
+            native = durable_engine.durable_rules_engine
+            return rules._handle_result(native.assert_facts(rules._handle, facts), facts)
+
+        return self._handle_function(rules, assert_text, text, None)
 
 
 @dataclass
@@ -57,6 +74,8 @@ _SESSIONS = itertools.count()
 
 #: Facts asserted per engine session; each session is deleted after its batch.
 BATCH_SIZE = 1000
+#: The field of every asserted fact that the engine takes as its identity.
+FACT_ID = "id"
 
 
 def _host() -> _QuietHost:
@@ -66,6 +85,14 @@ def _host() -> _QuietHost:
     return _HOST
 
 
+def _drop_host() -> None:
+    """Forget the host and its rulesets: after the engine raised, its state is unknown and
+    calling it again may abort the process. The next evaluation starts a new host."""
+    global _HOST
+    _HOST = None
+    _BINDINGS.clear()
+
+
 def _make_action(binding: _Binding, rule_index: int) -> Callable[[Any], None]:
     def action(c: Any) -> None:
         try:
@@ -73,7 +100,7 @@ def _make_action(binding: _Binding, rule_index: int) -> Callable[[Any], None]:
             sink = binding.sink
             if sink is None:
                 raise EngineError("a rule fired outside an evaluation")
-            sink[rule_index].extend(int(m[F.KEY]) for m in matched)
+            sink[rule_index].extend(int(m[FACT_ID]) for m in matched)
         except Exception as exc:  # recorded and raised after the call: the engine hides it
             binding.failures.append(f"{type(exc).__name__}: {exc}")
 
@@ -88,7 +115,14 @@ def _binding_for(compiled: CompiledRuleset) -> _Binding:
     definition = copy.deepcopy(compiled.definition)  # the host deletes 'run' keys in place
     for index, rule in enumerate(compiled.rules):
         definition[rule.name]["run"] = _make_action(binding, index)
-    _host().set_rulesets({compiled.name: definition})
+    try:
+        _host().set_rulesets({compiled.name: definition})
+    except Exception as exc:
+        _drop_host()
+        raise EngineError(
+            f"the rule engine refused ruleset {compiled.name} ({exc}); the compiled rules "
+            "exceed a limit the compiler does not check"
+        ) from exc
     _BINDINGS[compiled.name] = binding
     return binding
 
@@ -99,31 +133,29 @@ def register(compiled: CompiledRuleset) -> None:
         _binding_for(compiled)
 
 
-def _assert_batch(binding: _Binding, records: list[dict[str, int]]) -> None:
-    """Assert one batch in its own session; split it if two facts' identities collide."""
+def _assert_batch(binding: _Binding, facts: list[str]) -> None:
+    """Assert one batch (facts as JSON objects without their closing session field) in
+    its own session, then delete the session.
+
+    Any exception of the engine drops the host before it is reported: no call may follow.
+    """
     host = _host()
     name = binding.compiled.name
     session = f"s{next(_SESSIONS)}"
-    batch = [dict(r, sid=session) for r in records]
+    close = f',"sid":"{session}"}}'
+    text = "[" + (close + ",").join(facts) + close + "]"
     try:
-        host.assert_facts(name, batch)
-    except durable_engine.MessageObservedException:
-        # Fact identity is a 32-bit hash: two distinct facts may collide. No action ran
-        # (the engine rejects the batch before acting), so retry in smaller sessions.
+        host.assert_fact_text(name, text)
+        state = host.get_state(name, session)
         host.delete_state(name, session)
-        if len(records) == 1:
-            raise EngineError("the rule engine rejected a fact as already seen") from None
-        middle = len(records) // 2
-        _assert_batch(binding, records[:middle])
-        _assert_batch(binding, records[middle:])
-        return
     except durable_engine.MessageNotHandledException as exc:
-        host.delete_state(name, session)
+        _drop_host()
         raise EngineError(
             "a fact matched no rule; the compiled rules must cover every fact"
         ) from exc
-    state = host.get_state(name, session)
-    host.delete_state(name, session)
+    except Exception as exc:
+        _drop_host()
+        raise EngineError(f"the rule engine failed: {exc}") from exc
     if isinstance(state, dict) and state.get("exception"):
         raise EngineError(f"a rule action failed: {state['exception']}")
 
@@ -135,22 +167,123 @@ class Evaluation:
     statuses: dict[str, np.ndarray[Any, np.dtype[np.object_]]]
 
 
-def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame, *, workers: int = 1) -> Evaluation:
-    """Run the ruleset over a facts DataFrame (one row per fact, columns = fact names).
+#: One decision's distinct input rows: (node index, rows × the node's fields).
+Work = tuple[int, np.ndarray[Any, Any]]
+#: Per work item, the position (in its node's rules) of the rule that fired for each row.
+Fired = list[np.ndarray[Any, np.dtype[np.int64]]]
 
-    The KEY column is replaced by row positions, so results line up with `frame`. With
-    `workers` > 1 and enough facts, the facts are split over that many processes, each
-    with its own host (durable_rules is not thread-safe and holds the GIL).
-    """
-    names = list(compiled.fact_names)
+
+def _distinct_rows(
+    matrix: np.ndarray[Any, Any],
+) -> tuple[np.ndarray[Any, Any], np.ndarray[Any, np.dtype[np.intp]]]:
+    """The distinct rows of a matrix and, per row, the position of its distinct row."""
+    if matrix.shape[1] == 0:
+        return matrix[:1], np.zeros(len(matrix), dtype=np.intp)
+    if len(matrix) == 0:
+        return matrix, np.zeros(0, dtype=np.intp)
+    distinct, inverse = np.unique(matrix, axis=0, return_inverse=True)
+    return distinct, inverse.reshape(-1)
+
+
+def _layered(
+    compiled: CompiledRuleset, frame: pd.DataFrame, fire: Callable[[list[Work]], Fired]
+) -> Evaluation:
+    """Evaluate decision layer by decision layer; `fire` decides one layer's work."""
+    names = [n for n in compiled.fact_names if n != F.KEY]
     missing = [n for n in names if n not in frame.columns]
     if missing:
         raise EngineError(f"facts are missing {missing}; the evidence stage and rules disagree")
-    values = frame[names].to_numpy(dtype=np.int64, copy=True)
-    values[:, names.index(F.KEY)] = np.arange(len(frame), dtype=np.int64)
-    if workers > 1 and len(values) >= PARALLEL_MINIMUM:
-        return _collect(compiled, _fire_in_processes(compiled, values, workers), len(frame))
-    return _collect(compiled, _fire(compiled, values), len(frame))
+    count = len(frame)
+    inputs: dict[str, np.ndarray[Any, Any]] = {n: frame[n].to_numpy(dtype=np.int64) for n in names}
+    grades: dict[str, np.ndarray[Any, Any]] = {}
+    statuses: dict[str, np.ndarray[Any, np.dtype[np.object_]]] = {}
+    for layer in compiled.layers():
+        work: list[Work] = []
+        inverses: list[np.ndarray[Any, Any]] = []
+        for node in layer:
+            columns = [inputs[f] for f in node.facts] + [grades[g] for g in node.grades]
+            matrix = (
+                np.column_stack(columns).astype(np.int64, copy=False)
+                if columns
+                else np.zeros((count, 0), dtype=np.int64)
+            )
+            distinct, inverse = _distinct_rows(matrix)
+            work.append((node.index, distinct))
+            inverses.append(inverse)
+        fired = fire(work) if count else [np.zeros(0, dtype=np.int64) for _ in work]
+        for node, codes, inverse in zip(layer, fired, inverses, strict=True):
+            per_row = codes[inverse]
+            grade_of = np.array([GRADE.get(r.status, FAILS) for r in node.rules], dtype=np.int64)
+            grades[node.subject] = grade_of[per_row]
+            if node.kind != "part":
+                names_of = np.array([r.status for r in node.rules], dtype=object)
+                statuses[node.subject] = names_of[per_row]
+    return Evaluation(statuses)
+
+
+def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame, *, workers: int = 1) -> Evaluation:
+    """Run the ruleset over a facts DataFrame (one row per fact, columns = fact names).
+
+    Results line up with the rows of `frame`. With `workers` > 1 and enough facts in a
+    layer, that layer's facts are split over that many processes, each with its own host
+    (durable_rules is not thread-safe and holds the GIL).
+    """
+
+    def fire(work: list[Work]) -> Fired:
+        if workers > 1 and sum(len(rows) for _, rows in work) >= PARALLEL_MINIMUM:
+            return _fire_in_processes(compiled, work, workers)
+        return _fire(compiled, work)
+
+    return _layered(compiled, frame, _remembering(compiled, fire))
+
+
+#: Input rows remembered per decision (ruleset name, node index): what the rules decided
+#: for each, so a process screening chunk after chunk asks the engine about each distinct
+#: input of a decision once. Bounded: past MEMO_LIMIT rows a decision's memo starts afresh.
+_MEMO: dict[tuple[str, int], dict[bytes, int]] = {}
+MEMO_LIMIT = 100_000
+
+
+def _row_keys(rows: np.ndarray[Any, Any]) -> list[bytes]:
+    if rows.shape[1] == 0:
+        return [b""] * len(rows)
+    contiguous = np.ascontiguousarray(rows, dtype=np.int64)
+    whole_rows = contiguous.view(np.dtype((np.void, 8 * rows.shape[1]))).ravel()
+    return cast(list[bytes], whole_rows.tolist())
+
+
+def _remembering(
+    compiled: CompiledRuleset, fire: Callable[[list[Work]], Fired]
+) -> Callable[[list[Work]], Fired]:
+    """`fire`, asked only about rows no earlier evaluation of this ruleset decided."""
+
+    def remembered(work: list[Work]) -> Fired:
+        codes: Fired = []
+        unseen: list[np.ndarray[Any, np.dtype[np.intp]]] = []
+        keys: list[list[bytes]] = []
+        memos: list[dict[bytes, int]] = []
+        for index, rows in work:
+            memo = _MEMO.setdefault((compiled.name, index), {})
+            if len(memo) + len(rows) > MEMO_LIMIT:
+                memo.clear()
+            row_keys = _row_keys(rows)
+            known = np.fromiter((memo.get(k, -1) for k in row_keys), np.int64, len(row_keys))
+            codes.append(known)
+            unseen.append(np.flatnonzero(known < 0))
+            keys.append(row_keys)
+            memos.append(memo)
+        todo = [(index, rows[new]) for (index, rows), new in zip(work, unseen, strict=True)]
+        fired = fire(todo) if any(len(new) for new in unseen) else []
+        for position, new in enumerate(unseen):
+            if not len(new):
+                continue
+            fresh = fired[position]
+            codes[position][new] = fresh
+            memo, row_keys = memos[position], keys[position]
+            memo.update(zip((row_keys[i] for i in new.tolist()), fresh.tolist(), strict=True))
+        return codes
+
+    return remembered
 
 
 #: Fewer facts than this are evaluated in-process: starting workers would cost more.
@@ -161,6 +294,8 @@ _POOL_SIZE = 0
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     global _POOL, _POOL_SIZE
+    if _POOL is not None and getattr(_POOL, "_broken", False):
+        _discard_pool()  # a worker died since the last evaluation: start afresh
     if _POOL is None or workers != _POOL_SIZE:
         if _POOL is not None:
             _POOL.shutdown()
@@ -174,65 +309,83 @@ def _pool(workers: int) -> ProcessPoolExecutor:
     return _POOL
 
 
-def _fire_chunk(
-    compiled: CompiledRuleset, values: np.ndarray[Any, Any]
-) -> list[np.ndarray[Any, np.dtype[np.int64]]]:
-    """Worker side: fire the rules over a chunk; keys fired per rule, as arrays."""
-    return [np.asarray(keys, dtype=np.int64) for keys in _fire(compiled, values)]
+def _discard_pool() -> None:
+    """Forget a pool one of whose workers died: the next evaluation starts a new one."""
+    global _POOL, _POOL_SIZE
+    if _POOL is not None:
+        _POOL.shutdown(wait=False, cancel_futures=True)
+    _POOL, _POOL_SIZE = None, 0
 
 
-def _fire_in_processes(
-    compiled: CompiledRuleset, values: np.ndarray[Any, Any], workers: int
-) -> list[list[int]]:
-    chunks = np.array_split(values, workers * 4)
-    fired: list[list[int]] = [[] for _ in compiled.rules]
+def _fire_in_processes(compiled: CompiledRuleset, work: list[Work], workers: int) -> Fired:
+    pieces = workers * 2
+    chunks = [
+        [(index, part) for index, rows in work for part in [np.array_split(rows, pieces)[p]]]
+        for p in range(pieces)
+    ]
+    fired: list[list[np.ndarray[Any, Any]]] = [[] for _ in work]
     try:
-        for part in _pool(workers).map(_fire_chunk, [compiled] * len(chunks), chunks):
-            for index, keys in enumerate(part):
-                fired[index].extend(keys.tolist())
+        for part in _pool(workers).map(_fire, [compiled] * len(chunks), chunks):
+            for position, codes in enumerate(part):
+                fired[position].append(codes)
     except BrokenProcessPool as exc:
+        _discard_pool()
         raise EngineError("a rule engine worker process died; no results were produced") from exc
-    return fired
+    return [np.concatenate(parts) for parts in fired]
 
 
-def _fire(compiled: CompiledRuleset, values: np.ndarray[Any, Any]) -> list[list[int]]:
-    """Assert facts (rows of `values`, columns = compiled.fact_names) batch by batch."""
-    names = list(compiled.fact_names)
+def _fire(compiled: CompiledRuleset, work: list[Work]) -> Fired:
+    """Assert one fact per distinct input row of each decision, batch by batch; per work
+    item, the position of the rule that fired for each row."""
+    nodes = compiled.nodes
+    records: list[str] = []
+    for index, rows in work:
+        # fact names are letters, digits and underscores: no JSON escaping is needed
+        head = "{" + "".join(f'"{f}":%d,' for f in nodes[index].fields())
+        head += f'"{NODE_FIELD}":{index},"{FACT_ID}":%d'
+        first = len(records)
+        records += [head % (*row, first + offset) for offset, row in enumerate(rows.tolist())]
     with _LOCK:
         binding = _binding_for(compiled)
         binding.sink = [[] for _ in compiled.rules]
         binding.failures.clear()
         try:
-            for start in range(0, len(values), BATCH_SIZE):
-                chunk = values[start : start + BATCH_SIZE].tolist()
-                _assert_batch(binding, [dict(zip(names, row, strict=True)) for row in chunk])
+            for start in range(0, len(records), BATCH_SIZE):
+                _assert_batch(binding, records[start : start + BATCH_SIZE])
                 if binding.failures:
                     raise EngineError(f"a rule action failed: {binding.failures[0]}")
-            fired = binding.sink
+            sink = binding.sink
         finally:
             binding.sink = None
-    return fired
+    return _codes(compiled, work, sink, len(records))
 
 
-def _collect(compiled: CompiledRuleset, fired: list[list[int]], count: int) -> Evaluation:
-    statuses: dict[str, np.ndarray[Any, np.dtype[np.object_]]] = {}
-    assigned: dict[str, np.ndarray[Any, np.dtype[np.int64]]] = {}
-    for subject in compiled.subjects():
-        statuses[subject] = np.full(count, None, dtype=object)
-        assigned[subject] = np.zeros(count, dtype=np.int64)
-    for rule, keys in zip(compiled.rules, fired, strict=True):
+def _codes(compiled: CompiledRuleset, work: list[Work], sink: list[list[int]], total: int) -> Fired:
+    """Per fact, the rule (position in its decision) that fired; exactly one must have."""
+    local = [position for node in compiled.nodes for position in range(len(node.rules))]
+    codes = np.full(total, -1, dtype=np.int64)
+    hits = np.zeros(total, dtype=np.int64)
+    for rule_index, keys in enumerate(sink):
         # an $or whose branches overlap fires once per branch: count each fact once
         unique = np.unique(np.asarray(keys, dtype=np.int64))
-        for subject, status in rule.assignments():
-            statuses[subject][unique] = status
-            assigned[subject][unique] += 1
-    for subject, hits in assigned.items():
-        if count and (hits.min() != 1 or hits.max() != 1):
-            bad = int(np.flatnonzero(hits != 1)[0])
-            raise EngineError(
-                f"rules for {subject!r} gave fact {bad} {int(hits[bad])} statuses instead of one"
-            )
-    return Evaluation(statuses)
+        codes[unique] = local[rule_index]
+        hits[unique] += 1
+    if total and (hits.min() != 1 or hits.max() != 1):
+        bad = int(np.flatnonzero(hits != 1)[0])
+        offset = 0
+        for index, rows in work:
+            if bad < offset + len(rows):
+                raise EngineError(
+                    f"rules for {compiled.nodes[index].subject!r} gave a fact "
+                    f"{int(hits[bad])} statuses instead of one"
+                )
+            offset += len(rows)
+    fired: Fired = []
+    offset = 0
+    for _, rows in work:
+        fired.append(codes[offset : offset + len(rows)])
+        offset += len(rows)
+    return fired
 
 
 def evaluate_vectorised(compiled: CompiledRuleset, frame: pd.DataFrame) -> Evaluation:
@@ -241,13 +394,16 @@ def evaluate_vectorised(compiled: CompiledRuleset, frame: pd.DataFrame) -> Evalu
     Not used for screening: it is the speed limit the benchmarks compare the engine with,
     and an independent check of the engine in tests.
     """
-    from screening.ruleset import evaluate_frame
 
-    count = len(frame)
-    statuses: dict[str, np.ndarray[Any, np.dtype[np.object_]]] = {}
-    for rule in compiled.rules:
-        holds = evaluate_frame(rule.condition, frame)
-        for subject, status in rule.assignments():
-            column = statuses.setdefault(subject, np.full(count, None, dtype=object))
-            column[holds] = status
-    return Evaluation(statuses)
+    def fire(work: list[Work]) -> Fired:
+        fired: Fired = []
+        for index, rows in work:
+            node = compiled.nodes[index]
+            distinct = pd.DataFrame(rows, columns=node.fields())
+            codes = np.full(len(rows), -1, dtype=np.int64)
+            for position, rule in enumerate(node.rules):
+                codes[evaluate_frame(rule.condition, distinct)] = position
+            fired.append(codes)
+        return fired
+
+    return _layered(compiled, frame, fire)

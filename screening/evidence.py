@@ -13,6 +13,7 @@ from __future__ import annotations
 import calendar
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
@@ -226,8 +227,12 @@ def compute_evidence(
     as_of: date,
     requires_driving: bool,
     position_requires: frozenset[str] = frozenset(),
+    absent_fields: Sequence[str] = (),
 ) -> Evidence:
     """Compute every fact of every applicant.
+
+    `absent_fields` are applicant fields the file has no column for: a certificate such a
+    file cannot report is unknown (review), not missing.
 
     `applicants` has one row per applicant (an `applicant_id` column); `jobs` and
     `education` have one row per entry with an `applicant_id` column and the raw text fields
@@ -300,8 +305,12 @@ def compute_evidence(
             applicants, lic.kind, lic.state, lic.license_class
         )
     for cert in [*spec.certificates, *(c for p in spec.patterns for c in p.certificates)]:
-        facts[F.certificate_code(cert.id)] = _certificate_codes(
-            applicants, [cert.name, *cert.aliases, *vocab.certificates.get(cert.name, [])]
+        facts[F.certificate_code(cert.id)] = (
+            np.full(count, F.UNKNOWN, dtype=np.int64)
+            if "certificates" in absent_fields
+            else _certificate_codes(
+                applicants, [cert.name, *cert.aliases, *vocab.certificates.get(cert.name, [])]
+            )
         )
     education_evidence = (
         pd.concat(edu_rows, ignore_index=True) if edu_rows else edu_frame.assign(requirement="")

@@ -471,14 +471,21 @@ def held_reasons(
     description: str,
     status: np.ndarray[Any, Any],
     codes: np.ndarray[Any, Any] | None,
+    missing_column: str | None = None,
 ) -> Texts:
-    """Sentences for a license or certificate criterion."""
+    """Sentences for a license or certificate criterion; `missing_column` names the
+    applicant column that would report it when the file has none."""
     count = len(status)
     if codes is None:
         words = [""]
         reported = np.zeros(count, dtype=np.int64)
     else:
-        words = ["reported", "not reported", "not clearly reported"]
+        unclear = (
+            f"not reported (the applicant file has no {missing_column} column)"
+            if missing_column
+            else "not clearly reported"
+        )
+        words = ["reported", "not reported", unclear]
         reported = np.select([codes == F.HELD, codes == F.NOT_HELD], [0, 1], 2).astype(np.int64)
     head = f"{criterion_id}: "
 

@@ -97,6 +97,8 @@ class Batch:
     unknown_columns: list[str] = field(default_factory=list)
     #: entry groups with a recognised column (wide form) or a file (long form)
     entry_groups: frozenset[EntryGroup] = frozenset()
+    #: Applicant fields the file has no column for: what they would report is unknown.
+    absent_fields: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -932,6 +934,7 @@ def load_batch(
         error_rows=int((~part.screenable).sum()),
         unknown_columns=unknown,
         entry_groups=app_columns.entry_groups() | {g for g, p in long_paths.items() if p},
+        absent_fields=_absent_fields(app_columns),
     )
 
 
@@ -1186,7 +1189,14 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
         error_rows=int((~part.screenable).sum()),
         unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
         entry_groups=plan.columns.entry_groups(),
+        absent_fields=_absent_fields(plan.columns),
     )
+
+
+def _absent_fields(columns: _Columns) -> list[str]:
+    """Applicant fields no header of the file stands for."""
+    present = {r.name for r in columns.roles.values() if r.kind == "applicant"}
+    return [name for name in APPLICANT_FIELDS[1:] if name not in present]
 
 
 def _changed(plan: ChunkPlan, detail: str) -> FileLevelError:

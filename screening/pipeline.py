@@ -527,6 +527,7 @@ def screen_batch(
         as_of=as_of,
         requires_driving=requires_driving,
         position_requires=position_requires,
+        absent_fields=batch.absent_fields,
     )
     timings["evidence"] = time.perf_counter() - started
     started = time.perf_counter()
@@ -567,6 +568,10 @@ def _results_frame(
     facts = evidence.facts
     count = len(facts)
     as_of_day = as_of.toordinal()
+
+    def absent(column: str) -> str | None:
+        return column if column in batch.absent_fields else None
+
     reasons: dict[str, np.ndarray[Any, Any]] = {}
     conditions = np.full(count, "", dtype=object)
     pattern_years: dict[str, tuple[np.ndarray[Any, Any], np.ndarray[Any, Any]]] = {}
@@ -587,13 +592,14 @@ def _results_frame(
         for lic in pattern.licenses:
             reasons[lic.id] = held_reasons(
                 lic.id, _license_words(lic.kind, lic.state), statuses[lic.id],
-                facts[F.license_code(lic.id)].to_numpy(),
+                facts[F.license_code(lic.id)].to_numpy(), absent(_license_column(lic.kind)),
             )  # fmt: skip
             failing += statuses[lic.id] == Status.not_met.value
         for cert in pattern.certificates:
             reasons[cert.id] = held_reasons(
-                cert.id, cert.name, statuses[cert.id], facts[F.certificate_code(cert.id)].to_numpy()
-            )
+                cert.id, cert.name, statuses[cert.id],
+                facts[F.certificate_code(cert.id)].to_numpy(), absent("certificates"),
+            )  # fmt: skip
             failing += statuses[cert.id] == Status.not_met.value
         if pattern.experience:
             first = pattern.experience[0]
@@ -611,12 +617,13 @@ def _results_frame(
     for lic in spec.licenses:
         reasons[lic.id] = held_reasons(
             lic.id, _license_words(lic.kind, lic.state), statuses[lic.id],
-            facts[F.license_code(lic.id)].to_numpy(),
+            facts[F.license_code(lic.id)].to_numpy(), absent(_license_column(lic.kind)),
         )  # fmt: skip
     for cert in spec.certificates:
         reasons[cert.id] = held_reasons(
-            cert.id, cert.name, statuses[cert.id], facts[F.certificate_code(cert.id)].to_numpy()
-        )
+            cert.id, cert.name, statuses[cert.id],
+            facts[F.certificate_code(cert.id)].to_numpy(), absent("certificates"),
+        )  # fmt: skip
     for item_id in [lic.id for lic in spec.licenses] + [c.id for c in spec.certificates]:
         is_condition = statuses[item_id] == Status.condition.value
         conditions[is_condition] = reasons[item_id][is_condition]
@@ -657,6 +664,12 @@ def _results_frame(
     data["reasons"] = principal
     data["conditions"] = conditions
     return pd.DataFrame(data), reasons
+
+
+def _license_column(kind: str) -> str:
+    """The applicant column that reports a license: a driver's license has its own, other
+    licenses are listed among the certificates."""
+    return "drivers_license" if "driver" in kind.lower() else "certificates"
 
 
 def _license_words(kind: str, state: str | None) -> str:

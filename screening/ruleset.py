@@ -1,19 +1,23 @@
-"""The rule compiler: a JobSpec becomes a durable_rules ruleset, as plain data.
+"""The rule compiler: a JobSpec becomes a layered durable_rules ruleset, as plain data.
 
-Each criterion, pattern and the overall outcome get one rule per status, and the
-conditions of one subject's rules exclude each other and together cover every fact, so
-each applicant fact fires exactly one rule per subject. Conditions are built as a small
-tree first; the same tree is written out as durable_rules JSON (what the engine runs) and
-can be evaluated over a pandas DataFrame (the vectorised reference the benchmarks and
-tests compare the engine with).
+The ruleset is a set of small decisions, each with one rule per status whose conditions
+exclude each other and together cover every input. A criterion's decision reads the
+applicant facts of that criterion; a pattern's decision reads the grades (pass, review,
+fail) its criteria's decisions gave; the outcome's decision reads the patterns' grades.
+The engine evaluates the decisions layer by layer, so the ruleset grows with the spec
+(a few rules per criterion and pattern), never with the product of their statuses. A
+decision that would read more inputs than one rule handles well is split into parts.
+
+Conditions are built as a small tree first; the same tree is written out as
+durable_rules JSON (what the engine runs) and can be evaluated over a pandas DataFrame
+(the vectorised reference the benchmarks and tests compare the engine with).
 """
 
 from __future__ import annotations
 
 import hashlib
-import itertools
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -30,6 +34,8 @@ from screening.spec import (
     JobSpec,
     License,
     Pattern,
+    SpecError,
+    check_every_pattern_requires,
 )
 
 Op = Literal[">=", "<", "==", "!="]
@@ -112,10 +118,10 @@ def to_durable(condition: Condition) -> dict[str, Any]:
         return {_DURABLE_OP[condition.op]: {condition.fact: operand}}
     if isinstance(condition, AllOf):
         if not condition.parts:
-            return {"$ex": {F.KEY: 1}}
+            return {"$ex": {NODE_FIELD: 1}}
         return {"$and": [to_durable(p) for p in condition.parts]}
     if not condition.parts:
-        return {"$nex": {F.KEY: 1}}
+        return {"$nex": {NODE_FIELD: 1}}
     return {"$or": [to_durable(p) for p in condition.parts]}
 
 
@@ -147,56 +153,109 @@ def evaluate_frame(
     return result
 
 
-SubjectKind = Literal["criterion", "pattern", "outcome", "decision"]
+SubjectKind = Literal["criterion", "pattern", "outcome", "part"]
+
+#: The field of every engine fact that names the decision it is an input of; every rule
+#: requires it, which also keeps the engine's own state fact out of every rule.
+NODE_FIELD = "n"
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: when `condition` holds, `subject` gets `status`.
-
-    A joint rule (kind "decision") decides every subject at once: `assigns` lists each
-    criterion's, pattern's and the outcome's status, and `status` is the outcome.
-    """
+    """One rule: when `condition` holds, `subject` gets `status`."""
 
     name: str
     kind: SubjectKind
     subject: str
     status: str
     condition: Condition
-    assigns: tuple[tuple[str, str], ...] = ()
-
-    def assignments(self) -> tuple[tuple[str, str], ...]:
-        """Every (subject, status) this rule sets when it fires."""
-        return self.assigns or ((self.subject, self.status),)
 
 
-def subject_kind(subject: str) -> SubjectKind:
-    """Whether a subject is the outcome, a pattern or a criterion."""
-    if subject == OUTCOME_SUBJECT:
-        return "outcome"
-    return "pattern" if subject.startswith("pattern.") else "criterion"
+def grade_field(position: int) -> str:
+    """The fact field of a decision's `position`-th grade input."""
+    return f"g{position}"
+
+
+@dataclass(frozen=True)
+class Node:
+    """One decision: its rules give `subject` exactly one status for every input.
+
+    A node reads the applicant facts in `facts` (by their names) and the grades of the
+    earlier decisions in `grades` (the i-th as field `grade_field(i)`).
+    """
+
+    index: int
+    subject: str
+    kind: SubjectKind
+    rules: tuple[Rule, ...]
+    facts: tuple[str, ...] = ()
+    grades: tuple[str, ...] = ()
+
+    def fields(self) -> list[str]:
+        """The fact fields this decision's rules read, in input order."""
+        return [*self.facts, *(grade_field(i) for i in range(len(self.grades)))]
+
+
+PATTERN_HOLDS = "holds"
+PATTERN_POSSIBLE = "possible"
+PATTERN_FAILS = "fails"
+OUTCOME_SUBJECT = "outcome"
+
+#: Grades a status hands to the decisions that read it: passes, needs review, fails.
+PASSES = 2
+REVIEW = 1
+FAILS = 0
+GRADE: dict[str, int] = {
+    Status.met.value: PASSES,
+    Status.substituted.value: PASSES,
+    Status.condition.value: PASSES,
+    Status.not_applicable.value: PASSES,
+    Status.review.value: REVIEW,
+    Status.not_met.value: FAILS,
+    PATTERN_HOLDS: PASSES,
+    PATTERN_POSSIBLE: REVIEW,
+    PATTERN_FAILS: FAILS,
+}
 
 
 @dataclass(frozen=True)
 class CompiledRuleset:
-    """A spec compiled to rules; `definition` is the durable_rules ruleset without actions."""
+    """A spec compiled to decisions; `definition` is the durable_rules ruleset without
+    actions."""
 
     name: str
     sha256: str
-    rules: tuple[Rule, ...]
+    nodes: tuple[Node, ...]
     definition: dict[str, Any]
     fact_names: tuple[str, ...]
     #: Per fact compared only by order: the largest threshold any rule compares it with.
     #: Values above it decide nothing more, so applicants may be grouped on clipped facts.
     clip_limits: tuple[tuple[str, int], ...] = ()
 
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule, decision by decision."""
+        return tuple(rule for node in self.nodes for rule in node.rules)
+
     def subjects(self, kind: SubjectKind | None = None) -> list[str]:
-        """Subjects the rules decide (criteria, patterns, outcome), in rule order."""
-        seen: dict[str, None] = {}
-        for rule in self.rules:
-            for subject, _ in rule.assignments():
-                seen.setdefault(subject, None)
-        return [s for s in seen if kind is None or subject_kind(s) == kind]
+        """Subjects decided (criteria, patterns, outcome; parts only when asked for)."""
+        return [
+            n.subject
+            for n in self.nodes
+            if (n.kind == kind if kind is not None else n.kind != "part")
+        ]
+
+    def layers(self) -> list[list[Node]]:
+        """The decisions in evaluation order: each layer reads only earlier layers."""
+        depth: dict[str, int] = {}
+        layers: list[list[Node]] = []
+        for node in self.nodes:
+            level = max((depth[g] + 1 for g in node.grades), default=0)
+            depth[node.subject] = level
+            while len(layers) <= level:
+                layers.append([])
+            layers[level].append(node)
+        return layers
 
     def to_json(self) -> str:
         """The ruleset as indented JSON, for display and storage."""
@@ -347,12 +406,6 @@ def _certificate(item: Certificate) -> _Criterion:
     return _held_requirement(item, F.certificate_code(item.id))
 
 
-PATTERN_HOLDS = "holds"
-PATTERN_POSSIBLE = "possible"
-PATTERN_FAILS = "fails"
-OUTCOME_SUBJECT = "outcome"
-
-
 def _discretionary(spec: JobSpec) -> bool:
     return any(
         s is not None and s.discretionary
@@ -379,129 +432,155 @@ def _experiences(spec: JobSpec, pattern: Pattern) -> list[_Criterion]:
     ]
 
 
-_PASSING = {
-    Status.met.value,
-    Status.substituted.value,
-    Status.condition.value,
-    Status.not_applicable.value,
-}
-
-#: Above this many status combinations the compiler writes one rule per subject instead.
-MAX_JOINT_RULES = 256
-
-
-def build_joint_rules(spec: JobSpec) -> list[Rule] | None:
-    """One rule per combination of criterion statuses, each deciding everything at once.
-
-    Every fact then fires exactly one rule (instead of one per criterion, pattern and
-    outcome), which is what makes the engine fast. The pattern and outcome a combination
-    leads to are worked out here, at compile time, and written into the rule. None when
-    the combinations are too many.
-    """
-    spec_wide = [_license(lic) for lic in spec.licenses] + [
-        _certificate(c) for c in spec.certificates
-    ]
-    per_pattern = [(p.id, _pattern_criteria(spec, p)) for p in spec.patterns]
-    criteria = [c for _, cs in per_pattern for c in cs] + spec_wide
-    combinations = 1
-    for criterion in criteria:
-        combinations *= len(criterion.rules)
-    if combinations > MAX_JOINT_RULES:
-        return None
-    discretionary = _discretionary(spec)
-    rules: list[Rule] = []
-    for combination in itertools.product(*(c.rules for c in criteria)):
-        status_of = {r.subject: r.status for r in combination}
-        condition = all_of(*(r.condition for r in combination))
-        wide = [status_of[c.rules[0].subject] for c in spec_wide]
-        pattern_status: dict[str, str] = {}
-        for pattern_id, pattern_criteria in per_pattern:
-            own = [status_of[c.rules[0].subject] for c in pattern_criteria] + wide
-            if all(s in _PASSING for s in own):
-                pattern_status[f"pattern.{pattern_id}"] = PATTERN_HOLDS
-            elif all(s in _PASSING or s == Status.review.value for s in own):
-                pattern_status[f"pattern.{pattern_id}"] = PATTERN_POSSIBLE
-            else:
-                pattern_status[f"pattern.{pattern_id}"] = PATTERN_FAILS
-        statuses = set(pattern_status.values())
-        if PATTERN_HOLDS in statuses:
-            outcomes = [(Outcome.qualified.value, TRUE)]
-        elif PATTERN_POSSIBLE in statuses:
-            outcomes = [(Outcome.needs_review.value, TRUE)]
-        elif discretionary:
-            # an agency that may accept "any equivalent combination" decides such cases itself
-            outcomes = [
-                (Outcome.not_qualified.value, Compare(F.ANY_EVIDENCE, "==", 0)),
-                (Outcome.needs_review.value, Compare(F.ANY_EVIDENCE, "!=", 0)),
-            ]
-        else:
-            outcomes = [(Outcome.not_qualified.value, TRUE)]
-        for outcome, extra in outcomes:
-            label = ", ".join(f"{subject}={status}" for subject, status in status_of.items())
-            if extra != TRUE:
-                label += ", any_evidence=" + (
-                    "no" if outcome == Outcome.not_qualified.value else "yes"
-                )
-            rules.append(
-                Rule(
-                    name=f"{label} -> {outcome}",
-                    kind="decision",
-                    subject="decision",
-                    status=outcome,
-                    condition=all_of(condition, extra),
-                    assigns=(
-                        *status_of.items(),
-                        *pattern_status.items(),
-                        (OUTCOME_SUBJECT, outcome),
-                    ),
-                )
-            )
-    return rules
+#: Grade inputs one decision reads at most; a pattern with more criteria (or a spec with
+#: more patterns) is decided in parts. Conditions over this many inputs stay well inside
+#: the engine's expression limit (measured: nested conditions fail from about 14 parts).
+MAX_NODE_INPUTS = 8
+#: Decisions one ruleset holds at most: every rule starts with the decision's number and
+#: the engine's index of one field's values has 512 slots (measured: registering hangs
+#: with about 550 distinct values).
+MAX_NODES = 400
+#: Largest threshold a rule may compare with: the engine compares 64-bit integers.
+MAX_THRESHOLD = 2**62
 
 
-def build_rules(spec: JobSpec) -> list[Rule]:
-    """One rule per status of each criterion, pattern and the overall outcome."""
-    spec_wide = [_license(lic) for lic in spec.licenses] + [
-        _certificate(c) for c in spec.certificates
-    ]
-    criterion_rules: list[Rule] = []
-    pattern_rules: list[Rule] = []
-    holds: list[Condition] = []
-    possible: list[Condition] = []
-    for pattern in spec.patterns:
-        criteria: list[_Criterion] = []
-        if pattern.education is not None:
-            criteria.append(_education(pattern.education, pattern, spec))
-        criteria += _experiences(spec, pattern)
-        criteria += [_license(lic) for lic in pattern.licenses]
-        criteria += [_certificate(c) for c in pattern.certificates]
-        for criterion in criteria:
-            criterion_rules += criterion.rules
-        everything = criteria + spec_wide
-        pattern_holds = all_of(*(c.passes_certainly for c in everything))
-        pattern_possible = all_of(*(c.passes_possibly for c in everything))
-        pattern_rules += _decision_list(
-            "pattern",
-            f"pattern.{pattern.id}",
-            [(PATTERN_HOLDS, pattern_holds), (PATTERN_POSSIBLE, pattern_possible)],
-            PATTERN_FAILS,
-        )
-        holds.append(pattern_holds)
-        possible.append(pattern_possible)
-    for criterion in spec_wide:
-        criterion_rules += criterion.rules
-    qualified = any_of(*holds)
-    rejected = all_of(*(negate(p) for p in possible))
-    if _discretionary(spec):
+def _equal_all(fields: Sequence[str], grade: int) -> Condition:
+    return all_of(*(Compare(f, "==", grade) for f in fields))
+
+
+def _equal_any(fields: Sequence[str], grade: int) -> Condition:
+    return any_of(*(Compare(f, "==", grade) for f in fields))
+
+
+def _at_least_all(fields: Sequence[str], grade: int) -> Condition:
+    return all_of(*(Compare(f, ">=", grade) for f in fields))
+
+
+def _at_least_any(fields: Sequence[str], grade: int) -> Condition:
+    return any_of(*(Compare(f, ">=", grade) for f in fields))
+
+
+def _weakest(kind: SubjectKind, subject: str, count: int) -> list[Rule]:
+    """A pattern (or part of one): holds when every input passes, possible when every
+    input at least needs review, fails otherwise."""
+    fields = [grade_field(i) for i in range(count)]
+    return _decision_list(
+        kind,
+        subject,
+        [
+            (PATTERN_HOLDS, _equal_all(fields, PASSES)),
+            (PATTERN_POSSIBLE, _at_least_all(fields, REVIEW)),
+        ],
+        PATTERN_FAILS,
+    )
+
+
+def _strongest(subject: str, count: int) -> list[Rule]:
+    """Part of the outcome: holds when some pattern holds, possible when some pattern is
+    possible, fails otherwise."""
+    fields = [grade_field(i) for i in range(count)]
+    return _decision_list(
+        "part",
+        subject,
+        [
+            (PATTERN_HOLDS, _equal_any(fields, PASSES)),
+            (PATTERN_POSSIBLE, _at_least_any(fields, REVIEW)),
+        ],
+        PATTERN_FAILS,
+    )
+
+
+def _outcome(count: int, discretionary: bool) -> list[Rule]:
+    fields = [grade_field(i) for i in range(count)]
+    rejected = all_of(*(Compare(f, "<", REVIEW) for f in fields))
+    if discretionary:
         # an agency that may accept "any equivalent combination" decides such cases itself
         rejected = all_of(rejected, Compare(F.ANY_EVIDENCE, "==", 0))
-    outcome_rules = _decision_list(
+    return _decision_list(
         "outcome",
         OUTCOME_SUBJECT,
-        [(Outcome.qualified.value, qualified), (Outcome.not_qualified.value, rejected)],
+        [
+            (Outcome.qualified.value, _equal_any(fields, PASSES)),
+            (Outcome.not_qualified.value, rejected),
+        ],
         Outcome.needs_review.value,
     )
-    return criterion_rules + pattern_rules + outcome_rules
+
+
+class _Builder:
+    """Collects decisions in evaluation order."""
+
+    def __init__(self) -> None:
+        self.nodes: list[Node] = []
+
+    def add(
+        self,
+        subject: str,
+        kind: SubjectKind,
+        rules: Sequence[Rule],
+        grades: Sequence[str] = (),
+        extra_facts: Sequence[str] = (),
+    ) -> str:
+        read = referenced_facts(rules)
+        grade_fields = {grade_field(i) for i in range(len(grades))}
+        facts = [*(f for f in sorted(read - grade_fields) if f not in extra_facts), *extra_facts]
+        self.nodes.append(
+            Node(len(self.nodes), subject, kind, tuple(rules), tuple(facts), tuple(grades))
+        )
+        return subject
+
+    def reduce(
+        self,
+        subject: str,
+        inputs: Sequence[str],
+        make: Callable[[str, int], list[Rule]],
+    ) -> list[str]:
+        """Inputs grouped into parts of at most MAX_NODE_INPUTS, until few enough are left."""
+        level = 0
+        while len(inputs) > MAX_NODE_INPUTS:
+            level += 1
+            parts: list[str] = []
+            for start in range(0, len(inputs), MAX_NODE_INPUTS):
+                group = inputs[start : start + MAX_NODE_INPUTS]
+                part = f"{subject}/part{level}.{start // MAX_NODE_INPUTS + 1}"
+                parts.append(self.add(part, "part", make(part, len(group)), group))
+            inputs = parts
+        return list(inputs)
+
+
+def build_nodes(spec: JobSpec) -> list[Node]:
+    """The spec's decisions: criteria first, then patterns (and their parts), then the
+    outcome (and its parts)."""
+    builder = _Builder()
+    wide = [_license(lic) for lic in spec.licenses] + [_certificate(c) for c in spec.certificates]
+    per_pattern = [(p, _pattern_criteria(spec, p)) for p in spec.patterns]
+    for _, criteria in per_pattern:
+        for criterion in criteria:
+            builder.add(criterion.rules[0].subject, "criterion", criterion.rules)
+    for criterion in wide:
+        builder.add(criterion.rules[0].subject, "criterion", criterion.rules)
+    wide_subjects = [c.rules[0].subject for c in wide]
+    patterns: list[str] = []
+    for pattern, criteria in per_pattern:
+        subject = f"pattern.{pattern.id}"
+        inputs = builder.reduce(
+            subject,
+            [c.rules[0].subject for c in criteria] + wide_subjects,
+            lambda part, count: _weakest("part", part, count),
+        )
+        patterns.append(
+            builder.add(subject, "pattern", _weakest("pattern", subject, len(inputs)), inputs)
+        )
+    inputs = builder.reduce(OUTCOME_SUBJECT, patterns, _strongest)
+    discretionary = _discretionary(spec)
+    builder.add(
+        OUTCOME_SUBJECT,
+        "outcome",
+        _outcome(len(inputs), discretionary),
+        inputs,
+        extra_facts=[F.ANY_EVIDENCE] if discretionary else [],
+    )
+    return builder.nodes
 
 
 #: Facts per action call: durable_rules hands an action up to this many matching facts.
@@ -523,33 +602,67 @@ def referenced_facts(rules: Sequence[Rule]) -> set[str]:
     return found
 
 
-def compile_spec(spec: JobSpec, *, joint: bool = True) -> CompiledRuleset:
+class RulesetLimitError(SpecError):
+    """A spec the rule engine cannot run; the message names the spec, the criterion and
+    the limit."""
+
+
+def _check_limits(spec: JobSpec, nodes: Sequence[Node]) -> None:
+    """Refuse, at compile time, a spec that would exceed what the engine takes."""
+    if len(nodes) > MAX_NODES:
+        crossing = nodes[MAX_NODES]
+        raise RulesetLimitError(
+            f"spec {spec.id!r}: too many decisions for the rule engine at {crossing.subject!r}: "
+            f"{len(nodes)} criteria, patterns and parts, the limit is {MAX_NODES}; "
+            "split the spec into smaller ones"
+        )
+    for node in nodes:
+        for rule in node.rules:
+            stack: list[Condition] = [rule.condition]
+            while stack:
+                condition = stack.pop()
+                if isinstance(condition, Compare):
+                    if abs(condition.value) > MAX_THRESHOLD:
+                        raise RulesetLimitError(
+                            f"spec {spec.id!r}: criterion {node.subject!r} needs a threshold "
+                            f"of {condition.value} credit units, beyond the rule engine's "
+                            f"limit of {MAX_THRESHOLD}; check the years it requires"
+                        )
+                else:
+                    stack.extend(condition.parts)
+
+
+def compile_spec(spec: JobSpec) -> CompiledRuleset:
     """Compile a spec to its durable_rules ruleset (conditions only; actions are bound later).
 
-    With `joint` (the default) each combination of criterion statuses is one rule when
-    there are few enough combinations; otherwise each criterion, pattern and the outcome
-    has its own rules. Only the facts the rules read are sent to the engine.
+    Raises SpecError for a spec with no pattern or a pattern that requires nothing, and
+    RulesetLimitError when the spec exceeds a limit of the rule engine.
     """
-    joint_rules = build_joint_rules(spec) if joint else None
-    rules = joint_rules if joint_rules is not None else build_rules(spec)
-    used = referenced_facts(rules)
+    check_every_pattern_requires(spec)
+    nodes = build_nodes(spec)
+    _check_limits(spec, nodes)
+    used = {f for node in nodes for f in node.facts}
     fact_names = [F.KEY] + [n for n in F.fact_names(spec) if n in used and n != F.KEY]
-    guard = {"$ex": {F.KEY: 1}}
     definition: dict[str, Any] = {}
-    for rule in rules:
-        parts = rule.condition.parts if isinstance(rule.condition, AllOf) else (rule.condition,)
-        definition[rule.name] = {
-            "all": [{"m": {"$and": [guard, *(to_durable(p) for p in parts)]}}],
-            "cap": ACTION_BATCH,
-        }
-    digest = hashlib.sha256(json.dumps(definition, sort_keys=True).encode("utf-8")).hexdigest()
+    for node in nodes:
+        for rule in node.rules:
+            condition = rule.condition
+            parts = condition.parts if isinstance(condition, AllOf) else (condition,)
+            definition[rule.name] = {
+                "all": [{"m": {"$and": [{NODE_FIELD: node.index}, *map(to_durable, parts)]}}],
+                "cap": ACTION_BATCH,
+            }
+    wiring = [[node.subject, list(node.facts), list(node.grades)] for node in nodes]
+    digest = hashlib.sha256(
+        json.dumps({"rules": definition, "inputs": wiring}, sort_keys=True).encode("utf-8")
+    ).hexdigest()
     return CompiledRuleset(
         name=f"mq_{digest[:16]}",
         sha256=digest,
-        rules=tuple(rules),
+        nodes=tuple(nodes),
         definition=definition,
         fact_names=tuple(fact_names),
-        clip_limits=tuple(sorted(_clip_limits(rules).items())),
+        clip_limits=tuple(sorted(_clip_limits([r for n in nodes for r in n.rules]).items())),
     )
 
 

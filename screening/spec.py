@@ -263,6 +263,15 @@ class JobSpec(_Model):
                     )
         return self
 
+    def empty_patterns(self) -> list[str]:
+        """Ids of patterns that require nothing (no education, experience, license or
+        certificate): such a pattern would qualify everyone."""
+        return [
+            p.id
+            for p in self.patterns
+            if p.education is None and not (p.experience or p.licenses or p.certificates)
+        ]
+
     def criterion_ids(self) -> list[str]:
         """Every criterion id, in the order results show them."""
         ids: list[str] = []
@@ -316,6 +325,24 @@ def _describe(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def check_every_pattern_requires(spec: JobSpec, source: str | None = None) -> None:
+    """Refuse a spec that cannot screen anyone fairly: no pattern, or a pattern that
+    requires nothing (it would qualify every applicant)."""
+    where = f"{source}: " if source else ""
+    if not spec.patterns:
+        raise SpecError(
+            f"{where}spec {spec.id!r} has no pattern (no way to qualify); add at least one "
+            "pattern with an education, experience, license or certificate requirement"
+        )
+    empty = spec.empty_patterns()
+    if empty:
+        raise SpecError(
+            f"{where}spec {spec.id!r}, pattern {empty[0]!r} requires nothing and would "
+            "qualify every applicant; give it an education, experience, license or "
+            "certificate requirement, or remove it"
+        )
+
+
 def spec_from_data(data: Any, source: str = "<spec>") -> JobSpec:
     """Validate already-parsed data as a JobSpec, raising SpecError with every problem."""
     if not isinstance(data, dict):
@@ -324,7 +351,7 @@ def spec_from_data(data: Any, source: str = "<spec>") -> JobSpec:
             f"found {type(data).__name__}"
         )
     try:
-        return JobSpec.model_validate(data)
+        spec = JobSpec.model_validate(data)
     except ValidationError as exc:
         lines = [f"{source}: the spec is not valid ({exc.error_count()} problem(s)):"]
         for err in exc.errors():
@@ -332,6 +359,8 @@ def spec_from_data(data: Any, source: str = "<spec>") -> JobSpec:
             found = "missing" if err["type"] == "missing" else _describe(err.get("input"))
             lines.append(f"  - {where}: {err['msg']} (found: {found})")
         raise SpecError("\n".join(lines)) from exc
+    check_every_pattern_requires(spec, source)
+    return spec
 
 
 def load_spec(path: str | Path) -> JobSpec:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -102,44 +103,44 @@ def test_facts_missing_a_rule_input_surface_as_engine_error() -> None:
     spec.patterns[0].experience[0].years = 12
     compiled = compile_spec(spec)
     frame = random_facts(compiled, 5, seed=4)
-    facts_without_key = frame.rename(columns={F.KEY: "not_the_key"})
+    credit = F.experience_certain("typical.experience")
     with pytest.raises(EngineError, match="missing"):
-        evaluate(compiled, facts_without_key)
+        evaluate(compiled, frame.drop(columns=[credit]))
 
 
-def test_a_fact_no_rule_handles_surfaces_as_engine_error() -> None:
+def without_rules(compiled: CompiledRuleset, dropped: set[str], suffix: str) -> CompiledRuleset:
+    """The ruleset with some rules left out, registered under its own name."""
+    assert dropped <= {rule.name for rule in compiled.rules}
+    nodes = tuple(
+        dataclasses.replace(n, rules=tuple(r for r in n.rules if r.name not in dropped))
+        for n in compiled.nodes
+    )
+    return dataclasses.replace(
+        compiled,
+        name=compiled.name + suffix,
+        nodes=nodes,
+        definition={k: v for k, v in compiled.definition.items() if k not in dropped},
+    )
+
+
+def test_a_fact_no_criterion_rule_handles_surfaces_as_engine_error() -> None:
     spec = load_spec(ALAMEDA)
     spec.patterns[0].experience[0].years = 13
-    full = compile_spec(spec, joint=False)
     # without its not_met rule, a short experience fact matches none of the subject's rules
-    dropped = {"typical.experience:not_met"}
-    assert dropped <= {rule.name for rule in full.rules}
-    broken = dataclasses.replace(
-        full,
-        name=full.name + "_broken",
-        rules=tuple(r for r in full.rules if r.name not in dropped),
-        definition={k: v for k, v in full.definition.items() if k not in dropped},
-    )
-    with pytest.raises(EngineError):
+    broken = without_rules(compile_spec(spec), {"typical.experience:not_met"}, "_broken")
+    with pytest.raises(EngineError, match="matched no rule"):
         evaluate(broken, random_facts(broken, 20, seed=5))
 
 
-def test_a_fact_no_joint_rule_handles_surfaces_as_engine_error() -> None:
+def test_a_fact_no_outcome_rule_handles_surfaces_as_engine_error() -> None:
     spec = load_spec(ALAMEDA)
     spec.patterns[0].experience[0].years = 17
     full = compile_spec(spec)
     facts = random_facts(full, 200, seed=6)
     fired = evaluate_vectorised(full, facts).statuses["outcome"]
     assert fired.tolist().count("not_qualified") > 0
-    # drop every joint rule that decides not_qualified: those facts now match no rule
-    dropped = {rule.name for rule in full.rules if rule.status == "not_qualified"}
-    broken = dataclasses.replace(
-        full,
-        name=full.name + "_broken_joint",
-        rules=tuple(r for r in full.rules if r.name not in dropped),
-        definition={k: v for k, v in full.definition.items() if k not in dropped},
-    )
-    with pytest.raises(EngineError):
+    broken = without_rules(full, {"outcome:not_qualified"}, "_broken_outcome")
+    with pytest.raises(EngineError, match="matched no rule"):
         evaluate(broken, facts)
 
 
@@ -164,3 +165,109 @@ def test_worker_processes_decide_exactly_as_one_process(monkeypatch: pytest.Monk
     assert as_lists(parallel.statuses) == as_lists(
         evaluate_vectorised(ALAMEDA_RULES, facts).statuses
     )
+
+
+def _kill_pool_workers() -> None:
+    pool = engine._POOL
+    assert pool is not None
+    for process in list(pool._processes.values()):  # type: ignore[union-attr]
+        process.kill()
+        process.join()
+
+
+def test_a_pool_whose_worker_died_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(engine, "PARALLEL_MINIMUM", 100)
+    facts = random_facts(ALAMEDA_RULES, 2_000, seed=12)
+    expected = as_lists(evaluate_vectorised(ALAMEDA_RULES, facts).statuses)
+    # each evaluation asks the engine afresh (not what this process remembers)
+    monkeypatch.setattr(engine, "MEMO_LIMIT", 0)
+    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
+    # a worker dies between evaluations: the next one starts a new pool and succeeds
+    _kill_pool_workers()
+    deadline = time.monotonic() + 30
+    while not getattr(engine._POOL, "_broken", False) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
+    # a worker dies during an evaluation: that one fails, the next succeeds
+    original = engine._pool
+
+    def pool_losing_its_workers(workers: int) -> Any:
+        pool = original(workers)
+        _kill_pool_workers()
+        return pool
+
+    monkeypatch.setattr(engine, "_pool", pool_losing_its_workers)
+    with pytest.raises(EngineError, match="worker process died"):
+        evaluate(ALAMEDA_RULES, facts, workers=2)
+    monkeypatch.setattr(engine, "_pool", original)
+    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
+
+
+def test_decisions_split_into_parts_agree_with_their_criteria() -> None:
+    """Ten patterns of ten criteria each: patterns and the outcome are decided in parts
+    (more than eight inputs); the result must be what the criteria's statuses say."""
+    from screening.ruleset import MAX_NODE_INPUTS
+    from screening.spec import spec_from_data
+
+    patterns = [
+        {
+            "id": f"p{p}",
+            "experience": [
+                {"id": f"p{p}.e{e}", "years": 1 + (p + e) % 4, "areas": {"payroll": []}}
+                for e in range(10)
+            ],
+        }
+        for p in range(10)
+    ]
+    spec = spec_from_data({"id": "parts", "title": "Parts", "patterns": patterns})
+    compiled = compile_spec(spec)
+    assert any(n.kind == "part" for n in compiled.nodes)
+    assert all(len(n.grades) <= MAX_NODE_INPUTS for n in compiled.nodes)
+    year = F.year_credit(40)
+    rng = np.random.default_rng(21)
+    count = 400
+    columns: dict[str, Any] = {F.KEY: np.arange(count)}
+    for p in range(10):
+        for e in range(10):
+            certain = rng.choice([0, 1, 2, 4], count, p=[0.1, 0.1, 0.2, 0.6]) * year
+            columns[F.experience_certain(f"p{p}.e{e}")] = certain
+            columns[F.experience_possible(f"p{p}.e{e}")] = (
+                certain + rng.integers(0, 2, count) * year
+            )
+    facts = pd.DataFrame(columns)
+    durable = evaluate(compiled, facts).statuses
+    assert as_lists(durable) == as_lists(evaluate_vectorised(compiled, facts).statuses)
+    assert len(set(durable["outcome"].tolist())) == 3, "the facts should reach every outcome"
+    grade = {"met": 2, "review": 1, "not_met": 0}
+    for row in range(count):
+        best = max(min(grade[durable[f"p{p}.e{e}"][row]] for e in range(10)) for p in range(10))
+        expected = {2: "qualified", 1: "needs_review", 0: "not_qualified"}[best]
+        assert durable["outcome"][row] == expected, row
+
+
+def test_a_decision_asks_the_engine_once_per_distinct_input(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = load_spec(ALAMEDA).model_copy(update={"id": "memo-probe"}, deep=True)
+    compiled = compile_spec(spec)
+    asked: list[int] = []
+    original = engine._fire
+
+    def counting(compiled: CompiledRuleset, work: list[Any]) -> Any:
+        asked.append(sum(len(rows) for _, rows in work))
+        return original(compiled, work)
+
+    monkeypatch.setattr(engine, "_fire", counting)
+    facts = random_facts(compiled, 300, seed=31)
+    first = as_lists(evaluate(compiled, facts).statuses)
+    assert sum(asked) > 0
+    asked.clear()
+    # the same facts again: every decision's inputs are known, the engine is not asked
+    assert as_lists(evaluate(compiled, facts).statuses) == first
+    assert sum(asked) == 0
+    # half known, half new: only the new rows reach the engine, decisions stay right
+    more = pd.concat([facts.iloc[:150], random_facts(compiled, 150, seed=32)], ignore_index=True)
+    assert as_lists(evaluate(compiled, more).statuses) == as_lists(
+        evaluate_vectorised(compiled, more).statuses
+    )
+    assert 0 < sum(asked) < 3 * len(more)

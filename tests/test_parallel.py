@@ -103,6 +103,24 @@ def test_a_worker_that_dies_is_reported_as_a_stopped_worker() -> None:
             list(chunks)
 
 
+def test_a_run_after_a_worker_died_starts_new_workers() -> None:
+    expected_results, _ = _one_batch_outputs(SAMPLE)
+    settings = dict(record_audit=False, workers=2, chunk_rows=41, parallel_minimum_bytes=0)
+    with ParallelRun(SAMPLE, ALAMEDA, as_of=AS_OF, **settings) as run:  # type: ignore[arg-type]
+        assert run._pool is not None
+        chunks = iter(run)
+        next(chunks)
+        for process in list(run._pool._processes.values()):
+            process.kill()
+            process.join()
+        with pytest.raises(WorkerError):
+            list(chunks)
+    with ParallelRun(SAMPLE, ALAMEDA, as_of=AS_OF, **settings) as again:  # type: ignore[arg-type]
+        assert again.uses_workers
+        results, _, _ = _run_outputs(again)
+    assert results == expected_results
+
+
 def test_the_memo_evaluates_each_distinct_fact_row_once_across_batches() -> None:
     compiled = compiled_ruleset(load_spec(ALAMEDA))
     whole = screen_files(SAMPLE, ALAMEDA, as_of=AS_OF)

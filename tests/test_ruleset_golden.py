@@ -6,6 +6,7 @@ compiler or the spec; review the diff like any other change of decisions.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections import defaultdict
@@ -25,6 +26,7 @@ from screening.ruleset import (
     Compare,
     CompiledRuleset,
     Condition,
+    Node,
     compile_spec,
     evaluate_frame,
 )
@@ -133,19 +135,24 @@ COMPILED = {
 }
 
 
+def _grade_frame(node: Node) -> pd.DataFrame:
+    """Every combination of a decision's grade inputs (and of 0 / 1 for its own facts)."""
+    fields = node.fields()
+    levels = [(0, 1) if f in node.facts else (0, 1, 2) for f in fields]
+    return pd.DataFrame(list(itertools.product(*levels)), columns=fields)
+
+
 @pytest.mark.parametrize("which", sorted(COMPILED))
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data())
 def test_each_subject_has_exactly_one_rule_holding(which: str, data: st.DataObject) -> None:
     compiled = COMPILED[which]
     frame = data.draw(_fact_strategy(compiled))
-    holding: dict[str, np.ndarray] = {}
-    for rule in compiled.rules:
-        hits = evaluate_frame(rule.condition, frame).astype(np.int64)
-        holding[rule.subject] = holding.get(rule.subject, 0) + hits
-    assert holding, "no rules"
-    for subject, count in holding.items():
-        assert (count == 1).all(), f"{subject}: {count.tolist()} rules hold instead of 1"
+    assert compiled.nodes, "no decisions"
+    for node in compiled.nodes:
+        inputs = _grade_frame(node) if node.grades else frame
+        count = sum(evaluate_frame(r.condition, inputs).astype(np.int64) for r in node.rules)
+        assert (count == 1).all(), f"{node.subject}: {count.tolist()} rules hold instead of 1"
 
 
 def test_every_criterion_pattern_and_the_outcome_have_rules() -> None:

@@ -1009,7 +1009,12 @@ licenses:
   - {id: license, kind: driver's license, state: CA, applies: always, enforce_at: screening}
 """,
     )
-    result = one(tmp_path, job(title="Cashier"), spec=spec, cells={"drivers_license": "no"})
+    result = one(
+        tmp_path,
+        job(title="Cashier"),
+        spec=spec,
+        cells={"drivers_license": "no", "certificates": ""},
+    )
     decision = result.decision("A1")
     assert decision.outcome.value == "not_qualified"
     assert sum(c.status.value == "not_met" for c in decision.criteria) == 6
