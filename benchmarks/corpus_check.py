@@ -31,7 +31,11 @@ from screening.engine import EngineError  # noqa: E402
 from screening.pipeline import screen_files  # noqa: E402
 from screening.ruleset import RulesetLimitError  # noqa: E402
 from screening.spec import Reviewed, SpecError, check_every_pattern_requires  # noqa: E402
-from screening.speccompiler import compile_document, default_vocabulary  # noqa: E402
+from screening.speccompiler import (  # noqa: E402
+    NotASpecError,
+    compile_document,
+    default_vocabulary,
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED = REPO_ROOT.parent / "shared" / "corpus"
@@ -40,6 +44,9 @@ DEFAULT_APPLICANTS = REPO_ROOT / "data" / "account-manager-applicants.csv"
 AS_OF = date(2026, 11, 26)
 
 NOT_A_SPEC = "refused: not a class specification"
+#: A specification the compiler read no requirement checked at screening from: refused
+#: with a message (its rules would qualify everyone), not a failure of the engine.
+NO_REQUIREMENT = "refused: no requirement the compiler could read (write the rule file by hand)"
 SCREENED = "screened"
 #: Drafts with unparsed sentences, which `screen` holds back until an analyst reviews them:
 #: screened past that gate, and counted as their own cause so the figure stays visible.
@@ -63,6 +70,9 @@ def check_one(job: tuple[str, str]) -> Checked:
     except DocumentError as exc:
         return Checked(path, "failure: unreadable document", str(exc))
     except Exception as exc:
+        if isinstance(exc, NotASpecError) and exc.reason == "no_requirement":
+            # a class specification whose rules would qualify everyone: refused, and said
+            return Checked(path, NO_REQUIREMENT, str(exc).splitlines()[0])
         if isinstance(exc, SpecError) or type(exc).__module__ == compile_document.__module__:
             # the compiler's own refusal: what it read is not a class specification
             return Checked(path, NOT_A_SPEC, str(exc).splitlines()[0])

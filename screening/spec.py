@@ -263,9 +263,18 @@ class JobSpec(_Model):
                     )
         return self
 
+    def screening_credentials(self) -> bool:
+        """Whether the spec-wide licenses or certificates include one checked at screening
+        (one checked only at appointment never changes an outcome)."""
+        credentials: list[License | Certificate] = [*self.licenses, *self.certificates]
+        return any(c.enforce_at == "screening" for c in credentials)
+
     def empty_patterns(self) -> list[str]:
-        """Ids of patterns that require nothing (no education, experience, license or
-        certificate): such a pattern would qualify everyone."""
+        """Ids of patterns that require nothing -- no education, experience, license or
+        certificate of their own, and no spec-wide one checked at screening: such a pattern
+        would qualify everyone."""
+        if self.screening_credentials():
+            return []
         return [
             p.id
             for p in self.patterns
@@ -339,7 +348,7 @@ def check_every_pattern_requires(spec: JobSpec, source: str | None = None) -> No
         raise SpecError(
             f"{where}spec {spec.id!r}, pattern {empty[0]!r} requires nothing and would "
             "qualify every applicant; give it an education, experience, license or "
-            "certificate requirement, or remove it"
+            "certificate requirement (or the spec one checked at screening), or remove it"
         )
 
 

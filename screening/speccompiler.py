@@ -2148,13 +2148,11 @@ def compile_document_data(document: Document, vocabulary: Vocabulary) -> Compile
             pattern_id += "_2"
         used.add(pattern_id)
         patterns.append(_finish_pattern(draft, pattern_id, builder.typical_clause))
-    # "No experience is required" states that everyone qualifies: a spec, not a refusal.
-    if (
-        not patterns
-        and not builder.licenses
-        and not builder.certificates
-        and not builder.typical_clause
-    ):
+    # Nothing checked at screening (at most credentials verified at appointment): the
+    # spec would qualify everyone, so it is refused -- the analyst writes it by hand.
+    credentials: list[License | Certificate] = [*builder.licenses, *builder.certificates]
+    screened_credentials = any(c.enforce_at == "screening" for c in credentials)
+    if not patterns and not screened_credentials:
         raise NotASpecError(
             f"{document.name}: the minimum-qualification section states no education, "
             "experience, license or certificate requirement the compiler could read "

@@ -479,6 +479,8 @@ def test_license_required_at_screening_with_class() -> None:
 def test_license_conditional_and_at_appointment() -> None:
     compiled = compile_text(
         """
+        Minimum Qualifications
+        Two years of experience in office administration.
         Special Requirement
         A valid Texas driver's license may be required for positions that require driving and
         must be held at time of appointment.
@@ -492,6 +494,8 @@ def test_license_conditional_and_at_appointment() -> None:
 def test_professional_license_kind() -> None:
     compiled = compile_text(
         """
+        Minimum Qualifications
+        Two years of experience in office administration.
         LICENSES, REGISTRATIONS AND/OR CERTIFICATES
         Possession of a valid license to practice nursing in the State of Ohio prior to appointment.
         """
@@ -723,6 +727,8 @@ def test_a_part_with_no_area_of_its_own_is_in_the_general_areas() -> None:
 def test_clearances_and_background_checks_are_conditions_at_appointment() -> None:
     compiled = compile_text(
         """
+        Minimum Qualifications
+        Two years of experience in office administration.
         LICENSES, REGISTRATIONS AND/OR CERTIFICATES
         Must be able to pass and maintain SIDA (Security Identification Display Area) clearance.
         Must pass a criminal background check prior to appointment.
@@ -736,12 +742,17 @@ def test_clearances_and_background_checks_are_conditions_at_appointment() -> Non
     assert compiled.spec.unparsed == []
 
 
-def test_no_experience_required_is_a_pattern_without_criteria() -> None:
-    compiled = compile_text("MINIMUM QUALIFICATIONS\nNo previous experience or education required.")
-    (pattern,) = compiled.spec.patterns
-    assert pattern.education is None and pattern.experience == []
-    assert pattern.clause == "No previous experience or education required."
-    assert compiled.spec.unparsed == []
+def test_no_requirement_checked_at_screening_is_refused_not_an_empty_spec() -> None:
+    # a spec that requires nothing at screening would qualify everyone: the analyst writes
+    # that rule file by hand, knowingly
+    for text in (
+        "MINIMUM QUALIFICATIONS\nNo previous experience or education required.",
+        "LICENSES\nPossession of a valid license to practice nursing in Ohio prior to appointment.",
+    ):
+        with pytest.raises(NotASpecError) as refused:
+            compile_text(text)
+        assert refused.value.reason == "no_requirement"
+        assert "would qualify everyone" in str(refused.value)
 
 
 def test_typical_class_lists_are_not_requirements() -> None:
