@@ -21,6 +21,7 @@ import yaml
 from screening.ruleset import RulesetLimitError, compile_spec
 from screening.spec import SpecError, load_spec, spec_from_data
 from tests.builders import ALAMEDA, ROOT, VOCABULARY
+from tests.conftest import shared_input
 
 APPLICANTS = ROOT / "data" / "account-manager-applicants.csv"
 
@@ -358,17 +359,10 @@ def test_a_spec_beyond_the_engines_decision_limit_is_refused_by_the_cli(tmp_path
     assert "please report" not in done.stderr.lower()
 
 
-CORPUS = ROOT.parent / "shared" / "corpus" / "philadelphia"
-
-
 def test_a_real_specification_that_hit_the_expression_limit_screens() -> None:
     """A Philadelphia class specification whose compiled rules durable_rules refused
     (error code 113) under the former rule layout."""
-    document = CORPUS / "1d55.htm"
-    if not document.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"reference corpus not found at {CORPUS}")
-        pytest.skip(f"reference corpus not found at {CORPUS}")
+    document = shared_input("corpus/philadelphia/1d55.htm")
     from datetime import date
 
     from screening.pipeline import screen_files
