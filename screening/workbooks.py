@@ -26,6 +26,15 @@ from screening.columns import FileLevelError
 from screening.reading import InputFile, RawTable, RowProblem, visible_text
 
 
+def _damaged(role: str, shown: str, exc: BaseException) -> FileLevelError:
+    return _fail(
+        role,
+        shown,
+        f"is a damaged Excel workbook ({type(exc).__name__})",
+        "Open it in Excel and save it again, or save it as CSV (UTF-8).",
+    )
+
+
 def _fail(role: str, path: str, problem: str, fix: str) -> FileLevelError:
     return FileLevelError(f"{role} file {path!r}: {problem}. {fix}")
 
@@ -130,12 +139,7 @@ def check_workbook_archive(
             if strings is not None:
                 _check_shared_strings(archive, strings, role, shown, limits)
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise _fail(
-            role,
-            shown,
-            f"is a damaged Excel workbook ({type(exc).__name__})",
-            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
-        ) from None
+        raise _damaged(role, shown, exc) from None
 
 
 def _shared_strings_part(archive: zipfile.ZipFile) -> str | None:
@@ -320,12 +324,7 @@ def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> R
     try:
         workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged workbook
-        raise _fail(
-            role,
-            shown,
-            f"is a damaged Excel workbook ({type(exc).__name__})",
-            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
-        ) from None
+        raise _damaged(role, shown, exc) from None
     try:
         if not workbook.worksheets:
             raise _fail(role, shown, "has no sheet", "Put the applicant list on the first sheet.")
@@ -333,19 +332,9 @@ def read_workbook(path: Path, role: str, shown: str, sha: str, wanted: Any) -> R
     except (FileLevelError, ValueError, KeyError, IndexError, EOFError, zipfile.BadZipFile) as exc:
         if isinstance(exc, FileLevelError):
             raise
-        raise _fail(
-            role,
-            shown,
-            f"is a damaged Excel workbook ({type(exc).__name__})",
-            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
-        ) from None
+        raise _damaged(role, shown, exc) from None
     except SyntaxError as exc:  # XML that does not parse
-        raise _fail(
-            role,
-            shown,
-            f"is a damaged Excel workbook ({type(exc).__name__})",
-            "Open it in Excel and save it again, or save it as CSV (UTF-8).",
-        ) from None
+        raise _damaged(role, shown, exc) from None
     finally:
         workbook.close()
     header_number = header_row_number(sheet.rows)
