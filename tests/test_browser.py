@@ -179,6 +179,37 @@ def _decision_on(driver: Any) -> str:
     return str(found[0].text.split()[-1]) if found else ""
 
 
+def _open_options(driver: Any, label: str) -> list[Any]:
+    """Open a selectbox's list and return its options, clicking again while a rerun
+    replaced, covered or disabled the box before its list opened."""
+    from selenium.common.exceptions import (
+        ElementClickInterceptedException,
+        ElementNotInteractableException,
+        StaleElementReferenceException,
+    )
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    def attempt(d: Any) -> list[Any] | bool:
+        options = d.find_elements(By.CSS_SELECTOR, "[role='option']")
+        if options:
+            return list(options)
+        _selectbox(d, label).click()
+        return False
+
+    found: list[Any] = WebDriverWait(
+        driver,
+        60,
+        poll_frequency=1,
+        ignored_exceptions=[
+            StaleElementReferenceException,
+            ElementNotInteractableException,
+            ElementClickInterceptedException,
+        ],
+    ).until(attempt)
+    return found
+
+
 def _settled(driver: Any) -> bool:
     from selenium.webdriver.common.by import By
 
@@ -196,15 +227,14 @@ def test_after_a_settlement_the_review_form_acts_on_the_applicant_shown(
     driver.get(f"{app_url}/review_queue")
     # one kind of doubt at a time: the industries, which a settlement resolves
     wait.until(lambda d: _shown(d, "Kind of doubt") == "every kind")
-    _selectbox(driver, "Kind of doubt").click()
-    kinds = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"))
+    kinds = _open_options(driver, "Kind of doubt")
     next(o for o in kinds if o.text == "industry").click()
+    wait.until(lambda d: _shown(d, "Kind of doubt") == "industry")
     wait.until(lambda d: _shown(d, "Group").startswith("industry: "))
     group = _shown(driver, "Group")
     kind_value = group.rsplit(" (", 1)[0]
     # pick the last member, so a kept value would name someone else after the re-screen
-    _selectbox(driver, "Applicant").click()
-    options = wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"))
+    options = _open_options(driver, "Applicant")
     picked = options[-1].text
     options[-1].click()
     wait.until(lambda d: _shown(d, "Applicant") == picked)
@@ -221,10 +251,7 @@ def test_after_a_settlement_the_review_form_acts_on_the_applicant_shown(
     shown_group = _shown(driver, "Group")
     assert not shown_group.startswith(f"{kind_value} ("), shown_group  # the old group is gone
     shown = _shown(driver, "Applicant")
-    _selectbox(driver, "Group").click()
-    groups = [
-        o.text for o in wait.until(lambda d: d.find_elements(By.CSS_SELECTOR, "[role='option']"))
-    ]
+    groups = [o.text for o in _open_options(driver, "Group")]
     _selectbox(driver, "Group").send_keys(Keys.ESCAPE)
     assert shown_group in groups and not [g for g in groups if g.startswith(f"{kind_value} (")]
     assert _decision_on(driver) == shown
