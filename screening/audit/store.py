@@ -1655,30 +1655,25 @@ def _block_problems(seq: int, check: BlockCheck) -> list[Problem]:
             )
         )
     named = check.applicants or {}
-    for position in check.kept_edited:
-        problems.append(
-            Problem(
-                name,
-                seq,
-                seq,
-                f"edited: the decision of applicant {named.get(position)!r} (position "
-                f"{position} in the block): its outcome, row or statuses no longer match "
-                "its hash",
-                named.get(position),
+    edits = [
+        (check.kept_edited, "its outcome, row or statuses no longer match its hash"),
+        (
+            check.private_edited,
+            "what it showed or the input it was made on no longer matches its hash",
+        ),
+    ]
+    for positions, what in edits:
+        for position in positions:
+            problems.append(
+                Problem(
+                    name,
+                    seq,
+                    seq,
+                    f"edited: the decision of applicant {named.get(position)!r} (position "
+                    f"{position} in the block): {what}",
+                    named.get(position),
+                )
             )
-        )
-    for position in check.private_edited:
-        problems.append(
-            Problem(
-                name,
-                seq,
-                seq,
-                f"edited: the decision of applicant {named.get(position)!r} (position "
-                f"{position} in the block): what it showed or the input it was made on no "
-                "longer matches its hash",
-                named.get(position),
-            )
-        )
     return problems
 
 
