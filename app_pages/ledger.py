@@ -10,8 +10,8 @@ import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, Protocol
 
-from screening.pipeline import ScreeningResult
 from screening.review import Override, OverrideLog, ReviewError, check_override
+from screening.run.stages import ScreeningResult
 
 audit: Any
 try:  # the audit store is an optional part of the package

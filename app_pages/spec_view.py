@@ -14,8 +14,8 @@ from app_pages import state
 from app_pages.text import plain
 from screening.browse import spec_in_words
 from screening.documents import DocumentError, read_document_bytes
-from screening.pipeline import compiled_ruleset, screen_batch
 from screening.review import changed_outcomes
+from screening.run.stages import compiled_ruleset, screen_batch
 from screening.spec import JobSpec, Level, SpecError, dump_spec, load_spec
 from screening.speccompiler import Placement, Section, compile_document_data, default_vocabulary
 from screening.specreview import (

@@ -24,7 +24,8 @@ from app_pages.text import plain
 from screening.columns import EntryGroup, MissingEntryColumns
 from screening.export import csv_bytes, excel_bytes
 from screening.loading import Batch
-from screening.pipeline import (
+from screening.review import Judgement, final_outcomes, review_items
+from screening.run.stages import (
     ScreeningResult,
     check_batch_columns,
     check_screenable,
@@ -32,7 +33,6 @@ from screening.pipeline import (
     needed_entry_groups,
     screen_batch,
 )
-from screening.review import Judgement, final_outcomes, review_items
 from screening.spec import JobSpec, SpecError, load_spec
 from screening.uploads import Upload, UploadError, load_uploads
 from screening.vocabulary import Vocabulary, default_rules_dir, vocabulary_for

@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from data.generate import generate_applicants  # noqa: E402
-from screening.pipeline import screen_batch  # noqa: E402
 from screening.review import review_items  # noqa: E402
+from screening.run.stages import screen_batch  # noqa: E402
 from screening.spec import load_spec  # noqa: E402
 from screening.uploads import Upload, load_uploads  # noqa: E402
 from screening.vocabulary import vocabulary_for  # noqa: E402

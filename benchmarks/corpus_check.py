@@ -28,8 +28,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from screening.documents import SUPPORTED_SUFFIXES, DocumentError  # noqa: E402
 from screening.engine import EngineError  # noqa: E402
-from screening.pipeline import screen_files  # noqa: E402
 from screening.ruleset import RulesetLimitError  # noqa: E402
+from screening.run.stages import screen_files  # noqa: E402
 from screening.spec import Reviewed, SpecError, check_every_pattern_requires  # noqa: E402
 from screening.speccompiler import (  # noqa: E402
     NotASpecError,

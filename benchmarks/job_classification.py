@@ -24,7 +24,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from screening.pipeline import screen_files  # noqa: E402
+from screening.run.stages import screen_files  # noqa: E402
 
 SPEC = ROOT / "rules" / "alameda-7616-account-manager.yaml"
 LABELLED = ROOT / "benchmarks" / "data" / "labelled-jobs.csv"

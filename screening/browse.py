@@ -11,7 +11,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
-from screening.pipeline import ScreeningResult
+from screening.run.stages import ScreeningResult
 from screening.spec import JobSpec, Level
 
 _LEVEL_WORDS = {

@@ -11,8 +11,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from screening.pipeline import ScreeningResult
 from screening.results import Decision, Outcome, Status
+from screening.run.stages import ScreeningResult
 from screening.spec import JobSpec
 
 OUTCOME_ORDER: list[str] = [o.value for o in Outcome]

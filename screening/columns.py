@@ -27,6 +27,8 @@ APPLICANT_FIELDS: tuple[str, ...] = (
     "drivers_license_state",
     "certificates",
 )
+#: The applicant fields besides the id: what a screened person's input record holds.
+APPLICANT_DETAIL_FIELDS: tuple[str, ...] = APPLICANT_FIELDS[1:]
 JOB_FIELDS: tuple[str, ...] = (
     "title",
     "employer",

@@ -32,7 +32,7 @@ import pandas as pd
 from durable import engine as durable_engine
 
 from screening import facts as F
-from screening.launch import end_with_parent
+from screening.processes import end_with_parent
 from screening.ruleset import FAILS, GRADE, NODE_FIELD, CompiledRuleset, evaluate_frame
 
 

@@ -42,9 +42,6 @@ from screening.columns import (
     unique_header_names,
 )
 from screening.reading import (
-    InputFile,
-    RawTable,
-    RowProblem,
     SourceFile,
     arrow_text_options,
     csv_headers,
@@ -57,6 +54,7 @@ from screening.reading import (
     scan_records,
 )
 from screening.results import InputIssue
+from screening.tables import InputFile, RawTable, RowProblem
 
 __all__ = [
     "Batch",

@@ -29,8 +29,8 @@ import yaml
 
 from screening.evidence import INVALID, UNCERTAIN
 from screening.jobclass import NEAR_MATCH, OCCUPATION_DOUBT, UNRECOGNISED_TITLE
-from screening.pipeline import ScreeningResult
 from screening.results import Outcome, Status
+from screening.run.stages import ScreeningResult
 from screening.spec import JobSpec, dump_spec
 from screening.vocabulary import FieldFamily, IndustryFamily, Vocabulary
 

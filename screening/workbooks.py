@@ -23,7 +23,7 @@ from typing import Any
 import pandas as pd
 
 from screening.columns import FileLevelError
-from screening.reading import InputFile, RawTable, RowProblem, visible_text
+from screening.tables import InputFile, RawTable, RowProblem, visible_text
 
 
 def _damaged(role: str, shown: str, exc: BaseException) -> FileLevelError:

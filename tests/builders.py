@@ -10,7 +10,7 @@ from typing import Any
 
 from screening import columns
 from screening import facts as F
-from screening.pipeline import ScreeningResult, screen_files
+from screening.run.stages import ScreeningResult, screen_files
 
 ROOT = Path(__file__).resolve().parent.parent
 RULES = ROOT / "rules"

@@ -24,7 +24,6 @@ from app_pages.text import plain, unescape
 from app_pages.widgets import override_key
 from screening.audit.impact import UNKNOWN
 from screening.browse import filter_results, results_with_names
-from screening.pipeline import screen_files
 from screening.review import (
     Judgement,
     applicants_in_group,
@@ -33,6 +32,7 @@ from screening.review import (
     review_items,
     settle,
 )
+from screening.run.stages import screen_files
 from screening.spec import load_spec
 from screening.uploads import Upload
 

@@ -18,7 +18,6 @@ from screening.charts import (
     required_years,
     years_distribution,
 )
-from screening.pipeline import ScreeningResult, screen_batch
 from screening.review import (
     Judgement,
     OverrideLog,
@@ -32,6 +31,7 @@ from screening.review import (
     save_settled,
     settle,
 )
+from screening.run.stages import ScreeningResult, screen_batch
 from screening.spec import load_spec
 from screening.uploads import (
     Upload,

@@ -10,7 +10,8 @@ import pandas as pd
 import pytest
 
 from screening.audit import AuditStore
-from screening.audit.cli import main, run_recorded_message
+from screening.cli import main
+from screening.cli.audit import run_recorded_message
 from tests.audit_helpers import FakeResult, Tamper, applicants, store_url
 
 __all__ = ["store_url"]
@@ -246,11 +247,11 @@ def test_rescreen_without_the_engine_is_exit_2(
     real_import = importlib.import_module
 
     def no_engine(name: str, package: str | None = None) -> object:
-        if name == "screening.pipeline":
+        if name == "screening.run.rescreen":
             raise ModuleNotFoundError(f"No module named {name!r}")
         return real_import(name, package)
 
-    monkeypatch.setattr("screening.audit.store.importlib.import_module", no_engine)
+    monkeypatch.setattr("screening.cli.audit.importlib.import_module", no_engine)
     assert run(url, "rescreen", "1") == 2
     assert "re-screening needs the screening engine" in capsys.readouterr().err
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from screening.audit import AuditStore
+from screening.run.rescreen import rescreen
 
 FIXTURE = Path(__file__).parent / "fixtures" / "audit" / "v1-chain.sqlite"
 HEAD = "d1b1fed554ed10b20cbe5810abf878ba142f866e22a3f0ff6df14e990a4f2acd"
@@ -79,7 +80,7 @@ REVISED_CLASSIFICATION_FLIPS = {
 def test_an_old_run_rescreens_with_only_the_revised_classifications_differences(
     old_store: AuditStore,
 ) -> None:
-    report = old_store.rescreen(SCREENED_RUN)
+    report = rescreen(old_store, SCREENED_RUN)
     assert report.decisions == 9 and not report.missing
     flips = {f.applicant_id: (f.recorded, f.rescreened) for f in report.flips}
     assert flips == REVISED_CLASSIFICATION_FLIPS

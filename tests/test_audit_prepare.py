@@ -19,7 +19,8 @@ from data.generate import generate_applicants
 from screening.audit import AuditError, AuditStore, prepare_chunk, run_source
 from screening.audit.chain import canonical_json
 from screening.audit.prepare import PreparedChunk, RunSource
-from screening.pipeline import ScreeningResult, screen_files, screen_stream
+from screening.run.rescreen import rescreen
+from screening.run.stages import ScreeningResult, screen_files, screen_stream
 from tests.audit_helpers import SPEC_PATH, Tamper, store_url
 
 __all__ = ["store_url"]
@@ -102,7 +103,7 @@ def test_compact_rows_expand_to_the_decisions_and_inputs_of_the_result(
         assert store.input_records(run_id) == [
             (i, json.loads(json.dumps(r))) for i, r in whole.input_records()
         ]
-        assert not store.rescreen(run_id).flips
+        assert not rescreen(store, run_id).flips
 
 
 def test_totals_impact_summed_from_chunks_equals_the_live_report(

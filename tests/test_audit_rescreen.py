@@ -15,6 +15,7 @@ import pytest
 
 from screening.audit import AuditError, AuditStore
 from screening.results import Decision, Outcome, Status
+from screening.run.rescreen import rescreen
 from screening.spec import JobSpec
 from tests.audit_helpers import Applicant, FakeResult, applicants, make_decision, store_url
 
@@ -60,7 +61,7 @@ class Screened:
 
 
 class Evaluator:
-    """Stand-in for screening.pipeline.screen_records; remembers how it was called."""
+    """Stand-in for screening.run.stages.screen_records; remembers how it was called."""
 
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
@@ -94,7 +95,7 @@ def test_same_spec_gives_the_same_decisions(store_url: str) -> None:
     evaluator = Evaluator()
     with AuditStore(store_url) as store:
         store.record_run(WithYears(people(), requires_driving=True), "alice", now=NOW)
-        report = store.rescreen(1, screen=evaluator)
+        report = rescreen(store, 1, screen=evaluator)
     assert report.flips == [] and report.missing == []
     assert report.decisions == 6
     assert report.ruleset_hash == report.recorded_ruleset_hash
@@ -109,7 +110,7 @@ def test_another_spec_shows_who_flips_and_why(store_url: str) -> None:
         store.record_run(result, "alice", now=NOW)
         relaxed = result.spec.model_copy(deep=True)
         relaxed.patterns[0].experience[0].years = 2.0
-        report = store.rescreen(1, relaxed, screen=Evaluator())
+        report = rescreen(store, 1, relaxed, screen=Evaluator())
     assert report.spec_changed
     assert report.ruleset_hash != report.recorded_ruleset_hash
     assert [(f.applicant_id, f.recorded, f.rescreened) for f in report.flips] == [
@@ -128,7 +129,7 @@ def test_a_decision_missing_on_rescreening_is_reported(store_url: str) -> None:
 
     with AuditStore(store_url) as store:
         store.record_run(WithYears(people()), "alice", now=NOW)
-        report = store.rescreen(1, screen=drops_one)
+        report = rescreen(store, 1, screen=drops_one)
     assert report.missing == ["A00000"]
 
 
@@ -137,4 +138,4 @@ def test_purged_run_cannot_be_rescreened(store_url: str) -> None:
         store.record_run(WithYears(people()), "alice", now=NOW)
         store.purge(datetime(2031, 1, 1, tzinfo=UTC))
         with pytest.raises(AuditError, match="can no longer be re-screened"):
-            store.rescreen(1, screen=Evaluator())
+            rescreen(store, 1, screen=Evaluator())

@@ -195,14 +195,15 @@ def test_unusable_input_exits_2_with_a_clear_message_and_no_output(
 def test_a_run_on_worker_processes_writes_and_records_what_one_process_does(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from screening import launch, parallel
+    from screening import processes
     from screening.audit.store import AuditStore
+    from screening.run import chunks as parallel
 
     database = f"sqlite:///{tmp_path / 'runs.db'}"
     outputs: dict[str, tuple[bytes, bytes]] = {}
     for mode in ("one process", "workers"):
         if mode == "workers":
-            monkeypatch.setattr(launch, "PARALLEL_MINIMUM_BYTES", 0)
+            monkeypatch.setattr(processes, "PARALLEL_MINIMUM_BYTES", 0)
             monkeypatch.setattr(parallel, "CHUNK_ROWS", 43)
         out, errors = tmp_path / f"{mode}.csv", tmp_path / f"{mode}-errors.csv"
         code, _, err = run(
@@ -226,7 +227,7 @@ def test_a_run_on_worker_processes_writes_and_records_what_one_process_does(
 
 def _fail_at_second_chunk(monkeypatch: pytest.MonkeyPatch, failure: BaseException) -> None:
     """Make the second chunk of a (one-process) run raise `failure`."""
-    from screening import parallel
+    from screening.run import chunks as parallel
 
     load = parallel.load_chunk
 

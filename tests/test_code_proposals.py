@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from screening.cli import main
 from screening.spec import load_spec
-from screening.speccompiler_cli import main
 from screening.taxonomy import propose_spec_codes
 
 REPO = Path(__file__).resolve().parent.parent

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from screening.pipeline import screen_files
+from screening.run.stages import screen_files
 from screening.spec import load_spec
 from screening.speccompiler import compile_document, default_vocabulary
 

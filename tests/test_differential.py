@@ -18,7 +18,7 @@ import pytest
 import yaml
 
 from data.generate import generate_applicants
-from screening.pipeline import screen_files
+from screening.run.stages import screen_files
 from screening.spec import JobSpec, load_spec
 from screening.vocabulary import Vocabulary, load_vocabulary
 from tests.reference_evaluator import ReferenceDecision, evaluate_file

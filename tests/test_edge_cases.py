@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 
-from screening.pipeline import ScreeningResult, screen_files
+from screening.run.stages import ScreeningResult, screen_files
 from tests.builders import ALAMEDA, ROOT
 
 CASES = ROOT / "data" / "edge-cases.csv"

@@ -365,7 +365,7 @@ def test_a_real_specification_that_hit_the_expression_limit_screens() -> None:
     document = shared_input("corpus/philadelphia/1d55.htm")
     from datetime import date
 
-    from screening.pipeline import screen_files
+    from screening.run.stages import screen_files
     from screening.speccompiler import compile_document, default_vocabulary
 
     spec = compile_document(document, default_vocabulary()).spec

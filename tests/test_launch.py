@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from screening import launch
+from screening import launch, processes
 
 
 def test_only_a_large_screening_starts_the_worker_server(tmp_path: Path) -> None:
@@ -16,7 +16,7 @@ def test_only_a_large_screening_starts_the_worker_server(tmp_path: Path) -> None
     small.write_text("applicant_id\n1\n")
     large = tmp_path / "large.csv"
     with large.open("wb") as handle:
-        handle.truncate(launch.PARALLEL_MINIMUM_BYTES)
+        handle.truncate(processes.PARALLEL_MINIMUM_BYTES)
     assert launch._screens_a_large_file(["screen", str(large), "--spec", "x.yaml"])
     assert not launch._screens_a_large_file(["screen", str(small), "--spec", "x.yaml"])
     assert not launch._screens_a_large_file(["screen", str(large), "--help"])
@@ -40,13 +40,13 @@ def test_a_large_screening_from_the_console_runs_on_workers_and_exits_cleanly(
 ) -> None:
     from data.generate import generate_applicants
     from screening.export import csv_utf8
-    from screening.pipeline import screen_files
+    from screening.run.stages import screen_files
     from tests.builders import ALAMEDA, AS_OF, ROOT
 
     applicants = tmp_path / "applicants.csv"
     count = 16_000
     generate_applicants(count, seed=7, as_of=AS_OF).write_wide(applicants)
-    assert applicants.stat().st_size >= launch.PARALLEL_MINIMUM_BYTES
+    assert applicants.stat().st_size >= processes.PARALLEL_MINIMUM_BYTES
     out, errors = tmp_path / "results.csv", tmp_path / "errors.csv"
     finished = subprocess.run(
         [sys.executable, "-m", "screening", "screen", str(applicants), "--spec", str(ALAMEDA),

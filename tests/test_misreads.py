@@ -19,7 +19,7 @@ import pytest
 from screening.audit.store import AuditStore
 from screening.cli import main
 from screening.loading import FileLevelError, load_batch, plan_wide_file
-from screening.pipeline import screen_batch, screen_files
+from screening.run.stages import screen_batch, screen_files
 from screening.spec import load_spec
 from tests.builders import ALAMEDA, AS_OF, ROOT, job, row, write_csv_rows
 

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from screening.export import csv_utf8
-from screening.parallel import ParallelRun, WorkerError, errors_header
-from screening.pipeline import DecisionMemo, compiled_ruleset, decide, screen_files
 from screening.results import ERROR_COLUMNS
+from screening.run.chunks import ParallelRun, WorkerError, errors_header
+from screening.run.stages import DecisionMemo, compiled_ruleset, decide, screen_files
 from screening.spec import SpecError, load_spec
 from tests.builders import ALAMEDA, AS_OF, ROOT
 

@@ -15,6 +15,7 @@ import pytest
 
 from screening.cli import main
 from screening.documents import read_document_bytes
+from screening.run.rescreen import rescreen
 from screening.spec import (
     Certificate,
     JobSpec,
@@ -135,7 +136,7 @@ def test_the_condition_is_recorded_with_the_run(
         }
         assert store.show(without).settings == {"requires_driving": False}
         # re-screening the stored run applies the recorded condition again
-        assert store.rescreen(with_condition).flips == []
+        assert rescreen(store, with_condition).flips == []
 
 
 def test_a_condition_the_spec_does_not_name_is_refused(

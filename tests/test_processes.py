@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from screening.launch import workers_can_start
+from screening.processes import workers_can_start
 from tests.builders import ALAMEDA, ROOT
 
 SAMPLE = ROOT / "data" / "account-manager-applicants.csv"
@@ -29,10 +29,10 @@ TIMEOUT = 180
 #: The command line with the worker thresholds of a large batch lowered to small ones.
 DRIVER = """
 import sys
-import screening.engine, screening.launch, screening.parallel
-screening.launch.PARALLEL_MINIMUM_BYTES = 1_000
+import screening.engine, screening.launch, screening.processes, screening.run.chunks
+screening.processes.PARALLEL_MINIMUM_BYTES = 1_000
 screening.engine.PARALLEL_MINIMUM = 10
-screening.parallel.CHUNK_ROWS = int(sys.argv[1])
+screening.run.chunks.CHUNK_ROWS = int(sys.argv[1])
 sys.exit(screening.launch.main(sys.argv[2:]))
 """
 

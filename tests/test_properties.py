@@ -11,7 +11,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening.pipeline import ScreeningResult, screen_files
+from screening.run.stages import ScreeningResult, screen_files
 from tests.builders import ALAMEDA, AS_OF, row, to_long, write_csv_rows
 
 

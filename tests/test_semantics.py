@@ -17,7 +17,7 @@ import pytest
 
 from screening import facts as F
 from screening.export import csv_bytes, excel_bytes, write_csv
-from screening.pipeline import ScreeningResult, screen_files
+from screening.run.stages import ScreeningResult, screen_files
 from tests.builders import (
     ALAMEDA,
     AS_OF,

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from screening.cli import main
 from screening.documents import read_document_bytes
 from screening.spec import JobSpec, Level
 from screening.speccompiler import (
@@ -19,7 +20,6 @@ from screening.speccompiler import (
     compile_document_data,
     default_vocabulary,
 )
-from screening.speccompiler_cli import main
 
 VOCABULARY = default_vocabulary()
 

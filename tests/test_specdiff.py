@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from screening.cli import main
 from screening.spec import JobSpec, load_spec, save_spec
-from screening.speccompiler_cli import main
 from screening.specdiff import diff_specs
 from screening.vocabulary import vocabulary_for
 
@@ -195,7 +195,7 @@ def test_diff_with_a_bad_spec_exits_2(tmp_path: Path, capsys: pytest.CaptureFixt
 
 def test_module_runs_as_a_command(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "screening.speccompiler_cli", "compile", str(SEED)],
+        [sys.executable, "-m", "screening", "compile", str(SEED)],
         capture_output=True,
         text=True,
         cwd=REPO,

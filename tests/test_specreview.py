@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from screening.documents import read_document_bytes
-from screening.pipeline import check_screenable
+from screening.run.stages import check_screenable
 from screening.spec import JobSpec, Level, SpecError, load_spec
 from screening.speccompiler import compile_document_data, default_vocabulary
 from screening.specreview import corrected_spec, edit_of, mark_reviewed, save_revision

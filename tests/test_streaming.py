@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from screening.pipeline import screen_files, screen_stream
+from screening.run.stages import screen_files, screen_stream
 from tests.builders import ALAMEDA, AS_OF, ROOT
 
 SAMPLE = ROOT / "data" / "account-manager-applicants.csv"

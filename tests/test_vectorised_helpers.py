@@ -22,8 +22,8 @@ from screening.explain import (
     group_rank,
     held_reasons,
 )
-from screening.pipeline import _rank_codes
 from screening.results import Status
+from screening.run.stages import _rank_codes
 
 TEXTS = ["", "Café", "café", "", "naïve – x", "Café", "日本語", "a\x1fb", "Café"]
 

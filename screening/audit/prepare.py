@@ -190,8 +190,8 @@ def _layout_of(result: Any) -> dict[str, Any]:
             "detail": "json",
             "criteria": [{"id": c} for c in result.spec.criterion_ids()],
         }
-    from screening.evidence import EDUCATION_FIELDS, JOB_FIELDS
-    from screening.pipeline import APPLICANT_FIELDS
+    from screening.columns import APPLICANT_DETAIL_FIELDS as APPLICANT_FIELDS
+    from screening.columns import EDUCATION_FIELDS, JOB_FIELDS
 
     return {
         "format": BLOCK_FORMAT,

@@ -26,7 +26,7 @@ class InputFileLike(Protocol):
 
 
 class ScreeningResultLike(Protocol):
-    """A screened batch, as ``screening.pipeline.ScreeningResult`` provides it."""
+    """A screened batch, as ``screening.run.stages.ScreeningResult`` provides it."""
 
     @property
     def spec(self) -> JobSpec: ...

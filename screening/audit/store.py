@@ -14,7 +14,6 @@ import collections
 import concurrent.futures
 import hashlib
 import heapq
-import importlib
 import io
 import json
 import multiprocessing
@@ -76,7 +75,7 @@ from screening.audit.prepare import (
 )
 from screening.audit.protocols import ScreeningResultLike
 from screening.results import Outcome
-from screening.spec import JobSpec, spec_from_data
+from screening.spec import spec_from_data
 
 DATABASE_ENV = "SCREENING_DATABASE_URL"
 #: the event that turns HMAC links on; its payload is the key's fingerprint
@@ -363,27 +362,19 @@ class PurgeReport:
 
 
 @dataclass(frozen=True)
-class Flip:
-    """A decision that comes out differently on re-screening."""
-
-    applicant_id: str
-    recorded: str
-    rescreened: str
-    criteria: dict[str, tuple[str | None, str | None]]
-    reasons: list[str]
-
-
-@dataclass(frozen=True)
-class RescreenReport:
-    """Stored decisions against a fresh evaluation of the stored inputs."""
+class StoredScreening:
+    """What re-screening a recorded run starts from: its spec and settings as recorded,
+    the normalised inputs and, per decision, the outcome and statuses stored."""
 
     run_id: int
-    spec_changed: bool
-    recorded_ruleset_hash: str
+    spec_yaml: str
+    spec_path: str | None
+    as_of: str
+    settings: dict[str, Any]
     ruleset_hash: str
-    decisions: int
-    flips: list[Flip]
-    missing: list[str]
+    #: (applicant id, outcome, {criterion id: status}) of every decision, in order
+    statuses: list[tuple[str, str, dict[str, str]]]
+    records: list[dict[str, Any]]
 
 
 # ---------------------------------------------------------------- the store
@@ -1218,70 +1209,22 @@ class AuditStore:
 
     # ------------------------------------------------------------ re-screening
 
-    def rescreen(
-        self,
-        run_id: int,
-        spec_override: JobSpec | None = None,
-        *,
-        screen: Callable[..., Any] | None = None,
-    ) -> RescreenReport:
-        """Re-evaluate a run's stored inputs; report every decision that differs.
-
-        Without ``spec_override`` the stored spec is used and no decision should differ;
-        with one, the report shows who would flip under the other spec, and why.
-        ``screen`` defaults to ``screening.pipeline.screen_records``.
-        """
+    def stored_screening(self, run_id: int) -> StoredScreening:
+        """A run's recorded spec, settings, inputs and statuses, for re-screening it
+        (screening.run.rescreen decides the inputs again; the store never runs the engine)."""
         with self._read() as conn:
             row = self._run_row(conn, run_id)
             stored = _stored_statuses(conn, run_id)
         records = self.input_records(run_id)
-        spec = spec_override or spec_from_data(yaml.safe_load(row.spec_yaml), f"run {run_id} spec")
-        if screen is None:
-            # the engine is imported only when needed: recording does not depend on it
-            try:
-                screen = importlib.import_module("screening.pipeline").screen_records
-            except ModuleNotFoundError as exc:
-                raise AuditError(
-                    "re-screening needs the screening engine (screening.pipeline), "
-                    "which is not installed"
-                ) from exc
-        settings = json.loads(row.settings_json)
-        conditions = settings.get("position_requires")
-        fresh = screen(
-            spec,
-            [record for _, record in records],
-            as_of=date.fromisoformat(row.as_of),
-            requires_driving=bool(settings.get("requires_driving", False)),
-            spec_path=row.spec_path,
-            **({"position_requires": frozenset(conditions)} if conditions else {}),
-        )
-        new = {d.applicant_id: d for d in fresh.decisions()}
-        flips: list[Flip] = []
-        missing: list[str] = []
-        for applicant_id, outcome, old_statuses in stored:
-            decision = new.get(applicant_id)
-            if decision is None:
-                missing.append(applicant_id)
-                continue
-            new_statuses = {c.id: c.status.value for c in decision.criteria}
-            changed = {
-                cid: (old_statuses.get(cid), new_statuses.get(cid))
-                for cid in sorted(set(old_statuses) | set(new_statuses))
-                if old_statuses.get(cid) != new_statuses.get(cid)
-            }
-            if decision.outcome.value != outcome or changed:
-                reasons = [
-                    c.reason for c in decision.criteria if c.id in changed and c.reason
-                ] or list(decision.reasons)
-                flips.append(Flip(applicant_id, outcome, decision.outcome.value, changed, reasons))
-        return RescreenReport(
+        return StoredScreening(
             run_id=run_id,
-            spec_changed=spec_override is not None,
-            recorded_ruleset_hash=row.ruleset_hash,
-            ruleset_hash=str(fresh.ruleset_hash),
-            decisions=len(stored),
-            flips=flips,
-            missing=missing,
+            spec_yaml=row.spec_yaml,
+            spec_path=row.spec_path,
+            as_of=row.as_of,
+            settings=json.loads(row.settings_json),
+            ruleset_hash=row.ruleset_hash,
+            statuses=stored,
+            records=[record for _, record in records],
         )
 
 

@@ -30,12 +30,12 @@ from typing import Any
 import pandas as pd
 
 from screening import engine as rule_engine
-from screening import launch
+from screening import processes
 from screening.columns import EntryGroup, check_entry_columns
 from screening.export import csv_utf8
-from screening.launch import start_worker_server
 from screening.loading import Batch, ChunkPlan, ChunkRange, load_batch, load_chunk, plan_wide_file
-from screening.pipeline import (
+from screening.results import ERROR_COLUMNS
+from screening.run.stages import (
     DecisionMemo,
     EngineKind,
     ScreeningResult,
@@ -46,7 +46,6 @@ from screening.pipeline import (
     prepared_spec,
     screen_batch,
 )
-from screening.results import ERROR_COLUMNS
 from screening.spec import JobSpec
 from screening.vocabulary import Vocabulary
 
@@ -142,7 +141,7 @@ _WORKER: Screener | None = None
 
 def _start_worker(job: ScreenJob) -> None:
     global _WORKER
-    launch.end_with_parent()
+    processes.end_with_parent()
     # Ctrl-C reaches the whole process group: the parent stops the run and says so once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _WORKER = Screener(job)
@@ -195,7 +194,7 @@ class ParallelRun:
     SpecError or FileLevelError before anything is screened) and starts the workers;
     iterating yields each chunk's `ChunkOutput` in input order. Use it as a context
     manager so the workers stop with the run. `chunk_rows` defaults to CHUNK_ROWS. Files
-    smaller than `parallel_minimum_bytes` (default `launch.PARALLEL_MINIMUM_BYTES`), long
+    smaller than `parallel_minimum_bytes` (default `processes.PARALLEL_MINIMUM_BYTES`), long
     forms and .xlsx workbooks are screened in this process (the rule step may still use
     the engine's own worker processes); so is everything where processes cannot be
     started from a server (no forkserver on this platform).
@@ -235,13 +234,13 @@ class ParallelRun:
         self._pool: ProcessPoolExecutor | None = None
         workers = min(workers if workers is not None else default_workers(), MAX_WORKERS)
         if parallel_minimum_bytes is None:
-            parallel_minimum_bytes = launch.PARALLEL_MINIMUM_BYTES
+            parallel_minimum_bytes = processes.PARALLEL_MINIMUM_BYTES
         long_form = jobs is not None or education is not None
         if (
             not long_form
             and workers >= 2
             and _size(applicants) >= parallel_minimum_bytes
-            and launch.workers_can_start()
+            and processes.workers_can_start()
         ):
             # the workers start (fork, compile, register) while the file is planned
             self._pool = _start_pool(self.job, workers)
@@ -340,7 +339,7 @@ def _size(path: str | Path) -> int:
 def _start_pool(job: ScreenJob, workers: int) -> ProcessPoolExecutor:
     """Workers forked from a server that has already imported the screening package; each
     gets the job once and starts at once."""
-    start_worker_server()  # no-op when already running
+    processes.start_worker_server()  # no-op when already running
     context = multiprocessing.get_context("forkserver")
     pool = ProcessPoolExecutor(
         workers, mp_context=context, initializer=_start_worker, initargs=(job,)

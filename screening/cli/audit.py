@@ -9,9 +9,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import getpass
+import importlib
 import io
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
@@ -26,9 +27,9 @@ from screening.audit.store import (
     database_url,
 )
 from screening.outputs import OutputError, check_outputs
-from screening.reading import visible_text
 from screening.results import Outcome
 from screening.spec import SpecError, load_spec
+from screening.tables import visible_text
 
 Handler = Callable[[argparse.Namespace], int]
 
@@ -185,8 +186,15 @@ def _rescreen(args: argparse.Namespace) -> int:
             spec = load_spec(args.spec)
         except SpecError as exc:
             return _error(str(exc))
+    try:
+        # the engine loads only to re-screen: the other audit commands never need it
+        rescreening = importlib.import_module("screening.run.rescreen")
+    except ModuleNotFoundError:
+        return _error(
+            "re-screening needs the screening engine (screening.run), which is not installed"
+        )
     with _store(args) as store:
-        report = store.rescreen(args.run, spec)
+        report = rescreening.rescreen(store, args.run, spec)
     under = f"spec {args.spec}" if spec is not None else "the stored spec"
     print(f"re-screened {report.decisions} decisions of run {report.run_id} under {under}")
     if report.ruleset_hash != report.recorded_ruleset_hash:
@@ -414,16 +422,3 @@ def add_audit_parser(
     )
     purge.add_argument("--user", default=_default_user(), help="who (default: the login name)")
     return audit
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run ``audit …`` on its own (the ``screening`` command wires the same parser)."""
-    parser = argparse.ArgumentParser(prog="screening")
-    add_audit_parser(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -22,7 +22,7 @@ import pandas as pd
 from screening import __version__
 from screening import engine as rule_engine
 from screening import facts as F
-from screening.columns import EntryGroup, check_entry_columns
+from screening.columns import APPLICANT_DETAIL_FIELDS, EntryGroup, check_entry_columns
 from screening.evidence import (
     EDUCATION_FIELDS,
     JOB_FIELDS,
@@ -37,9 +37,9 @@ from screening.explain import (
     experience_reasons,
     held_reasons,
 )
-from screening.launch import usable_cores
 from screening.loading import Batch, InputFile, iter_batches, load_batch
 from screening.places import US_STATES
+from screening.processes import usable_cores
 from screening.results import (
     ERROR_COLUMNS,
     CriterionResult,
@@ -62,14 +62,7 @@ from screening.vocabulary import Vocabulary, vocabulary_for
 
 EngineKind = Literal["durable", "vectorised"]
 
-APPLICANT_FIELDS = [
-    "first_name",
-    "last_name",
-    "email",
-    "drivers_license",
-    "drivers_license_state",
-    "certificates",
-]
+APPLICANT_FIELDS = list(APPLICANT_DETAIL_FIELDS)
 
 _COMPILED: dict[str, CompiledRuleset] = {}
 

@@ -1,4 +1,4 @@
-"""The `screening` command line."""
+"""`screening screen`: screen a batch of applications into results, problems and an audit record."""
 
 from __future__ import annotations
 
@@ -15,24 +15,22 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import IO
 
-from screening import __version__
-from screening.audit.cli import add_audit_parser, run_recorded_message
 from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
+from screening.cli.audit import run_recorded_message
 from screening.columns import EntryGroup
 from screening.engine import EngineError
 from screening.loading import FileLevelError
 from screening.outputs import OutputError, StagedOutputs, check_outputs
-from screening.parallel import ChunkOutput, ParallelRun, WorkerError, errors_header
 from screening.results import ERROR_COLUMNS, Outcome
+from screening.run.chunks import ChunkOutput, ParallelRun, WorkerError, errors_header
 from screening.spec import SpecError
-from screening.speccompiler_cli import add_compile_parser, add_diff_parser
 from screening.vocabulary import vocabulary_path
 
 EXIT_OK = 0
@@ -50,7 +48,7 @@ def _as_of(text: str) -> date:
         ) from None
 
 
-def _add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     screen = subparsers.add_parser(
         "screen",
         help="screen a batch of applications against a job spec",
@@ -412,29 +410,3 @@ def _withdraw_on_error(
             outputs.withdraw()
 
     return exit_callback
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand."""
-    parser = argparse.ArgumentParser(
-        prog="screening", description="Applicant minimum-qualification screening."
-    )
-    parser.add_argument("--version", action="version", version=f"screening {__version__}")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    _add_screen_parser(subparsers)
-    add_compile_parser(subparsers)
-    add_diff_parser(subparsers)
-    add_audit_parser(subparsers)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `screening` console command."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    code: int = args.func(args)
-    return code
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

@@ -157,18 +157,3 @@ def run_diff(args: argparse.Namespace) -> int:
     for change in changes:
         print(change)
     return 0
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point with the two sub-commands."""
-    parser = argparse.ArgumentParser(prog="screening")
-    subparsers = parser.add_subparsers(dest="command", required=True)
-    add_compile_parser(subparsers)
-    add_diff_parser(subparsers)
-    args = parser.parse_args(argv)
-    result: int = args.func(args)
-    return result
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,8 @@
+"""A screening run, end to end: from the applicant files and the spec to the outputs.
+
+`stages` drives one batch through the stages (load, evidence, rules, reasons) into a
+`ScreeningResult`; `chunks` runs a whole file chunk by chunk, in this process or on worker
+processes, into the bytes of the outputs and the prepared audit rows; `rescreen` decides a
+recorded run's stored inputs again. The faces (the command line, the app) call this
+package; the audit trail, the engine and the stages below it never import it.
+"""
