@@ -21,6 +21,7 @@ from screening.browse import (
     principal_reasons,
     results_with_names,
 )
+from screening.errors import UserError
 from screening.spec import SpecError
 from screening.uploads import (
     HeaderStatus,
@@ -98,7 +99,7 @@ def accept_uploads(uploads: dict[str, Upload], mapping: dict[str, str] | None = 
             return
         st.session_state.pop("mapping_step", None)
         state.submit_uploads(uploads, mapping)
-    except (UploadError, SpecError) as exc:
+    except UserError as exc:
         st.session_state["upload_error"] = str(exc)
 
 

@@ -13,10 +13,11 @@ import streamlit as st
 from app_pages import state
 from app_pages.text import plain
 from screening.browse import spec_in_words
-from screening.documents import DocumentError, read_document_bytes
+from screening.documents import read_document_bytes
+from screening.errors import UserError
 from screening.review import changed_outcomes
 from screening.run.stages import compiled_ruleset, screen_batch
-from screening.spec import JobSpec, Level, SpecError, dump_spec, load_spec
+from screening.spec import JobSpec, Level, dump_spec, load_spec
 from screening.speccompiler import Placement, Section, compile_document_data, default_vocabulary
 from screening.specreview import (
     ExperienceEdit,
@@ -27,7 +28,7 @@ from screening.specreview import (
     mark_reviewed,
     save_revision,
 )
-from screening.uploads import Upload, UploadError
+from screening.uploads import Upload
 
 #: Largest class specification document accepted (bytes).
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
@@ -48,7 +49,7 @@ def compile_upload(upload: Upload) -> None:
         document = read_document_bytes(upload.data, upload.name)
         compiled = compile_document_data(document, default_vocabulary())
         compiled_ruleset(compiled.spec)
-    except (DocumentError, SpecError, ValueError) as exc:
+    except (UserError, ValueError) as exc:
         st.session_state["compile_error"] = f"{upload.name!r} cannot be compiled: {exc}"
         return
     except Exception as exc:  # a document the compiler trips on must not show a traceback
@@ -230,7 +231,7 @@ def review_section(draft: JobSpec) -> None:
                 reviewed = mark_reviewed(corrected, by)
                 path = save_revision(reviewed, state.settled_folder())
                 st.session_state["saved_revision"] = (path, load_spec(path))
-        except (SpecError, UploadError, ValueError) as exc:
+        except (UserError, ValueError) as exc:
             st.error(plain(exc))
     saved = st.session_state.get("saved_revision")
     if saved is None:

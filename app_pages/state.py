@@ -22,6 +22,7 @@ import streamlit as st
 from app_pages.ledger import AuditLedger, ReviewLedger, make_ledger
 from app_pages.text import plain
 from screening.columns import EntryGroup, MissingEntryColumns
+from screening.errors import UserError
 from screening.export import csv_bytes, excel_bytes
 from screening.loading import Batch
 from screening.review import Judgement, final_outcomes, review_items
@@ -33,7 +34,7 @@ from screening.run.stages import (
     needed_entry_groups,
     screen_batch,
 )
-from screening.spec import JobSpec, SpecError, load_spec
+from screening.spec import JobSpec, load_spec
 from screening.uploads import Upload, UploadError, load_uploads
 from screening.vocabulary import Vocabulary, default_rules_dir, vocabulary_for
 
@@ -321,7 +322,7 @@ def ensure_run() -> Run | None:
     """The current run, screening the batch first when needed; errors shown, not raised."""
     try:
         return screen_current()
-    except (UploadError, SpecError) as exc:
+    except UserError as exc:
         st.error(plain(exc))
         return None
 

@@ -18,6 +18,8 @@ from typing import Literal
 
 import yaml
 
+from screening.errors import UserError
+
 APPLICANT_FIELDS: tuple[str, ...] = (
     "applicant_id",
     "first_name",
@@ -389,7 +391,7 @@ def suggest(header: str, entry_group: EntryGroup | None = None) -> str | None:
     return close[0] if close else None
 
 
-class FileLevelError(Exception):
+class FileLevelError(UserError):
     """A file that cannot be used at all; str(exc) is one clear message: which file, what is
     wrong, how to fix it."""
 

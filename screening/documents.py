@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from screening.errors import UserError
+
 SUPPORTED_SUFFIXES = (".txt", ".md", ".html", ".htm", ".docx", ".pdf")
 
 _SPACES = re.compile(r"\s+")
@@ -25,7 +27,7 @@ _MD_PREFIX = re.compile(r"^\s*(?:(?:#{1,6}\s+|[-*+]\s+|>\s*)\s*)+")
 _MD_EMPHASIS = re.compile(r"\*\*|__")
 
 
-class DocumentError(Exception):
+class DocumentError(UserError):
     """A document that cannot be read; the message says which file, why and what to do."""
 
 

@@ -32,12 +32,17 @@ import pandas as pd
 from durable import engine as durable_engine
 
 from screening import facts as F
+from screening.errors import InternalFailure
 from screening.processes import end_with_parent
 from screening.ruleset import FAILS, GRADE, NODE_FIELD, CompiledRuleset, evaluate_frame
 
 
-class EngineError(RuntimeError):
+class EngineError(InternalFailure, RuntimeError):
     """The rule engine failed or produced an incomplete result; the run must not be used."""
+
+    def describe(self) -> str:
+        """The message, saying it was the rule engine that failed."""
+        return f"the rule engine failed: {self}"
 
 
 class _QuietHost(durable_engine.Host):  # type: ignore[misc]

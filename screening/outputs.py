@@ -23,13 +23,15 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import IO
 
+from screening.errors import UserError
+
 #: Suffix of a file being written; never a finished output.
 PARTIAL_SUFFIX = ".partial"
 #: Files SQLite keeps beside a database (write-ahead log, shared memory, rollback journal).
 SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
 
 
-class OutputError(Exception):
+class OutputError(UserError):
     """An output that must not be written; str(exc) names the option, the file and the fix."""
 
 

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from screening.errors import UserError
 from screening.evidence import INVALID, UNCERTAIN
 from screening.jobclass import NEAR_MATCH, OCCUPATION_DOUBT, UNRECOGNISED_TITLE
 from screening.results import Outcome, Status
@@ -226,7 +227,7 @@ class Judgement:
         return f"treat {self.kind} '{self.value}' as {verdict}"
 
 
-class SettleError(ValueError):
+class SettleError(UserError, ValueError):
     """A judgement that cannot be settled in this spec; the message says why."""
 
 
@@ -423,7 +424,7 @@ def changed_outcomes(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ overrides
 
 
-class ReviewError(ValueError):
+class ReviewError(UserError, ValueError):
     """An override that cannot be recorded; the message says what is missing."""
 
 

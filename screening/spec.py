@@ -18,6 +18,8 @@ from typing import Any, Literal, Self
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from screening.errors import UserError
+
 
 class Level(StrEnum):
     """Education levels, lowest first."""
@@ -315,7 +317,7 @@ class JobSpec(_Model):
         return hashlib.sha256(self.canonical_json().encode("utf-8")).hexdigest()
 
 
-class SpecError(Exception):
+class SpecError(UserError):
     """A spec file that cannot be used; the message says where and how to fix it."""
 
 

@@ -26,6 +26,7 @@ from screening.columns import (
     suggest,
     unique_header_names,
 )
+from screening.errors import UserError
 from screening.loading import Batch, load_batch
 from screening.reading import read_table
 
@@ -44,7 +45,7 @@ class Upload:
     data: bytes
 
 
-class UploadError(Exception):
+class UploadError(UserError):
     """An upload that cannot be used; str(exc) says which file, what is wrong and the fix."""
 
 

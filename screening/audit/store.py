@@ -74,6 +74,7 @@ from screening.audit.prepare import (
     run_source,
 )
 from screening.audit.protocols import ScreeningResultLike
+from screening.errors import UserError
 from screening.results import Outcome
 from screening.spec import spec_from_data
 
@@ -93,7 +94,7 @@ def database_url() -> str:
     return os.environ.get(DATABASE_ENV) or DEFAULT_DATABASE_URL
 
 
-class AuditError(Exception):
+class AuditError(UserError):
     """A problem the user can fix (bad run id, missing key, unreachable database ...)."""
 
 

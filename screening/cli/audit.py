@@ -21,14 +21,14 @@ from screening.audit.impact import DEFAULT_MIN_GROUP
 from screening.audit.report import impact_csv, impact_html, impact_text
 from screening.audit.store import (
     DATABASE_ENV,
-    AuditError,
     AuditStore,
     RunSummary,
     database_url,
 )
-from screening.outputs import OutputError, check_outputs
+from screening.errors import ScreeningError
+from screening.outputs import check_outputs
 from screening.results import Outcome
-from screening.spec import SpecError, load_spec
+from screening.spec import load_spec
 from screening.tables import visible_text
 
 Handler = Callable[[argparse.Namespace], int]
@@ -182,10 +182,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _rescreen(args: argparse.Namespace) -> int:
     spec = None
     if args.spec is not None:
-        try:
-            spec = load_spec(args.spec)
-        except SpecError as exc:
-            return _error(str(exc))
+        spec = load_spec(args.spec)
     try:
         # the engine loads only to re-screen: the other audit commands never need it
         rescreening = importlib.import_module("screening.run.rescreen")
@@ -218,12 +215,9 @@ def _rescreen(args: argparse.Namespace) -> int:
 
 
 def _impact(args: argparse.Namespace) -> int:
-    try:
-        check_outputs(
-            {"--csv": args.csv, "--html": args.html}, {}, audit_url=args.database or database_url()
-        )
-    except OutputError as exc:
-        return _error(str(exc))
+    check_outputs(
+        {"--csv": args.csv, "--html": args.html}, {}, audit_url=args.database or database_url()
+    )
     with _store(args) as store:
         report = store.impact(args.run, min_group=args.min_group)
         info = store.show(args.run)
@@ -330,8 +324,8 @@ def _guarded(handler: Handler) -> Handler:
         try:
             with contextlib.redirect_stdout(_VisibleOutput(sys.stdout)):
                 return handler(args)
-        except AuditError as exc:
-            return _error(str(exc))
+        except ScreeningError as exc:
+            return _error(exc.describe())
         except BrokenPipeError:
             return 0  # the reader (e.g. `head`) stopped listening; nothing is wrong
         except OSError as exc:

@@ -11,13 +11,14 @@ import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from screening.audit.store import database_url
-from screening.documents import DocumentError
-from screening.outputs import OutputError, check_outputs
-from screening.spec import JobSpec, SpecError, dump_spec, load_spec
+from screening.errors import ScreeningError
+from screening.outputs import check_outputs
+from screening.spec import JobSpec, dump_spec, load_spec
 from screening.speccompiler import compile_document, default_vocabulary
 from screening.specdiff import diff_specs
 from screening.taxonomy import propose_spec_codes
@@ -48,7 +49,7 @@ def add_compile_parser(subparsers: Any) -> argparse.ArgumentParser:
         type=Path,
         help="vocabulary file for area keywords and industries (default: rules/vocabulary.yaml)",
     )
-    parser.set_defaults(func=run_compile)
+    parser.set_defaults(func=_reported(run_compile))
     return parser
 
 
@@ -61,30 +62,35 @@ def add_diff_parser(subparsers: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument("old", metavar="OLD.yaml", type=Path)
     parser.add_argument("new", metavar="NEW.yaml", type=Path)
-    parser.set_defaults(func=run_diff)
+    parser.set_defaults(func=_reported(run_diff))
     return parser
+
+
+def _reported(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    """The handler, with what it cannot use reported in one message and exit code 2."""
+
+    def run(args: argparse.Namespace) -> int:
+        try:
+            return handler(args)
+        except ScreeningError as exc:
+            print(f"error: {exc.describe()}", file=sys.stderr)
+            return 2
+
+    return run
 
 
 def run_compile(args: argparse.Namespace) -> int:
     """Compile a document; exit 2 with a message when it cannot be read."""
-    try:
-        check_outputs(
-            {"--out": args.out},
-            {
-                "the document being compiled": args.document,
-                "the vocabulary": args.vocabulary or default_rules_dir() / "vocabulary.yaml",
-            },
-            audit_url=database_url(),
-        )
-    except OutputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    try:
-        vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else default_vocabulary()
-        compiled = compile_document(args.document, vocabulary)
-    except (DocumentError, SpecError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    check_outputs(
+        {"--out": args.out},
+        {
+            "the document being compiled": args.document,
+            "the vocabulary": args.vocabulary or default_rules_dir() / "vocabulary.yaml",
+        },
+        audit_url=database_url(),
+    )
+    vocabulary = load_vocabulary(args.vocabulary) if args.vocabulary else default_vocabulary()
+    compiled = compile_document(args.document, vocabulary)
     spec = compiled.spec
     if args.out is not None:
         # The shared vocabulary is named by its default name, which finds it wherever the
@@ -145,12 +151,8 @@ def _print_proposals(spec: JobSpec, vocabulary: Vocabulary) -> None:
 
 def run_diff(args: argparse.Namespace) -> int:
     """Print the changes between two rule files; exit 2 when one cannot be read."""
-    try:
-        old = load_spec(args.old)
-        new = load_spec(args.new)
-    except SpecError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    old = load_spec(args.old)
+    new = load_spec(args.new)
     changes = diff_specs(old, new)
     if not changes:
         print("no changes in the requirements")

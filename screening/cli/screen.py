@@ -22,15 +22,13 @@ from pathlib import Path
 from typing import IO
 
 from screening.audit.impact import import_statistics_in_background
-from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
+from screening.audit.store import AuditStore, RunRecorder, database_url
 from screening.cli.audit import run_recorded_message
 from screening.columns import EntryGroup
-from screening.engine import EngineError
-from screening.loading import FileLevelError
-from screening.outputs import OutputError, StagedOutputs, check_outputs
+from screening.errors import ScreeningError, UserError
+from screening.outputs import StagedOutputs, check_outputs
 from screening.results import ERROR_COLUMNS, Outcome
-from screening.run.chunks import ChunkOutput, ParallelRun, WorkerError, errors_header
-from screening.spec import SpecError
+from screening.run.chunks import ChunkOutput, ParallelRun, errors_header
 from screening.vocabulary import vocabulary_path
 
 EXIT_OK = 0
@@ -230,8 +228,8 @@ def run_screen(args: argparse.Namespace) -> int:
     try:
         # what can be checked before the spec is read: before anything is read
         _check_screen_outputs(args)
-    except OutputError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except ScreeningError as exc:
+        print(f"error: {exc.describe()}", file=sys.stderr)
         return EXIT_UNUSABLE
     if threading.current_thread() is not threading.main_thread():
         return _screen(args)
@@ -259,20 +257,19 @@ def _screen(args: argparse.Namespace) -> int:
             record_audit=not args.no_audit,
             declared_absent=_declared_absent(args),
         )
-    except (FileLevelError, SpecError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    except EngineError as exc:
-        print(f"error: the rule engine failed: {exc}; no results were written", file=sys.stderr)
+    except ScreeningError as exc:
+        # nothing was started for an unusable input; a failure says what it cost
+        cost = "" if isinstance(exc, UserError) else "; no results were written"
+        print(f"error: {exc.describe()}{cost}", file=sys.stderr)
         return EXIT_UNUSABLE
     except _Terminated:
         print("terminated; no results were written", file=sys.stderr)
         return EXIT_TERMINATED
     try:
         _check_screen_outputs(args, run)
-    except OutputError as exc:
+    except ScreeningError as exc:
         run.close()
-        print(f"error: {exc}", file=sys.stderr)
+        print(f"error: {exc.describe()}", file=sys.stderr)
         return EXIT_UNUSABLE
     totals = RunTotals.of(run)
     # what a failure message says of the results: none written, or stdout cut short
@@ -288,11 +285,8 @@ def _screen(args: argparse.Namespace) -> int:
     except _Terminated:
         print(f"terminated; {unwritten}", file=sys.stderr)
         return EXIT_TERMINATED
-    except EngineError as exc:
-        print(f"error: the rule engine failed: {exc}; {unwritten}", file=sys.stderr)
-        return EXIT_UNUSABLE
-    except (FileLevelError, WorkerError, AuditError) as exc:
-        print(f"error: {exc}; {unwritten}", file=sys.stderr)
+    except ScreeningError as exc:
+        print(f"error: {exc.describe()}; {unwritten}", file=sys.stderr)
         return EXIT_UNUSABLE
     except OSError as exc:
         print(f"error: cannot write the results ({exc}); {unwritten}", file=sys.stderr)

@@ -32,6 +32,7 @@ import pandas as pd
 from screening import engine as rule_engine
 from screening import processes
 from screening.columns import EntryGroup, check_entry_columns
+from screening.errors import InternalFailure
 from screening.export import csv_utf8
 from screening.loading import Batch, ChunkPlan, ChunkRange, load_batch, load_chunk, plan_wide_file
 from screening.results import ERROR_COLUMNS
@@ -57,7 +58,7 @@ CHUNK_ROWS = 12_500
 MAX_WORKERS = 8
 
 
-class WorkerError(RuntimeError):
+class WorkerError(InternalFailure, RuntimeError):
     """A worker process stopped before its chunk was screened (killed, out of memory)."""
 
 
