@@ -15,32 +15,12 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from screening import processes
-
-#: Options of `screening screen` that take a value (the rest are flags).
-_SCREEN_VALUE_OPTIONS = frozenset(
-    {"--spec", "--jobs", "--education", "--columns", "--as-of", "--out", "--errors", "--user",
-     "--database", "--engine"}
-)  # fmt: skip
-
-
-def _applicants_argument(arguments: Sequence[str]) -> str | None:
-    """The applicants file of `screening screen` arguments (its one positional argument)."""
-    skip = False
-    for argument in arguments:
-        if skip:
-            skip = False
-        elif argument in _SCREEN_VALUE_OPTIONS:
-            skip = True
-        elif not argument.startswith("-"):
-            return argument
-    return None
+from screening.cli.options import screened_file
 
 
 def _screens_a_large_file(argv: Sequence[str]) -> bool:
     """Whether the arguments ask to screen a file big enough for worker processes."""
-    if not argv or argv[0] != "screen" or "-h" in argv or "--help" in argv:
-        return False
-    applicants = _applicants_argument(argv[1:])
+    applicants = screened_file(argv)
     if applicants is None:
         return False
     try:

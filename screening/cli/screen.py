@@ -17,13 +17,13 @@ import time
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import IO
 
 from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditStore, RunRecorder, database_url
 from screening.cli.audit import run_recorded_message
+from screening.cli.options import add_screen_options
 from screening.columns import EntryGroup
 from screening.errors import ScreeningError, UserError
 from screening.outputs import StagedOutputs, check_outputs
@@ -37,79 +37,9 @@ EXIT_INTERRUPTED = 130  # 128 + SIGINT, as shells report an interrupted command
 EXIT_TERMINATED = 143  # 128 + SIGTERM
 
 
-def _as_of(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a date; give the as-of date as YYYY-MM-DD, e.g. 2026-11-26"
-        ) from None
-
-
 def add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    screen = subparsers.add_parser(
-        "screen",
-        help="screen a batch of applications against a job spec",
-        description="Screen applicants against a spec's minimum qualifications. Results go to "
-        "--out (stdout without it) in input order, error rows to --errors, a summary to stderr.",
-    )
-    screen.add_argument(
-        "applicants",
-        help="applicant CSV or .xlsx (wide form, or the applicants file of the long form)",
-    )
-    screen.add_argument(
-        "--spec", required=True, help="job spec YAML, e.g. rules/alameda-7616-account-manager.yaml"
-    )
-    screen.add_argument("--jobs", help="long form: jobs CSV, one row per job")
-    screen.add_argument("--education", help="long form: education CSV, one row per entry")
-    screen.add_argument("--columns", help="YAML file mapping your headers to the expected names")
-    screen.add_argument(
-        "--no-job-columns",
-        action="store_true",
-        help="the file has no job entries: screen anyway (experience counts as none)",
-    )
-    screen.add_argument(
-        "--no-education-columns",
-        action="store_true",
-        help="the file has no education entries: screen anyway (education counts as none)",
-    )
-    screen.add_argument(
-        "--as-of",
-        type=_as_of,
-        default=None,
-        help="date 'present' means and the cut-off for experience (default: today)",
-    )
-    screen.add_argument(
-        "--requires-driving",
-        action="store_true",
-        help="this position requires driving (licenses that apply only then are checked)",
-    )
-    screen.add_argument(
-        "--position-requires",
-        action="append",
-        default=[],
-        metavar="CONDITION",
-        help=(
-            "this position requires CONDITION, as the spec names it for a license or "
-            "certificate that only some positions require (repeatable)"
-        ),
-    )
-    screen.add_argument("--out", help="results CSV (default: stdout)")
-    screen.add_argument("--errors", help="errors and warnings CSV")
-    screen.add_argument("--timings", action="store_true", help="print the time of each stage")
-    screen.add_argument(
-        "--no-audit", action="store_true", help="do not record this run in the audit store"
-    )
-    screen.add_argument("--user", default=None, help="who ran the screening (default: login name)")
-    screen.add_argument(
-        "--database",
-        metavar="URL",
-        help="audit database (default: $SCREENING_DATABASE_URL or sqlite:///screening-audit.db)",
-    )
-    screen.add_argument(
-        "--engine", choices=["durable", "vectorised"], default="durable", help=argparse.SUPPRESS
-    )  # the vectorised reference, for benchmarks
-    screen.set_defaults(func=run_screen)  # fmt: skip
+    """Register ``screen`` with its options (screening.cli.options) and this handler."""
+    add_screen_options(subparsers).set_defaults(func=run_screen)
 
 
 @dataclass
