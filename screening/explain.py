@@ -24,7 +24,9 @@ from screening.evidence import (
     combined_codes,
     distinct,
 )
-from screening.results import Status
+from screening.places import US_STATES
+from screening.results import Outcome, Status
+from screening.ruleset import PATTERN_FAILS
 from screening.spec import (
     LEVEL_YEARS,
     EducationRequirement,
@@ -507,3 +509,164 @@ def held_reasons(
     )
     sentences: Texts = table[status_codes * len(words) + reported]
     return sentences
+
+
+def license_column(kind: str) -> str:
+    """The applicant column that reports a license: a driver's license has its own, other
+    licenses are listed among the certificates."""
+    return "drivers_license" if "driver" in kind.lower() else "certificates"
+
+
+def license_words(kind: str, state: str | None) -> str:
+    """How a reason names a license: "valid California Class C driver's license ..."."""
+    place = US_STATES.get((state or "").upper(), state or "")
+    words = f"valid {place.title()} {kind}" if place else f"valid {kind}"
+    if "driver" in kind.lower():
+        words += " and satisfactory driving record"
+    return words
+
+
+def principal_reasons(
+    spec: JobSpec,
+    statuses: dict[str, np.ndarray[Any, Any]],
+    reasons: dict[str, np.ndarray[Any, Any]],
+    outcome: np.ndarray[Any, Any],
+    pattern_order: np.ndarray[Any, Any],
+    count: int,
+) -> np.ndarray[Any, Any]:
+    """At most four reasons: the deciding criteria of the chosen pattern, failures first.
+
+    A rejection under several patterns says why each failed, closest first: every pattern
+    gets one reason before the closest pattern gets more.
+    """
+    by_pattern: dict[str, list[str]] = {}
+    for pattern in spec.patterns:
+        ids: list[str] = []
+        if pattern.education is not None:
+            ids.append(pattern.education.id)
+        ids += [e.id for e in pattern.experience]
+        ids += [lic.id for lic in pattern.licenses] + [c.id for c in pattern.certificates]
+        ids += [lic.id for lic in spec.licenses if lic.enforce_at == "screening"]
+        ids += [c.id for c in spec.certificates if c.enforce_at == "screening"]
+        by_pattern[pattern.id] = ids
+    ranked = [
+        Status.not_met.value,
+        Status.review.value,
+        Status.substituted.value,
+        Status.met.value,
+        Status.condition.value,
+    ]
+    pattern_ids = [p.id for p in spec.patterns]
+    chosen_pattern = np.array(pattern_ids, dtype=object)[pattern_order[:, 0]] if count else []
+    qualified = outcome == Outcome.qualified.value
+    out = np.full(count, "", dtype=object)
+    rank_codes = {
+        criterion_id: _rank_codes(statuses[criterion_id], ranked)
+        for criterion_id in {c for ids in by_pattern.values() for c in ids}
+    }
+    for pattern_id, ids in by_pattern.items():
+        mine = np.flatnonzero(chosen_pattern == pattern_id)
+        if not len(mine):
+            continue
+        # which criterion fills each of the four slots, by status rank then criterion order
+        slots = np.full((len(mine), 4), -1, dtype=np.int64)
+        added = np.zeros(len(mine), dtype=np.int64)
+        for position, status in enumerate(ranked):
+            for number, criterion_id in enumerate(ids):
+                shown = rank_codes[criterion_id][mine] == position
+                if status not in (Status.not_met.value, Status.review.value):
+                    shown &= qualified[mine]
+                take = np.flatnonzero(shown & (added < 4))
+                slots[take, added[take]] = number
+                added[take] += 1
+        text = np.full(len(mine), "", dtype=object)
+        for slot in range(4):
+            for number, criterion_id in enumerate(ids):
+                filled = np.flatnonzero(slots[:, slot] == number)
+                if not len(filled):
+                    continue
+                reason = reasons[criterion_id][mine[filled]]
+                text[filled] = reason if slot == 0 else concat(text[filled], " | ", reason)
+        out[mine] = text
+    # needs_review although every pattern fails: sent to HR by a discretionary equivalency
+    discretion = [
+        s.clause or "any equivalent combination acceptable to the agency"
+        for s in [spec.substitution, *(p.substitution for p in spec.patterns)]
+        if s is not None and s.discretionary
+    ]
+    if discretion:
+        every_pattern_fails = np.ones(count, dtype=bool)
+        for pattern_id in pattern_ids:
+            every_pattern_fails &= statuses[f"pattern.{pattern_id}"] == PATTERN_FAILS
+        clause = discretion[0].strip().rstrip(".")
+        cause = (
+            f"discretionary equivalency: {clause}; HR decides whether this education and "
+            "experience are equivalent"
+        )
+        for i in np.flatnonzero(every_pattern_fails & (outcome == Outcome.needs_review.value)):
+            failing = [r for r in str(out[i]).split(" | ") if r][:3]
+            out[i] = " | ".join([cause, *failing])
+    if len(spec.patterns) > 1:
+        # a rejection under several patterns says why each failed, closest first
+        every_status = [*ranked, Status.not_applicable.value]
+        rank = {status: n for n, status in enumerate(every_status)}
+        rejected = np.flatnonzero(outcome == Outcome.not_qualified.value)
+        criteria = sorted({c for ids in by_pattern.values() for c in ids})
+        # the choice depends only on the pattern order and the criteria's statuses: make it
+        # once per distinct combination, then write each applicant's sentence from it
+        combination, first = combined_codes(
+            *(pattern_order[rejected, j] for j in range(len(pattern_ids))),
+            *(_rank_codes(statuses[c], every_status)[rejected] for c in criteria),
+        )
+        closest = np.empty(len(first), dtype=object)
+        picked = np.full((len(first), 3), -1, dtype=np.int64)
+        for index, row in enumerate(rejected[first]):
+            ordered_patterns = [pattern_ids[j] for j in pattern_order[row]]
+            closest[index] = f"closest pattern: {ordered_patterns[0]}"
+            failing = _rejection_reasons(ordered_patterns, by_pattern, statuses, rank, int(row))
+            picked[index, : len(failing)] = [criteria.index(c) for c in failing]
+        text = closest[combination]
+        slots = picked[combination]
+        for slot in range(3):
+            for number, criterion_id in enumerate(criteria):
+                where = np.flatnonzero(slots[:, slot] == number)
+                if len(where):
+                    reason = reasons[criterion_id][rejected[where]]
+                    text[where] = concat(text[where], " | ", reason)
+        out[rejected] = text
+    return out
+
+
+def _rank_codes(status: np.ndarray[Any, Any], ranked: list[str]) -> np.ndarray[Any, Any]:
+    """Each status's position in `ranked` (len(ranked) for any other), as small integers."""
+    codes, values = pd.factorize(np.asarray(status, dtype=object), use_na_sentinel=False)
+    position = {value: n for n, value in enumerate(ranked)}
+    table = np.array([position.get(value, len(ranked)) for value in values], dtype=np.int64)
+    ranks: np.ndarray[Any, Any] = table[codes] if len(values) else np.zeros(0, dtype=np.int64)
+    return ranks
+
+
+def _rejection_reasons(
+    ordered_patterns: list[str],
+    by_pattern: dict[str, list[str]],
+    statuses: dict[str, np.ndarray[Any, Any]],
+    rank: dict[str, int],
+    i: int,
+    slots: int = 3,
+) -> list[str]:
+    """Failing criteria of every pattern, closest pattern first, one each before any second."""
+    failing = (Status.not_met.value, Status.review.value)
+    per_pattern: list[list[str]] = []
+    seen: set[str] = set()
+    for pattern_id in ordered_patterns:
+        ids = sorted(by_pattern[pattern_id], key=lambda c: rank[statuses[c][i]])
+        fails = [c for c in ids if statuses[c][i] in failing and c not in seen]
+        seen.update(fails)
+        per_pattern.append(fails)
+    taken = [fails[:1] for fails in per_pattern]
+    budget = slots - sum(len(t) for t in taken)
+    for n, fails in enumerate(per_pattern):  # closest first gets the spare slots
+        extra = fails[1 : 1 + max(budget, 0)]
+        taken[n] += extra
+        budget -= len(extra)
+    return [c for t in taken for c in t][:slots]

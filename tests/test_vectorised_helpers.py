@@ -18,12 +18,12 @@ from screening.evidence import _yes_no, combined_codes, distinct, lookup, per_di
 from screening.explain import (
     _joined_per_applicant,
     _month_texts,
+    _rank_codes,
     concat,
     group_rank,
     held_reasons,
 )
 from screening.results import Status
-from screening.run.stages import _rank_codes
 
 TEXTS = ["", "Café", "café", "", "naïve – x", "Café", "日本語", "a\x1fb", "Café"]
 
