@@ -3,32 +3,23 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import csv
-import getpass
-import io
-import itertools
-import shutil
 import signal
 import sys
-import tempfile
 import threading
 import time
-from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from screening.audit.impact import import_statistics_in_background
-from screening.audit.store import AuditStore, RunRecorder, database_url
+from screening.audit.store import database_url
 from screening.cli.audit import run_recorded_message
 from screening.cli.options import add_screen_options
 from screening.columns import EntryGroup
 from screening.errors import ScreeningError, UserError
-from screening.outputs import StagedOutputs, check_outputs
-from screening.results import ERROR_COLUMNS, Outcome
-from screening.run.chunks import ChunkOutput, ParallelRun, errors_header
+from screening.outputs import check_outputs
+from screening.results import Outcome
+from screening.run.chunks import ParallelRun
+from screening.run.outputs import write_outputs
+from screening.run.totals import RunTotals
 from screening.vocabulary import vocabulary_path
 
 EXIT_OK = 0
@@ -40,53 +31,6 @@ EXIT_TERMINATED = 143  # 128 + SIGTERM
 def add_screen_parser(subparsers: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Register ``screen`` with its options (screening.cli.options) and this handler."""
     add_screen_options(subparsers).set_defaults(func=run_screen)
-
-
-@dataclass
-class RunTotals:
-    """What a screening run adds up to over its chunks."""
-
-    spec_id: str = ""
-    revision: str = ""
-    ruleset: str = ""
-    as_of: str = ""
-    requires_driving: bool = False
-    position_requires: tuple[str, ...] = ()
-    outcomes: Counter[str] = field(default_factory=Counter)
-    screened: int = 0
-    error_rows: int = 0
-    errors: int = 0
-    warnings: int = 0
-    timings: Counter[str] = field(default_factory=Counter)
-    #: the problems of the file as a whole (headers, not rows): no applicant data in them
-    file_problems: list[str] = field(default_factory=list)
-
-    @classmethod
-    def of(cls, run: ParallelRun) -> RunTotals:
-        """Empty totals of a run (what it screens against)."""
-        job = run.job
-        return cls(
-            spec_id=job.spec.id,
-            revision=job.spec.revision,
-            ruleset=run.ruleset_name,
-            as_of=job.as_of.isoformat(),
-            requires_driving=job.requires_driving,
-            position_requires=tuple(sorted(job.position_requires)),
-            timings=Counter(run.timings),
-        )
-
-    def add(self, chunk: ChunkOutput) -> None:
-        """Count one chunk's results."""
-        self.outcomes.update(chunk.outcomes)
-        self.screened += chunk.screened
-        self.error_rows += chunk.error_rows
-        self.errors += chunk.errors
-        self.warnings += chunk.warnings
-        self.add_times(chunk.timings)
-
-    def add_times(self, timings: dict[str, float]) -> None:
-        """Add stage times (seconds; a worker's stages add up over the workers)."""
-        self.timings.update(timings)
 
 
 def summary_lines(totals: RunTotals) -> list[str]:
@@ -106,13 +50,6 @@ def summary_lines(totals: RunTotals) -> list[str]:
 
 #: How many problems of the file as a whole the summary prints without --errors.
 SHOWN_FILE_PROBLEMS = 5
-
-
-def file_problems(warnings_csv: bytes) -> list[str]:
-    """The problems without a row (unknown or repeated headers, a title above them) among
-    a chunk's warning rows of the errors CSV: safe to print, they hold no applicant data."""
-    reader = csv.DictReader(io.StringIO(warnings_csv.decode("utf-8")), fieldnames=ERROR_COLUMNS)
-    return [row["problem"] for row in reader if not row["row"] and not row["applicant_id"]]
 
 
 def _check_screen_outputs(args: argparse.Namespace, run: ParallelRun | None = None) -> None:
@@ -208,7 +145,16 @@ def _screen(args: argparse.Namespace) -> int:
         unwritten = "results already written to standard output are incomplete"
     try:
         with run:
-            summary_message = _write_outputs(args, run, totals)
+            summary = write_outputs(
+                run,
+                totals,
+                out=args.out,
+                errors=args.errors,
+                audit_url=None if args.no_audit else args.database or database_url(),
+                user=args.user,
+                standard_output=_standard_output,
+            )
+            summary_message = run_recorded_message(summary) if summary is not None else ""
     except KeyboardInterrupt:
         print(f"interrupted; {unwritten}", file=sys.stderr)
         return EXIT_INTERRUPTED
@@ -267,70 +213,3 @@ def _standard_output() -> IO[bytes] | _TextBytes:
     sys.stdout.flush()
     binary = getattr(sys.stdout, "buffer", None)
     return binary if binary is not None else _TextBytes(sys.stdout)
-
-
-def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals) -> str:
-    """Write every chunk's results, problems and audit rows; the audit line of the summary.
-
-    The output files are put in place after the last chunk is written, and the audit
-    record is committed after that; if the commit fails the outputs are removed again: a
-    run that fails leaves neither.
-    """
-    with contextlib.ExitStack() as files:
-        outputs = StagedOutputs(files)
-        out = outputs.open(args.out) if args.out else _standard_output()
-        errors: IO[bytes] | None = None
-        # warnings follow every error, as in the one-batch errors table: they wait here
-        warnings: IO[bytes] | None = None
-        if args.errors:
-            errors = outputs.open(args.errors)
-            errors.write(errors_header())
-            warnings = files.enter_context(tempfile.TemporaryFile())
-        chunks = iter(run)
-        first = next(chunks)
-        recorder: RunRecorder | None = None
-        with contextlib.ExitStack() as audit:
-            # called last: outputs in place whose audit record failed to commit are removed
-            audit.push(_withdraw_on_error(outputs))
-            if not args.no_audit:
-                import_statistics_in_background()
-                store = audit.enter_context(AuditStore(args.database or database_url()))
-                recorder = audit.enter_context(
-                    store.recording(first.audit_source, args.user or getpass.getuser())
-                )
-            for chunk in itertools.chain([first], chunks):
-                if errors is None and chunk is first:
-                    totals.file_problems = file_problems(chunk.warnings_csv)
-                write_started = time.perf_counter()
-                out.write(chunk.results_csv)
-                if errors is not None and warnings is not None:
-                    errors.write(chunk.errors_csv)
-                    warnings.write(chunk.warnings_csv)
-                output = {"output": time.perf_counter() - write_started}
-                if recorder is not None:
-                    audit_started = time.perf_counter()
-                    recorder.add_prepared(chunk.audit)
-                    output["audit_store"] = time.perf_counter() - audit_started
-                totals.add(chunk)
-                totals.add_times(output)
-            if errors is not None and warnings is not None:
-                warnings.seek(0)
-                shutil.copyfileobj(warnings, errors)
-            out.flush()
-            outputs.commit()  # the audit record commits as its block ends, just below
-            closing_started = time.perf_counter()
-        if recorder is not None:  # the run's closing totals, written as its block ended
-            totals.add_times({"audit_store": time.perf_counter() - closing_started})
-    return run_recorded_message(recorder.summary()) if recorder is not None else ""
-
-
-def _withdraw_on_error(
-    outputs: StagedOutputs,
-) -> Callable[[type[BaseException] | None, BaseException | None, object], None]:
-    def exit_callback(
-        exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        if exc_type is not None:
-            outputs.withdraw()
-
-    return exit_callback
