@@ -247,6 +247,9 @@ def run_screen(args: argparse.Namespace) -> int:
 
 def _screen(args: argparse.Namespace) -> int:
     started = time.perf_counter()
+    if not args.no_audit:
+        # while this process plans the file and the workers start, a core is free
+        import_statistics_in_background()
     try:
         run = ParallelRun(
             args.applicants,
@@ -371,7 +374,6 @@ def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals
             # called last: outputs in place whose audit record failed to commit are removed
             audit.push(_withdraw_on_error(outputs))
             if not args.no_audit:
-                import_statistics_in_background()
                 store = audit.enter_context(AuditStore(args.database or database_url()))
                 recorder = audit.enter_context(
                     store.recording(first.audit_source, args.user or getpass.getuser())

@@ -190,7 +190,9 @@ def _holds_separator(array: pa.Array) -> bool:
     offsets = np.frombuffer(array.buffers()[1], dtype=width)
     start, end = int(offsets[array.offset]), int(offsets[array.offset + len(array)])
     values = np.frombuffer(data, dtype=np.uint8)[start:end]
-    # one pass: bytes below U+001A wrap around to large values
+    if not len(values) or values.min() >= _LOWEST_SEPARATOR + _SEPARATOR_COUNT:
+        return False  # no control character at all: the usual case, one fast pass
+    # bytes below U+001A wrap around to large values
     return bool(((values - np.uint8(_LOWEST_SEPARATOR)) < _SEPARATOR_COUNT).any())
 
 
