@@ -52,7 +52,7 @@ _IPC_READ = pa.ipc.IpcReadOptions(use_threads=False)
 _LENGTH = struct.Struct("<Q")
 #: separators of the hashed row texts (no plain value holds one; see _field)
 _PART, _ROW, _MISSING, _FRAME, _FIELD = "\x1b", "\x1c", "\x1d", "\x1e", "\x1f"
-_SEPARATORS = "[\\x1a-\\x1f]"
+_LOWEST_SEPARATOR, _SEPARATOR_COUNT = 0x1A, 6
 
 
 class BlockError(ValueError):
@@ -176,6 +176,26 @@ def _as_text(column: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, bool]:
     return pc.cast(array, pa.string()), False
 
 
+def _holds_separator(array: pa.Array) -> bool:
+    """Whether any value of a string array holds a separator (U+001A-U+001F).
+
+    Scans the bytes the values occupy (not the whole buffer: a slice shares it with
+    values outside the slice, which must not change how this slice is hashed). In UTF-8
+    these code points are single bytes that no other character's encoding contains.
+    """
+    data = array.buffers()[2]
+    if data is None or len(array) == 0:
+        return False
+    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
+    offsets = np.frombuffer(array.buffers()[1], dtype=width)
+    start, end = int(offsets[array.offset]), int(offsets[array.offset + len(array)])
+    values = np.frombuffer(data, dtype=np.uint8)[start:end]
+    if not len(values) or values.min() >= _LOWEST_SEPARATOR + _SEPARATOR_COUNT:
+        return False  # no control character at all: the usual case, one fast pass
+    # bytes below U+001A wrap around to large values
+    return bool(((values - np.uint8(_LOWEST_SEPARATOR)) < _SEPARATOR_COUNT).any())
+
+
 def _field(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     """A column's values as fields of a row text.
 
@@ -185,7 +205,7 @@ def _field(column: pa.Array | pa.ChunkedArray) -> pa.Array:
     and a framed value's extent is its length, whatever it holds.
     """
     array, text = _as_text(column)
-    if not text or not pc.any(pc.match_substring_regex(array, _SEPARATORS)).as_py():
+    if not text or not _holds_separator(array):
         return array
     lengths = pc.cast(pc.binary_length(array), pa.string())
     prefix = pc.binary_join_element_wise(pa.scalar(_FRAME), lengths, "")
@@ -239,10 +259,23 @@ def private_texts(tables: Sequence[pa.Table], rows: int) -> pa.Array:
     return pc.binary_join_element_wise(*parts, _PART)
 
 
-def digests(texts: pa.Array) -> list[bytes]:
-    """SHA-256 of each text."""
+def digests(texts: pa.Array | pa.ChunkedArray) -> list[bytes]:
+    """SHA-256 of each text (a missing text hashes as the empty one)."""
+    if isinstance(texts, pa.ChunkedArray):
+        texts = texts.combine_chunks()
+    if texts.null_count:
+        texts = texts.fill_null("")
     sha256 = hashlib.sha256
-    return [sha256(b).digest() for b in pc.cast(texts, pa.binary()).to_pylist()]
+    data = texts.buffers()[2]
+    if data is None or len(texts) == 0:
+        return [sha256(b"").digest() for _ in range(len(texts))]
+    large = pa.types.is_large_string(texts.type) or pa.types.is_large_binary(texts.type)
+    width = np.int64 if large else np.int32
+    offsets = np.frombuffer(texts.buffers()[1], dtype=width)
+    bounds = offsets[texts.offset : texts.offset + len(texts) + 1].tolist()
+    # slices of one view of the values: no Python bytes object per text
+    values = memoryview(data)
+    return [sha256(values[a:b]).digest() for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 def leaves_of(

@@ -293,39 +293,84 @@ def _columnar_tables(
     """The pipeline's result, column by column: no object per decision is built."""
     criteria = [c["id"] for c in layout["criteria"]]
     frame = result.results
-    ids = frame["applicant_id"].astype(str).tolist()
-    if result.batch.applicants["applicant_id"].astype(str).tolist() != ids:
+    id_array = _str_array(frame["applicant_id"])
+    if not id_array.equals(_str_array(result.batch.applicants["applicant_id"])):
         raise PrepareError(
             "the screening result's decisions and input records do not match: they must "
             "be the same applicants in the same order"
         )
-    rows = result.batch.applicants["row"].astype(int).tolist()
-    outcomes = frame["outcome"].astype(str).tolist()
-    statuses: dict[str, list[str | None]] = {
-        c: [str(s) for s in result.statuses[c].tolist()] for c in criteria
-    }
-    kept = _kept_table(ids, rows, outcomes, statuses)
+    rows = result.batch.applicants["row"].astype(int).to_numpy()
+    outcome_array = _str_array(frame["outcome"])
+    status_arrays = {c: _str_array(result.statuses[c]) for c in criteria}
+    kept = pa.table(
+        {
+            "applicant_id": id_array,
+            "row": pa.array(rows, type=pa.int64()),
+            "outcome": outcome_array,
+            **{STATUS_PREFIX + c: a for c, a in status_arrays.items()},
+        }
+    )
 
+    patterns = _str_array(frame["pattern"].fillna(""))
     detail: dict[str, pa.Array] = {
-        "pattern": text_array([p or None for p in frame["pattern"].tolist()]),
+        # a blank pattern (none qualified) is missing
+        "pattern": pc.if_else(pc.equal(patterns, ""), pa.scalar(None, pa.string()), patterns),
         "qualifying_years": pa.array(frame["qualifying_years"].astype(float).to_numpy()),
         # as the decision summaries give it: an unknown (NaN) possible total is missing
         "possible_years": pa.array(
             frame["possible_years"].astype(float).to_numpy(), from_pandas=True
         ),
-        "reasons": text_array(frame["reasons"].astype(str).tolist()),
-        "conditions": text_array(frame["conditions"].astype(str).tolist()),
+        "reasons": _str_array(frame["reasons"]),
+        "conditions": _str_array(frame["conditions"]),
     }
     for criterion in criteria:
-        reasons = [str(r) for r in result.criterion_reasons[criterion].tolist()]
-        detail[REASON_PREFIX + criterion] = text_array(reasons)
+        detail[REASON_PREFIX + criterion] = _str_array(result.criterion_reasons[criterion])
     facts = result.evidence.facts
     for meta in layout["criteria"]:
         for name in meta["facts"]:
             if FACT_PREFIX + name not in detail:
                 detail[FACT_PREFIX + name] = _value_array(facts[name])
-    tables = [pa.table(detail), *_input_tables(result.batch, ids, layout["input"])]
-    return kept, tables, list(statuses.values())
+    tables = [pa.table(detail), *_input_tables(result.batch, id_array, layout["input"])]
+    return kept, tables, [a.to_pylist() for a in status_arrays.values()]
+
+
+def _str_array(values: pd.Series | np.ndarray[Any, Any]) -> pa.Array:
+    """Each value as ``str(value)`` in an Arrow string array, as one conversion where the
+    values are plain strings already (an Arrow-backed column without a copy).
+
+    Anything else (a missing value, a number, a ``str`` subclass whose ``str()`` differs
+    from its text) goes value by value, so the result never depends on the path taken.
+    """
+    if isinstance(values, pd.Series):
+        backing = values.array
+        if (
+            isinstance(values.dtype, pd.StringDtype)
+            and values.dtype.storage == "pyarrow"
+            and not values.hasnans
+        ):
+            array = pa.array(backing)
+            if isinstance(array, pa.ChunkedArray):
+                array = array.combine_chunks()
+            return array.cast(pa.string())
+        values = values.to_numpy(dtype=object)
+    if values.dtype == object and _plain_strings(values):
+        return pa.array(values, type=pa.string())
+    return text_array([str(v) for v in values.tolist()])
+
+
+def _optional_str_array(values: pd.Series) -> pa.Array:
+    """Each value as ``str(value)``, a missing one (None, NaN, NA) as missing."""
+    objects = values.to_numpy(dtype=object)
+    missing = pd.isna(objects)
+    present = objects[~missing]
+    if _plain_strings(present):
+        return pa.array(objects, type=pa.string(), mask=missing)
+    return text_array([None if m else str(v) for v, m in zip(objects, missing, strict=True)])
+
+
+def _plain_strings(values: np.ndarray[Any, Any]) -> bool:
+    """Whether every value is exactly a ``str`` (not a subclass such as an enum member)."""
+    return set(map(type, values.tolist())) <= {str}
 
 
 def _value_array(series: pd.Series) -> pa.Array:
@@ -361,17 +406,20 @@ def _text(value: Any) -> str | None:
     return str(value)
 
 
-def _input_tables(batch: Any, ids: list[str], fields: dict[str, list[str]]) -> list[pa.Table]:
+def _input_tables(batch: Any, ids: pa.Array, fields: dict[str, list[str]]) -> list[pa.Table]:
     """The normalised input of a chunk: applicant fields, then job and education rows,
-    each row with the position of its applicant (``owner``), in file order."""
+    each row with the position of its applicant (``owner``, found in ``ids``), in file
+    order."""
     applicant = pa.table({f: _text_column(batch.applicants, f) for f in fields["applicant"][1:]})
-    index = pd.Index(ids)
     tables = [applicant]
     for frame, names in ((batch.jobs, fields["jobs"]), (batch.education, fields["education"])):
         owner: np.ndarray[Any, Any] = (
             np.zeros(0, dtype=np.int64)
             if frame.empty
-            else index.get_indexer(pd.Index(frame["applicant_id"].astype(str)))
+            # an entry of no applicant of the chunk has no position (-1)
+            else pc.index_in(_str_array(frame["applicant_id"]), value_set=ids)
+            .fill_null(-1)
+            .to_numpy()
         )
         table = pa.table(
             {
@@ -472,6 +520,12 @@ def _eeo_block(frame: pd.DataFrame, ids: list[str]) -> bytes | None:
     columns = eeo_columns(frame)
     if not len(frame) or not ids or not columns:
         return None
+    if len(frame) == len(ids) and frame["applicant_id"].tolist() == ids:
+        # the pipeline's eeo frame: one row per decision, in order
+        table = {"position": pa.array(np.arange(len(ids), dtype=np.int32))}
+        for column in columns:
+            table[column] = _optional_str_array(frame[column])
+        return to_ipc(pa.table(table))
     keys = frame["applicant_id"].astype(str)
     positions = pd.Index(ids).get_indexer(pd.Index(keys))
     keep = (positions >= 0) & ~keys.duplicated().to_numpy()

@@ -17,7 +17,6 @@ import time
 from collections.abc import Callable
 from typing import IO, Protocol
 
-from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditStore, RunRecorder, RunSummary
 from screening.outputs import StagedOutputs
 from screening.run.chunks import ParallelRun, errors_header
@@ -67,7 +66,6 @@ def write_outputs(
             # called last: outputs in place whose audit record failed to commit are removed
             audit.push(_withdraw_on_error(outputs))
             if audit_url is not None:
-                import_statistics_in_background()
                 store = audit.enter_context(AuditStore(audit_url))
                 recorder = audit.enter_context(
                     store.recording(first.audit_source, user or getpass.getuser())
