@@ -40,15 +40,13 @@ from screening.run.stages import (
     DecisionMemo,
     EngineKind,
     ScreeningResult,
+    ScreenJob,
     check_batch_columns,
     compiled_ruleset,
     default_workers,
     needed_entry_groups,
-    prepared_spec,
-    screen_batch,
 )
 from screening.spec import JobSpec
-from screening.vocabulary import Vocabulary
 
 #: Applicants per chunk: big enough that the per-chunk overhead (pickling, pandas set-up)
 #: is small, small enough that a few chunks in flight keep memory low and both cores busy.
@@ -60,20 +58,6 @@ MAX_WORKERS = 8
 
 class WorkerError(InternalFailure, RuntimeError):
     """A worker process stopped before its chunk was screened (killed, out of memory)."""
-
-
-@dataclass(frozen=True)
-class ScreenJob:
-    """What every chunk of a run is screened against."""
-
-    spec: JobSpec
-    spec_path: str | None
-    vocabulary: Vocabulary
-    as_of: date
-    requires_driving: bool
-    engine: EngineKind
-    record_audit: bool
-    position_requires: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -111,20 +95,8 @@ class Screener:
 
     def screen(self, index: int, batch: Batch) -> ChunkOutput:
         """Screen one loaded chunk and render its outputs."""
-        job = self.job
-        result = screen_batch(
-            job.spec,
-            batch,
-            as_of=job.as_of,
-            requires_driving=job.requires_driving,
-            position_requires=job.position_requires,
-            spec_path=job.spec_path,
-            vocabulary=job.vocabulary,
-            engine=job.engine,
-            memo=self.memo,
-            rule_workers=self.rule_workers,
-        )
-        return render(index, result, record_audit=job.record_audit)
+        result = self.job.screen(batch, memo=self.memo, rule_workers=self.rule_workers)
+        return render(index, result, record_audit=self.job.record_audit)
 
     def load_and_screen(self, plan: ChunkPlan, chunk: ChunkRange) -> ChunkOutput:
         """Read one stretch of the applicants file and screen it."""
@@ -219,18 +191,15 @@ class ParallelRun:
         parallel_minimum_bytes: int | None = None,
         declared_absent: Collection[EntryGroup] = (),
     ) -> None:
-        job_spec, spec_path, vocabulary = prepared_spec(spec, position_requires)
-        self.ruleset_name = compiled_ruleset(job_spec).name
-        self.job = ScreenJob(
-            job_spec,
-            spec_path,
-            vocabulary,
-            as_of or date.today(),
-            requires_driving,
-            engine,
-            record_audit,
-            position_requires,
+        self.job = ScreenJob.resolve(
+            spec,
+            as_of=as_of,
+            requires_driving=requires_driving,
+            position_requires=position_requires,
+            engine=engine,
+            record_audit=record_audit,
         )
+        self.ruleset_name = compiled_ruleset(self.job.spec).name
         self.timings: dict[str, float] = {}
         self._pool: ProcessPoolExecutor | None = None
         workers = min(workers if workers is not None else default_workers(), MAX_WORKERS)
@@ -262,13 +231,13 @@ class ParallelRun:
             else:
                 self._ranges = self._plan.ranges(chunk_rows or CHUNK_ROWS)
             # a spec that decides on jobs or education refuses a file without their columns
-            needed = needed_entry_groups(job_spec) - set(declared_absent)
+            needed = needed_entry_groups(self.job.spec) - set(declared_absent)
             if self._plan is not None:
                 planned = self._plan.columns
                 unknown = [h for _, h in planned.unknown]
                 check_entry_columns(self._plan.shown, planned.entry_groups(), unknown, needed)
             elif self._whole is not None:
-                check_batch_columns(job_spec, self._whole, declared_absent)
+                check_batch_columns(self.job.spec, self._whole, declared_absent)
         except BaseException:
             self.close()
             raise

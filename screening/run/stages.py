@@ -698,6 +698,64 @@ def prepared_spec(
     return job_spec, spec_path, vocabulary_for(job_spec, spec_path)
 
 
+@dataclass(frozen=True)
+class ScreenJob:
+    """What every applicant of a run is screened against, resolved once: the spec (checked
+    and compiled), the file it came from, its vocabulary, the as-of date and the position's
+    settings, the decision step and whether the run is recorded."""
+
+    spec: JobSpec
+    spec_path: str | None
+    vocabulary: Vocabulary
+    as_of: date
+    requires_driving: bool
+    engine: EngineKind
+    record_audit: bool
+    position_requires: frozenset[str] = frozenset()
+
+    @classmethod
+    def resolve(
+        cls,
+        spec: str | Path | JobSpec,
+        *,
+        as_of: date | None = None,
+        requires_driving: bool = False,
+        position_requires: frozenset[str] = frozenset(),
+        engine: EngineKind = "durable",
+        record_audit: bool = False,
+    ) -> ScreenJob:
+        """The job of a spec (or its YAML file); a bad spec fails here (`prepared_spec`),
+        before any applicant is read. `as_of` defaults to today."""
+        job_spec, spec_path, vocabulary = prepared_spec(spec, position_requires)
+        return cls(
+            job_spec,
+            spec_path,
+            vocabulary,
+            as_of or date.today(),
+            requires_driving,
+            engine,
+            record_audit,
+            position_requires,
+        )
+
+    def screen(
+        self, batch: Batch, *, memo: DecisionMemo | None = None, rule_workers: int | None = None
+    ) -> ScreeningResult:
+        """Screen a loaded batch under this job."""
+        return screen_batch(
+            self.spec,
+            batch,
+            as_of=self.as_of,
+            requires_driving=self.requires_driving,
+            position_requires=self.position_requires,
+            spec_path=self.spec_path,
+            vocabulary=self.vocabulary,
+            engine=self.engine,
+            memo=memo,
+            rule_workers=rule_workers,
+        )
+
+
 def needed_entry_groups(spec: JobSpec) -> frozenset[EntryGroup]:
     """The entry groups a spec decides on: jobs when a pattern requires experience,
     education when one requires an education level or years of it."""
@@ -739,20 +797,17 @@ def screen_files(
     that first with `check_batch_columns` (the command line and the app refuse a file
     without the job or education columns its spec decides on).
     """
-    job_spec, spec_path, vocab = prepared_spec(spec, position_requires)
+    job = ScreenJob.resolve(
+        spec,
+        as_of=as_of,
+        requires_driving=requires_driving,
+        position_requires=position_requires,
+        engine=engine,
+    )
     started = time.perf_counter()
     batch = load_batch(applicants, jobs=jobs, education=education, columns=columns)
     load_time = time.perf_counter() - started
-    result = screen_batch(
-        job_spec,
-        batch,
-        as_of=as_of or date.today(),
-        requires_driving=requires_driving,
-        position_requires=position_requires,
-        spec_path=spec_path,
-        vocabulary=vocab,
-        engine=engine,
-    )
+    result = job.screen(batch)
     result.timings = {"load": load_time, **result.timings}
     return result
 
@@ -776,8 +831,13 @@ def screen_stream(
     order, are exactly `screen_files`' results (screening is per applicant); each chunk's
     `timings` covers its own stages.
     """
-    job_spec, spec_path, vocab = prepared_spec(spec, position_requires)
-    day = as_of or date.today()
+    job = ScreenJob.resolve(
+        spec,
+        as_of=as_of,
+        requires_driving=requires_driving,
+        position_requires=position_requires,
+        engine=engine,
+    )
     started = time.perf_counter()
     if jobs is None and education is None:
         batches: Iterator[Batch] = iter_batches(applicants, columns=columns, chunk_rows=chunk_rows)
@@ -785,16 +845,7 @@ def screen_stream(
         batches = iter([load_batch(applicants, jobs=jobs, education=education, columns=columns)])
     for batch in batches:
         load_time = time.perf_counter() - started
-        result = screen_batch(
-            job_spec,
-            batch,
-            as_of=day,
-            requires_driving=requires_driving,
-            position_requires=position_requires,
-            spec_path=spec_path,
-            vocabulary=vocab,
-            engine=engine,
-        )
+        result = job.screen(batch)
         result.timings = {"load": load_time, **result.timings}
         yield result
         started = time.perf_counter()
