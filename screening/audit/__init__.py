@@ -13,25 +13,18 @@ from screening.audit.prepare import PreparedChunk, RunSource, prepare_chunk, run
 
 if TYPE_CHECKING:
     from screening.audit.impact import ImpactReport, impact_report
-    from screening.audit.store import (
-        AuditError,
-        AuditStore,
-        PurgeReport,
-        RunRecorder,
-        RunSummary,
-        VerifyReport,
-        database_url,
-    )
+    from screening.audit.records import PurgeReport, RunSummary, VerifyReport
+    from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
 
 _LAZY = {
     "ImpactReport": "screening.audit.impact",
     "impact_report": "screening.audit.impact",
     "AuditError": "screening.audit.store",
     "AuditStore": "screening.audit.store",
-    "PurgeReport": "screening.audit.store",
+    "PurgeReport": "screening.audit.records",
     "RunRecorder": "screening.audit.store",
-    "RunSummary": "screening.audit.store",
-    "VerifyReport": "screening.audit.store",
+    "RunSummary": "screening.audit.records",
+    "VerifyReport": "screening.audit.records",
     "database_url": "screening.audit.store",
 }
 
