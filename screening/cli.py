@@ -23,7 +23,6 @@ from typing import IO
 
 from screening import __version__
 from screening.audit.cli import add_audit_parser, run_recorded_message
-from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
 from screening.columns import EntryGroup
 from screening.engine import EngineError
@@ -247,9 +246,6 @@ def run_screen(args: argparse.Namespace) -> int:
 
 def _screen(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.no_audit:
-        # while this process plans the file and the workers start, a core is free
-        import_statistics_in_background()
     try:
         run = ParallelRun(
             args.applicants,
@@ -368,13 +364,19 @@ def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals
             errors.write(errors_header())
             warnings = files.enter_context(tempfile.TemporaryFile())
         chunks = iter(run)
-        first = next(chunks)
         recorder: RunRecorder | None = None
         with contextlib.ExitStack() as audit:
             # called last: outputs in place whose audit record failed to commit are removed
             audit.push(_withdraw_on_error(outputs))
-            if not args.no_audit:
-                store = audit.enter_context(AuditStore(args.database or database_url()))
+            # the store opens (and a new one is created) while the workers screen the
+            # first chunks, not after the first one is back
+            store = (
+                None
+                if args.no_audit
+                else audit.enter_context(AuditStore(args.database or database_url()))
+            )
+            first = next(chunks)
+            if store is not None:
                 recorder = audit.enter_context(
                     store.recording(first.audit_source, args.user or getpass.getuser())
                 )
