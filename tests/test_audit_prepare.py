@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from data.generate import generate_applicants
 from screening.audit import AuditError, AuditStore, prepare_chunk, run_source
 from screening.audit.chain import canonical_json
+from screening.audit.impact import ImpactReport
 from screening.audit.prepare import PreparedChunk, RunSource
 from screening.run.rescreen import rescreen
 from screening.run.stages import ScreeningResult, screen_files, screen_stream
@@ -115,12 +116,32 @@ def test_totals_impact_summed_from_chunks_equals_the_live_report(
             payload = conn.execute(
                 sa.text("SELECT payload_json FROM audit_events WHERE kind = 'run_totals'")
             ).scalar_one()
-        stored = json.loads(payload)["impact"]
-        live = store.impact(run_id).to_dict()
-        assert stored["source"] == "stored at record time"
-        stored["source"] = live["source"]
-        assert canonical_json(stored) == canonical_json(live)
-        assert stored["applicants"] == store.show(run_id).info.decisions > 0
+        counts = json.loads(payload)["impact_counts"]
+        live = store.impact(run_id)
+        assert counts == live.counts_dict()
+        stored = ImpactReport.from_counts_dict(counts, source=live.source)
+        assert canonical_json(stored.to_dict()) == canonical_json(live.to_dict())
+        assert counts["applicants"] == store.show(run_id).info.decisions > 0
+
+
+def test_recording_a_run_loads_no_statistics(tmp_path: Path, wide: Path) -> None:
+    # SciPy takes about a second to import: the closing totals keep counts, not p-values
+    import subprocess
+    import sys
+
+    script = (
+        "import pickle, sys\n"
+        "from pathlib import Path\n"
+        "from screening.audit import AuditStore\n"
+        "from tests.test_audit_prepare import record_prepared\n"
+        "with AuditStore(sys.argv[1]) as store:\n"
+        "    record_prepared(store, Path(sys.argv[2]))\n"
+        "assert 'scipy' not in sys.modules, 'recording imported SciPy'\n"
+    )
+    root = Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    url = f"sqlite:///{tmp_path / 'audit.db'}"
+    subprocess.run([sys.executable, "-c", script, url, str(wide)], check=True, cwd=root, env=env)
 
 
 def test_a_prepared_chunk_survives_pickling_whole(wide: Path) -> None:

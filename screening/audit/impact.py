@@ -19,9 +19,7 @@ column per criterion. Nothing here reads a database, so every number can be chec
 
 from __future__ import annotations
 
-import importlib
 import math
-import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
@@ -241,6 +239,39 @@ class ImpactReport:
             min_group=data.get("min_group", DEFAULT_MIN_GROUP),
         )
 
+    def counts_dict(self) -> dict[str, Any]:
+        """The counts the report is built from, as JSON: what :meth:`from_counts_dict`
+        judges again (the statistics are left out; they follow from the counts)."""
+        return counts_to_dict(
+            self.applicants,
+            self.selected,
+            self.pending,
+            [(table.measure, table.dimension, table.counts()) for table in self.tables],
+        )
+
+    @classmethod
+    def from_counts_dict(
+        cls, data: dict[str, Any], *, source: str, min_group: int = DEFAULT_MIN_GROUP
+    ) -> ImpactReport:
+        """The report over counts stored with :func:`counts_to_dict`."""
+        tables = [
+            impact_table_from_counts(
+                {label: Counts(*figures) for label, figures in table["counts"].items()},
+                measure=table["measure"],
+                dimension=table["dimension"],
+                min_group=min_group,
+            )
+            for table in data["tables"]
+        ]
+        return cls(
+            applicants=data["applicants"],
+            selected=data["selected"],
+            pending=data["pending"],
+            tables=tables,
+            source=source,
+            min_group=min_group,
+        )
+
     def with_min_group(self, min_group: int) -> ImpactReport:
         """The same counts judged with another minimum group size (a report setting)."""
         if min_group < 0:
@@ -258,6 +289,33 @@ class ImpactReport:
             for table in self.tables
         ]
         return replace(self, tables=tables, min_group=min_group)
+
+
+def counts_to_dict(
+    applicants: int,
+    selected: int,
+    pending: int,
+    tables: Sequence[tuple[str, str, dict[str, Counts]]],
+) -> dict[str, Any]:
+    """An impact report's counts as JSON (measure, dimension and each group's decided,
+    selected, pending and not-judged counts): enough to build the report again, and
+    needing no statistics to write."""
+    return {
+        "applicants": applicants,
+        "selected": selected,
+        "pending": pending,
+        "tables": [
+            {
+                "measure": measure,
+                "dimension": dimension,
+                "counts": {
+                    label: [c.applicants, c.selected, c.pending, c.not_judged]
+                    for label, c in counts.items()
+                },
+            }
+            for measure, dimension, counts in tables
+        ],
+    }
 
 
 REPORT_COLUMNS = [
@@ -279,15 +337,6 @@ REPORT_COLUMNS = [
     "one_applicant_changes",
     "note",
 ]
-
-
-def import_statistics_in_background() -> None:
-    """Start importing SciPy's statistics on a thread, while the caller does other work.
-
-    The run-closing impact report needs Fisher's exact test; its import takes half a
-    second that would otherwise come after the last decision is stored.
-    """
-    threading.Thread(target=importlib.import_module, args=("scipy.stats",), daemon=True).start()
 
 
 def normalise_group(values: Iterable[object]) -> list[str]:

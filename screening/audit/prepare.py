@@ -26,7 +26,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -50,9 +50,6 @@ from screening.audit.chain import canonical_json, compact_json
 from screening.audit.protocols import ScreeningResultLike
 from screening.results import Decision, Outcome, Status
 from screening.spec import dump_spec
-
-if TYPE_CHECKING:
-    from screening.audit.impact import ImpactReport
 
 #: the self-identification columns the impact report groups by (as in screening.audit.impact,
 #: not imported from there: it loads SciPy, which a worker does not need)
@@ -612,15 +609,15 @@ class ImpactTally:
         self._sex.update(dict.fromkeys(chunk.sex_answers))
         self._race.update(dict.fromkeys(chunk.race_answers))
 
-    def report(self, source: str) -> ImpactReport:
-        """The same report ``impact_report`` gives over the run's decisions."""
+    def counts_dict(self) -> dict[str, Any]:
+        """The run's impact counts per measure, dimension and group, as JSON (see
+        ``screening.audit.impact.counts_to_dict``): no statistics, so nothing heavy loads."""
         from screening.audit.impact import (
             DIMENSIONS,
             OVERALL,
             UNKNOWN,
             Counts,
-            ImpactReport,
-            impact_table_from_counts,
+            counts_to_dict,
             normalise_group,
         )
 
@@ -635,28 +632,22 @@ class ImpactTally:
                 cell = tallies.setdefault((measure, dimension), {}).setdefault(label, [0] * CLASSES)
                 cell[klass] += n
         tables = [
-            impact_table_from_counts(
+            (
+                name,
+                dim,
                 {
                     label: Counts(fail + passed + unjudged, passed + unjudged, pending, unjudged)
                     for label, (fail, passed, pending, unjudged) in tallies.get(
                         (index, dim), {}
                     ).items()
                 },
-                measure=name,
-                dimension=dim,
             )
             for index, name in enumerate(measures)
             for dim in DIMENSIONS
         ]
         selected = sum(n for (m, _, _, k), n in self._counts.items() if m == 0 and k == PASS)
         pending = sum(n for (m, _, _, k), n in self._counts.items() if m == 0 and k == PENDING)
-        return ImpactReport(
-            applicants=self.applicants,
-            selected=selected,
-            pending=pending,
-            tables=tables,
-            source=source,
-        )
+        return counts_to_dict(self.applicants, selected, pending, tables)
 
 
 # ---------------------------------------------------------------- reading format 2

@@ -1371,7 +1371,9 @@ class RunRecorder:
             "decisions": self._impact.applicants,
             "outcome_counts": {o: self._outcomes.get(o, 0) for o in _OUTCOMES},
             "eeo_digest": self._eeo_digest.hexdigest(),
-            "impact": self._impact.report("stored at record time").to_dict(),
+            # the counts only: the statistics follow from them whenever the report is
+            # read, and computing them here would load SciPy into every recording run
+            "impact_counts": self._impact.counts_dict(),
         }
         self._writer.append_event(self.run_id, "run_totals", user, moment, totals)
         self._summary = RunSummary(

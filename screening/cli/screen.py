@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 from typing import IO
 
-from screening.audit.impact import import_statistics_in_background
 from screening.audit.store import database_url
 from screening.cli.audit import run_recorded_message
 from screening.cli.options import add_screen_options
@@ -111,9 +110,6 @@ def run_screen(args: argparse.Namespace) -> int:
 
 def _screen(args: argparse.Namespace) -> int:
     started = time.perf_counter()
-    if not args.no_audit:
-        # while this process plans the file and the workers start, a core is free
-        import_statistics_in_background()
     try:
         run = ParallelRun(
             args.applicants,
