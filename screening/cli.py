@@ -364,19 +364,13 @@ def _write_outputs(args: argparse.Namespace, run: ParallelRun, totals: RunTotals
             errors.write(errors_header())
             warnings = files.enter_context(tempfile.TemporaryFile())
         chunks = iter(run)
+        first = next(chunks)
         recorder: RunRecorder | None = None
         with contextlib.ExitStack() as audit:
             # called last: outputs in place whose audit record failed to commit are removed
             audit.push(_withdraw_on_error(outputs))
-            # the store opens (and a new one is created) while the workers screen the
-            # first chunks, not after the first one is back
-            store = (
-                None
-                if args.no_audit
-                else audit.enter_context(AuditStore(args.database or database_url()))
-            )
-            first = next(chunks)
-            if store is not None:
+            if not args.no_audit:
+                store = audit.enter_context(AuditStore(args.database or database_url()))
                 recorder = audit.enter_context(
                     store.recording(first.audit_source, args.user or getpass.getuser())
                 )
