@@ -539,8 +539,9 @@ def _answers(frame: pd.DataFrame, ids: list[str], column: str) -> list[str]:
     """Each decision's raw answer in one eeo column ('' when blank or missing)."""
     if column not in frame.columns or not len(frame):
         return [""] * len(ids)
-    keys = frame["applicant_id"].astype(str).tolist()
-    if keys == ids:  # the pipeline's eeo frame: one row per decision, in order
+    # the pipeline's eeo frame: one row per decision, in order (its ids already text)
+    in_order = len(frame) == len(ids) and frame["applicant_id"].tolist() == ids
+    if in_order or frame["applicant_id"].astype(str).tolist() == ids:
         values = frame[column].astype(object)
     else:
         pairs = frame[["applicant_id", column]].astype({"applicant_id": str})

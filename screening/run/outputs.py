@@ -61,15 +61,13 @@ def write_outputs(
             problems.write(errors_header())
             warnings = files.enter_context(tempfile.TemporaryFile())
         chunks = iter(run)
+        first = next(chunks)
         recorder: RunRecorder | None = None
         with contextlib.ExitStack() as audit:
             # called last: outputs in place whose audit record failed to commit are removed
             audit.push(_withdraw_on_error(outputs))
-            # the store opens (and a new one is created) while the workers screen the
-            # first chunks, not after the first one is back
-            store = None if audit_url is None else audit.enter_context(AuditStore(audit_url))
-            first = next(chunks)
-            if store is not None:
+            if audit_url is not None:
+                store = audit.enter_context(AuditStore(audit_url))
                 recorder = audit.enter_context(
                     store.recording(first.audit_source, user or getpass.getuser())
                 )
