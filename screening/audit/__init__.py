@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING, Any
 from screening.audit.prepare import PreparedChunk, RunSource, prepare_chunk, run_source
 
 if TYPE_CHECKING:
+    from screening.audit.database import AuditError, database_url
     from screening.audit.impact import ImpactReport, impact_report
     from screening.audit.records import PurgeReport, RunSummary, VerifyReport
-    from screening.audit.database import AuditError, database_url
     from screening.audit.store import AuditStore
     from screening.audit.writer import RunRecorder
 

@@ -51,10 +51,9 @@ def run_row(conn: Connection, run_id: int) -> sa.Row[Any]:
     """A run's record; an :class:`AuditError` naming the command that lists runs if none."""
     row = conn.execute(sa.select(t.runs).where(t.runs.c.id == run_id)).one_or_none()
     if row is None:
-        raise AuditError(
-            f"no run {run_id} in the audit store; `screening audit runs` lists them"
-        )
+        raise AuditError(f"no run {run_id} in the audit store; `screening audit runs` lists them")
     return row
+
 
 def _run_info(conn: Connection, row: sa.Row[Any]) -> RunInfo:
     totals = run_totals(conn, row.id)
@@ -71,17 +70,20 @@ def _run_info(conn: Connection, row: sa.Row[Any]) -> RunInfo:
         purged=is_purged(conn, row.id),
     )
 
+
 def runs(db: Database) -> list[RunInfo]:
     """Every recorded run, oldest first."""
     with db.read() as conn:
         rows = conn.execute(sa.select(t.runs).order_by(t.runs.c.id)).all()
         return [_run_info(conn, row) for row in rows]
 
+
 def chain_head(db: Database) -> tuple[int, str]:
     """The newest sequence number and its link."""
     with db.read() as conn:
         head = conn.execute(sa.select(t.chain_head).where(t.chain_head.c.id == 1)).one()
         return int(head.seq), str(head.link)
+
 
 def show(db: Database, run_id: int) -> RunDetail:
     """Everything recorded about one run, with its overrides and final outcome counts."""
@@ -101,6 +103,7 @@ def show(db: Database, run_id: int) -> RunDetail:
             overrides=_overrides(conn, run_id),
             final_counts={o: int((finals["final_outcome"] == o).sum()) for o in OUTCOMES},
         )
+
 
 def decision(db: Database, run_id: int, applicant_id: str) -> DecisionRecord:
     """One applicant's stored decision, input and overrides."""
@@ -145,6 +148,7 @@ def decision(db: Database, run_id: int, applicant_id: str) -> DecisionRecord:
                 overrides=history,
             )
 
+
 def _block_decision(
     conn: Connection,
     run_id: int,
@@ -156,9 +160,7 @@ def _block_decision(
     if found is None:
         raise AuditError(f"run {run_id} has no applicant {applicant_id!r}")
     block_id, position, kept = found
-    blob = conn.execute(
-        sa.select(t.blocks.c.private).where(t.blocks.c.id == block_id)
-    ).scalar_one()
+    blob = conn.execute(sa.select(t.blocks.c.private).where(t.blocks.c.id == block_id)).scalar_one()
     # only the batch holding the decision is decoded
     private = None if blob is None else unpack_one(as_bytes(blob), position)
     one = kept.slice(position, 1)
@@ -176,11 +178,13 @@ def _block_decision(
         overrides=history,
     )
 
+
 def final_outcomes(db: Database, run_id: int) -> pd.DataFrame:
     """applicant_id, engine outcome, final outcome after overrides, overridden (bool)."""
     with db.read() as conn:
         run_row(conn, run_id)
         return _final_outcomes(conn, run_id)
+
 
 def impact(db: Database, run_id: int, min_group: int = DEFAULT_MIN_GROUP) -> ImpactReport:
     """The adverse-impact report of a run (after purge: the summary kept at purge).
@@ -201,6 +205,7 @@ def impact(db: Database, run_id: int, min_group: int = DEFAULT_MIN_GROUP) -> Imp
             ).scalar_one()
             report = ImpactReport.from_dict(json.loads(payload))
     return report if report.min_group == min_group else report.with_min_group(min_group)
+
 
 def input_records(db: Database, run_id: int) -> list[tuple[str, dict[str, Any]]]:
     """The stored normalised input records of a run, in input order."""
@@ -223,6 +228,7 @@ def input_records(db: Database, run_id: int) -> list[tuple[str, dict[str, Any]]]
         )
     with _readable(run_id):
         return [(r.applicant_id, expand_input(r.input_json, layout)) for r in rows]
+
 
 def _block_input_records(
     conn: Connection, run_id: int, layout: dict[str, Any]

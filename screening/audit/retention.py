@@ -18,6 +18,7 @@ from screening.audit.reads import as_bytes, impact_from_db, is_purged, legal_hol
 from screening.audit.records import PurgeReport
 from screening.audit.writer import Writer, iso_time, utc_now
 
+
 def set_legal_hold(
     db: Database, run_id: int, on: bool, *, user: str, reason: str, now: datetime | None = None
 ) -> str:
@@ -32,6 +33,7 @@ def set_legal_hold(
             run_id, "legal_hold", user, now or utc_now(), {"on": on, "reason": reason}
         )
         return writer.link
+
 
 def purge(db: Database, now: datetime | None = None, *, user: str = "retention") -> PurgeReport:
     """Remove applicant-level data of runs past retention and not under legal hold.
@@ -93,6 +95,7 @@ def purge(db: Database, now: datetime | None = None, *, user: str = "retention")
     if purged:
         _reclaim(db)
     return outcome
+
 
 def _reclaim(db: Database) -> None:
     """Make purged data unrecoverable from the files: vacuum, or empty SQLite's WAL."""

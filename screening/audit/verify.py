@@ -29,6 +29,7 @@ from screening.audit.reads import as_bytes, is_block_run, is_purged, layout_of, 
 from screening.audit.records import Problem, VerifyReport
 from screening.audit.writer import KEY_EVENT, KINDS, EeoDigest, Kind
 
+
 def verify(db: Database, expected_head: str | None = None) -> VerifyReport:
     """Recompute every digest and link; name each edited, deleted or reordered record.
 
@@ -48,6 +49,7 @@ def verify(db: Database, expected_head: str | None = None) -> VerifyReport:
             f"{reason[0] if reason else type(exc).__name__} (a table was dropped or the "
             "database is damaged)"
         ) from None
+
 
 def _key_mode(
     key: bytes | None, conn: Connection, head: sa.Row[Any], problems: list[Problem]
@@ -114,9 +116,11 @@ def _key_mode(
         )
     return start
 
+
 def _verify(key: bytes | None, conn: Connection, expected_head: str | None) -> VerifyReport:
     with ExitStack() as stack:
         return _verify_chain(key, conn, expected_head, stack)
+
 
 def _verify_chain(
     key: bytes | None, conn: Connection, expected_head: str | None, stack: ExitStack
@@ -146,8 +150,7 @@ def _verify_chain(
         name, seq = unkeyed_run[0]
         after = len(unkeyed_run) - 1
         more = (
-            f"; so were the links of the {after} record(s) after it, to seq "
-            f"{unkeyed_run[-1][1]}"
+            f"; so were the links of the {after} record(s) after it, to seq {unkeyed_run[-1][1]}"
             if after
             else ""
         )
@@ -181,9 +184,7 @@ def _verify_chain(
             problems.append(Problem(name, seq, seq, "sequence number used twice"))
         elif seq != prev_seq + 1:
             missing = (
-                f"seq {prev_seq + 1}"
-                if seq == prev_seq + 2
-                else f"seq {prev_seq + 1}-{seq - 1}"
+                f"seq {prev_seq + 1}" if seq == prev_seq + 2 else f"seq {prev_seq + 1}-{seq - 1}"
             )
             problems.append(
                 Problem(name, seq, seq, f"records before it are missing ({missing} deleted)")

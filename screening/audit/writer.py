@@ -84,7 +84,6 @@ def add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-
 # ---------------------------------------------------------------- record contents
 # The content of each chained record, as hashed. Writing and verifying both use these.
 
@@ -210,6 +209,7 @@ def record_run(
         run.add(result)
     return run.summary()
 
+
 @contextmanager
 def recording(
     db: Database,
@@ -251,9 +251,7 @@ def recording(
         "as_of": source.as_of.isoformat(),
         "settings_json": canonical_json(run_settings(source)),
         "engine_version": screening.__version__,
-        "retention_until": add_years(
-            moment.astimezone(UTC).date(), retention_years
-        ).isoformat(),
+        "retention_until": add_years(moment.astimezone(UTC).date(), retention_years).isoformat(),
     }
     with Writer(db) as writer:
         run_id = writer.append("run", run)
@@ -305,9 +303,7 @@ def record_override(
             block_id, position, kept = found
             target = {"decision_id": None, "block_id": block_id, "applicant_id": applicant_id}
             engine_outcome = str(kept.column("outcome")[position].as_py())
-            same = (t.overrides.c.run_id == run_id) & (
-                t.overrides.c.applicant_id == applicant_id
-            )
+            same = (t.overrides.c.run_id == run_id) & (t.overrides.c.applicant_id == applicant_id)
         earlier = writer.conn.execute(
             sa.select(t.overrides.c.to_outcome).where(same).order_by(t.overrides.c.id)
         ).scalars()
@@ -325,9 +321,7 @@ def record_override(
             "justification": justification,
         }
         override_id = writer.append("override", row, parent=run_id)
-        return OverrideSummary(
-            override_id, run_id, applicant_id, current, to_outcome, writer.link
-        )
+        return OverrideSummary(override_id, run_id, applicant_id, current, to_outcome, writer.link)
 
 
 def _refused(refusal: Refusal, run_id: int, applicant_id: str, to_outcome: str) -> AuditError:
@@ -351,8 +345,7 @@ def check_write_key(key: bytes | None, head: sa.Row[Any]) -> None:
         return
     if key is None:
         raise AuditError(
-            f"this audit chain is keyed (HMAC links); set {KEY_ENV} to the key it was "
-            "written with"
+            f"this audit chain is keyed (HMAC links); set {KEY_ENV} to the key it was written with"
         )
     if head.key_id != key_id(key):
         raise AuditError(
