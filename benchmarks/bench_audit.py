@@ -42,7 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from data.generate import generate_applicants  # noqa: E402
 from screening.audit import AuditStore, prepare_chunk, run_source  # noqa: E402
-from screening.audit.store import _BlockChecks  # noqa: E402
+from screening.audit.verify import _BlockChecks  # noqa: E402
 from screening.run.stages import screen_stream  # noqa: E402
 
 SPEC = ROOT / "rules" / "alameda-7616-account-manager.yaml"

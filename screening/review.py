@@ -27,6 +27,13 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from screening.audit.overrides import (
+    Refusal,
+    apply_overrides,
+    final_outcome,
+    latest_overrides,
+    override_refusal,
+)
 from screening.errors import UserError
 from screening.evidence import INVALID, UNCERTAIN
 from screening.jobclass import NEAR_MATCH, OCCUPATION_DOUBT, UNRECOGNISED_TITLE
@@ -441,22 +448,24 @@ class Override:
 
 
 def check_override(current: str, to_outcome: str, reviewer: str, justification: str) -> None:
-    """Raise ReviewError unless the override names an outcome, a reviewer and a reason."""
-    if not to_outcome:
-        raise ReviewError(
-            "choose the reviewer's decision: no outcome is preselected, so none is recorded "
-            "by accident"
-        )
-    if not reviewer.strip():
-        raise ReviewError("name the reviewer: an override is recorded with who made it")
-    if not justification.strip():
-        raise ReviewError(
-            "write a justification: an override is only recorded with the reason for it"
-        )
-    if to_outcome not in {o.value for o in Outcome}:
-        raise ReviewError(f"{to_outcome!r} is not an outcome")
-    if to_outcome == current:
-        raise ReviewError(f"the applicant is already {to_outcome}; nothing to override")
+    """Raise ReviewError unless the override names an outcome, a reviewer and a reason.
+
+    The rule is the audit trail's (`override_refusal`); only its wording, for a person in
+    the app, is said here.
+    """
+    refusal = override_refusal(to_outcome, reviewer, justification, current)
+    if refusal is None:
+        return
+    messages = {
+        Refusal.no_outcome: "choose the reviewer's decision: no outcome is preselected, so "
+        "none is recorded by accident",
+        Refusal.no_reviewer: "name the reviewer: an override is recorded with who made it",
+        Refusal.no_justification: "write a justification: an override is only recorded with "
+        "the reason for it",
+        Refusal.not_an_outcome: f"{to_outcome!r} is not an outcome",
+        Refusal.unchanged: f"the applicant is already {to_outcome}; nothing to override",
+    }
+    raise ReviewError(messages[refusal])
 
 
 class OverrideLog:
@@ -470,8 +479,8 @@ class OverrideLog:
         """The applicant's outcome after the overrides so far."""
         if applicant_id not in self._engine:
             raise ReviewError(f"no screened applicant with id {applicant_id!r}")
-        latest = [o for o in self._overrides if o.applicant_id == applicant_id]
-        return latest[-1].to_outcome if latest else self._engine[applicant_id]
+        to_outcomes = [o.to_outcome for o in self._overrides if o.applicant_id == applicant_id]
+        return final_outcome(self._engine[applicant_id], to_outcomes)
 
     def record(
         self, applicant_id: str, *, to_outcome: str, reviewer: str, justification: str
@@ -500,13 +509,11 @@ def final_outcomes(results: pd.DataFrame, overrides: Iterable[Override]) -> pd.D
 
     `outcome` stays the engine's; `final_outcome` is the latest override's, else the engine's.
     """
-    latest: dict[str, Override] = {}
-    for override in overrides:
-        latest[override.applicant_id] = override
+    latest = latest_overrides((o.applicant_id, o) for o in overrides)
     out = _bare(results)
     ids = out["applicant_id"].astype(str)
-    out.insert(2, "final_outcome", [latest[i].to_outcome if i in latest else o
-                                    for i, o in zip(ids, out["outcome"], strict=True)])  # fmt: skip
+    to_outcomes = {i: o.to_outcome for i, o in latest.items()}
+    out.insert(2, "final_outcome", apply_overrides(ids, out["outcome"], to_outcomes))
     out["reviewer"] = [latest[i].reviewer if i in latest else "" for i in ids]
     out["review_justification"] = [latest[i].justification if i in latest else "" for i in ids]
     return out

@@ -366,9 +366,9 @@ class Tamper:
         (everything an attacker without the key can do); later links are left alone."""
         from screening.audit.blocks import from_ipc, join_leaves, leaves_of, unpack
         from screening.audit.chain import Linker, record_digest
-        from screening.audit.store import _KINDS
+        from screening.audit.writer import KINDS
 
-        table = _KINDS["block"].table
+        table = KINDS["block"].table
         with self.engine.begin() as conn:
             row = dict(
                 conn.execute(sa.select(table).where(table.c.id == block_id)).mappings().one()
@@ -377,7 +377,7 @@ class Tamper:
             private = None if row["private"] is None else unpack(bytes(row["private"]))
             kept_leaves, private_leaves = leaves_of(kept, private)
             row["leaves"] = join_leaves(kept_leaves, private_leaves)
-            digest = record_digest("block", block_id, row["run_id"], _KINDS["block"].content(row))
+            digest = record_digest("block", block_id, row["run_id"], KINDS["block"].content(row))
             previous = self._previous_link(conn, block_id)
             link = Linker(None).link(previous, digest)
             conn.execute(
@@ -388,9 +388,9 @@ class Tamper:
 
     def _previous_link(self, conn: sa.Connection, seq: int) -> str:
         from screening.audit.chain import GENESIS_LINK
-        from screening.audit.store import _KINDS
+        from screening.audit.writer import KINDS
 
-        for kind in _KINDS.values():
+        for kind in KINDS.values():
             link = conn.execute(
                 sa.select(kind.table.c.link).where(kind.table.c.id == seq - 1)
             ).scalar()
@@ -448,11 +448,11 @@ class Tamper:
         """Recompute the digest and link of every record from `seq` on (plain SHA-256 or
         HMAC under `key`) and the head: what an attacker does after an edit."""
         from screening.audit.chain import Linker, record_digest
-        from screening.audit.store import _KINDS
+        from screening.audit.writer import KINDS
 
         with self.engine.begin() as conn:
             rows = []
-            for kind in _KINDS.values():
+            for kind in KINDS.values():
                 for row in conn.execute(
                     sa.select(kind.table).where(kind.table.c.id >= seq)
                 ).mappings():

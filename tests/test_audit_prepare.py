@@ -245,7 +245,7 @@ def test_the_schema_head_is_alembics_head() -> None:
     from alembic.script import ScriptDirectory
 
     from screening.audit import impact, prepare
-    from screening.audit.store import SCHEMA_HEAD
+    from screening.audit.database import SCHEMA_HEAD
 
     config = Config()
     config.set_main_option(

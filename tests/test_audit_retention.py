@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from screening.audit import AuditError, AuditStore
-from screening.audit.store import add_years
+from screening.audit.writer import add_years
 from tests.audit_helpers import FakeResult, Tamper, applicants, store_url
 
 __all__ = ["store_url"]

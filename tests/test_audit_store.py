@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from screening.audit import AuditError, AuditStore, database_url
 from screening.audit.blocks import from_ipc, unpack
 from screening.audit.chain import GENESIS_LINK, Linker, key_id, record_digest
-from screening.audit.store import _KINDS
+from screening.audit.writer import KINDS
 from tests.audit_helpers import FakeResult, applicants, store_url
 
 __all__ = ["store_url"]
@@ -169,8 +169,8 @@ def test_links_are_sha256_of_previous_link_and_digest(store_url: str) -> None:
     with AuditStore(store_url) as store:
         store.record_run(FakeResult(applicants(2)), "alice", now=NOW)
         with store.engine.connect() as conn:
-            run = conn.execute(sa.select(_KINDS["run"].table)).mappings().one()
-        digest = record_digest("run", 1, None, _KINDS["run"].content(dict(run)))
+            run = conn.execute(sa.select(KINDS["run"].table)).mappings().one()
+        digest = record_digest("run", 1, None, KINDS["run"].content(dict(run)))
         assert run["digest"] == digest
         assert run["link"] == Linker(None).link(GENESIS_LINK, digest)
 
@@ -182,8 +182,8 @@ def test_keyed_chain_needs_its_key(store_url: str, monkeypatch: pytest.MonkeyPat
         report = store.verify()
         assert report.ok and report.keyed
         with store.engine.connect() as conn:
-            event = conn.execute(sa.select(_KINDS["event"].table)).mappings().first()
-            run = conn.execute(sa.select(_KINDS["run"].table)).mappings().one()
+            event = conn.execute(sa.select(KINDS["event"].table)).mappings().first()
+            run = conn.execute(sa.select(KINDS["run"].table)).mappings().one()
         # the first record turns the key on, naming its fingerprint (never the key)
         assert event is not None and event["kind"] == "key_on"
         assert json.loads(event["payload_json"]) == {"key_id": key_id(b"s3cret")}

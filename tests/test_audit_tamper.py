@@ -257,7 +257,7 @@ def test_a_keyed_chain_needs_the_key_to_be_verified(
 def test_blocks_checked_in_worker_processes_are_named_the_same(
     store: AuditStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from screening.audit.store import _BlockChecks
+    from screening.audit.verify import _BlockChecks
 
     Tamper(store).set_value(1, "A00002", "outcome", "not_qualified")
     serial = [str(p) for p in store.verify().problems]

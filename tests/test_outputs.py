@@ -182,7 +182,7 @@ def test_a_named_pipe_as_output_is_refused(
 def test_outputs_are_removed_when_the_audit_record_fails_to_commit(
     workdir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from screening.audit.store import RunRecorder
+    from screening.audit.writer import RunRecorder
 
     def fail(self: RunRecorder, *args: object, **kwargs: object) -> None:
         raise OSError("disk full")

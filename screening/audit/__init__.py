@@ -12,20 +12,22 @@ from typing import TYPE_CHECKING, Any
 from screening.audit.prepare import PreparedChunk, RunSource, prepare_chunk, run_source
 
 if TYPE_CHECKING:
+    from screening.audit.database import AuditError, database_url
     from screening.audit.impact import ImpactReport, impact_report
     from screening.audit.records import PurgeReport, RunSummary, VerifyReport
-    from screening.audit.store import AuditError, AuditStore, RunRecorder, database_url
+    from screening.audit.store import AuditStore
+    from screening.audit.writer import RunRecorder
 
 _LAZY = {
     "ImpactReport": "screening.audit.impact",
     "impact_report": "screening.audit.impact",
-    "AuditError": "screening.audit.store",
+    "AuditError": "screening.audit.database",
     "AuditStore": "screening.audit.store",
     "PurgeReport": "screening.audit.records",
-    "RunRecorder": "screening.audit.store",
+    "RunRecorder": "screening.audit.writer",
     "RunSummary": "screening.audit.records",
     "VerifyReport": "screening.audit.records",
-    "database_url": "screening.audit.store",
+    "database_url": "screening.audit.database",
 }
 
 

@@ -17,10 +17,11 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TextIO
 
+from screening.audit.database import DATABASE_ENV, database_url
 from screening.audit.impact import DEFAULT_MIN_GROUP
 from screening.audit.records import RunSummary
 from screening.audit.report import impact_csv, impact_html, impact_text
-from screening.audit.store import DATABASE_ENV, AuditStore, database_url
+from screening.audit.store import AuditStore
 from screening.errors import ScreeningError
 from screening.outputs import check_outputs
 from screening.results import Outcome

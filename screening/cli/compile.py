@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from screening.audit.store import database_url
+from screening.audit.database import database_url
 from screening.errors import ScreeningError
 from screening.outputs import check_outputs
 from screening.spec import JobSpec, dump_spec, load_spec

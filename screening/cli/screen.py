@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from screening.audit.store import database_url
+from screening.audit.database import database_url
 from screening.cli.audit import run_recorded_message
 from screening.cli.options import add_screen_options
 from screening.columns import EntryGroup

@@ -18,7 +18,8 @@ from collections.abc import Callable
 from typing import IO, Protocol
 
 from screening.audit.records import RunSummary
-from screening.audit.store import AuditStore, RunRecorder
+from screening.audit.store import AuditStore
+from screening.audit.writer import RunRecorder
 from screening.outputs import StagedOutputs
 from screening.run.chunks import ParallelRun, errors_header
 from screening.run.totals import RunTotals, file_problems

@@ -11,8 +11,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from screening.audit.database import database_url
 from screening.audit.schema import metadata
-from screening.audit.store import database_url
 
 config = context.config
 target_metadata = metadata
