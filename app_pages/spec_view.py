@@ -16,7 +16,8 @@ from screening.browse import spec_in_words
 from screening.documents import read_document_bytes
 from screening.errors import UserError
 from screening.review import changed_outcomes
-from screening.run.stages import compiled_ruleset, screen_batch
+from screening.run.chunks import screen_loaded
+from screening.run.stages import ScreenJob, compiled_ruleset
 from screening.spec import JobSpec, Level, dump_spec, load_spec
 from screening.speccompiler import Placement, Section, compile_document_data, default_vocabulary
 from screening.specreview import (
@@ -204,8 +205,13 @@ def _preview(draft: JobSpec, corrected: JobSpec) -> None:
     batch = state.current_batch(source)
     as_of, driving = state.settings()
     vocabulary = state.rule_file_spec(state.DEFAULT_SPEC_FILE).vocabulary
+    # a comparison of two drafts on whatever the batch holds, not a run: no column check
     before, after = (
-        screen_batch(s, batch, as_of=as_of, requires_driving=driving, vocabulary=vocabulary)
+        screen_loaded(
+            ScreenJob.preview(s, vocabulary, as_of=as_of, requires_driving=driving),
+            batch,
+            check_columns=False,
+        )
         for s in (draft, corrected)
     )
     changed = changed_outcomes(before.results, after.results)

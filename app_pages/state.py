@@ -1,9 +1,11 @@
 """State shared by the pages: position settings, the current batch and run, and caches.
 
 Uploaded bytes flow through `submit_uploads` (the upload button calls it; tests call it or
-put a dict in ``st.session_state["pending_uploads"]``). Specs and results are cached by
-content hash with st.cache_resource, so a rerun never compiles or screens twice and the
-process never registers a ruleset twice.
+put a dict in ``st.session_state["pending_uploads"]``). A batch is screened through the
+run's entry, as the command line screens a file: the job resolved once
+(`ScreenJob.resolve`), the loaded batch screened by `screen_loaded`. Specs and results are
+cached by content hash with st.cache_resource, so a rerun never compiles or screens twice
+and the process never registers a ruleset twice.
 """
 
 from __future__ import annotations
@@ -26,17 +28,17 @@ from screening.errors import UserError
 from screening.export import csv_bytes, excel_bytes
 from screening.loading import Batch
 from screening.review import Judgement, final_outcomes, review_items
+from screening.run.chunks import screen_loaded
 from screening.run.stages import (
     ScreeningResult,
-    check_batch_columns,
-    check_screenable,
+    ScreenJob,
     compiled_ruleset,
+    loaded_spec,
     needed_entry_groups,
-    screen_batch,
 )
-from screening.spec import JobSpec, load_spec
+from screening.spec import JobSpec
 from screening.uploads import Upload, UploadError, load_uploads
-from screening.vocabulary import Vocabulary, default_rules_dir, vocabulary_for
+from screening.vocabulary import Vocabulary, default_rules_dir
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_FILE = REPO / "data" / "account-manager-applicants.csv"
@@ -117,9 +119,9 @@ def spec_files() -> dict[str, Path]:
 
 @st.cache_resource(show_spinner=False, max_entries=32)
 def _load_rule_file(path: str, digest: str) -> tuple[JobSpec, Vocabulary]:
-    spec = load_spec(path)
-    compiled_ruleset(spec)  # compile once, early: a bad spec fails before screening
-    return spec, vocabulary_for(spec, path)
+    # compiled once, early (as a run loads its spec): a bad spec fails before screening
+    spec, _, vocabulary = loaded_spec(path)
+    return spec, vocabulary
 
 
 def rule_file_spec(name: str) -> ActiveSpec:
@@ -194,18 +196,13 @@ def _screen(
     as_of: date,
     driving: bool,
     conditions: frozenset[str],
+    declared: tuple[EntryGroup, ...],
     _batch: Batch,
-    _active: ActiveSpec,
+    _job: ScreenJob,
 ) -> tuple[ScreeningResult, pd.DataFrame]:
-    result = screen_batch(
-        _active.spec,
-        _batch,
-        as_of=as_of,
-        requires_driving=driving,
-        position_requires=conditions,
-        spec_path=_active.path,
-        vocabulary=_active.vocabulary,
-    )
+    # the job is keyed by the spec's key and the settings; the declared groups are in the
+    # key too, so a withdrawn declaration checks the columns again rather than hitting
+    result = screen_loaded(_job, _batch, declared_absent=declared)
     return result, review_items(result)
 
 
@@ -276,7 +273,17 @@ def screen_current(source: Source | None = None) -> Run:
     active = active_spec()
     as_of, driving = settings()
     conditions = position_conditions(active.spec)
-    check_screenable(active.spec, active.origin, conditions)
+    # resolved once per screening, as the command line resolves its run's job: an
+    # unreviewed draft or an unknown condition is refused here (SpecError)
+    job = ScreenJob.resolve(
+        active.spec,
+        spec_path=active.path,
+        vocabulary=active.vocabulary,
+        shown_as=active.origin,
+        as_of=as_of,
+        requires_driving=driving,
+        position_requires=conditions,
+    )
     declared = declared_absent()
     key = f"{source.key}|{active.key}|{as_of}|{driving}|{sorted(conditions)}|{','.join(declared)}"
     run = st.session_state.get("run")
@@ -284,15 +291,16 @@ def screen_current(source: Source | None = None) -> Run:
         return run
     bar = st.progress(0, text="Reading the files…") if source.size > PROGRESS_BYTES else None
     batch = _load_batch(source.key, source)
+    if bar is not None:
+        bar.progress(35, text="Screening the applicants…")
     try:  # the one rule of the command line: no silent rejection for want of columns
-        check_batch_columns(active.spec, batch, declared)
+        result, items = _screen(
+            source.key, active.key, as_of, driving, conditions, tuple(declared), batch, job
+        )
     except MissingEntryColumns as exc:
         if bar is not None:
             bar.empty()
         raise UploadError(missing_entries_message(exc)) from None
-    if bar is not None:
-        bar.progress(35, text="Screening the applicants…")
-    result, items = _screen(source.key, active.key, as_of, driving, conditions, batch, active)
     ledger = make_ledger(result, reviewer_default() or "app")
     if bar is not None:
         bar.empty()

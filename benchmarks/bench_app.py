@@ -4,7 +4,7 @@
 
 Generates a wide-form batch (data/generate.py), then measures
 1. the work behind the upload button: load the uploaded bytes, screen, group the reviews
-   (`screening.uploads.load_uploads` + `screen_batch` + `review_items`), and
+   (`screening.uploads.load_uploads` + `screen_loaded` + `review_items`), and
 2. the app itself: an AppTest session already showing the sample gets the upload and runs
    the Screen page until the counts, charts and table are rendered.
 Target: under 5 s for 5,000 applicants. Not a test: the figures depend on the machine.
@@ -25,10 +25,9 @@ sys.path.insert(0, str(REPO))
 
 from data.generate import generate_applicants  # noqa: E402
 from screening.review import review_items  # noqa: E402
-from screening.run.stages import screen_batch  # noqa: E402
-from screening.spec import load_spec  # noqa: E402
+from screening.run.chunks import screen_loaded  # noqa: E402
+from screening.run.stages import ScreenJob  # noqa: E402
 from screening.uploads import Upload, load_uploads  # noqa: E402
-from screening.vocabulary import vocabulary_for  # noqa: E402
 
 SPEC = REPO / "rules" / "alameda-7616-account-manager.yaml"
 AS_OF = date(2026, 11, 1)
@@ -36,11 +35,10 @@ AS_OF = date(2026, 11, 1)
 
 def pipeline_seconds(upload: Upload) -> tuple[float, int]:
     """Seconds from uploaded bytes to screened results with review groups; applicants."""
-    spec = load_spec(SPEC)
-    vocabulary = vocabulary_for(spec, SPEC)
+    job = ScreenJob.resolve(SPEC, as_of=AS_OF)
     started = time.perf_counter()
     batch = load_uploads(upload)
-    result = screen_batch(spec, batch, as_of=AS_OF, spec_path=SPEC, vocabulary=vocabulary)
+    result = screen_loaded(job, batch)
     review_items(result)
     return time.perf_counter() - started, len(result.results)
 

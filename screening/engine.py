@@ -10,6 +10,11 @@ share an identity), collects what fired inside the actions and checks that every
 exactly one status. Once the engine has raised, its host is dropped and never called
 again: the next evaluation starts a new one.
 
+This module starts no process: a process evaluates on its own host only. Spreading a
+large batch over the cores is the run's work (`screening.run.chunks`), whose worker
+processes each hold one host of their own; that pool is the package's only pool of
+screening workers.
+
 The ruleset is evaluated decision layer by decision layer (see screening.ruleset): each
 decision gets one fact per distinct combination of its inputs, and what its rules decide
 becomes the input of the next layer.
@@ -19,11 +24,8 @@ from __future__ import annotations
 
 import copy
 import itertools
-import multiprocessing
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -33,7 +35,6 @@ from durable import engine as durable_engine
 
 from screening import facts as F
 from screening.errors import InternalFailure
-from screening.processes import end_with_parent
 from screening.ruleset import FAILS, GRADE, NODE_FIELD, CompiledRuleset, evaluate_frame
 
 
@@ -226,20 +227,10 @@ def _layered(
     return Evaluation(statuses)
 
 
-def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame, *, workers: int = 1) -> Evaluation:
-    """Run the ruleset over a facts DataFrame (one row per fact, columns = fact names).
-
-    Results line up with the rows of `frame`. With `workers` > 1 and enough facts in a
-    layer, that layer's facts are split over that many processes, each with its own host
-    (durable_rules is not thread-safe and holds the GIL).
-    """
-
-    def fire(work: list[Work]) -> Fired:
-        if workers > 1 and sum(len(rows) for _, rows in work) >= PARALLEL_MINIMUM:
-            return _fire_in_processes(compiled, work, workers)
-        return _fire(compiled, work)
-
-    return _layered(compiled, frame, _remembering(compiled, fire))
+def evaluate(compiled: CompiledRuleset, frame: pd.DataFrame) -> Evaluation:
+    """Run the ruleset over a facts DataFrame (one row per fact, columns = fact names) on
+    this process's host. Results line up with the rows of `frame`."""
+    return _layered(compiled, frame, _remembering(compiled, lambda work: _fire(compiled, work)))
 
 
 #: Input rows remembered per decision (ruleset name, node index): what the rules decided
@@ -289,54 +280,6 @@ def _remembering(
         return codes
 
     return remembered
-
-
-#: Fewer facts than this are evaluated in-process: starting workers would cost more.
-PARALLEL_MINIMUM = 20_000
-_POOL: ProcessPoolExecutor | None = None
-_POOL_SIZE = 0
-
-
-def _pool(workers: int) -> ProcessPoolExecutor:
-    global _POOL, _POOL_SIZE
-    if _POOL is not None and getattr(_POOL, "_broken", False):
-        _discard_pool()  # a worker died since the last evaluation: start afresh
-    if _POOL is None or workers != _POOL_SIZE:
-        if _POOL is not None:
-            _POOL.shutdown()
-        # forkserver: never fork a process whose other threads may hold locks (Streamlit)
-        _POOL = ProcessPoolExecutor(
-            workers,
-            mp_context=multiprocessing.get_context("forkserver"),
-            initializer=end_with_parent,  # never outlive the process that uses the pool
-        )
-        _POOL_SIZE = workers
-    return _POOL
-
-
-def _discard_pool() -> None:
-    """Forget a pool one of whose workers died: the next evaluation starts a new one."""
-    global _POOL, _POOL_SIZE
-    if _POOL is not None:
-        _POOL.shutdown(wait=False, cancel_futures=True)
-    _POOL, _POOL_SIZE = None, 0
-
-
-def _fire_in_processes(compiled: CompiledRuleset, work: list[Work], workers: int) -> Fired:
-    pieces = workers * 2
-    chunks = [
-        [(index, part) for index, rows in work for part in [np.array_split(rows, pieces)[p]]]
-        for p in range(pieces)
-    ]
-    fired: list[list[np.ndarray[Any, Any]]] = [[] for _ in work]
-    try:
-        for part in _pool(workers).map(_fire, [compiled] * len(chunks), chunks):
-            for position, codes in enumerate(part):
-                fired[position].append(codes)
-    except BrokenProcessPool as exc:
-        _discard_pool()
-        raise EngineError("a rule engine worker process died; no results were produced") from exc
-    return [np.concatenate(parts) for parts in fired]
 
 
 def _fire(compiled: CompiledRuleset, work: list[Work]) -> Fired:

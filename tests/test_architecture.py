@@ -246,3 +246,33 @@ def test_the_check_sees_a_broken_layer_and_a_cycle(tmp_path: Path) -> None:
         "a layer may only import the layers below",
         "screening.spec imports the entry point screening.cli",
     ]
+
+
+#: The app's modules (outside the package).
+APP = [ROOT / "app.py", *sorted((ROOT / "app_pages").glob("*.py"))]
+#: What screens a batch below the run's entry: the app must not reach for it.
+BELOW_THE_RUN_ENTRY = {
+    "screening.run.stages.screen_batch",
+    "screening.run.stages.screen_files",
+    "screening.run.stages.screen_stream",
+    "screening.run.stages.decide",
+    "screening.engine",
+}
+
+
+def test_the_app_screens_through_the_runs_entry() -> None:
+    """The app screens as the command line does (`ScreenJob.resolve`, then the run's
+    chunk loop through `screen_loaded`), never by calling the stages or the engine."""
+    found = sorted(
+        f"{path.name} imports {name}"
+        for path in APP
+        for name in _imported_names(f"app_pages.{path.stem}", path)
+        if any(name == b or name.startswith(b + ".") for b in BELOW_THE_RUN_ENTRY)
+    )
+    assert found == []
+
+
+def test_the_engine_starts_no_process() -> None:
+    """One durable_rules host per process: the run's workers are the only pool."""
+    names = set(_imported_names("screening.engine", PACKAGE / "engine.py"))
+    assert sorted(n for n in names if n.split(".")[0] in {"multiprocessing", "concurrent"}) == []

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
-import time
-from concurrent.futures import ThreadPoolExecutor
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -155,52 +155,33 @@ def test_durable_and_vectorised_evaluation_agree(which: str, data: st.DataObject
     assert as_lists(durable.statuses) == as_lists(vectorised.statuses)
 
 
-def test_worker_processes_decide_exactly_as_one_process(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Large batches are split over worker processes; the decisions must not change."""
-    monkeypatch.setattr(engine, "PARALLEL_MINIMUM", 100)
+def test_a_host_in_another_process_decides_exactly_as_this_one() -> None:
+    """A run spreads a large batch over worker processes, each with its own host (the
+    engine has no pool of its own); the decisions must not change."""
     facts = random_facts(ALAMEDA_RULES, 3_000, seed=11)
-    single = evaluate(ALAMEDA_RULES, facts, workers=1)
-    parallel = evaluate(ALAMEDA_RULES, facts, workers=2)
-    assert as_lists(parallel.statuses) == as_lists(single.statuses)
-    assert as_lists(parallel.statuses) == as_lists(
-        evaluate_vectorised(ALAMEDA_RULES, facts).statuses
-    )
+    single = evaluate(ALAMEDA_RULES, facts)
+    halves = [facts.iloc[:1_500], facts.iloc[1_500:]]
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        parts = list(pool.map(evaluate, [ALAMEDA_RULES] * 2, halves))
+    parallel = {
+        subject: np.concatenate([part.statuses[subject] for part in parts])
+        for subject in parts[0].statuses
+    }
+    assert as_lists(parallel) == as_lists(single.statuses)
+    assert as_lists(parallel) == as_lists(evaluate_vectorised(ALAMEDA_RULES, facts).statuses)
 
 
-def _kill_pool_workers() -> None:
-    pool = engine._POOL
-    assert pool is not None
-    for process in list(pool._processes.values()):  # type: ignore[union-attr]
-        process.kill()
-        process.join()
-
-
-def test_a_pool_whose_worker_died_is_replaced(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine, "PARALLEL_MINIMUM", 100)
-    facts = random_facts(ALAMEDA_RULES, 2_000, seed=12)
+def test_the_engine_evaluates_in_this_process_and_starts_none(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    facts = random_facts(ALAMEDA_RULES, 3_000, seed=12)
     expected = as_lists(evaluate_vectorised(ALAMEDA_RULES, facts).statuses)
     # each evaluation asks the engine afresh (not what this process remembers)
     monkeypatch.setattr(engine, "MEMO_LIMIT", 0)
-    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
-    # a worker dies between evaluations: the next one starts a new pool and succeeds
-    _kill_pool_workers()
-    deadline = time.monotonic() + 30
-    while not getattr(engine._POOL, "_broken", False) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
-    # a worker dies during an evaluation: that one fails, the next succeeds
-    original = engine._pool
-
-    def pool_losing_its_workers(workers: int) -> Any:
-        pool = original(workers)
-        _kill_pool_workers()
-        return pool
-
-    monkeypatch.setattr(engine, "_pool", pool_losing_its_workers)
-    with pytest.raises(EngineError, match="worker process died"):
-        evaluate(ALAMEDA_RULES, facts, workers=2)
-    monkeypatch.setattr(engine, "_pool", original)
-    assert as_lists(evaluate(ALAMEDA_RULES, facts, workers=2).statuses) == expected
+    before = multiprocessing.active_children()
+    assert as_lists(evaluate(ALAMEDA_RULES, facts).statuses) == expected
+    assert multiprocessing.active_children() == before
 
 
 def test_decisions_split_into_parts_agree_with_their_criteria() -> None:

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from screening.export import csv_utf8
+from screening.loading import load_batch
 from screening.results import ERROR_COLUMNS
-from screening.run.chunks import ParallelRun, WorkerError, errors_header
-from screening.run.stages import DecisionMemo, compiled_ruleset, decide, screen_files
+from screening.run import chunks as run_chunks
+from screening.run.chunks import ParallelRun, WorkerError, errors_header, screen_loaded
+from screening.run.stages import DecisionMemo, ScreenJob, compiled_ruleset, decide, screen_files
 from screening.spec import SpecError, load_spec
 from tests.builders import ALAMEDA, AS_OF, ROOT
 
@@ -127,12 +130,12 @@ def test_the_memo_evaluates_each_distinct_fact_row_once_across_batches() -> None
     facts = whole.evidence.facts
     memo = DecisionMemo(compiled)
     halves = [facts.iloc[: len(facts) // 2], facts.iloc[len(facts) // 2 :]]
-    first = decide(compiled, halves[0], memo=memo, workers=1)
+    first = decide(compiled, halves[0], memo=memo)
     seen = len(memo)
-    again = decide(compiled, halves[0], memo=memo, workers=1)
+    again = decide(compiled, halves[0], memo=memo)
     assert len(memo) == seen  # nothing new was evaluated
-    second = decide(compiled, halves[1], memo=memo, workers=1)
-    expected = decide(compiled, facts, workers=1)
+    second = decide(compiled, halves[1], memo=memo)
+    expected = decide(compiled, facts)
     for subject, statuses in expected.items():
         joined = np.concatenate([first[subject], second[subject]])
         assert joined.tolist() == statuses.tolist()
@@ -143,10 +146,10 @@ def test_a_full_memo_starts_afresh_and_still_decides_right() -> None:
     compiled = compiled_ruleset(load_spec(ALAMEDA))
     facts = screen_files(SAMPLE, ALAMEDA, as_of=AS_OF).evidence.facts
     memo = DecisionMemo(compiled, limit=5)
-    expected = decide(compiled, facts, workers=1)
+    expected = decide(compiled, facts)
     for start in range(0, len(facts), 3):
         part = facts.iloc[start : start + 3]
-        got = decide(compiled, part, memo=memo, workers=1)
+        got = decide(compiled, part, memo=memo)
         assert len(memo) <= 5
         for subject, statuses in expected.items():
             assert got[subject].tolist() == statuses[start : start + 3].tolist()
@@ -172,6 +175,57 @@ def test_the_long_form_is_screened_as_one_batch_by_a_worker() -> None:
         chunks = list(run)
     assert len(chunks) == 1
     assert chunks[0].results_csv == csv_utf8(whole.results, header=True)
+
+
+def test_a_loaded_batch_is_screened_as_the_run_screens_its_file() -> None:
+    """The app's entry (a batch already in memory) and the command line's give one result."""
+    loaded = screen_loaded(ScreenJob.resolve(ALAMEDA, as_of=AS_OF), load_batch(SAMPLE))
+    with ParallelRun(SAMPLE, ALAMEDA, as_of=AS_OF, record_audit=False, workers=1) as run:
+        from_file = b"".join(chunk.results_csv for chunk in run)
+    assert csv_utf8(loaded.results, header=True) == from_file
+    whole = screen_files(SAMPLE, ALAMEDA, as_of=AS_OF)
+    assert csv_utf8(loaded.errors_frame(), header=True) == csv_utf8(
+        whole.errors_frame(), header=True
+    )
+
+
+def test_a_loaded_batch_spread_over_workers_decides_as_one_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The rule step of a large batch loaded whole is spread over the run's worker
+    processes (the engine has no pool of its own); the decisions must not change."""
+    monkeypatch.setattr(run_chunks, "SPREAD_MINIMUM_ROWS", 10)
+    job = ScreenJob.resolve(ALAMEDA, as_of=AS_OF)
+    batch = load_batch(SAMPLE)
+    alone = screen_loaded(job, batch, workers=1)
+    spread = screen_loaded(job, batch, workers=2)
+    assert csv_utf8(spread.results, header=True) == csv_utf8(alone.results, header=True)
+    assert {subject: column.tolist() for subject, column in spread.statuses.items()} == {
+        subject: column.tolist() for subject, column in alone.statuses.items()
+    }
+
+
+def test_a_worker_that_dies_in_a_spread_rule_step_is_reported_and_the_next_starts_anew(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(run_chunks, "SPREAD_MINIMUM_ROWS", 10)
+    job = ScreenJob.resolve(ALAMEDA, as_of=AS_OF)
+    batch = load_batch(SAMPLE)
+    expected = csv_utf8(screen_loaded(job, batch, workers=1).results, header=True)
+    original = run_chunks._start_pool
+
+    def pool_losing_its_workers(job: ScreenJob, workers: int) -> Any:
+        pool = original(job, workers)
+        for process in list(pool._processes.values()):
+            process.kill()
+            process.join()
+        return pool
+
+    monkeypatch.setattr(run_chunks, "_start_pool", pool_losing_its_workers)
+    with pytest.raises(WorkerError, match="worker process stopped"):
+        screen_loaded(job, batch, workers=2)
+    monkeypatch.setattr(run_chunks, "_start_pool", original)
+    assert csv_utf8(screen_loaded(job, batch, workers=2).results, header=True) == expected
 
 
 def test_two_runs_in_one_process_keep_their_own_settings() -> None:

@@ -29,9 +29,9 @@ TIMEOUT = 180
 #: The command line with the worker thresholds of a large batch lowered to small ones.
 DRIVER = """
 import sys
-import screening.engine, screening.launch, screening.processes, screening.run.chunks
+import screening.launch, screening.processes, screening.run.chunks
 screening.processes.PARALLEL_MINIMUM_BYTES = 1_000
-screening.engine.PARALLEL_MINIMUM = 10
+screening.run.chunks.SPREAD_MINIMUM_ROWS = 10
 screening.run.chunks.CHUNK_ROWS = int(sys.argv[1])
 sys.exit(screening.launch.main(sys.argv[2:]))
 """
@@ -110,7 +110,7 @@ def _long_form(tmp_path: Path) -> list[str]:
 @pytest.mark.parametrize(
     "batch", [_long_form, _read_whole_batch], ids=["long form", "csv read whole"]
 )
-def test_a_run_with_engine_workers_returns_through_a_pipe(tmp_path: Path, batch: object) -> None:
+def test_a_run_with_rule_workers_returns_through_a_pipe(tmp_path: Path, batch: object) -> None:
     files = batch(tmp_path)  # type: ignore[operator]
     argv = ["screen", *files, "--spec", str(ALAMEDA), "--as-of", "2026-11-26", "--no-audit"]
     child = subprocess.Popen(

@@ -10,7 +10,12 @@ stays flat however large the file.
 
 Screening is a pure function of an applicant's facts, so the chunks' outputs joined in
 order are exactly the one-batch outputs. Small batches are screened in this process, where
-starting workers would cost more than it saves.
+starting workers would cost more than it saves, and so is a batch already loaded whole (a
+long form, a workbook, the app's uploads: `screen_loaded`), as one chunk whose problems
+stay in the one table's order; when such a batch has many distinct fact rows, its rule
+step alone is spread over the same workers. The workers started here are the package's
+only pool of screening processes: the rule engine (`screening.engine`) is one host per
+process and starts none.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from screening import engine as rule_engine
@@ -36,9 +42,11 @@ from screening.errors import InternalFailure
 from screening.export import csv_utf8
 from screening.loading import Batch, ChunkPlan, ChunkRange, load_batch, load_chunk, plan_wide_file
 from screening.results import ERROR_COLUMNS
+from screening.ruleset import CompiledRuleset
 from screening.run.stages import (
     DecisionMemo,
     EngineKind,
+    RuleStep,
     ScreeningResult,
     ScreenJob,
     check_batch_columns,
@@ -54,6 +62,9 @@ CHUNK_ROWS = 12_500
 #: Workers at most: with audit recording the parent (writing, storing) is busy enough at
 #: two or three; more would only add memory.
 MAX_WORKERS = 8
+#: Distinct fact rows of a batch loaded whole from which its rule step is spread over
+#: worker processes: below it, starting them would cost more than they save.
+SPREAD_MINIMUM_ROWS = 20_000
 
 
 class WorkerError(InternalFailure, RuntimeError):
@@ -85,7 +96,8 @@ class Screener:
 
     job: ScreenJob
     memo: DecisionMemo = field(init=False)
-    rule_workers: int | None = 1
+    #: where the durable rules run (None: this process's host)
+    rules: RuleStep | None = None
 
     def __post_init__(self) -> None:
         compiled = compiled_ruleset(self.job.spec)
@@ -93,10 +105,13 @@ class Screener:
             rule_engine.register(compiled)
         self.memo = DecisionMemo(compiled)
 
+    def result(self, batch: Batch) -> ScreeningResult:
+        """Screen one loaded chunk into its explained results."""
+        return self.job.screen(batch, memo=self.memo, rules=self.rules)
+
     def screen(self, index: int, batch: Batch) -> ChunkOutput:
         """Screen one loaded chunk and render its outputs."""
-        result = self.job.screen(batch, memo=self.memo, rule_workers=self.rule_workers)
-        return render(index, result, record_audit=self.job.record_audit)
+        return render(index, self.result(batch), record_audit=self.job.record_audit)
 
     def load_and_screen(self, plan: ChunkPlan, chunk: ChunkRange) -> ChunkOutput:
         """Read one stretch of the applicants file and screen it."""
@@ -124,6 +139,40 @@ def _screen_in_worker(plan: ChunkPlan, chunk: ChunkRange) -> ChunkOutput:
     if _WORKER is None:
         raise RuntimeError("this process was not started as a screening worker")
     return _WORKER.load_and_screen(plan, chunk)
+
+
+def _decide_in_worker(distinct: pd.DataFrame) -> dict[str, np.ndarray[Any, Any]]:
+    if _WORKER is None:
+        raise RuntimeError("this process was not started as a screening worker")
+    return rule_engine.evaluate(_WORKER.memo.compiled, distinct).statuses
+
+
+def rules_on_workers(job: ScreenJob, workers: int | None = None) -> RuleStep | None:
+    """Where the rules of a batch loaded whole run: this process's host for a few
+    distinct fact rows, else (from SPREAD_MINIMUM_ROWS) slices of them on worker processes
+    started for the call, each with its own host. None where workers cannot help (one
+    worker, the vectorised reference, no forkserver here). Every row is decided by itself,
+    so the statuses joined are exactly those of one host."""
+    workers = min(workers if workers is not None else default_workers(), MAX_WORKERS)
+    if job.engine != "durable" or workers < 2 or not processes.workers_can_start():
+        return None
+
+    def rules(compiled: CompiledRuleset, distinct: pd.DataFrame) -> dict[str, np.ndarray[Any, Any]]:
+        if len(distinct) < SPREAD_MINIMUM_ROWS:
+            return rule_engine.evaluate(compiled, distinct).statuses
+        slices = np.array_split(np.arange(len(distinct)), workers * 2)
+        pool = _start_pool(job, workers)
+        try:
+            parts = list(pool.map(_decide_in_worker, [distinct.iloc[s] for s in slices]))
+        except BrokenProcessPool:
+            raise WorkerError(
+                "a screening worker process stopped unexpectedly (was it killed, or out of memory?)"
+            ) from None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return {subject: np.concatenate([part[subject] for part in parts]) for subject in parts[0]}
+
+    return rules
 
 
 def render(index: int, result: ScreeningResult, *, record_audit: bool) -> ChunkOutput:
@@ -167,10 +216,11 @@ class ParallelRun:
     SpecError or FileLevelError before anything is screened) and starts the workers;
     iterating yields each chunk's `ChunkOutput` in input order. Use it as a context
     manager so the workers stop with the run. `chunk_rows` defaults to CHUNK_ROWS. Files
-    smaller than `parallel_minimum_bytes` (default `processes.PARALLEL_MINIMUM_BYTES`), long
-    forms and .xlsx workbooks are screened in this process (the rule step may still use
-    the engine's own worker processes); so is everything where processes cannot be
-    started from a server (no forkserver on this platform).
+    smaller than `parallel_minimum_bytes` (default `processes.PARALLEL_MINIMUM_BYTES`) are
+    screened in this process; long forms and .xlsx workbooks are loaded whole and screened
+    in this process as one chunk, as `screen_loaded` screens the app's uploads (their rule
+    step spread over `workers` processes when large: `rules_on_workers`); so is everything
+    where processes cannot be started from a server (no forkserver on this platform).
     """
 
     def __init__(
@@ -203,6 +253,7 @@ class ParallelRun:
         self.timings: dict[str, float] = {}
         self._pool: ProcessPoolExecutor | None = None
         workers = min(workers if workers is not None else default_workers(), MAX_WORKERS)
+        self._workers = workers
         if parallel_minimum_bytes is None:
             parallel_minimum_bytes = processes.PARALLEL_MINIMUM_BYTES
         long_form = jobs is not None or education is not None
@@ -273,9 +324,10 @@ class ParallelRun:
 
     def _in_this_process(self) -> Iterator[ChunkOutput]:
         if self._whole is not None:
-            # the rule step may split a large single batch over the engine's own workers
-            screener = Screener(self.job, rule_workers=None)
+            # loaded whole, screened whole: its problems stay in the one table's order
+            # (by file, then row), which chunks of a long form would interleave
             whole, self._whole = self._whole, None
+            screener = Screener(self.job, rules=rules_on_workers(self.job, self._workers))
             yield screener.screen(0, whole)
             return
         screener = Screener(self.job)
@@ -297,6 +349,26 @@ class ParallelRun:
             if not pending:
                 return
             yield pending.popleft().result()
+
+
+def screen_loaded(
+    job: ScreenJob,
+    batch: Batch,
+    *,
+    declared_absent: Collection[EntryGroup] = (),
+    check_columns: bool = True,
+    workers: int | None = None,
+) -> ScreeningResult:
+    """Screen a batch already loaded in memory (the app's uploads) under a resolved job,
+    as a run screens a file it loads whole: its columns checked first as the command line
+    checks them (`MissingEntryColumns` for an entry group the spec decides on and the
+    batch has no column for, unless `declared_absent`; not at all without
+    `check_columns`, for a preview that is no run), then one chunk in this process, its
+    rule step on up to `workers` worker processes when large (`rules_on_workers`).
+    """
+    if check_columns:
+        check_batch_columns(job.spec, batch, declared_absent)
+    return Screener(job, rules=rules_on_workers(job, workers)).result(batch)
 
 
 def _size(path: str | Path) -> int:
@@ -333,4 +405,6 @@ __all__ = [
     "WorkerError",
     "errors_header",
     "render",
+    "rules_on_workers",
+    "screen_loaded",
 ]

@@ -1,7 +1,10 @@
 """The screening pipeline: load → evidence → rules → explained results.
 
-`screen_files` is what the CLI and the app call; `screen_batch` screens an already-loaded
-batch; `screen_records` re-screens stored normalised input records (the audit trail's
+`ScreenJob.resolve` resolves what a run screens against once; `ScreenJob.screen` (through
+`screen_batch`) screens an already-loaded batch under it, and the run's faces reach it
+through `screening.run.chunks` (`ParallelRun` for files, `screen_loaded` for a batch the
+app holds in memory). `screen_files` and `screen_stream` screen files in one process;
+`screen_records` re-screens stored normalised input records (the audit trail's
 re-screen). Screening is a pure function of the facts, so applicants with identical facts
 are evaluated by the rule engine once.
 """
@@ -61,6 +64,10 @@ from screening.spec import JobSpec, Level, SpecError, load_spec, normal_conditio
 from screening.vocabulary import Vocabulary, vocabulary_for
 
 EngineKind = Literal["durable", "vectorised"]
+#: Where the durable rules run: distinct fact rows (one per row, columns = fact names) in,
+#: each subject's statuses out, lined up with the rows. By default this process's engine
+#: host; a run may spread a large batch's rows over its worker processes.
+RuleStep = Callable[[CompiledRuleset, pd.DataFrame], dict[str, np.ndarray[Any, Any]]]
 
 APPLICANT_FIELDS = list(APPLICANT_DETAIL_FIELDS)
 
@@ -391,7 +398,7 @@ def _entries_by_applicant(
 
 
 def default_workers() -> int:
-    """Processes for the rule engine: every core this process may use."""
+    """Worker processes of a run (`screening.run.chunks`): every core this process may use."""
     return usable_cores()
 
 
@@ -447,15 +454,16 @@ def decide(
     facts: pd.DataFrame,
     engine: EngineKind = "durable",
     *,
-    workers: int | None = None,
     memo: DecisionMemo | None = None,
+    rules: RuleStep | None = None,
 ) -> dict[str, np.ndarray[Any, Any]]:
     """Statuses of every subject for every fact row, evaluating each distinct fact once.
 
     Facts are first clipped at the largest threshold any rule compares them with (above
     it nothing changes), so applicants whose facts differ only beyond every threshold
     share one evaluation. With a memo, rows an earlier call evaluated are not evaluated
-    again.
+    again. The durable rules run on this process's engine host unless `rules` says where
+    (a run spreads a large batch's rows over its worker processes: `screening.run.chunks`).
     """
     names = [n for n in compiled.fact_names if n != F.KEY]
     values = facts[names].to_numpy(dtype=np.int64, copy=True)
@@ -472,12 +480,10 @@ def decide(
         distinct = pd.DataFrame(rows, columns=names)
         distinct.insert(0, F.KEY, np.arange(len(distinct), dtype=np.int64))
         if engine == "durable":
-            evaluation = rule_engine.evaluate(
-                compiled, distinct, workers=workers if workers is not None else default_workers()
-            )
-        else:
-            evaluation = rule_engine.evaluate_vectorised(compiled, distinct)
-        return evaluation.statuses
+            if rules is not None:
+                return rules(compiled, distinct)
+            return rule_engine.evaluate(compiled, distinct).statuses
+        return rule_engine.evaluate_vectorised(compiled, distinct).statuses
 
     if memo is not None and memo.compiled is compiled and len(unique):
         by_row = memo.statuses(unique, evaluate)
@@ -497,13 +503,12 @@ def screen_batch(
     vocabulary: Vocabulary | None = None,
     engine: EngineKind = "durable",
     memo: DecisionMemo | None = None,
-    rule_workers: int | None = None,
+    rules: RuleStep | None = None,
 ) -> ScreeningResult:
-    """Screen a loaded batch against a spec.
+    """Screen a loaded batch against a spec, in this process.
 
     `memo` keeps the rules' statuses of fact rows between calls (for a process screening
-    chunk after chunk); `rule_workers` caps the processes of the rule step (1 in a worker
-    that is itself one of a pool).
+    chunk after chunk); `rules` is where the durable rules run (`decide`).
     """
     timings: dict[str, float] = {}
     vocab = vocabulary if vocabulary is not None else vocabulary_for(spec, spec_path)
@@ -524,7 +529,7 @@ def screen_batch(
     )
     timings["evidence"] = time.perf_counter() - started
     started = time.perf_counter()
-    statuses = decide(compiled, evidence.facts, engine, workers=rule_workers, memo=memo)
+    statuses = decide(compiled, evidence.facts, engine, memo=memo, rules=rules)
     timings["rules"] = time.perf_counter() - started
     started = time.perf_counter()
     results, criterion_reasons = _results_frame(spec, compiled, batch, evidence, statuses, as_of)
@@ -682,20 +687,48 @@ def check_screenable(
         )
 
 
+def loaded_spec(
+    spec: str | Path | JobSpec,
+    *,
+    spec_path: str | Path | None = None,
+    vocabulary: Vocabulary | None = None,
+) -> tuple[JobSpec, str | None, Vocabulary]:
+    """A spec (or the YAML file of one), the path it came from and its vocabulary, the
+    spec compiled here (once per revision) so that a bad spec or vocabulary fails first.
+
+    `spec_path` names the file a spec given as a JobSpec came from; `vocabulary` is the
+    one it is screened with when the caller already holds it (a settled revision's).
+    Whether the spec may screen anyone yet is `prepared_spec`'s question, not this one's.
+    """
+    if not isinstance(spec, JobSpec):
+        spec_path = spec
+    path = str(spec_path) if spec_path is not None else None
+    job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
+    compiled_ruleset(job_spec)
+    return job_spec, path, vocabulary if vocabulary is not None else vocabulary_for(job_spec, path)
+
+
 def prepared_spec(
-    spec: str | Path | JobSpec, position_requires: frozenset[str] = frozenset()
+    spec: str | Path | JobSpec,
+    position_requires: frozenset[str] = frozenset(),
+    *,
+    spec_path: str | Path | None = None,
+    vocabulary: Vocabulary | None = None,
+    shown_as: str | None = None,
 ) -> tuple[JobSpec, str | None, Vocabulary]:
     """A spec (or the YAML file of one), the path it came from and its vocabulary.
 
     The spec is compiled here (once per revision), so a bad spec or vocabulary fails
     before any applicant is read; so does a compiled draft nobody has reviewed, and a
-    --position-requires condition the spec does not name.
+    --position-requires condition the spec does not name (named in the message as
+    `shown_as`, else by its path or id). `spec_path` and `vocabulary` are `loaded_spec`'s.
     """
-    spec_path = None if isinstance(spec, JobSpec) else str(spec)
+    if not isinstance(spec, JobSpec):
+        spec_path = spec
     job_spec = spec if isinstance(spec, JobSpec) else load_spec(spec)
-    check_screenable(job_spec, spec_path or job_spec.id, position_requires)
-    compiled_ruleset(job_spec)
-    return job_spec, spec_path, vocabulary_for(job_spec, spec_path)
+    shown = shown_as or (str(spec_path) if spec_path is not None else job_spec.id)
+    check_screenable(job_spec, shown, position_requires)
+    return loaded_spec(job_spec, spec_path=spec_path, vocabulary=vocabulary)
 
 
 @dataclass(frozen=True)
@@ -723,14 +756,24 @@ class ScreenJob:
         position_requires: frozenset[str] = frozenset(),
         engine: EngineKind = "durable",
         record_audit: bool = False,
+        spec_path: str | Path | None = None,
+        vocabulary: Vocabulary | None = None,
+        shown_as: str | None = None,
     ) -> ScreenJob:
         """The job of a spec (or its YAML file); a bad spec fails here (`prepared_spec`),
-        before any applicant is read. `as_of` defaults to today."""
-        job_spec, spec_path, vocabulary = prepared_spec(spec, position_requires)
+        before any applicant is read. `as_of` defaults to today.
+
+        A face that already holds the spec passes where it came from (`spec_path`), the
+        vocabulary it is screened with (a settled revision's) and the name a person knows
+        it by (`shown_as`, in the refusal of an unreviewed draft).
+        """
+        job_spec, path, vocab = prepared_spec(
+            spec, position_requires, spec_path=spec_path, vocabulary=vocabulary, shown_as=shown_as
+        )
         return cls(
             job_spec,
-            spec_path,
-            vocabulary,
+            path,
+            vocab,
             as_of or date.today(),
             requires_driving,
             engine,
@@ -738,10 +781,20 @@ class ScreenJob:
             position_requires,
         )
 
+    @classmethod
+    def preview(
+        cls, spec: JobSpec, vocabulary: Vocabulary, *, as_of: date, requires_driving: bool
+    ) -> ScreenJob:
+        """A job that shows what a draft would decide before anyone has reviewed it (the
+        app's spec page compares a draft with its corrections): compiled, not checked as
+        screenable, never recorded, and so never the job of a run."""
+        compiled_ruleset(spec)
+        return cls(spec, None, vocabulary, as_of, requires_driving, "durable", False)
+
     def screen(
-        self, batch: Batch, *, memo: DecisionMemo | None = None, rule_workers: int | None = None
+        self, batch: Batch, *, memo: DecisionMemo | None = None, rules: RuleStep | None = None
     ) -> ScreeningResult:
-        """Screen a loaded batch under this job."""
+        """Screen a loaded batch under this job (the rules where `rules` says, else here)."""
         return screen_batch(
             self.spec,
             batch,
@@ -752,7 +805,7 @@ class ScreenJob:
             vocabulary=self.vocabulary,
             engine=self.engine,
             memo=memo,
-            rule_workers=rule_workers,
+            rules=rules,
         )
 
 
