@@ -27,10 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.columns import (
-    APPLICANT_FIELDS,
+    APPLICANT_DETAIL_FIELDS,
     CANONICAL_PREFIX,
-    EDUCATION_FIELDS,
-    JOB_FIELDS,
+    ENTRY_FIELDS,
     ColumnRole,
     EntryGroup,
     FileLevelError,
@@ -75,7 +74,6 @@ BLANK_MARKERS: frozenset[str] = frozenset({"", "n/a", "none", "-"})
 #: Fields where "None" is a value: the degree level none.
 NONE_IS_A_VALUE: frozenset[str] = frozenset({"degree"})
 
-FIELDS_OF: dict[EntryGroup, tuple[str, ...]] = {"job": JOB_FIELDS, "edu": EDUCATION_FIELDS}
 ROLE_OF: dict[EntryGroup, str] = {"job": "jobs", "edu": "education"}
 ENTRY_NAME: dict[EntryGroup, str] = {"job": "job", "edu": "education"}
 
@@ -255,7 +253,7 @@ def _file_columns(
     if not any(r.name == "applicant_id" for r in columns.roles.values()):
         raise _missing_id_error(headers, role, shown)
     if entry_group is not None and not any(r.kind == "entry" for r in columns.roles.values()):
-        names = ", ".join(FIELDS_OF[entry_group])
+        names = ", ".join(ENTRY_FIELDS[entry_group])
         raise FileLevelError(
             f"{role} file {shown!r}: no {ENTRY_NAME[entry_group]} column is recognised, so "
             f"no entry could be read. Name the columns {names} (one row per entry, keyed "
@@ -574,7 +572,7 @@ def _wide_entries(
         "row": kept_rows[at].astype(np.int64, copy=False),
         "column_prefix": _as_object(prefixes[number_index]),
     }
-    for name in FIELDS_OF[group]:
+    for name in ENTRY_FIELDS[group]:
         # The field's columns' texts end to end, a None last; slots[row, j] is the cell of
         # entry number j in that row, so every entry's value is one take.
         texts = [cells[by_number[n][name]].texts for n in numbers if name in by_number[n]]
@@ -614,7 +612,7 @@ def _entry_frame(
         "_source": source,
         "_pos": positions[has_value],
     }
-    for name in FIELDS_OF[group]:
+    for name in ENTRY_FIELDS[group]:
         if name in fields:
             columns[name] = fields[name].array[has_value]
     return pd.DataFrame(columns, index=pd.RangeIndex(int(has_value.sum())))
@@ -649,7 +647,7 @@ def _finish_entries(
         "row": entries["row"].to_numpy(np.int64)[order],
         "column_prefix": _as_object(prefixes[source_codes]),
     }
-    for name in FIELDS_OF[group]:
+    for name in ENTRY_FIELDS[group]:
         result[name] = text(name)
     return pd.DataFrame(result, index=pd.RangeIndex(count))
 
@@ -815,7 +813,7 @@ def _applicant_rows(
         "file": _as_object(np.full(len(kept), shown, dtype=object)),
         "row": kept_rows,
     }
-    for name in APPLICANT_FIELDS[1:]:
+    for name in APPLICANT_DETAIL_FIELDS:
         position = next(
             (p for p, r in columns.roles.items() if r.kind == "applicant" and r.name == name),
             None,
@@ -833,7 +831,7 @@ def _applicant_rows(
 
     entries = {
         group: _wide_entries(group, shown, columns, cells, kept, kept_ids, kept_rows)
-        for group in FIELDS_OF
+        for group in ENTRY_FIELDS
     }
     return _ApplicantRows(
         applicant_frame,
@@ -1194,7 +1192,7 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
 def _absent_fields(columns: _Columns) -> list[str]:
     """Applicant fields no header of the file stands for."""
     present = {r.name for r in columns.roles.values() if r.kind == "applicant"}
-    return [name for name in APPLICANT_FIELDS[1:] if name not in present]
+    return [name for name in APPLICANT_DETAIL_FIELDS if name not in present]
 
 
 def _changed(plan: ChunkPlan, detail: str) -> FileLevelError:

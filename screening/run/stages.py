@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,13 +22,14 @@ import pandas as pd
 from screening import __version__
 from screening import engine as rule_engine
 from screening import facts as F
-from screening.columns import APPLICANT_DETAIL_FIELDS, EntryGroup, check_entry_columns
-from screening.evidence import (
+from screening.columns import (
+    APPLICANT_DETAIL_FIELDS,
     EDUCATION_FIELDS,
     JOB_FIELDS,
-    Evidence,
-    compute_evidence,
+    EntryGroup,
+    check_entry_columns,
 )
+from screening.evidence import Evidence, compute_evidence
 from screening.explain import (
     credit_years,
     education_reasons,
@@ -61,8 +62,6 @@ from screening.spec import JobSpec, Level, SpecError, load_spec, normal_conditio
 from screening.vocabulary import Vocabulary, vocabulary_for
 
 EngineKind = Literal["durable", "vectorised"]
-
-APPLICANT_FIELDS = list(APPLICANT_DETAIL_FIELDS)
 
 _COMPILED: dict[str, CompiledRuleset] = {}
 
@@ -353,18 +352,18 @@ def batch_records(batch: Batch) -> Iterator[tuple[str, dict[str, Any]]]:
     position = {applicant_id: index for index, applicant_id in enumerate(ids)}
     jobs = _entries_by_applicant(batch.jobs, JOB_FIELDS, position)
     education = _entries_by_applicant(batch.education, EDUCATION_FIELDS, position)
-    people = _rows_of(batch.applicants, APPLICANT_FIELDS)
+    people = _rows_of(batch.applicants, APPLICANT_DETAIL_FIELDS)
     for index, applicant_id in enumerate(ids):
         record: dict[str, Any] = {
             "applicant": {"applicant_id": applicant_id}
-            | dict(zip(APPLICANT_FIELDS, people[index], strict=True)),
+            | dict(zip(APPLICANT_DETAIL_FIELDS, people[index], strict=True)),
             "jobs": jobs[index],
             "education": education[index],
         }
         yield applicant_id, record
 
 
-def _rows_of(frame: pd.DataFrame, fields: list[str]) -> list[tuple[str | None, ...]]:
+def _rows_of(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str | None, ...]]:
     """The frame's rows as tuples of text or None (blank), column by column for speed."""
     columns = []
     for name in fields:
@@ -376,7 +375,7 @@ def _rows_of(frame: pd.DataFrame, fields: list[str]) -> list[tuple[str | None, .
 
 
 def _entries_by_applicant(
-    frame: pd.DataFrame, fields: list[str], position: dict[str, int]
+    frame: pd.DataFrame, fields: Sequence[str], position: dict[str, int]
 ) -> list[list[dict[str, str | None]]]:
     """Entries of each applicant (by position), in file order, as plain dicts."""
     out: list[list[dict[str, str | None]]] = [[] for _ in position]
@@ -865,14 +864,14 @@ def screen_records(
     applicants = pd.DataFrame(
         [
             {
-                **{f: None for f in APPLICANT_FIELDS},
+                **{f: None for f in APPLICANT_DETAIL_FIELDS},
                 **r["applicant"],
                 "file": "(stored record)",
                 "row": i + 2,
             }
             for i, r in enumerate(records)
         ],
-        columns=["applicant_id", "file", "row", *APPLICANT_FIELDS],
+        columns=["applicant_id", "file", "row", *APPLICANT_DETAIL_FIELDS],
     )
     job_rows = [
         {"applicant_id": r["applicant"]["applicant_id"], "entry": n + 1, "file": "(stored record)",
