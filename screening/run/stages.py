@@ -737,6 +737,34 @@ class ScreenJob:
             position_requires,
         )
 
+    @classmethod
+    def recorded(
+        cls,
+        spec: JobSpec,
+        *,
+        spec_path: str | None,
+        as_of: date,
+        requires_driving: bool,
+        position_requires: frozenset[str] = frozenset(),
+    ) -> ScreenJob:
+        """The job of a recorded run, to decide its stored inputs again: its settings as
+        recorded, the vocabulary found from the recorded spec file.
+
+        Not `resolve`: the recorded spec and settings were checked when the run was made,
+        and another spec given to compare with is taken as it is, so re-screening decides
+        again whatever was decided then.
+        """
+        return cls(
+            spec,
+            spec_path,
+            vocabulary_for(spec, spec_path),
+            as_of,
+            requires_driving,
+            engine="durable",
+            record_audit=False,
+            position_requires=position_requires,
+        )
+
     def screen(
         self, batch: Batch, *, memo: DecisionMemo | None = None, rule_workers: int | None = None
     ) -> ScreeningResult:
@@ -850,17 +878,9 @@ def screen_stream(
         started = time.perf_counter()
 
 
-def screen_records(
-    spec: JobSpec,
-    records: list[dict[str, Any]],
-    *,
-    as_of: date,
-    requires_driving: bool,
-    spec_path: str | Path | None = None,
-    engine: EngineKind = "durable",
-    position_requires: frozenset[str] = frozenset(),
-) -> ScreeningResult:
-    """Re-screen normalised input records (as `ScreeningResult.input_records` gives them)."""
+def screen_records(job: ScreenJob, records: list[dict[str, Any]]) -> ScreeningResult:
+    """Screen normalised input records (as `ScreeningResult.input_records` gives them) under
+    a job: a recorded run's stored inputs decided again (`ScreenJob.recorded`)."""
     applicants = pd.DataFrame(
         [
             {
@@ -899,12 +919,4 @@ def screen_records(
         error_rows=0,
         unknown_columns=[],
     )
-    return screen_batch(
-        spec,
-        batch,
-        as_of=as_of,
-        requires_driving=requires_driving,
-        position_requires=position_requires,
-        spec_path=spec_path,
-        engine=engine,
-    )
+    return job.screen(batch)
