@@ -112,16 +112,6 @@ class _Columns:
         return frozenset(r.group for r in self.roles.values() if r.group is not None)
 
 
-def clean(values: pd.Series, none_is_value: bool = False) -> pd.Series:
-    """Strip cells and turn blank markers into missing values (vectorised)."""
-    stripped = values.astype(str).str.strip()
-    lowered = stripped.str.lower()
-    blank = lowered.isin(BLANK_MARKERS)
-    if none_is_value:
-        blank &= lowered != "none"
-    return stripped.where(~blank)
-
-
 def _as_object(values: pd.Series | np.ndarray) -> pd.Series:
     """Text column as object dtype holding str or None (the Batch contract).
 
@@ -284,10 +274,6 @@ def _read_with_columns(
     return table, resolved[-1]
 
 
-def _blank_headers_with_values(data: pd.DataFrame, columns: _Columns) -> set[int]:
-    return {p for p in columns.blank_headers if clean(data[p]).notna().any()}
-
-
 def _blank_header_issues(shown: str, columns: _Columns, with_values: set[int]) -> list[InputIssue]:
     issues = []
     for position in columns.blank_headers:
@@ -384,11 +370,12 @@ def _dictionary(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
 def _clean_cells(
     raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False, *, distinct: bool = False
 ) -> _Cells:
-    """`clean` of a text column, computed once per distinct text instead of once per cell.
+    """A text column cleaned: cells stripped of whitespace, blank markers made missing.
 
-    The same pyarrow kernels as `clean` on read_table's columns (trim whitespace, lower
-    case, blank markers), so every cell gets exactly the text `clean` gives it. With
-    `distinct` (nearly every cell differs, as ids do) the cells are cleaned directly.
+    The one cleaning of cells, for the wide and the long form alike. A blank marker is
+    compared in lower case (BLANK_MARKERS); with `none_is_value` "None" stays a value (the
+    degree level none). Each distinct text is cleaned once, however many cells hold it;
+    with `distinct` (nearly every cell differs, as ids do) the cells are cleaned directly.
     """
     indices: np.ndarray | None = None
     if distinct:
@@ -436,6 +423,16 @@ def _role_cells(
         none_is_value = role is not None and role.kind == "entry" and role.name in NONE_IS_A_VALUE
         cells[position] = _clean_cells(raw_column(position), none_is_value)
     return cells
+
+
+def _table_cells(table: RawTable, columns: _Columns) -> dict[int, _Cells]:
+    """The cleaned cells of every column read of a read_table table, wide or long form.
+
+    Each raw column is popped from the table's frame as it is cleaned, so it is freed
+    once its cells are.
+    """
+    data = table.data
+    return _role_cells(columns, lambda position: _pandas_text(data.pop(position)))  # type: ignore[arg-type]
 
 
 def _shared_ids(ids: _Cells, rows: np.ndarray) -> dict[str, list[int]]:
@@ -660,26 +657,32 @@ def _long_entries(
     group: EntryGroup,
     table: RawTable,
     columns: _Columns,
+    cells: dict[int, _Cells],
     applicant_ids: pd.Series,
     screenable: np.ndarray,
     applicants_file: str,
     sources: list[tuple[str, str]],
 ) -> tuple[pd.DataFrame, list[InputIssue]]:
-    """Entries of a long-form file; rows with no or an unknown applicant_id are error rows."""
+    """Entries of a long-form file; rows with no or an unknown applicant_id are error rows.
+
+    `cells` are the file's cleaned columns (`_table_cells`), `applicant_ids` the cleaned
+    ids of the applicants file's rows (None for a blank one).
+    """
     shown = table.file.path
-    data = table.data
-    ids = clean(data[_position_of(columns, "applicant_id")])
-    rows = _row_numbers(len(data), table.header_row)
+    id_cells = cells[_position_of(columns, "applicant_id")]
+    count = len(id_cells.codes)
+    ids = id_cells.values()
+    rows = _row_numbers(count, table.header_row)
     fields = {
-        role.name: clean(data[position], none_is_value=role.name in NONE_IS_A_VALUE)
+        role.name: cells[position].values()
         for position, role in columns.roles.items()
         if role.kind == "entry"
     }
-    has_value = np.zeros(len(data), dtype=bool)
+    has_value = np.zeros(count, dtype=bool)
     for values in fields.values():
         has_value |= values.notna().to_numpy()
     # rows the reader could not read as meant are error rows, and nothing else
-    broken = np.zeros(len(data), dtype=bool)
+    broken = np.zeros(count, dtype=bool)
     issues = _problem_issues(shown, table.row_problems, rows, broken)
     has_value &= ~broken
     missing = ids.isna().to_numpy() & ~broken
@@ -875,10 +878,8 @@ def load_batch(
     file = table.file
     problems = table.row_problems
     header_row = table.header_row
-    # Popped from the frame (no copy): each raw column is freed once it is cleaned.
-    raw = {p: _pandas_text(table.data.pop(p)) for p in _read_positions(app_columns)}  # type: ignore[arg-type]
+    cells = _table_cells(table, app_columns)
     del table
-    cells = _role_cells(app_columns, raw.pop)
     issues = _title_rows_issues(shown, header_row)
     issues += _unknown_issues(app_columns, None, shown)
     issues += _blank_header_issues(shown, app_columns, _with_values(cells, app_columns))
@@ -898,21 +899,23 @@ def load_batch(
         long_table, long_columns = _read_with_columns(long_path, ROLE_OF[group], mapping, group)
         files.append(long_table.file)
         long_shown = long_table.file.path
+        long_cells = _table_cells(long_table, long_columns)
         issues.extend(_title_rows_issues(long_shown, long_table.header_row))
         issues.extend(_unknown_issues(long_columns, group, long_shown))
         issues.extend(
-            _blank_header_issues(
-                long_shown,
-                long_columns,
-                _blank_headers_with_values(long_table.data, long_columns),
-            )
+            _blank_header_issues(long_shown, long_columns, _with_values(long_cells, long_columns))
         )
         unknown.extend(h for _, h in long_columns.unknown)
-        # The long form matches ids as clean gives them (text, NaN for none).
-        ids = pd.Series(id_cells.texts[id_cells.codes], dtype=str)
         sources: list[tuple[str, str]] = []
         frame, long_issues = _long_entries(
-            group, long_table, long_columns, ids, part.screenable, shown, sources
+            group,
+            long_table,
+            long_columns,
+            long_cells,
+            id_cells.values(),
+            part.screenable,
+            shown,
+            sources,
         )
         issues.extend(long_issues)
         entry_frames[group] = _finish_entries(group, [frame], sources)
