@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from screening import columns
 from screening import facts as F
+from screening.columns import EDUCATION_FIELDS, JOB_FIELDS
 from screening.jobclass import ANY_AREA as ANY_AREA
 from screening.jobclass import NOT_QUALIFYING as NOT_QUALIFYING
 from screening.jobclass import QUALIFYING as QUALIFYING
@@ -45,10 +45,6 @@ from screening.spec import (
     condition_holds,
 )
 from screening.vocabulary import Vocabulary, normalise_text, phrase_pattern
-
-#: The text fields of a job and an education entry, as the loader names them.
-JOB_FIELDS = list(columns.JOB_FIELDS)
-EDUCATION_FIELDS = list(columns.EDUCATION_FIELDS)
 
 INVALID = "invalid"
 

@@ -27,10 +27,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from screening.columns import (
-    APPLICANT_FIELDS,
+    APPLICANT_DETAIL_FIELDS,
     CANONICAL_PREFIX,
-    EDUCATION_FIELDS,
-    JOB_FIELDS,
+    ENTRY_FIELDS,
     ColumnRole,
     EntryGroup,
     FileLevelError,
@@ -75,7 +74,6 @@ BLANK_MARKERS: frozenset[str] = frozenset({"", "n/a", "none", "-"})
 #: Fields where "None" is a value: the degree level none.
 NONE_IS_A_VALUE: frozenset[str] = frozenset({"degree"})
 
-FIELDS_OF: dict[EntryGroup, tuple[str, ...]] = {"job": JOB_FIELDS, "edu": EDUCATION_FIELDS}
 ROLE_OF: dict[EntryGroup, str] = {"job": "jobs", "edu": "education"}
 ENTRY_NAME: dict[EntryGroup, str] = {"job": "job", "edu": "education"}
 
@@ -112,16 +110,6 @@ class _Columns:
     def entry_groups(self) -> frozenset[EntryGroup]:
         """The entry groups with a recognised column."""
         return frozenset(r.group for r in self.roles.values() if r.group is not None)
-
-
-def clean(values: pd.Series, none_is_value: bool = False) -> pd.Series:
-    """Strip cells and turn blank markers into missing values (vectorised)."""
-    stripped = values.astype(str).str.strip()
-    lowered = stripped.str.lower()
-    blank = lowered.isin(BLANK_MARKERS)
-    if none_is_value:
-        blank &= lowered != "none"
-    return stripped.where(~blank)
 
 
 def _as_object(values: pd.Series | np.ndarray) -> pd.Series:
@@ -255,7 +243,7 @@ def _file_columns(
     if not any(r.name == "applicant_id" for r in columns.roles.values()):
         raise _missing_id_error(headers, role, shown)
     if entry_group is not None and not any(r.kind == "entry" for r in columns.roles.values()):
-        names = ", ".join(FIELDS_OF[entry_group])
+        names = ", ".join(ENTRY_FIELDS[entry_group])
         raise FileLevelError(
             f"{role} file {shown!r}: no {ENTRY_NAME[entry_group]} column is recognised, so "
             f"no entry could be read. Name the columns {names} (one row per entry, keyed "
@@ -284,10 +272,6 @@ def _read_with_columns(
     table = read_table(path, role, wanted)
     # The last headers read are the table's (read_table re-reads them as Windows-1252).
     return table, resolved[-1]
-
-
-def _blank_headers_with_values(data: pd.DataFrame, columns: _Columns) -> set[int]:
-    return {p for p in columns.blank_headers if clean(data[p]).notna().any()}
 
 
 def _blank_header_issues(shown: str, columns: _Columns, with_values: set[int]) -> list[InputIssue]:
@@ -386,11 +370,12 @@ def _dictionary(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
 def _clean_cells(
     raw: pa.Array | pa.ChunkedArray, none_is_value: bool = False, *, distinct: bool = False
 ) -> _Cells:
-    """`clean` of a text column, computed once per distinct text instead of once per cell.
+    """A text column cleaned: cells stripped of whitespace, blank markers made missing.
 
-    The same pyarrow kernels as `clean` on read_table's columns (trim whitespace, lower
-    case, blank markers), so every cell gets exactly the text `clean` gives it. With
-    `distinct` (nearly every cell differs, as ids do) the cells are cleaned directly.
+    The one cleaning of cells, for the wide and the long form alike. A blank marker is
+    compared in lower case (BLANK_MARKERS); with `none_is_value` "None" stays a value (the
+    degree level none). Each distinct text is cleaned once, however many cells hold it;
+    with `distinct` (nearly every cell differs, as ids do) the cells are cleaned directly.
     """
     indices: np.ndarray | None = None
     if distinct:
@@ -438,6 +423,16 @@ def _role_cells(
         none_is_value = role is not None and role.kind == "entry" and role.name in NONE_IS_A_VALUE
         cells[position] = _clean_cells(raw_column(position), none_is_value)
     return cells
+
+
+def _table_cells(table: RawTable, columns: _Columns) -> dict[int, _Cells]:
+    """The cleaned cells of every column read of a read_table table, wide or long form.
+
+    Each raw column is popped from the table's frame as it is cleaned, so it is freed
+    once its cells are.
+    """
+    data = table.data
+    return _role_cells(columns, lambda position: _pandas_text(data.pop(position)))  # type: ignore[arg-type]
 
 
 def _shared_ids(ids: _Cells, rows: np.ndarray) -> dict[str, list[int]]:
@@ -574,7 +569,7 @@ def _wide_entries(
         "row": kept_rows[at].astype(np.int64, copy=False),
         "column_prefix": _as_object(prefixes[number_index]),
     }
-    for name in FIELDS_OF[group]:
+    for name in ENTRY_FIELDS[group]:
         # The field's columns' texts end to end, a None last; slots[row, j] is the cell of
         # entry number j in that row, so every entry's value is one take.
         texts = [cells[by_number[n][name]].texts for n in numbers if name in by_number[n]]
@@ -614,7 +609,7 @@ def _entry_frame(
         "_source": source,
         "_pos": positions[has_value],
     }
-    for name in FIELDS_OF[group]:
+    for name in ENTRY_FIELDS[group]:
         if name in fields:
             columns[name] = fields[name].array[has_value]
     return pd.DataFrame(columns, index=pd.RangeIndex(int(has_value.sum())))
@@ -649,7 +644,7 @@ def _finish_entries(
         "row": entries["row"].to_numpy(np.int64)[order],
         "column_prefix": _as_object(prefixes[source_codes]),
     }
-    for name in FIELDS_OF[group]:
+    for name in ENTRY_FIELDS[group]:
         result[name] = text(name)
     return pd.DataFrame(result, index=pd.RangeIndex(count))
 
@@ -662,26 +657,32 @@ def _long_entries(
     group: EntryGroup,
     table: RawTable,
     columns: _Columns,
+    cells: dict[int, _Cells],
     applicant_ids: pd.Series,
     screenable: np.ndarray,
     applicants_file: str,
     sources: list[tuple[str, str]],
 ) -> tuple[pd.DataFrame, list[InputIssue]]:
-    """Entries of a long-form file; rows with no or an unknown applicant_id are error rows."""
+    """Entries of a long-form file; rows with no or an unknown applicant_id are error rows.
+
+    `cells` are the file's cleaned columns (`_table_cells`), `applicant_ids` the cleaned
+    ids of the applicants file's rows (None for a blank one).
+    """
     shown = table.file.path
-    data = table.data
-    ids = clean(data[_position_of(columns, "applicant_id")])
-    rows = _row_numbers(len(data), table.header_row)
+    id_cells = cells[_position_of(columns, "applicant_id")]
+    count = len(id_cells.codes)
+    ids = id_cells.values()
+    rows = _row_numbers(count, table.header_row)
     fields = {
-        role.name: clean(data[position], none_is_value=role.name in NONE_IS_A_VALUE)
+        role.name: cells[position].values()
         for position, role in columns.roles.items()
         if role.kind == "entry"
     }
-    has_value = np.zeros(len(data), dtype=bool)
+    has_value = np.zeros(count, dtype=bool)
     for values in fields.values():
         has_value |= values.notna().to_numpy()
     # rows the reader could not read as meant are error rows, and nothing else
-    broken = np.zeros(len(data), dtype=bool)
+    broken = np.zeros(count, dtype=bool)
     issues = _problem_issues(shown, table.row_problems, rows, broken)
     has_value &= ~broken
     missing = ids.isna().to_numpy() & ~broken
@@ -815,7 +816,7 @@ def _applicant_rows(
         "file": _as_object(np.full(len(kept), shown, dtype=object)),
         "row": kept_rows,
     }
-    for name in APPLICANT_FIELDS[1:]:
+    for name in APPLICANT_DETAIL_FIELDS:
         position = next(
             (p for p, r in columns.roles.items() if r.kind == "applicant" and r.name == name),
             None,
@@ -833,7 +834,7 @@ def _applicant_rows(
 
     entries = {
         group: _wide_entries(group, shown, columns, cells, kept, kept_ids, kept_rows)
-        for group in FIELDS_OF
+        for group in ENTRY_FIELDS
     }
     return _ApplicantRows(
         applicant_frame,
@@ -877,10 +878,8 @@ def load_batch(
     file = table.file
     problems = table.row_problems
     header_row = table.header_row
-    # Popped from the frame (no copy): each raw column is freed once it is cleaned.
-    raw = {p: _pandas_text(table.data.pop(p)) for p in _read_positions(app_columns)}  # type: ignore[arg-type]
+    cells = _table_cells(table, app_columns)
     del table
-    cells = _role_cells(app_columns, raw.pop)
     issues = _title_rows_issues(shown, header_row)
     issues += _unknown_issues(app_columns, None, shown)
     issues += _blank_header_issues(shown, app_columns, _with_values(cells, app_columns))
@@ -900,21 +899,23 @@ def load_batch(
         long_table, long_columns = _read_with_columns(long_path, ROLE_OF[group], mapping, group)
         files.append(long_table.file)
         long_shown = long_table.file.path
+        long_cells = _table_cells(long_table, long_columns)
         issues.extend(_title_rows_issues(long_shown, long_table.header_row))
         issues.extend(_unknown_issues(long_columns, group, long_shown))
         issues.extend(
-            _blank_header_issues(
-                long_shown,
-                long_columns,
-                _blank_headers_with_values(long_table.data, long_columns),
-            )
+            _blank_header_issues(long_shown, long_columns, _with_values(long_cells, long_columns))
         )
         unknown.extend(h for _, h in long_columns.unknown)
-        # The long form matches ids as clean gives them (text, NaN for none).
-        ids = pd.Series(id_cells.texts[id_cells.codes], dtype=str)
         sources: list[tuple[str, str]] = []
         frame, long_issues = _long_entries(
-            group, long_table, long_columns, ids, part.screenable, shown, sources
+            group,
+            long_table,
+            long_columns,
+            long_cells,
+            id_cells.values(),
+            part.screenable,
+            shown,
+            sources,
         )
         issues.extend(long_issues)
         entry_frames[group] = _finish_entries(group, [frame], sources)
@@ -1194,7 +1195,7 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
 def _absent_fields(columns: _Columns) -> list[str]:
     """Applicant fields no header of the file stands for."""
     present = {r.name for r in columns.roles.values() if r.kind == "applicant"}
-    return [name for name in APPLICANT_FIELDS[1:] if name not in present]
+    return [name for name in APPLICANT_DETAIL_FIELDS if name not in present]
 
 
 def _changed(plan: ChunkPlan, detail: str) -> FileLevelError:

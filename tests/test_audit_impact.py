@@ -24,9 +24,9 @@ from screening.audit.report import (
     impact_csv,
     impact_html,
     impact_text,
-    neutralise,
     reference_note,
 )
+from screening.export import neutralise
 
 CRITERIA = ["typical.education", "typical.experience"]
 

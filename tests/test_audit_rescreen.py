@@ -16,6 +16,7 @@ import pytest
 from screening.audit import AuditError, AuditStore
 from screening.results import Decision, Outcome, Status
 from screening.run.rescreen import rescreen
+from screening.run.stages import ScreenJob
 from screening.spec import JobSpec
 from tests.audit_helpers import Applicant, FakeResult, applicants, make_decision, store_url
 
@@ -66,18 +67,15 @@ class Evaluator:
     def __init__(self) -> None:
         self.calls: list[dict[str, Any]] = []
 
-    def __call__(
-        self,
-        spec: JobSpec,
-        records: list[dict[str, Any]],
-        *,
-        as_of: date,
-        requires_driving: bool,
-        spec_path: str | None = None,
-    ) -> Screened:
+    def __call__(self, job: ScreenJob, records: list[dict[str, Any]]) -> Screened:
         self.calls.append(
-            {"as_of": as_of, "requires_driving": requires_driving, "spec_path": spec_path}
+            {
+                "as_of": job.as_of,
+                "requires_driving": job.requires_driving,
+                "spec_path": job.spec_path,
+            }
         )
+        spec = job.spec
         items = [decide(spec, r["applicant"]["applicant_id"], float(r["years"])) for r in records]
         return Screened(
             spec, items, "ab" * 32 if spec.patterns[0].experience[0].years == 3 else "ef" * 32
@@ -123,8 +121,8 @@ def test_another_spec_shows_who_flips_and_why(store_url: str) -> None:
 
 
 def test_a_decision_missing_on_rescreening_is_reported(store_url: str) -> None:
-    def drops_one(spec: JobSpec, records: list[dict[str, Any]], **kwargs: Any) -> Screened:
-        screened = Evaluator()(spec, records[1:], **kwargs)
+    def drops_one(job: ScreenJob, records: list[dict[str, Any]]) -> Screened:
+        screened = Evaluator()(job, records[1:])
         return screened
 
     with AuditStore(store_url) as store:

@@ -187,8 +187,7 @@ def _layout_of(result: Any) -> dict[str, Any]:
             "detail": "json",
             "criteria": [{"id": c} for c in result.spec.criterion_ids()],
         }
-    from screening.columns import APPLICANT_DETAIL_FIELDS as APPLICANT_FIELDS
-    from screening.columns import EDUCATION_FIELDS, JOB_FIELDS
+    from screening.columns import APPLICANT_FIELDS, EDUCATION_FIELDS, JOB_FIELDS
 
     return {
         "format": BLOCK_FORMAT,
@@ -198,7 +197,7 @@ def _layout_of(result: Any) -> dict[str, Any]:
             for m in result.criteria_meta()
         ],
         "input": {
-            "applicant": ["applicant_id", *APPLICANT_FIELDS],
+            "applicant": list(APPLICANT_FIELDS),
             "jobs": list(JOB_FIELDS),
             "education": list(EDUCATION_FIELDS),
         },

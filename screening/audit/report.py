@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import io
 import math
-import re
 from typing import Any
 
 import pandas as pd
@@ -23,8 +22,7 @@ from screening.audit.impact import (
     ImpactTable,
     group_note,
 )
-
-_PLAIN_NUMBER = re.compile(r"^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$")
+from screening.export import neutralise
 
 
 def method(min_group: int) -> list[str]:
@@ -52,14 +50,6 @@ def method(min_group: int) -> list[str]:
         "One applicant changes it: moving a single applicant of the group between selected and "
         "not selected would change whether the group is flagged.",
     ]
-
-
-def neutralise(value: object) -> object:
-    """Prefix a text cell that a spreadsheet would run as a formula with a quote."""
-    formula_start = isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r")
-    if formula_start and not _PLAIN_NUMBER.match(str(value)):
-        return "'" + str(value)
-    return value
 
 
 def report_frame(report: ImpactReport) -> pd.DataFrame:

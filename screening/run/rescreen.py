@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from screening.audit.store import AuditStore
-from screening.run.stages import screen_records
+from screening.run.stages import ScreenJob, screen_records
 from screening.spec import JobSpec, spec_from_data
 
 
@@ -59,15 +59,14 @@ def rescreen(
     stored = store.stored_screening(run_id)
     spec = spec_override or spec_from_data(yaml.safe_load(stored.spec_yaml), f"run {run_id} spec")
     settings = stored.settings
-    conditions = settings.get("position_requires")
-    fresh = screen(
+    job = ScreenJob.recorded(
         spec,
-        stored.records,
+        spec_path=stored.spec_path,
         as_of=date.fromisoformat(stored.as_of),
         requires_driving=bool(settings.get("requires_driving", False)),
-        spec_path=stored.spec_path,
-        **({"position_requires": frozenset(conditions)} if conditions else {}),
+        position_requires=frozenset(settings.get("position_requires") or ()),
     )
+    fresh = screen(job, stored.records)
     new = {d.applicant_id: d for d in fresh.decisions()}
     flips: list[Flip] = []
     missing: list[str] = []

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -25,13 +25,14 @@ import pandas as pd
 from screening import __version__
 from screening import engine as rule_engine
 from screening import facts as F
-from screening.columns import APPLICANT_DETAIL_FIELDS, EntryGroup, check_entry_columns
-from screening.evidence import (
+from screening.columns import (
+    APPLICANT_DETAIL_FIELDS,
     EDUCATION_FIELDS,
     JOB_FIELDS,
-    Evidence,
-    compute_evidence,
+    EntryGroup,
+    check_entry_columns,
 )
+from screening.evidence import Evidence, compute_evidence
 from screening.explain import (
     credit_years,
     education_reasons,
@@ -68,8 +69,6 @@ EngineKind = Literal["durable", "vectorised"]
 #: each subject's statuses out, lined up with the rows. By default this process's engine
 #: host; a run may spread a large batch's rows over its worker processes.
 RuleStep = Callable[[CompiledRuleset, pd.DataFrame], dict[str, np.ndarray[Any, Any]]]
-
-APPLICANT_FIELDS = list(APPLICANT_DETAIL_FIELDS)
 
 _COMPILED: dict[str, CompiledRuleset] = {}
 
@@ -360,18 +359,18 @@ def batch_records(batch: Batch) -> Iterator[tuple[str, dict[str, Any]]]:
     position = {applicant_id: index for index, applicant_id in enumerate(ids)}
     jobs = _entries_by_applicant(batch.jobs, JOB_FIELDS, position)
     education = _entries_by_applicant(batch.education, EDUCATION_FIELDS, position)
-    people = _rows_of(batch.applicants, APPLICANT_FIELDS)
+    people = _rows_of(batch.applicants, APPLICANT_DETAIL_FIELDS)
     for index, applicant_id in enumerate(ids):
         record: dict[str, Any] = {
             "applicant": {"applicant_id": applicant_id}
-            | dict(zip(APPLICANT_FIELDS, people[index], strict=True)),
+            | dict(zip(APPLICANT_DETAIL_FIELDS, people[index], strict=True)),
             "jobs": jobs[index],
             "education": education[index],
         }
         yield applicant_id, record
 
 
-def _rows_of(frame: pd.DataFrame, fields: list[str]) -> list[tuple[str | None, ...]]:
+def _rows_of(frame: pd.DataFrame, fields: Sequence[str]) -> list[tuple[str | None, ...]]:
     """The frame's rows as tuples of text or None (blank), column by column for speed."""
     columns = []
     for name in fields:
@@ -383,7 +382,7 @@ def _rows_of(frame: pd.DataFrame, fields: list[str]) -> list[tuple[str | None, .
 
 
 def _entries_by_applicant(
-    frame: pd.DataFrame, fields: list[str], position: dict[str, int]
+    frame: pd.DataFrame, fields: Sequence[str], position: dict[str, int]
 ) -> list[list[dict[str, str | None]]]:
     """Entries of each applicant (by position), in file order, as plain dicts."""
     out: list[list[dict[str, str | None]]] = [[] for _ in position]
@@ -791,6 +790,34 @@ class ScreenJob:
         compiled_ruleset(spec)
         return cls(spec, None, vocabulary, as_of, requires_driving, "durable", False)
 
+    @classmethod
+    def recorded(
+        cls,
+        spec: JobSpec,
+        *,
+        spec_path: str | None,
+        as_of: date,
+        requires_driving: bool,
+        position_requires: frozenset[str] = frozenset(),
+    ) -> ScreenJob:
+        """The job of a recorded run, to decide its stored inputs again: its settings as
+        recorded, the vocabulary found from the recorded spec file.
+
+        Not `resolve`: the recorded spec and settings were checked when the run was made,
+        and another spec given to compare with is taken as it is, so re-screening decides
+        again whatever was decided then.
+        """
+        return cls(
+            spec,
+            spec_path,
+            vocabulary_for(spec, spec_path),
+            as_of,
+            requires_driving,
+            engine="durable",
+            record_audit=False,
+            position_requires=position_requires,
+        )
+
     def screen(
         self, batch: Batch, *, memo: DecisionMemo | None = None, rules: RuleStep | None = None
     ) -> ScreeningResult:
@@ -904,28 +931,20 @@ def screen_stream(
         started = time.perf_counter()
 
 
-def screen_records(
-    spec: JobSpec,
-    records: list[dict[str, Any]],
-    *,
-    as_of: date,
-    requires_driving: bool,
-    spec_path: str | Path | None = None,
-    engine: EngineKind = "durable",
-    position_requires: frozenset[str] = frozenset(),
-) -> ScreeningResult:
-    """Re-screen normalised input records (as `ScreeningResult.input_records` gives them)."""
+def screen_records(job: ScreenJob, records: list[dict[str, Any]]) -> ScreeningResult:
+    """Screen normalised input records (as `ScreeningResult.input_records` gives them) under
+    a job: a recorded run's stored inputs decided again (`ScreenJob.recorded`)."""
     applicants = pd.DataFrame(
         [
             {
-                **{f: None for f in APPLICANT_FIELDS},
+                **{f: None for f in APPLICANT_DETAIL_FIELDS},
                 **r["applicant"],
                 "file": "(stored record)",
                 "row": i + 2,
             }
             for i, r in enumerate(records)
         ],
-        columns=["applicant_id", "file", "row", *APPLICANT_FIELDS],
+        columns=["applicant_id", "file", "row", *APPLICANT_DETAIL_FIELDS],
     )
     job_rows = [
         {"applicant_id": r["applicant"]["applicant_id"], "entry": n + 1, "file": "(stored record)",
@@ -953,12 +972,4 @@ def screen_records(
         error_rows=0,
         unknown_columns=[],
     )
-    return screen_batch(
-        spec,
-        batch,
-        as_of=as_of,
-        requires_driving=requires_driving,
-        position_requires=position_requires,
-        spec_path=spec_path,
-        engine=engine,
-    )
+    return job.screen(batch)
