@@ -176,6 +176,14 @@ def _as_text(column: pa.Array | pa.ChunkedArray) -> tuple[pa.Array, bool]:
     return pc.cast(array, pa.string()), False
 
 
+def _offsets(array: pa.Array) -> np.ndarray[Any, Any]:
+    """Where each value of a string or binary array starts in its data buffer, then where
+    the last one ends (len(array) + 1 numbers, the array's own slice of the offsets)."""
+    large = pa.types.is_large_string(array.type) or pa.types.is_large_binary(array.type)
+    offsets = np.frombuffer(array.buffers()[1], dtype=np.int64 if large else np.int32)
+    return offsets[array.offset : array.offset + len(array) + 1]
+
+
 def _holds_separator(array: pa.Array) -> bool:
     """Whether any value of a string array holds a separator (U+001A-U+001F).
 
@@ -186,10 +194,8 @@ def _holds_separator(array: pa.Array) -> bool:
     data = array.buffers()[2]
     if data is None or len(array) == 0:
         return False
-    width = np.int64 if pa.types.is_large_string(array.type) else np.int32
-    offsets = np.frombuffer(array.buffers()[1], dtype=width)
-    start, end = int(offsets[array.offset]), int(offsets[array.offset + len(array)])
-    values = np.frombuffer(data, dtype=np.uint8)[start:end]
+    offsets = _offsets(array)
+    values = np.frombuffer(data, dtype=np.uint8)[int(offsets[0]) : int(offsets[-1])]
     if not len(values) or values.min() >= _LOWEST_SEPARATOR + _SEPARATOR_COUNT:
         return False  # no control character at all: the usual case, one fast pass
     # bytes below U+001A wrap around to large values
@@ -269,10 +275,7 @@ def digests(texts: pa.Array | pa.ChunkedArray) -> list[bytes]:
     data = texts.buffers()[2]
     if data is None or len(texts) == 0:
         return [sha256(b"").digest() for _ in range(len(texts))]
-    large = pa.types.is_large_string(texts.type) or pa.types.is_large_binary(texts.type)
-    width = np.int64 if large else np.int32
-    offsets = np.frombuffer(texts.buffers()[1], dtype=width)
-    bounds = offsets[texts.offset : texts.offset + len(texts) + 1].tolist()
+    bounds = _offsets(texts).tolist()
     # slices of one view of the values: no Python bytes object per text
     values = memoryview(data)
     return [sha256(values[a:b]).digest() for a, b in zip(bounds, bounds[1:], strict=False)]
