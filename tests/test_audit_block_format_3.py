@@ -55,8 +55,6 @@ def test_a_format_3_run_rescreens_from_its_record(store: AuditStore) -> None:
 def test_an_edit_inside_a_format_3_block_is_named(store: AuditStore, tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "v3.sqlite") as con:
         (blob,) = con.execute("SELECT private FROM audit_blocks WHERE id = 10").fetchone()
-        con.execute(
-            "UPDATE audit_blocks SET private = ? WHERE id = 10", (blob[:-40] + bytes(40),)
-        )
+        con.execute("UPDATE audit_blocks SET private = ? WHERE id = 10", (blob[:-40] + bytes(40),))
     problems = [str(p) for p in store.verify().problems]
     assert len(problems) == 1 and "audit_blocks id 10" in problems[0], problems
