@@ -169,6 +169,8 @@ def test_a_chunk_of_another_spec_layout_is_refused(store_url: str, wide: Path) -
     ("column", "value", "problem"),
     [
         ("reasons", "forged", "what it showed or the input it was made on"),
+        # principal reasons stored as the numbers of the decision's own reasons
+        ("reason_codes", "1", "what it showed or the input it was made on"),
         ("qualifying_years", 99.0, "what it showed or the input it was made on"),
         ("first_name", "Forged", "what it showed or the input it was made on"),
         ("title", "Forged Manager", "what it showed or the input it was made on"),
@@ -220,6 +222,36 @@ def test_a_block_that_cannot_be_read_is_an_audit_error(store_url: str, wide: Pat
             store.decision(run_id, applicant_id)
         with pytest.raises(AuditError, match="cannot be read.*audit verify"):
             store.input_records(run_id)
+
+
+def test_principal_reasons_are_stored_once_and_read_back_as_shown(
+    store_url: str, wide: Path
+) -> None:
+    with AuditStore(store_url) as store:
+        run_id = record_prepared(store, wide)
+        tamper = Tamper(store)
+        block = tamper.blocks(run_id)[0]
+        detail = tamper._tables(block)[0]
+        # the generated decisions' principal reasons are all reasons of their own criteria
+        assert detail.column("reasons").null_count == detail.num_rows
+        assert detail.column("reason_codes").null_count == 0
+        shown = {
+            s.applicant_id: s.detail["reasons"]
+            for r in chunks(wide)
+            for s in r.decision_summaries()
+        }
+        for applicant_id, reasons in list(shown.items())[:20]:
+            assert store.decision(run_id, applicant_id).detail["reasons"] == reasons
+
+
+def test_reason_codes_that_name_no_criterion_are_an_audit_error(store_url: str, wide: Path) -> None:
+    with AuditStore(store_url) as store:
+        run_id = record_prepared(store, wide)
+        applicant_id = store.final_outcomes(run_id)["applicant_id"].iloc[0]
+        Tamper(store).set_value(run_id, applicant_id, "reason_codes", "0,9")
+        with pytest.raises(AuditError, match="cannot be read.*name no criterion.*audit verify"):
+            store.decision(run_id, applicant_id)
+        assert [p.applicant_id for p in store.verify().problems] == [applicant_id]
 
 
 def test_workers_import_no_database_driver_and_the_cli_no_alembic() -> None:

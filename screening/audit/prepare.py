@@ -56,6 +56,10 @@ from screening.spec import dump_spec
 SEX_COLUMN = "eeo_sex"
 RACE_COLUMN = "eeo_race_ethnicity"
 LAYOUT_EVENT = "decision_layout"
+#: the detail column of a format-4 block that codes principal reasons (see coded_reasons)
+REASON_CODES = "reason_codes"
+#: how shown lists (principal reasons, conditions) join their items
+SHOWN_SEPARATOR = " | "
 
 #: impact classes: failing / not selected, passing / selected, pending / in review, and
 #: passing without a judgement at screening (condition, not applicable)
@@ -317,10 +321,13 @@ def _columnar_tables(
             frame["possible_years"].astype(float).to_numpy(), from_pandas=True
         ),
         "reasons": _str_array(frame["reasons"]),
+        REASON_CODES: pa.nulls(len(id_array), pa.string()),
         "conditions": _str_array(frame["conditions"]),
     }
-    for criterion in criteria:
-        detail[REASON_PREFIX + criterion] = _str_array(result.criterion_reasons[criterion])
+    own = [_str_array(result.criterion_reasons[criterion]) for criterion in criteria]
+    for criterion, reasons in zip(criteria, own, strict=True):
+        detail[REASON_PREFIX + criterion] = reasons
+    detail["reasons"], detail[REASON_CODES] = coded_reasons(detail["reasons"], own)
     facts = result.evidence.facts
     for meta in layout["criteria"]:
         for name in meta["facts"]:
@@ -328,6 +335,58 @@ def _columnar_tables(
                 detail[FACT_PREFIX + name] = _value_array(facts[name])
     tables = [pa.table(detail), *_input_tables(result.batch, id_array, layout["input"])]
     return kept, tables, [a.to_pylist() for a in status_arrays.values()]
+
+
+def coded_reasons(shown: pa.Array, own: Sequence[pa.Array]) -> tuple[pa.Array, pa.Array]:
+    """The principal reasons as a format-4 block stores them: (text, codes).
+
+    A decision's principal reasons are, as a rule, some of its own criteria's reasons
+    joined by ' | ' (``screening.explain.principal_reasons``): such a decision stores the
+    criteria's numbers in layout order ('1,0') and no text, so the longest text of a
+    block is not stored, hashed and compressed twice. Any other decision (a part that is
+    no reason of its own, such as the closest pattern of a rejection) keeps its text and
+    no codes. Either way the text shown is exactly what the reader joins back: splitting
+    at each ' | ' and joining with ' | ' gives back any text.
+    """
+    rows = len(shown)
+    parts = pc.split_pattern(shown, SHOWN_SEPARATOR)
+    flat = pc.list_flatten(parts)
+    parents = pc.list_parent_indices(parts).to_numpy()
+    part_lengths = pc.binary_length(flat).to_numpy(zero_copy_only=False)
+    codes = np.full(len(flat), -1, dtype=np.int64)
+    for number, reasons in enumerate(own):
+        lengths = pc.binary_length(reasons).fill_null(-1).to_numpy(zero_copy_only=False)
+        # only parts of the same length as the decision's own reason can equal it
+        candidates = np.flatnonzero((codes < 0) & (part_lengths == lengths[parents]))
+        if not len(candidates):
+            continue
+        same = pc.equal(flat.take(candidates), reasons.take(parents[candidates]))
+        codes[candidates[same.fill_null(False).to_numpy(zero_copy_only=False)]] = number
+    unmatched = np.bincount(parents[codes < 0], minlength=rows)
+    coded = (unmatched == 0) & np.bincount(parents, minlength=rows).astype(bool)
+    coded &= shown.is_valid().to_numpy(zero_copy_only=False)
+    numbers = pa.ListArray.from_arrays(parts.offsets, pa.array(codes).cast(pa.string()))
+    joined = pc.binary_join(numbers, ",")
+    # taking by position (missing where left out) stores nothing for a missing value,
+    # where if_else would keep the text under it
+    positions = np.arange(rows, dtype=np.int64)
+    return (
+        shown.take(pa.array(positions, mask=coded)),
+        joined.take(pa.array(positions, mask=~coded)),
+    )
+
+
+def shown_reasons(text: str | None, codes: str | None, own: Sequence[str | None]) -> str | None:
+    """The principal reasons as shown, from a stored (text, codes) pair (see
+    :func:`coded_reasons`); ``own`` holds the decision's criterion reasons in layout order.
+    Raises :class:`PrepareError` when the codes name no criterion."""
+    if codes is None:
+        return text
+    try:
+        parts = [own[int(number)] for number in codes.split(",")]
+    except (ValueError, IndexError):
+        raise PrepareError(f"stored reason codes {codes!r} name no criterion") from None
+    return SHOWN_SEPARATOR.join(part or "" for part in parts)
 
 
 def _str_array(values: pd.Series | np.ndarray[Any, Any]) -> pa.Array:
@@ -390,7 +449,9 @@ def _text_column(frame: pd.DataFrame, name: str) -> pa.Array:
             if isinstance(array, pa.ChunkedArray):
                 array = array.combine_chunks()
         else:
-            array = pa.Array.from_pandas(series.to_numpy(dtype=object), type=pa.string())
+            objects = series.to_numpy(dtype=object)
+            # blanks masked in the one conversion: no second pass copying every text
+            return pa.Array.from_pandas(objects, type=pa.string(), mask=objects == "")
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return text_array([_text(v) for v in series.tolist()])
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)

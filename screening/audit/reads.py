@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 
 from screening.audit import schema as t
 from screening.audit.blocks import (
+    BLOCK_FORMATS,
     FACT_PREFIX,
     OWNER,
     REASON_PREFIX,
@@ -34,7 +35,14 @@ from screening.audit.blocks import (
 from screening.audit.database import AuditError, Database
 from screening.audit.impact import DEFAULT_MIN_GROUP, ImpactReport, impact_report
 from screening.audit.overrides import OUTCOMES, apply_overrides, final_outcome, latest_overrides
-from screening.audit.prepare import LAYOUT_EVENT, PrepareError, expand_detail, expand_input
+from screening.audit.prepare import (
+    LAYOUT_EVENT,
+    REASON_CODES,
+    PrepareError,
+    expand_detail,
+    expand_input,
+    shown_reasons,
+)
 from screening.audit.records import (
     DecisionRecord,
     OverrideInfo,
@@ -408,18 +416,18 @@ def _criteria_of(spec_yaml: str) -> list[str]:
     return spec_from_data(yaml.safe_load(spec_yaml)).criterion_ids()
 
 
-# ---------------------------------------------------------------- reading blocks (format 3)
+# ---------------------------------------------------------------- reading blocks (formats 3, 4)
 
 
 def is_block_run(layout: dict[str, Any] | None) -> bool:
-    """Whether a run of this layout stores its decisions in blocks (format 3)."""
-    return layout is not None and layout.get("format") == 3
+    """Whether a run of this layout stores its decisions in blocks (format 3 or 4)."""
+    return layout is not None and layout.get("format") in BLOCK_FORMATS
 
 
 def run_layout(conn: Connection, run_id: int) -> dict[str, Any] | None:
     """The run's layout event, checked to be one this release reads."""
     layout = layout_of(conn, run_id)
-    if layout is not None and layout.get("format") not in (2, 3):
+    if layout is not None and layout.get("format") not in (2, *BLOCK_FORMATS):
         raise AuditError(
             f"run {run_id} was recorded in a format this release does not read "
             f"({layout.get('format')!r}); use the release that recorded it"
@@ -482,6 +490,9 @@ def _block_detail(
         value: dict[str, Any] = json.loads(detail["detail_json"])
         return value
     statuses = _statuses_at(kept, position)
+    own = [detail[REASON_PREFIX + meta["id"]] for meta in layout["criteria"]]
+    # codes that name no criterion raise PrepareError: reported by the caller as unreadable
+    shown = shown_reasons(detail["reasons"], detail.get(REASON_CODES), own)
     return {
         "applicant_id": kept.column("applicant_id")[position].as_py(),
         "row": kept.column("row")[position].as_py(),
@@ -500,7 +511,7 @@ def _block_detail(
             }
             for meta in layout["criteria"]
         ],
-        "reasons": _split_shown(detail["reasons"]),
+        "reasons": _split_shown(shown),
         "conditions": _split_shown(detail["conditions"]),
     }
 

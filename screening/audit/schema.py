@@ -90,7 +90,7 @@ overrides = Table(
     #: the decision of a run stored row by row (formats 1 and 2) ...
     Column("decision_id", BigInteger, ForeignKey("audit_decisions.id"), nullable=True),
     Column("run_id", BigInteger, ForeignKey("audit_runs.id"), nullable=False),
-    #: ... or the block and applicant of a run stored in blocks (format 3)
+    #: ... or the block and applicant of a run stored in blocks (formats 3 and 4)
     Column("block_id", BigInteger, ForeignKey("audit_blocks.id"), nullable=True),
     Column("applicant_id", Text, nullable=True),
     Column("reviewer", Text, nullable=False),
@@ -130,7 +130,7 @@ eeo = Table(
 )
 
 
-#: Decisions of a run, one chained record per screened chunk (format 3): compressed
+#: Decisions of a run, one chained record per screened chunk (formats 3 and 4): compressed
 #: columns, and per decision the hashes that name an altered one (screening.audit.blocks).
 blocks = Table(
     "audit_blocks",
