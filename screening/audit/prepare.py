@@ -289,7 +289,7 @@ def _kept_table(
 
 def _columnar_tables(
     result: Any, layout: dict[str, Any]
-) -> tuple[pa.Table, list[pa.Table], list[list[str | None]]]:
+) -> tuple[pa.Table, list[pa.Table], list[Sequence[str | None] | pa.Array]]:
     """The pipeline's result, column by column: no object per decision is built."""
     criteria = [c["id"] for c in layout["criteria"]]
     frame = result.results
@@ -334,7 +334,7 @@ def _columnar_tables(
             if FACT_PREFIX + name not in detail:
                 detail[FACT_PREFIX + name] = _value_array(facts[name])
     tables = [pa.table(detail), *_input_tables(result.batch, id_array, layout["input"])]
-    return kept, tables, [a.to_pylist() for a in status_arrays.values()]
+    return kept, tables, list(status_arrays.values())
 
 
 def coded_reasons(shown: pa.Array, own: Sequence[pa.Array]) -> tuple[pa.Array, pa.Array]:
@@ -495,7 +495,7 @@ def _input_tables(batch: Any, ids: pa.Array, fields: dict[str, list[str]]) -> li
 
 def _generic_tables(
     result: ScreeningResultLike,
-) -> tuple[pa.Table, list[pa.Table], list[list[str | None]]]:
+) -> tuple[pa.Table, list[pa.Table], list[Sequence[str | None] | pa.Array]]:
     """Any other result (full explained decisions): each decision and input record as
     one JSON text column."""
     criteria = result.spec.criterion_ids()
@@ -595,10 +595,13 @@ def _eeo_block(frame: pd.DataFrame, ids: list[str]) -> bytes | None:
     return to_ipc(pa.table(table))
 
 
-def _answers(frame: pd.DataFrame, ids: list[str], column: str) -> list[str]:
-    """Each decision's raw answer in one eeo column ('' when blank or missing)."""
+def _answers(
+    frame: pd.DataFrame, ids: list[str], column: str
+) -> tuple[np.ndarray[Any, Any], list[str]]:
+    """Each decision's raw answer in one eeo column ('' when blank or missing), coded in
+    order of first appearance: (codes, answers)."""
     if column not in frame.columns or not len(frame):
-        return [""] * len(ids)
+        return np.zeros(len(ids), dtype=np.int64), [""] if ids else []
     # the pipeline's eeo frame: one row per decision, in order (its ids already text)
     in_order = len(frame) == len(ids) and frame["applicant_id"].tolist() == ids
     if in_order or frame["applicant_id"].astype(str).tolist() == ids:
@@ -607,43 +610,67 @@ def _answers(frame: pd.DataFrame, ids: list[str], column: str) -> list[str]:
         pairs = frame[["applicant_id", column]].astype({"applicant_id": str})
         first: pd.Series = pairs.drop_duplicates("applicant_id").set_index("applicant_id")[column]
         values = first.reindex(ids).astype(object)
-    return [str(v) for v in values.where(values.notna(), "").tolist()]
+    objects = values.where(values.notna(), "").to_numpy(dtype=object)
+    return _coded_texts(objects)
+
+
+def _coded_texts(objects: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], list[str]]:
+    """Values coded by ``str(value)`` in order of first appearance: (codes, texts).
+
+    Coded by value first, then the few distinct values by their text, so two values
+    with the same text (1 and '1') are one group, as if each had been made text first.
+    """
+    codes, uniques = pd.factorize(objects)
+    texts, merged = pd.factorize(np.array([str(u) for u in uniques], dtype=object))
+    return texts[codes] if len(codes) else codes.astype(np.int64), [str(m) for m in merged]
 
 
 def _tally(
     chunk: PreparedChunk,
     ids: list[str],
-    outcomes: list[str],
-    status_columns: Sequence[Sequence[str | None]],
+    outcomes: Sequence[str] | pa.Array,
+    status_columns: Sequence[Sequence[str | None] | pa.Array],
     eeo: pd.DataFrame,
 ) -> None:
     """Counts per (measure, sex answer, race answer, class): what the impact summary needs."""
     # answers coded in order of first appearance (the first spelling names a group)
-    sex_codes, sex = pd.factorize(np.asarray(_answers(eeo, ids, SEX_COLUMN), dtype=object))
-    race_codes, race = pd.factorize(np.asarray(_answers(eeo, ids, RACE_COLUMN), dtype=object))
-    chunk.sex_answers, chunk.race_answers = list(sex), list(race)
+    sex_codes, sex = _answers(eeo, ids, SEX_COLUMN)
+    race_codes, race = _answers(eeo, ids, RACE_COLUMN)
+    chunk.sex_answers, chunk.race_answers = sex, race
     cell = (sex_codes * len(race) + race_codes) * CLASSES
     size = len(sex) * len(race) * CLASSES
     measures = [_classes(outcomes, _OUTCOME_CLASS, "outcome")]
     measures.extend(_classes(column, _STATUS_CLASS, "status") for column in status_columns)
     counts: list[tuple[int, str, str, int, int]] = []
     for index, classes in enumerate(measures):
-        tally = np.bincount(cell + np.asarray(classes, dtype=np.int64), minlength=size)
+        tally = np.bincount(cell + classes, minlength=size)
         for key in np.flatnonzero(tally).tolist():
             pair, klass = divmod(key, CLASSES)
             s, r = divmod(pair, len(race))
-            counts.append((index, str(sex[s]), str(race[r]), klass, int(tally[key])))
+            counts.append((index, sex[s], race[r], klass, int(tally[key])))
     chunk.impact_counts = counts
 
 
-def _classes(values: Sequence[str | None], meaning: dict[str, int], what: str) -> list[int]:
+def _classes(
+    values: Sequence[str | None] | pa.Array, meaning: dict[str, int], what: str
+) -> np.ndarray[Any, Any]:
+    """Each value's impact class; a criterion not evaluated (missing) counts like review."""
+    if isinstance(values, pa.Array):
+        # coded by Arrow: no Python object per value
+        encoded = values.dictionary_encode()
+        codes = encoded.indices.fill_null(-1).to_numpy(zero_copy_only=False)
+        uniques = encoded.dictionary.to_pylist()
+    else:
+        codes, found = pd.factorize(np.asarray(values, dtype=object))  # missing: -1
+        uniques = found.tolist()
     try:
-        # a criterion not evaluated for an applicant (None) counts like review
-        return [PENDING if v is None else meaning[v] for v in values]
+        table = np.array([meaning[v] for v in uniques] + [PENDING], dtype=np.int64)
     except KeyError as exc:
         raise PrepareError(
             f"unknown {what} {exc.args[0]!r}; expected one of {sorted(meaning)}"
         ) from None
+    classes: np.ndarray[Any, Any] = table[codes]  # -1 picks the last entry: PENDING
+    return classes
 
 
 class ImpactTally:
