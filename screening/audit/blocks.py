@@ -46,8 +46,11 @@ STATUS_PREFIX = "status:"
 REASON_PREFIX = "reason:"
 FACT_PREFIX = "fact:"
 OWNER = "owner"
-#: decisions per batch of the private columns: what a lookup decodes
-BATCH = 1024
+#: decisions per batch of the private columns: what a lookup decodes (a format-4 block
+#: names its own; 2,048 compresses a few per cent better than 1,024 at the same speed)
+BATCH = 2048
+#: the batch of every format-3 block
+FORMAT_3_BATCH = 1024
 _LEAF = 32
 # one thread: blocks are built in worker processes that already use every core
 # (zstd level 1: most of the size gain at a fraction of the time of higher levels)
@@ -205,7 +208,7 @@ def unpack_one(blob: bytes, position: int) -> list[pa.Table]:
             number, row = divmod(position, batch)
             pieces = _frame_tables(blob, frames[number])
         else:
-            number, row = divmod(position, BATCH)
+            number, row = divmod(position, FORMAT_3_BATCH)
             pieces = [
                 pa.Table.from_batches([pa.ipc.open_file(part, options=_IPC_READ).get_batch(number)])
                 for part in _parts(blob)
