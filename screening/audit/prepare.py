@@ -449,9 +449,7 @@ def _text_column(frame: pd.DataFrame, name: str) -> pa.Array:
             if isinstance(array, pa.ChunkedArray):
                 array = array.combine_chunks()
         else:
-            objects = series.to_numpy(dtype=object)
-            # blanks masked in the one conversion: no second pass copying every text
-            return pa.Array.from_pandas(objects, type=pa.string(), mask=objects == "")
+            array = pa.Array.from_pandas(series.to_numpy(dtype=object), type=pa.string())
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return text_array([_text(v) for v in series.tolist()])
     return pc.if_else(pc.equal(array, ""), pa.scalar(None, pa.string()), array)
