@@ -41,6 +41,16 @@ def chunks(wide: Path) -> Iterator[ScreeningResult]:
     return screen_stream(wide, SPEC_PATH, as_of=AS_OF, chunk_rows=17)
 
 
+def run_python(script: str, *args: str) -> None:
+    """Run a script in a fresh interpreter (what it imports starts empty); fail if it fails."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run([sys.executable, "-c", script, *args], check=True, cwd=root, env=env)
+
+
 def everything(store: AuditStore, run_id: int) -> str:
     """What the readers return for a run, as one text (chain positions left out)."""
     finals = store.final_outcomes(run_id)
@@ -126,8 +136,6 @@ def test_totals_impact_summed_from_chunks_equals_the_live_report(
 
 def test_recording_a_run_loads_no_statistics(tmp_path: Path, wide: Path) -> None:
     # SciPy takes about a second to import: the closing totals keep counts, not p-values
-    import subprocess
-    import sys
 
     script = (
         "import pickle, sys\n"
@@ -138,10 +146,7 @@ def test_recording_a_run_loads_no_statistics(tmp_path: Path, wide: Path) -> None
         "    record_prepared(store, Path(sys.argv[2]))\n"
         "assert 'scipy' not in sys.modules, 'recording imported SciPy'\n"
     )
-    root = Path(__file__).parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    url = f"sqlite:///{tmp_path / 'audit.db'}"
-    subprocess.run([sys.executable, "-c", script, url, str(wide)], check=True, cwd=root, env=env)
+    run_python(script, f"sqlite:///{tmp_path / 'audit.db'}", str(wide))
 
 
 def test_a_prepared_chunk_survives_pickling_whole(wide: Path) -> None:
@@ -255,8 +260,6 @@ def test_reason_codes_that_name_no_criterion_are_an_audit_error(store_url: str, 
 
 
 def test_workers_import_no_database_driver_and_the_cli_no_alembic() -> None:
-    import subprocess
-    import sys
 
     light = (
         "import sys; from screening.audit import prepare_chunk, run_source\n"
@@ -265,9 +268,7 @@ def test_workers_import_no_database_driver_and_the_cli_no_alembic() -> None:
         "import screening.audit.store\n"
         "assert 'alembic' not in sys.modules and 'mako' not in sys.modules\n"
     )
-    root = Path(__file__).parents[1]
-    env = {**os.environ, "PYTHONPATH": str(root)}
-    subprocess.run([sys.executable, "-c", light], check=True, cwd=root, env=env)
+    run_python(light)
 
 
 def test_the_schema_head_is_alembics_head() -> None:

@@ -347,13 +347,7 @@ def _final_outcomes(conn: Connection, run_id: int) -> pd.DataFrame:
         .where(t.decisions.c.run_id == run_id)
         .order_by(t.decisions.c.id)
     ).all()
-    latest = latest_overrides(
-        conn.execute(
-            sa.select(t.overrides.c.decision_id, t.overrides.c.to_outcome)
-            .where(t.overrides.c.run_id == run_id)
-            .order_by(t.overrides.c.id)
-        ).all()
-    )
+    latest = _latest_row_overrides(conn, run_id)
     return pd.DataFrame(
         {
             "applicant_id": [r.applicant_id for r in rows],
@@ -382,13 +376,7 @@ def impact_from_db(conn: Connection, run_id: int, source: str = "live") -> Impac
         .where(t.decisions.c.run_id == run_id)
         .order_by(t.decisions.c.id)
     ).all()
-    latest = latest_overrides(
-        conn.execute(
-            sa.select(t.overrides.c.decision_id, t.overrides.c.to_outcome)
-            .where(t.overrides.c.run_id == run_id)
-            .order_by(t.overrides.c.id)
-        ).all()
-    )
+    latest = _latest_row_overrides(conn, run_id)
     spec_yaml = conn.execute(
         sa.select(t.runs.c.spec_yaml).where(t.runs.c.id == run_id)
     ).scalar_one()
@@ -547,6 +535,17 @@ def _kept_tables(conn: Connection, run_id: int) -> list[tuple[int, pa.Table]]:
         .order_by(t.blocks.c.id)
     ).all()
     return [(int(block_id), from_ipc(as_bytes(kept))) for block_id, kept in rows]
+
+
+def _latest_row_overrides(conn: Connection, run_id: int) -> dict[int, str]:
+    """Each overridden decision row's latest outcome (runs stored a row per decision)."""
+    return latest_overrides(
+        conn.execute(
+            sa.select(t.overrides.c.decision_id, t.overrides.c.to_outcome)
+            .where(t.overrides.c.run_id == run_id)
+            .order_by(t.overrides.c.id)
+        ).all()
+    )
 
 
 def _latest_block_overrides(conn: Connection, run_id: int) -> dict[str, str]:
