@@ -67,6 +67,8 @@ __all__ = [
     "plan_wide_file",
     "read_column_mapping",
     "BLANK_MARKERS",
+    "APPLICANT_POSITION",
+    "InputText",
 ]
 
 #: Cell texts that mean "no value" (compared case-insensitively after stripping).
@@ -95,6 +97,47 @@ class Batch:
     entry_groups: frozenset[EntryGroup] = frozenset()
     #: Applicant fields the file has no column for: what they would report is unknown.
     absent_fields: list[str] = field(default_factory=list)
+    #: the text fields again as Arrow columns, where the loader made them (a chunk of a
+    #: wide file); None elsewhere
+    input_text: InputText | None = field(default=None, repr=False, compare=False)
+
+
+#: an entry table's column holding the position of the entry's applicant
+APPLICANT_POSITION = "applicant_position"
+
+
+@dataclass(frozen=True)
+class InputText:
+    """A batch's text fields as Arrow columns (missing cells null), taken from the same
+    cleaned cells as its frames, so what needs Arrow (the audit record) does not convert
+    every cell again.
+
+    `applicants` holds APPLICANT_DETAIL_FIELDS; `jobs` and `education` hold
+    APPLICANT_POSITION (the entry's applicant's position in the applicants frame) then
+    their fields. Each table stands for its frame as loaded: `table` checks the frame's
+    row and entry numbers, so a frame whose rows were dropped or reordered since is
+    never paired with it. (Frames are not edited in place after loading.)
+    """
+
+    applicants: pa.Table
+    jobs: pa.Table
+    education: pa.Table
+    #: per frame, its row numbers then (entries) its entry numbers as loaded
+    keys: dict[str, tuple[np.ndarray, ...]]
+
+    def table(self, name: str, frame: pd.DataFrame) -> pa.Table | None:
+        """The Arrow text of frame `name` (applicants, jobs or education), or None if
+        the frame no longer holds the rows it was loaded with."""
+        table: pa.Table = getattr(self, name)
+        keys = self.keys[name]
+        if len(frame) != table.num_rows:
+            return None
+        for column, expected in zip(("row", "entry"), keys, strict=False):
+            if column not in frame.columns:
+                return None
+            if not np.array_equal(frame[column].to_numpy(), expected):
+                return None
+        return table
 
 
 @dataclass
@@ -349,6 +392,19 @@ class _Cells:
         codes = self.codes if index is None else self.codes[index]
         return _as_object(self.texts[codes])
 
+    def arrow(self, index: np.ndarray) -> pa.Array:
+        """The cells at `index` as Arrow text, a missing cell null (as `values` gives None)."""
+        codes = self.codes[index]
+        taken = self.distinct.take(pa.array(codes, mask=codes == len(self.distinct)))
+        return _plain_text(taken)
+
+
+def _plain_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
+    """Text in one contiguous Arrow string array (not chunked, not large)."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    return array if array.type == pa.string() else array.cast(pa.string())
+
 
 def _dictionary(raw: pa.Array | pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     """(index of each cell's text, distinct texts) of a text column."""
@@ -544,11 +600,14 @@ def _wide_entries(
     kept: np.ndarray,
     kept_ids: np.ndarray,
     kept_rows: np.ndarray,
-) -> pd.DataFrame:
+    *,
+    arrow: bool = False,
+) -> tuple[pd.DataFrame, pa.Table | None]:
     """The job{n}_ / edu{n}_ column groups of the kept rows as one row per entry.
 
     Ordered by applicant then entry number (row-major order of the rows x numbers grid of
-    entries holding a value), in the Batch dtypes.
+    entries holding a value), in the Batch dtypes; with `arrow`, also the entries' text
+    as an InputText table (else None).
     """
     by_number: dict[int, dict[str, int]] = {}
     for position, role in columns.roles.items():
@@ -569,11 +628,12 @@ def _wide_entries(
         "row": kept_rows[at].astype(np.int64, copy=False),
         "column_prefix": _as_object(prefixes[number_index]),
     }
+    text: dict[str, pa.Array] = {APPLICANT_POSITION: pa.array(at.astype(np.int32))}
     for name in ENTRY_FIELDS[group]:
         # The field's columns' texts end to end, a None last; slots[row, j] is the cell of
         # entry number j in that row, so every entry's value is one take.
-        texts = [cells[by_number[n][name]].texts for n in numbers if name in by_number[n]]
-        combined = np.concatenate([*texts, _NONE_SLOT])
+        holders = [cells[by_number[n][name]] for n in numbers if name in by_number[n]]
+        combined = np.concatenate([*(c.texts for c in holders), _NONE_SLOT])
         slots = np.full((len(kept), len(numbers)), len(combined) - 1, dtype=np.intp)
         offset = 0
         for j, number in enumerate(numbers):
@@ -581,8 +641,16 @@ def _wide_entries(
                 column = cells[by_number[number][name]]
                 slots[:, j] = column.codes[kept] + offset
                 offset += len(column.texts)
-        result[name] = _as_object(combined[slots[at, number_index]])
-    return pd.DataFrame(result, index=pd.RangeIndex(count))
+        taken = slots[at, number_index]
+        result[name] = _as_object(combined[taken])
+        if arrow:
+            # the same texts in the same slots: each column's distinct texts, then a null
+            # where `texts` holds its None
+            missing = pa.nulls(1, pa.string())
+            parts = [p for c in holders for p in (_plain_text(c.distinct), missing)]
+            text[name] = _plain_text(pa.concat_arrays([*parts, missing]).take(pa.array(taken)))
+    frame = pd.DataFrame(result, index=pd.RangeIndex(count))
+    return frame, pa.table(text) if arrow else None
 
 
 def _entry_frame(
@@ -788,6 +856,7 @@ class _ApplicantRows:
     screenable: np.ndarray
     issues: list[InputIssue]  # row issues, by row
     entries: dict[EntryGroup, pd.DataFrame]  # of the wide-form entry columns
+    input_text: InputText | None = None  # made when asked for
 
 
 def _applicant_rows(
@@ -797,11 +866,14 @@ def _applicant_rows(
     rows: np.ndarray,
     shared: dict[str, list[int]],
     problems: Sequence[RowProblem] = (),
+    *,
+    arrow: bool = False,
 ) -> _ApplicantRows:
     """Error rows, applicants, demographics and wide-form entries of a stretch of rows.
 
     `cells` are the cleaned columns read, `rows` the spreadsheet row numbers of the rows
-    and `shared` the ids shared by several rows of the whole file.
+    and `shared` the ids shared by several rows of the whole file. With `arrow`, the text
+    fields also as Arrow columns (`input_text`).
     """
     id_position = _position_of(columns, "applicant_id")
     errors, row_issues = _applicant_errors(shown, cells, id_position, rows, shared, problems)
@@ -816,6 +888,7 @@ def _applicant_rows(
         "file": _as_object(np.full(len(kept), shown, dtype=object)),
         "row": kept_rows,
     }
+    applicant_text: dict[str, pa.Array] = {}
     for name in APPLICANT_DETAIL_FIELDS:
         position = next(
             (p for p, r in columns.roles.items() if r.kind == "applicant" and r.name == name),
@@ -824,6 +897,12 @@ def _applicant_rows(
         applicant_columns[name] = (
             _nones(len(kept)) if position is None else cells[position].values(kept)
         )
+        if arrow:
+            applicant_text[name] = (
+                pa.nulls(len(kept), pa.string())
+                if position is None
+                else cells[position].arrow(kept)
+            )
     applicant_frame = pd.DataFrame(applicant_columns, index=pd.RangeIndex(len(kept)))
 
     eeo_columns: dict[str, object] = {"applicant_id": applicant_columns["applicant_id"]}
@@ -832,17 +911,37 @@ def _applicant_rows(
             eeo_columns[role.name] = cells[position].values(kept)
     eeo_frame = pd.DataFrame(eeo_columns, index=pd.RangeIndex(len(kept)))
 
-    entries = {
-        group: _wide_entries(group, shown, columns, cells, kept, kept_ids, kept_rows)
-        for group in ENTRY_FIELDS
-    }
+    entries: dict[EntryGroup, pd.DataFrame] = {}
+    entry_text: dict[EntryGroup, pa.Table | None] = {}
+    for group in ENTRY_FIELDS:
+        entries[group], entry_text[group] = _wide_entries(
+            group, shown, columns, cells, kept, kept_ids, kept_rows, arrow=arrow
+        )
+    input_text = None
+    jobs_text, education_text = entry_text["job"], entry_text["edu"]
+    if arrow and jobs_text is not None and education_text is not None:
+        input_text = InputText(
+            applicants=pa.table(applicant_text),
+            jobs=jobs_text,
+            education=education_text,
+            keys={
+                "applicants": (applicant_frame["row"].to_numpy(),),
+                "jobs": _entry_keys(entries["job"]),
+                "education": _entry_keys(entries["edu"]),
+            },
+        )
     return _ApplicantRows(
         applicant_frame,
         eeo_frame,
         screenable,
         sorted(row_issues, key=lambda i: i.row or 0),
         entries,
+        input_text,
     )
+
+
+def _entry_keys(frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
+    return frame["row"].to_numpy(), frame["entry"].to_numpy()
 
 
 def _pandas_text(values: pd.Series) -> pa.ChunkedArray:
@@ -1175,7 +1274,9 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
     del table  # each raw column is freed once it is cleaned
     cells = _role_cells(plan.columns, raw.pop)
     rows = _row_numbers(chunk.rows, chunk.first_row - 2)
-    part = _applicant_rows(plan.shown, plan.columns, cells, rows, plan.shared)
+    # a chunk is small: its text as Arrow too costs little memory and saves the audit
+    # record converting every cell again
+    part = _applicant_rows(plan.shown, plan.columns, cells, rows, plan.shared, arrow=True)
     first = chunk.index == 0
     return Batch(
         applicants=part.applicants,
@@ -1189,6 +1290,7 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
         unknown_columns=[h for _, h in plan.columns.unknown] if first else [],
         entry_groups=plan.columns.entry_groups(),
         absent_fields=_absent_fields(plan.columns),
+        input_text=part.input_text,
     )
 
 

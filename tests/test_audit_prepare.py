@@ -158,6 +158,28 @@ def test_a_prepared_chunk_survives_pickling_whole(wide: Path) -> None:
     assert len(copy.leaves) == 64 * len(copy)
 
 
+def test_input_from_the_loaders_text_is_stored_as_converted_from_the_frames(
+    wide: Path,
+) -> None:
+    """A chunk's input is stored from the Arrow text its loader made with the frames;
+    from the frames themselves (no such text, or a frame changed since) it is the same."""
+    for result in chunks(wide):
+        assert result.batch.input_text is not None
+        loaded = prepare_chunk(result)
+        converted = prepare_chunk(
+            dataclasses.replace(result, batch=dataclasses.replace(result.batch, input_text=None))
+        )
+        assert loaded == converted
+    # a job row dropped after loading: the text no longer pairs with the frame
+    batch = result.batch
+    trimmed = dataclasses.replace(batch, jobs=batch.jobs.iloc[1:].reset_index(drop=True))
+    stored = prepare_chunk(dataclasses.replace(result, batch=trimmed))
+    plain = prepare_chunk(
+        dataclasses.replace(result, batch=dataclasses.replace(trimmed, input_text=None))
+    )
+    assert stored == plain and stored.private != loaded.private
+
+
 def test_a_chunk_of_another_spec_layout_is_refused(store_url: str, wide: Path) -> None:
     first = next(chunks(wide))
     source = dataclasses.replace(run_source(first), layout='{"format":2,"criteria":[]}')

@@ -12,7 +12,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from screening.loading import Batch, FileLevelError, iter_batches, load_batch
+from screening.columns import APPLICANT_DETAIL_FIELDS, EDUCATION_FIELDS, JOB_FIELDS
+from screening.loading import (
+    APPLICANT_POSITION,
+    Batch,
+    FileLevelError,
+    iter_batches,
+    load_batch,
+)
 
 HEADER = [
     "applicant_id",
@@ -70,9 +77,34 @@ def assert_same_batch(chunked: Batch, whole: Batch) -> None:
     assert chunked.unknown_columns == whole.unknown_columns
 
 
+def assert_input_text_is_the_frames(batch: Batch) -> None:
+    """The Arrow text a chunk carries holds exactly its frames' text (None as null), and
+    each entry's applicant position."""
+    text = batch.input_text
+    assert text is not None
+    fields = {
+        "applicants": APPLICANT_DETAIL_FIELDS,
+        "jobs": JOB_FIELDS,
+        "education": EDUCATION_FIELDS,
+    }
+    applicant_ids = pd.Index(batch.applicants["applicant_id"])
+    for name, names in fields.items():
+        frame: pd.DataFrame = getattr(batch, name)
+        table = text.table(name, frame)
+        assert table is not None, name
+        for field in names:
+            assert table.column(field).to_pylist() == frame[field].tolist(), (name, field)
+        if name != "applicants":
+            positions = applicant_ids.get_indexer(frame["applicant_id"]).tolist()
+            assert table.column(APPLICANT_POSITION).to_pylist() == positions
+
+
 def assert_chunks_equal_whole(path: Path, chunk_rows: int, **kwargs: Path) -> list[Batch]:
     batches = list(iter_batches(path, chunk_rows=chunk_rows, **kwargs))
     assert_same_batch(joined(batches), load_batch(path, **kwargs))
+    for batch in batches:
+        if path.suffix == ".csv":  # a chunk of a CSV file carries its text as Arrow
+            assert_input_text_is_the_frames(batch)
     return batches
 
 
@@ -150,6 +182,19 @@ def test_blank_markers_and_leading_zeros_are_read_as_load_batch_reads_them(
     assert list(whole.jobs["title"]) == [None, None, "Analyst", "00123"]
     assert list(whole.jobs["start"]) == ["2019-03", "00", None, "0"]
     assert list(whole.education["degree"]) == ["None", "none", "BA"]
+
+
+def test_a_frame_changed_after_loading_is_not_paired_with_its_text(tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", HEADER, [applicant(str(n), n) for n in range(4)])
+    (batch,) = iter_batches(path, chunk_rows=10)
+    assert batch.input_text is not None
+    fewer = batch.jobs.iloc[1:].reset_index(drop=True)
+    reordered = batch.jobs.iloc[::-1].reset_index(drop=True)
+    renumbered = batch.jobs.assign(entry=batch.jobs["entry"] + 1)
+    for changed in (fewer, reordered, renumbered, batch.jobs.drop(columns="entry")):
+        assert batch.input_text.table("jobs", changed) is None
+    assert batch.input_text.table("jobs", batch.jobs) is not None
+    assert batch.input_text.table("applicants", batch.applicants.iloc[::-1]) is None
 
 
 # --- encodings and delimiters --------------------------------------------------------------
@@ -230,6 +275,7 @@ def test_xlsx_comes_as_the_single_load_batch_batch(tmp_path: Path) -> None:
     path = tmp_path / "a.xlsx"
     workbook.save(path)
     (batch,) = assert_chunks_equal_whole(path, 2)
+    assert batch.input_text is None  # a workbook is loaded whole, its text not made twice
     assert batch.input_rows == 5
     assert list(batch.applicants["applicant_id"]) == ["000", "001", "002", "003", "004"]
 
@@ -310,6 +356,8 @@ def test_batches_together_are_load_batch(
         path = write_csv(Path(folder) / "a.csv", header, table, delimiter, encoding)
         batches = list(iter_batches(path, chunk_rows=chunk_rows))
         assert_same_batch(joined(batches), load_batch(path))
+    for batch in batches:
+        assert_input_text_is_the_frames(batch)
     assert len(batches) == max(1, -(-len(rows) // chunk_rows))
     assert all(b.input_rows == b.error_rows + len(b.applicants) for b in batches)
 

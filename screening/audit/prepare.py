@@ -465,6 +465,9 @@ def _input_tables(batch: Any, ids: pa.Array, fields: dict[str, list[str]]) -> li
     """The normalised input of a chunk: applicant fields, then job and education rows,
     each row with the position of its applicant (``owner``, found in ``ids``), in file
     order."""
+    loaded = _loaded_tables(batch, fields)
+    if loaded is not None:
+        return loaded
     applicant = pa.table({f: _text_column(batch.applicants, f) for f in fields["applicant"][1:]})
     tables = [applicant]
     for frame, names in ((batch.jobs, fields["jobs"]), (batch.education, fields["education"])):
@@ -488,6 +491,29 @@ def _input_tables(batch: Any, ids: pa.Array, fields: dict[str, list[str]]) -> li
             order = np.argsort(owner, kind="stable")
             table = table.take(pa.array(order[owner[order] >= 0]))
         tables.append(table)
+    return tables
+
+
+def _loaded_tables(batch: Any, fields: dict[str, list[str]]) -> list[pa.Table] | None:
+    """The input tables from the Arrow text the loader made with the batch's frames
+    (``Batch.input_text``), or None when it made none or a frame has changed since."""
+    from screening.loading import APPLICANT_POSITION
+
+    text = getattr(batch, "input_text", None)
+    if text is None:
+        return None
+    tables = []
+    for name, frame, names in (
+        ("applicants", batch.applicants, fields["applicant"][1:]),
+        ("jobs", batch.jobs, fields["jobs"]),
+        ("education", batch.education, fields["education"]),
+    ):
+        table = text.table(name, frame)
+        if table is None or not set(names) <= set(table.column_names):
+            return None
+        columns = {} if name == "applicants" else {OWNER: table.column(APPLICANT_POSITION)}
+        columns.update({f: table.column(f) for f in names})
+        tables.append(pa.table(columns))
     return tables
 
 
