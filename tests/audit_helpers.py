@@ -6,6 +6,7 @@ on 127.0.0.1:5432; each PostgreSQL test gets a fresh schema.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from collections.abc import Iterator
@@ -195,6 +196,18 @@ def _fresh_postgres(base: str) -> Iterator[str]:
         with admin.begin() as conn:
             conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def another_store_url(first: str, folder: Path) -> Iterator[str]:
+    """A second fresh, empty audit database of the same kind as the store at ``first``
+    (SQLite: a new file in ``folder``; PostgreSQL: a new schema, dropped after)."""
+    if first.startswith("sqlite"):
+        yield f"sqlite:///{folder / f'another-{uuid.uuid4().hex[:8]}.db'}"
+        return
+    base = postgres_url()
+    assert base is not None, "a PostgreSQL store URL with no server to make another on"
+    yield from _fresh_postgres(base)
 
 
 @pytest.fixture(params=BACKENDS)

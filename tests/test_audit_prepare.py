@@ -8,6 +8,7 @@ import dataclasses
 import json
 import os
 import pickle
+import tempfile
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -289,8 +290,12 @@ def test_workers_import_no_database_driver_and_the_cli_no_alembic() -> None:
         "assert not heavy, heavy\n"
         "import screening.audit.store\n"
         "assert 'alembic' not in sys.modules and 'mako' not in sys.modules\n"
+        # a new store is made at the newest revision without Alembic
+        "store = screening.audit.store.AuditStore('sqlite:///' + sys.argv[1])\n"
+        "assert store.runs() == [] and 'alembic' not in sys.modules\n"
     )
-    run_python(light)
+    with tempfile.TemporaryDirectory() as folder:
+        run_python(light, str(Path(folder) / "new.db"))
 
 
 def test_the_schema_head_is_alembics_head() -> None:

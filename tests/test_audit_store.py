@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -11,8 +12,9 @@ import sqlalchemy as sa
 from screening.audit import AuditError, AuditStore, database_url
 from screening.audit.blocks import from_ipc, unpack
 from screening.audit.chain import GENESIS_LINK, Linker, key_id, record_digest
+from screening.audit.database import Database
 from screening.audit.writer import KINDS
-from tests.audit_helpers import FakeResult, applicants, store_url
+from tests.audit_helpers import FakeResult, another_store_url, applicants, store_url
 
 __all__ = ["store_url"]
 
@@ -227,6 +229,56 @@ def test_schema_is_migrated_once_and_reopening_keeps_the_data(store_url: str) ->
         assert version == "0002"
         assert [r.run_id for r in store.runs()] == [1]
         assert store.verify().ok
+
+
+def _schema(engine: sa.Engine) -> dict[str, object]:
+    """Every table's columns, keys, indexes and constraints, and the rows the schema
+    starts with: what a store's structure is, however it was made."""
+    inspector = sa.inspect(engine)
+    tables: dict[str, object] = {}
+    for name in sorted(inspector.get_table_names()):
+        primary = inspector.get_pk_constraint(name)
+        tables[name] = [
+            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)],
+            (primary.get("name"), primary["constrained_columns"]),
+            sorted(
+                (
+                    f.get("name") or "",
+                    f["constrained_columns"],
+                    f["referred_table"],
+                    f["referred_columns"],
+                )
+                for f in inspector.get_foreign_keys(name)
+            ),
+            sorted(
+                (i["name"], i["column_names"], bool(i["unique"]))
+                for i in inspector.get_indexes(name)
+            ),
+            sorted(
+                (u.get("name") or "", u["column_names"])
+                for u in inspector.get_unique_constraints(name)
+            ),
+        ]
+    with engine.connect() as conn:
+        tables["rows"] = [
+            conn.execute(sa.text("SELECT * FROM audit_chain_head")).all(),
+            conn.execute(sa.text("SELECT * FROM alembic_version")).all(),
+        ]
+    return tables
+
+
+def test_a_new_store_is_made_as_its_migrations_make_it(
+    store_url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A new store's tables are made at the newest revision without Alembic; they are
+    those the migrations make on an empty database, and later migrations start there."""
+    with AuditStore(store_url) as store:
+        made = _schema(store.engine)
+    with another_store_url(store_url, tmp_path) as migrated_url, monkeypatch.context() as patch:
+        patch.setattr(Database, "_create_at_head", lambda self: False)
+        with AuditStore(migrated_url) as store:
+            migrated = _schema(store.engine)
+    assert made == migrated
 
 
 def test_unusable_database_url_is_a_clear_error() -> None:

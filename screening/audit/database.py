@@ -19,13 +19,20 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from screening.audit import schema as t
-from screening.audit.chain import KEY_ENV
+from screening.audit.chain import GENESIS_LINK, KEY_ENV
 from screening.errors import UserError
 
 DATABASE_ENV = "SCREENING_DATABASE_URL"
 DEFAULT_DATABASE_URL = "sqlite:///screening-audit.db"
 #: the newest migration; a store already at it is opened without loading Alembic
 SCHEMA_HEAD = "0002"
+#: Alembic's own table, as its migrations create it: the revision a database is at
+_ALEMBIC_VERSION = sa.Table(
+    "alembic_version",
+    sa.MetaData(),
+    sa.Column("version_num", sa.String(32), nullable=False),
+    sa.PrimaryKeyConstraint("version_num", name="alembic_version_pkc"),
+)
 
 
 def database_url() -> str:
@@ -112,9 +119,9 @@ class Database:
         )
 
     def _migrate(self) -> None:
-        if self._schema_current():
+        if self._schema_current() or self._create_at_head():
             return
-        # Alembic (and Mako under it) load only when a schema must be created or upgraded
+        # Alembic (and Mako under it) load only when a schema must be upgraded
         from alembic import command
         from alembic.config import Config
 
@@ -132,15 +139,40 @@ class Database:
         except sa.exc.OperationalError as exc:
             raise self.connect_error(exc) from exc
 
+    def _create_at_head(self) -> bool:
+        """Create the schema at its newest revision in an empty database, as the
+        migrations would leave it (their tables, the chain head row, Alembic's version
+        row), without loading Alembic: a new store costs a screening run no more than
+        its tables. False, changing nothing, when the database holds any table."""
+        try:
+            with self.write_transaction() as conn:
+                if self.postgres:
+                    # the same lock as a migration: concurrent first runs create it once
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(7616004)"))
+                tables = sa.inspect(conn).get_table_names()
+                if tables:
+                    return self._schema_in(conn) == [(SCHEMA_HEAD,)]
+                t.metadata.create_all(conn)
+                conn.execute(t.chain_head.insert().values(id=1, seq=0, link=GENESIS_LINK))
+                _ALEMBIC_VERSION.create(conn)
+                conn.execute(_ALEMBIC_VERSION.insert().values(version_num=SCHEMA_HEAD))
+        except sa.exc.OperationalError as exc:
+            raise self.connect_error(exc) from exc
+        return True
+
+    @staticmethod
+    def _schema_in(conn: Connection) -> list[tuple[Any, ...]]:
+        if not sa.inspect(conn).has_table("alembic_version"):
+            return []
+        versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+        return [tuple(v) for v in versions]
+
     def _schema_current(self) -> bool:
         try:
             with self.engine.connect() as conn:
-                if not sa.inspect(conn).has_table("alembic_version"):
-                    return False
-                versions = conn.exec_driver_sql("SELECT version_num FROM alembic_version").all()
+                return self._schema_in(conn) == [(SCHEMA_HEAD,)]
         except sa.exc.OperationalError as exc:
             raise self.connect_error(exc) from exc
-        return [tuple(v) for v in versions] == [(SCHEMA_HEAD,)]
 
     @contextmanager
     def write_transaction(self) -> Iterator[Connection]:

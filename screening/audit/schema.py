@@ -90,9 +90,6 @@ overrides = Table(
     #: the decision of a run stored row by row (formats 1 and 2) ...
     Column("decision_id", BigInteger, ForeignKey("audit_decisions.id"), nullable=True),
     Column("run_id", BigInteger, ForeignKey("audit_runs.id"), nullable=False),
-    #: ... or the block and applicant of a run stored in blocks (formats 3 and 4)
-    Column("block_id", BigInteger, ForeignKey("audit_blocks.id"), nullable=True),
-    Column("applicant_id", Text, nullable=True),
     Column("reviewer", Text, nullable=False),
     Column("created_at", String(32), nullable=False),
     Column("from_outcome", String(16), nullable=False),
@@ -100,6 +97,15 @@ overrides = Table(
     Column("justification", Text, nullable=False),
     Column("digest", String(64), nullable=False),
     Column("link", String(64), nullable=False),
+    #: ... or the block and applicant of a run stored in blocks (formats 3 and 4; added
+    #: last by migration 0002, with its foreign key's name)
+    Column(
+        "block_id",
+        BigInteger,
+        ForeignKey("audit_blocks.id", name="fk_audit_overrides_block"),
+        nullable=True,
+    ),
+    Column("applicant_id", Text, nullable=True),
     Index("ix_audit_overrides_run", "run_id"),
 )
 
