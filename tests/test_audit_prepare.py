@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import numpy as np
+import pandas as pd
 import pytest
 import sqlalchemy as sa
 
@@ -20,7 +22,7 @@ from data.generate import generate_applicants
 from screening.audit import AuditError, AuditStore, prepare_chunk, run_source
 from screening.audit.chain import canonical_json
 from screening.audit.impact import ImpactReport
-from screening.audit.prepare import PreparedChunk, RunSource
+from screening.audit.prepare import PreparedChunk, RunSource, _coded_texts
 from screening.run.rescreen import rescreen
 from screening.run.stages import ScreeningResult, screen_files, screen_stream
 from tests.audit_helpers import SPEC_PATH, Tamper, store_url
@@ -353,3 +355,13 @@ def test_a_compact_run_purges_and_still_verifies(store_url: str, wide: Path) -> 
         after = store.impact(run_id).to_dict()
         assert after["source"].startswith("stored at purge")
         assert canonical_json(after["tables"]) == canonical_json(before["tables"])
+
+
+def test_eeo_answers_are_grouped_by_text_missing_and_blank_as_one() -> None:
+    """The impact counts code each answer by its text in order of first appearance: a
+    missing answer (None, NaN, NA) and a blank one are one group, 1 and '1' another."""
+    answers = np.array([None, "F", "", np.nan, "M", "F", pd.NA, 1, "1"], dtype=object)
+    codes, texts = _coded_texts(answers)
+    assert texts == ["", "F", "M", "1"]
+    assert codes.tolist() == [0, 1, 0, 0, 2, 1, 0, 3, 3]
+    assert _coded_texts(np.array([], dtype=object))[1] == []

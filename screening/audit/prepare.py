@@ -416,6 +416,8 @@ def _str_array(values: pd.Series | np.ndarray[Any, Any]) -> pa.Array:
 def _optional_str_array(values: pd.Series) -> pa.Array:
     """Each value as ``str(value)``, a missing one (None, NaN, NA) as missing."""
     objects = values.to_numpy(dtype=object)
+    if set(map(type, objects.tolist())) <= {str, type(None)}:
+        return pa.array(objects, type=pa.string())  # the loader's text: str or None
     missing = pd.isna(objects)
     present = objects[~missing]
     if _plain_strings(present):
@@ -634,18 +636,22 @@ def _answers(
         pairs = frame[["applicant_id", column]].astype({"applicant_id": str})
         first: pd.Series = pairs.drop_duplicates("applicant_id").set_index("applicant_id")[column]
         values = first.reindex(ids).astype(object)
-    objects = values.where(values.notna(), "").to_numpy(dtype=object)
-    return _coded_texts(objects)
+    return _coded_texts(values.to_numpy(dtype=object))
 
 
 def _coded_texts(objects: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], list[str]]:
-    """Values coded by ``str(value)`` in order of first appearance: (codes, texts).
+    """Values coded by ``str(value)`` in order of first appearance, a missing one (None,
+    NaN) as '': (codes, texts).
 
     Coded by value first, then the few distinct values by their text, so two values
-    with the same text (1 and '1') are one group, as if each had been made text first.
+    with the same text (1 and '1', or a missing value and '') are one group, as if each
+    had been made text first.
     """
-    codes, uniques = pd.factorize(objects)
-    texts, merged = pd.factorize(np.array([str(u) for u in uniques], dtype=object))
+    # missing values stay among the uniques, in their place of first appearance
+    codes, uniques = pd.factorize(objects, use_na_sentinel=False)
+    missing = pd.isna(uniques).tolist()
+    shown = ["" if gone else str(u) for u, gone in zip(uniques.tolist(), missing, strict=True)]
+    texts, merged = pd.factorize(np.array(shown, dtype=object))
     return texts[codes] if len(codes) else codes.astype(np.int64), [str(m) for m in merged]
 
 
