@@ -106,7 +106,7 @@ class Batch:
 APPLICANT_POSITION = "applicant_position"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class InputText:
     """A batch's text fields as Arrow columns (missing cells null), taken from the same
     cleaned cells as its frames, so what needs Arrow (the audit record) does not convert
