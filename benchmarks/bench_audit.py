@@ -134,7 +134,7 @@ def main() -> None:
         started = time.perf_counter()
         wide = Path(tmp) / "applicants.csv"
         generate_applicants(args.n, seed=20261126, as_of=AS_OF).write_wide(wide)
-        chunks = list(screen_stream(wide, SPEC, as_of=AS_OF, chunk_rows=CHUNK))
+        chunks = list(screen_stream(wide, SPEC, as_of=AS_OF, chunk_rows=CHUNK, record_audit=True))
         screened = sum(len(c.results) for c in chunks)
         print(
             f"generated and screened {args.n:,} applicants ({screened:,} decisions) in "

@@ -114,23 +114,24 @@ class InputText:
 
     `applicants` holds APPLICANT_DETAIL_FIELDS; `jobs` and `education` hold
     APPLICANT_POSITION (the entry's applicant's position in the applicants frame) then
-    their fields. Each table stands for its frame as loaded: `table` checks the frame's
-    row and entry numbers, so a frame whose rows were dropped or reordered since is
-    never paired with it. (Frames are not edited in place after loading.)
+    their fields. Each table stands for its frame as loaded: `table` pairs it only with
+    that frame object, still with its row and entry numbers, so another frame (a copy,
+    a replacement) or one whose rows were dropped or reordered in place is never paired
+    with it. (A frame's cells are not edited in place after loading.)
     """
 
     applicants: pa.Table
     jobs: pa.Table
     education: pa.Table
-    #: per frame, its row numbers then (entries) its entry numbers as loaded
-    keys: dict[str, tuple[np.ndarray, ...]]
+    #: per frame, the frame as loaded, its row numbers then (entries) its entry numbers
+    keys: dict[str, tuple[pd.DataFrame, tuple[np.ndarray, ...]]]
 
     def table(self, name: str, frame: pd.DataFrame) -> pa.Table | None:
-        """The Arrow text of frame `name` (applicants, jobs or education), or None if
-        the frame no longer holds the rows it was loaded with."""
+        """The Arrow text of frame `name` (applicants, jobs or education), or None unless
+        `frame` is the frame it was loaded with, with the rows it was loaded with."""
         table: pa.Table = getattr(self, name)
-        keys = self.keys[name]
-        if len(frame) != table.num_rows:
+        loaded, keys = self.keys[name]
+        if frame is not loaded or len(frame) != table.num_rows:
             return None
         for column, expected in zip(("row", "entry"), keys, strict=False):
             if column not in frame.columns:
@@ -925,7 +926,7 @@ def _applicant_rows(
             jobs=jobs_text,
             education=education_text,
             keys={
-                "applicants": (applicant_frame["row"].to_numpy(),),
+                "applicants": (applicant_frame, (applicant_frame["row"].to_numpy().copy(),)),
                 "jobs": _entry_keys(entries["job"]),
                 "education": _entry_keys(entries["edu"]),
             },
@@ -940,8 +941,8 @@ def _applicant_rows(
     )
 
 
-def _entry_keys(frame: pd.DataFrame) -> tuple[np.ndarray, ...]:
-    return frame["row"].to_numpy(), frame["entry"].to_numpy()
+def _entry_keys(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[np.ndarray, ...]]:
+    return frame, (frame["row"].to_numpy().copy(), frame["entry"].to_numpy().copy())
 
 
 def _pandas_text(values: pd.Series) -> pa.ChunkedArray:
@@ -1229,8 +1230,11 @@ def _read_ids(
         return None
 
 
-def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
+def load_chunk(plan: ChunkPlan, chunk: ChunkRange, *, arrow_text: bool = False) -> Batch:
     """Load one chunk of a planned file: exactly load_batch's batch for those rows.
+
+    With `arrow_text` (the chunk will be recorded in the audit store) the batch also
+    carries its text fields as Arrow columns (`Batch.input_text`).
 
     Reads only the chunk's bytes (single-threaded). Row numbers are those of the whole
     file; an id shared with a row of another chunk is an error row here too. The chunk of
@@ -1276,7 +1280,7 @@ def load_chunk(plan: ChunkPlan, chunk: ChunkRange) -> Batch:
     rows = _row_numbers(chunk.rows, chunk.first_row - 2)
     # a chunk is small: its text as Arrow too costs little memory and saves the audit
     # record converting every cell again
-    part = _applicant_rows(plan.shown, plan.columns, cells, rows, plan.shared, arrow=True)
+    part = _applicant_rows(plan.shown, plan.columns, cells, rows, plan.shared, arrow=arrow_text)
     first = chunk.index == 0
     return Batch(
         applicants=part.applicants,
@@ -1312,6 +1316,7 @@ def iter_batches(
     *,
     columns: str | Path | None = None,
     chunk_rows: int = 100_000,
+    arrow_text: bool = False,
 ) -> Iterator[Batch]:
     """Read a wide-form applicants file in batches of at most `chunk_rows` input rows.
 
@@ -1325,11 +1330,11 @@ def iter_batches(
     The file is planned (plan_wide_file) when this is called, so FileLevelError is raised
     before any batch exists; each batch is then one load_chunk. A file the plan does not
     cover (.xlsx, or a CSV file only the slower parser reads) comes as the single batch of
-    load_batch.
+    load_batch. `arrow_text` is load_chunk's.
     """
     if chunk_rows < 1:
         raise ValueError(f"chunk_rows must be at least 1, not {chunk_rows}")
     plan = plan_wide_file(applicants, columns=columns)
     if plan is None:
         return iter([load_batch(applicants, columns=columns)])
-    return (load_chunk(plan, chunk) for chunk in plan.ranges(chunk_rows))
+    return (load_chunk(plan, chunk, arrow_text=arrow_text) for chunk in plan.ranges(chunk_rows))

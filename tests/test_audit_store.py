@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from importlib import resources
 from pathlib import Path
 
 import pytest
@@ -239,7 +240,10 @@ def _schema(engine: sa.Engine) -> dict[str, object]:
     for name in sorted(inspector.get_table_names()):
         primary = inspector.get_pk_constraint(name)
         tables[name] = [
-            [(c["name"], str(c["type"]), c["nullable"]) for c in inspector.get_columns(name)],
+            [
+                (c["name"], str(c["type"]), c["nullable"], c.get("default"), c.get("autoincrement"))
+                for c in inspector.get_columns(name)
+            ],
             (primary.get("name"), primary["constrained_columns"]),
             sorted(
                 (
@@ -247,8 +251,12 @@ def _schema(engine: sa.Engine) -> dict[str, object]:
                     f["constrained_columns"],
                     f["referred_table"],
                     f["referred_columns"],
+                    sorted(f.get("options", {}).items()),
                 )
                 for f in inspector.get_foreign_keys(name)
+            ),
+            sorted(
+                (c.get("name") or "", c["sqltext"]) for c in inspector.get_check_constraints(name)
             ),
             sorted(
                 (i["name"], i["column_names"], bool(i["unique"]))
@@ -264,6 +272,11 @@ def _schema(engine: sa.Engine) -> dict[str, object]:
             conn.execute(sa.text("SELECT * FROM audit_chain_head")).all(),
             conn.execute(sa.text("SELECT * FROM alembic_version")).all(),
         ]
+        # every other table starts empty
+        tables["counts"] = {
+            name: conn.execute(sa.text(f"SELECT COUNT(*) FROM {name}")).scalar()
+            for name in inspector.get_table_names()
+        }
     return tables
 
 
@@ -274,6 +287,18 @@ def test_a_new_store_is_made_as_its_migrations_make_it(
     those the migrations make on an empty database, and later migrations start there."""
     with AuditStore(store_url) as store:
         made = _schema(store.engine)
+        # Alembic finds the new store at its head: upgrading changes nothing
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option(
+            "script_location", str(resources.files("screening.audit") / "migrations")
+        )
+        with store.engine.begin() as conn:
+            config.attributes["connection"] = conn
+            command.upgrade(config, "head")
+        assert _schema(store.engine) == made
     with another_store_url(store_url, tmp_path) as migrated_url, monkeypatch.context() as patch:
         patch.setattr(Database, "_create_at_head", lambda self: False)
         with AuditStore(migrated_url) as store:

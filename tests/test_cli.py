@@ -231,10 +231,10 @@ def _fail_at_second_chunk(monkeypatch: pytest.MonkeyPatch, failure: BaseExceptio
 
     load = parallel.load_chunk
 
-    def load_or_fail(plan: Any, chunk: Any) -> Any:
+    def load_or_fail(plan: Any, chunk: Any, **options: Any) -> Any:
         if chunk.index == 1:
             raise failure
-        return load(plan, chunk)
+        return load(plan, chunk, **options)
 
     monkeypatch.setattr(parallel, "CHUNK_ROWS", 50)
     monkeypatch.setattr(parallel, "load_chunk", load_or_fail)

@@ -121,7 +121,8 @@ class Database:
     def _migrate(self) -> None:
         if self._schema_current() or self._create_at_head():
             return
-        # Alembic (and Mako under it) load only when a schema must be upgraded
+        # Alembic (and Mako under it) load only for a store at an older revision, or a
+        # database that holds other tables
         from alembic import command
         from alembic.config import Config
 
@@ -143,7 +144,9 @@ class Database:
         """Create the schema at its newest revision in an empty database, as the
         migrations would leave it (their tables, the chain head row, Alembic's version
         row), without loading Alembic: a new store costs a screening run no more than
-        its tables. False, changing nothing, when the database holds any table."""
+        its tables. A database that holds tables is left as it is: True if they are at
+        the newest revision (another process made them first), else False (Alembic
+        decides)."""
         try:
             with self.write_transaction() as conn:
                 if self.postgres:

@@ -116,7 +116,7 @@ class Screener:
     def load_and_screen(self, plan: ChunkPlan, chunk: ChunkRange) -> ChunkOutput:
         """Read one stretch of the applicants file and screen it."""
         started = time.perf_counter()
-        batch = load_chunk(plan, chunk)
+        batch = load_chunk(plan, chunk, arrow_text=self.job.record_audit)
         load = time.perf_counter() - started
         output = self.screen(chunk.index, batch)
         output.timings = {"load": load, **output.timings}

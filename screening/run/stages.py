@@ -904,12 +904,14 @@ def screen_stream(
     position_requires: frozenset[str] = frozenset(),
     engine: EngineKind = "durable",
     chunk_rows: int = 100_000,
+    record_audit: bool = False,
 ) -> Iterator[ScreeningResult]:
     """Screen a batch chunk by chunk, so memory stays flat however large the file is.
 
     Every file-level problem is raised before the first chunk. The chunks' results, in
     order, are exactly `screen_files`' results (screening is per applicant); each chunk's
-    `timings` covers its own stages.
+    `timings` covers its own stages. With `record_audit` (the chunks will be recorded in
+    the audit store) each chunk also carries its input's text as Arrow columns.
     """
     job = ScreenJob.resolve(
         spec,
@@ -917,10 +919,13 @@ def screen_stream(
         requires_driving=requires_driving,
         position_requires=position_requires,
         engine=engine,
+        record_audit=record_audit,
     )
     started = time.perf_counter()
     if jobs is None and education is None:
-        batches: Iterator[Batch] = iter_batches(applicants, columns=columns, chunk_rows=chunk_rows)
+        batches: Iterator[Batch] = iter_batches(
+            applicants, columns=columns, chunk_rows=chunk_rows, arrow_text=record_audit
+        )
     else:
         batches = iter([load_batch(applicants, jobs=jobs, education=education, columns=columns)])
     for batch in batches:
