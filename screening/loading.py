@@ -123,22 +123,27 @@ class InputText:
     applicants: pa.Table
     jobs: pa.Table
     education: pa.Table
-    #: per frame, the frame as loaded, its row numbers then (entries) its entry numbers
-    keys: dict[str, tuple[pd.DataFrame, tuple[np.ndarray, ...]]]
+    #: per frame name, the frame as loaded and a copy of its row (and entry) numbers
+    loaded: dict[str, tuple[pd.DataFrame, dict[str, np.ndarray]]]
 
     def table(self, name: str, frame: pd.DataFrame) -> pa.Table | None:
         """The Arrow text of frame `name` (applicants, jobs or education), or None unless
         `frame` is the frame it was loaded with, with the rows it was loaded with."""
         table: pa.Table = getattr(self, name)
-        loaded, keys = self.keys[name]
-        if frame is not loaded or len(frame) != table.num_rows:
+        original, numbers = self.loaded[name]
+        if frame is not original or len(frame) != table.num_rows:
             return None
-        for column, expected in zip(("row", "entry"), keys, strict=False):
+        for column, expected in numbers.items():
             if column not in frame.columns:
                 return None
             if not np.array_equal(frame[column].to_numpy(), expected):
                 return None
         return table
+
+
+def _as_loaded(frame: pd.DataFrame, *numbers: str) -> tuple[pd.DataFrame, dict[str, np.ndarray]]:
+    """A frame and a copy of its number columns: what InputText checks a frame against."""
+    return frame, {column: frame[column].to_numpy().copy() for column in numbers}
 
 
 @dataclass
@@ -393,11 +398,14 @@ class _Cells:
         codes = self.codes if index is None else self.codes[index]
         return _as_object(self.texts[codes])
 
+    @functools.cached_property
+    def arrow_texts(self) -> pa.Array:
+        """`texts` in Arrow: the distinct texts, then a null in the slot of None."""
+        return pa.concat_arrays([_plain_text(self.distinct), pa.nulls(1, pa.string())])
+
     def arrow(self, index: np.ndarray) -> pa.Array:
         """The cells at `index` as Arrow text, a missing cell null (as `values` gives None)."""
-        codes = self.codes[index]
-        taken = self.distinct.take(pa.array(codes, mask=codes == len(self.distinct)))
-        return _plain_text(taken)
+        return self.arrow_texts.take(pa.array(self.codes[index]))
 
 
 def _plain_text(array: pa.Array | pa.ChunkedArray) -> pa.Array:
@@ -645,11 +653,9 @@ def _wide_entries(
         taken = slots[at, number_index]
         result[name] = _as_object(combined[taken])
         if arrow:
-            # the same texts in the same slots: each column's distinct texts, then a null
-            # where `texts` holds its None
-            missing = pa.nulls(1, pa.string())
-            parts = [p for c in holders for p in (_plain_text(c.distinct), missing)]
-            text[name] = _plain_text(pa.concat_arrays([*parts, missing]).take(pa.array(taken)))
+            # the same slots in Arrow: each column's arrow_texts mirrors its texts
+            slots_text = [*(c.arrow_texts for c in holders), pa.nulls(1, pa.string())]
+            text[name] = pa.concat_arrays(slots_text).take(pa.array(taken))
     frame = pd.DataFrame(result, index=pd.RangeIndex(count))
     return frame, pa.table(text) if arrow else None
 
@@ -925,10 +931,10 @@ def _applicant_rows(
             applicants=pa.table(applicant_text),
             jobs=jobs_text,
             education=education_text,
-            keys={
-                "applicants": (applicant_frame, (applicant_frame["row"].to_numpy().copy(),)),
-                "jobs": _entry_keys(entries["job"]),
-                "education": _entry_keys(entries["edu"]),
+            loaded={
+                "applicants": _as_loaded(applicant_frame, "row"),
+                "jobs": _as_loaded(entries["job"], "row", "entry"),
+                "education": _as_loaded(entries["edu"], "row", "entry"),
             },
         )
     return _ApplicantRows(
@@ -939,10 +945,6 @@ def _applicant_rows(
         entries,
         input_text,
     )
-
-
-def _entry_keys(frame: pd.DataFrame) -> tuple[pd.DataFrame, tuple[np.ndarray, ...]]:
-    return frame, (frame["row"].to_numpy().copy(), frame["entry"].to_numpy().copy())
 
 
 def _pandas_text(values: pd.Series) -> pa.ChunkedArray:
